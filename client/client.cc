@@ -1,0 +1,69 @@
+#include "client/client.h"
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
+namespace kvd::client {
+
+namespace asio = boost::asio;
+
+Client::Client(const std::string& socket_path) : socket_path_(socket_path), socket_(io_) {
+  boost::system::error_code ec;
+  socket_.connect(asio::local::stream_protocol::endpoint(socket_path), ec);
+  if (ec) {
+    throw Error("unreachable", "cannot connect to kvd at " + socket_path + ": " + ec.message());
+  }
+}
+
+proto::Response Client::Call(const proto::Request& request) {
+  boost::system::error_code ec;
+  asio::write(socket_, asio::buffer(proto::EncodeRequest(request)), ec);
+  std::size_t n = 0;
+  if (!ec) n = asio::read_until(socket_, asio::dynamic_buffer(in_), '\n', ec);
+  if (ec) {
+    throw Error("connection_lost",
+                "lost the connection to kvd at " + socket_path_ + ": " + ec.message());
+  }
+  proto::Response response;
+  const auto bad = proto::DecodeResponse(std::string_view(in_.data(), n), &response);
+  in_.erase(0, n);
+  if (bad) throw Error("bad_response", "kvd at " + socket_path_ + " sent " + bad->message);
+  if (response.error) {
+    throw Error(std::string(proto::ErrorCodeName(response.error->code)),
+                "kvd at " + socket_path_ + ": " + response.error->message);
+  }
+  return response;
+}
+
+void Client::Ping() { Call(proto::Request::Ping()); }
+
+void Client::Append(std::string_view key, std::string_view val) {
+  Call(proto::Request::Append(std::string(key), std::string(val)));
+}
+
+void Client::AppendMany(std::vector<proto::KeyValue> items) {
+  Call(proto::Request::AppendMany(std::move(items)));
+}
+
+std::vector<std::string> Client::Get(std::string_view key) {
+  auto response = Call(proto::Request::Get(std::string(key)));
+  if (!response.values) throw Error("bad_response", "kvd sent no values for get");
+  return std::move(*response.values);
+}
+
+bool Client::Delete(std::string_view key) {
+  auto response = Call(proto::Request::Delete(std::string(key)));
+  return response.deleted.value_or(false);
+}
+
+std::vector<std::string> Client::Keys(std::string_view prefix) {
+  auto response = Call(proto::Request::Keys(std::string(prefix)));
+  if (!response.keys) throw Error("bad_response", "kvd sent no keys for keys");
+  return std::move(*response.keys);
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Client::Stats() {
+  return Call(proto::Request::Stats()).stats;
+}
+
+}  // namespace kvd::client

@@ -1,0 +1,163 @@
+// kvctl: the command-line client of kvd (CONTRACT.md, "kvctl").
+//
+//   kvctl --key K --val V      append V to K
+//   kvctl --key K [--json]     print K's values
+//   kvctl get|append|del|keys|stats|ping|import ...   redis-cli style commands
+//
+// Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage.
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <CLI/CLI.hpp>
+
+#include "client/client.h"
+#include "proto/endpoint.h"
+
+namespace {
+
+using kvd::client::Client;
+
+constexpr int kUsage = 2;
+constexpr int kFailed = 1;
+
+// One import request stays well below the server's default 1 MiB line limit.
+constexpr std::size_t kImportBatchBytes = 256 * 1024;
+
+void PrintJsonArray(const std::vector<std::string>& items) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const auto& s : items) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+  std::cout << buffer.GetString() << '\n';
+}
+
+void PrintValues(const std::vector<std::string>& values, bool json) {
+  if (json) return PrintJsonArray(values);
+  std::string line;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) line += ", ";
+    line += values[i];
+  }
+  std::cout << line << '\n';
+}
+
+// Reads "KEY<TAB>VALUE" lines from stdin (the value is everything after the
+// first tab) and appends them in order, a batch per request. Returns how
+// many values were appended.
+std::size_t Import(Client& client) {
+  std::size_t total = 0, line_no = 0, batch_bytes = 0;
+  std::vector<kvd::proto::KeyValue> batch;
+  auto flush = [&] {
+    if (batch.empty()) return;
+    const std::size_t n = batch.size();
+    client.AppendMany(std::move(batch));
+    total += n;
+    batch.clear();
+    batch_bytes = 0;
+  };
+  for (std::string line; std::getline(std::cin, line);) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) {
+      flush();
+      throw kvd::client::Error("bad_input", "stdin line " + std::to_string(line_no) +
+                                                " has no tab between key and value (" +
+                                                std::to_string(total) + " values imported)");
+    }
+    batch_bytes += line.size();
+    batch.push_back({line.substr(0, tab), line.substr(tab + 1)});
+    if (batch_bytes >= kImportBatchBytes) flush();
+  }
+  flush();
+  return total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kvctl: talk to kvd.\n"
+      "  kvctl --key K --val V   append V to the values of K\n"
+      "  kvctl --key K           print the values of K, joined by \", \"\n"};
+  app.set_version_flag("--version", KVD_VERSION);
+  std::string socket = kvd::proto::DefaultSocketPath();
+  std::optional<std::string> key, val;
+  bool json = false;
+  app.add_option("--socket", socket, "kvd's socket (env KVD_SOCKET)")->capture_default_str();
+  auto* key_opt = app.add_option("--key", key, "the key to read, or to append to with --val");
+  app.add_option("--val", val, "append this value to --key")->needs(key_opt);
+  app.add_flag("--json", json, "print values as a JSON array");
+
+  std::string sub_key, sub_val, prefix;
+  auto* get = app.add_subcommand("get", "print the values of KEY");
+  get->add_option("KEY", sub_key)->required();
+  get->add_flag("--json", json, "print a JSON array");
+  auto* append = app.add_subcommand("append", "append VAL to KEY");
+  append->add_option("KEY", sub_key)->required();
+  append->add_option("VAL", sub_val)->required();
+  auto* del = app.add_subcommand("del", "delete KEY and all its values; prints 1, or 0 if absent");
+  del->alias("delete");
+  del->add_option("KEY", sub_key)->required();
+  auto* keys = app.add_subcommand("keys", "list keys (starting with PREFIX), one per line");
+  keys->add_option("PREFIX", prefix);
+  keys->add_flag("--json", json, "print a JSON array");
+  auto* stats = app.add_subcommand("stats", "print server statistics as name:value lines");
+  auto* ping = app.add_subcommand("ping", "check the daemon answers; prints PONG");
+  auto* import =
+      app.add_subcommand("import", "append KEY<TAB>VALUE lines from stdin, in order, in batches");
+  app.require_subcommand(0, 1);
+  for (auto* sub : {get, append, del, keys, stats, ping, import}) sub->excludes(key_opt);
+
+  try {
+    app.parse(argc, argv);
+    if (app.get_subcommands().empty() && !key) throw CLI::RequiredError("--key or a command");
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsage;
+  }
+
+  try {
+    Client client(socket);
+    if (key && val) {
+      client.Append(*key, *val);
+    } else if (key) {
+      PrintValues(client.Get(*key), json);
+    } else if (*get) {
+      PrintValues(client.Get(sub_key), json);
+    } else if (*append) {
+      client.Append(sub_key, sub_val);
+    } else if (*del) {
+      std::cout << (client.Delete(sub_key) ? 1 : 0) << '\n';
+    } else if (*keys) {
+      const auto found = client.Keys(prefix);
+      if (json) {
+        PrintJsonArray(found);
+      } else {
+        for (const auto& k : found) std::cout << k << '\n';
+      }
+    } else if (*stats) {
+      for (const auto& [name, value] : client.Stats()) std::cout << name << ':' << value << '\n';
+    } else if (*ping) {
+      client.Ping();
+      std::cout << "PONG\n";
+    } else if (*import) {
+      std::cout << "imported " << Import(client) << " values\n";
+    }
+  } catch (const kvd::client::Error& e) {
+    std::cerr << "kvctl: " << e.what() << '\n';
+    return kFailed;
+  }
+  std::cout.flush();
+  return std::cout ? 0 : kFailed;
+}

@@ -1,0 +1,67 @@
+#include "daemon/commit_queue.h"
+
+#include "daemon/log.h"
+
+namespace kvd::daemon {
+
+CommitQueue::CommitQueue(Engine& engine) : engine_(engine), thread_([this] { Run(); }) {}
+
+CommitQueue::~CommitQueue() { Stop(); }
+
+void CommitQueue::Submit(WriteBatch batch, Callback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(batch), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(CommitResult{Status::IOError("the server is shutting down"), {}});
+}
+
+void CommitQueue::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CommitQueue::Run() {
+  for (;;) {
+    std::deque<Pending> group;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to commit
+      group.swap(queue_);
+    }
+    WriteBatch merged;
+    std::vector<std::size_t> sizes;
+    sizes.reserve(group.size());
+    for (auto& p : group) {
+      sizes.push_back(p.batch.size());
+      merged.Absorb(std::move(p.batch));
+    }
+    std::vector<bool> applied;
+    const Status status = engine_.Write(merged, &applied);
+    (status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+    if (!status.ok())
+      log::Error("commit of " + std::to_string(merged.size()) +
+                 " writes failed: " + status.ToString());
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      CommitResult result{status, {}};
+      if (status.ok()) {
+        result.applied.assign(applied.begin() + static_cast<std::ptrdiff_t>(offset),
+                              applied.begin() + static_cast<std::ptrdiff_t>(offset + sizes[i]));
+      }
+      offset += sizes[i];
+      group[i].done(std::move(result));
+    }
+  }
+}
+
+}  // namespace kvd::daemon

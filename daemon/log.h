@@ -1,0 +1,21 @@
+// Logging to stderr with systemd's "<N>" priority prefixes (sd-daemon(3)),
+// one line per message, safe from any thread.
+#ifndef KVD_DAEMON_LOG_H_
+#define KVD_DAEMON_LOG_H_
+
+#include <string_view>
+
+namespace kvd::log {
+
+enum class Priority { kErr = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+
+void Write(Priority priority, std::string_view message);
+
+inline void Error(std::string_view m) { Write(Priority::kErr, m); }
+inline void Warning(std::string_view m) { Write(Priority::kWarning, m); }
+inline void Notice(std::string_view m) { Write(Priority::kNotice, m); }
+inline void Info(std::string_view m) { Write(Priority::kInfo, m); }
+
+}  // namespace kvd::log
+
+#endif  // KVD_DAEMON_LOG_H_

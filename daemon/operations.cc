@@ -1,0 +1,59 @@
+#include "daemon/operations.h"
+
+namespace kvd::daemon {
+
+WriteBatch MutationsOf(const proto::Request& request) {
+  WriteBatch batch;
+  switch (request.op) {
+    case proto::Op::kAppend:
+      batch.Append(request.key, request.val);
+      break;
+    case proto::Op::kAppendMany:
+      for (const auto& kv : request.items) batch.Append(kv.key, kv.val);
+      break;
+    case proto::Op::kDelete:
+      batch.Delete(request.key);
+      break;
+    default:
+      break;
+  }
+  return batch;
+}
+
+proto::Response WriteResponse(const proto::Request& request, const Status& status,
+                              const std::vector<bool>& applied) {
+  if (!status.ok()) {
+    return proto::Response::Failure(
+        {proto::ErrorCode::kStorageError, "not written: " + status.ToString()}, request.id);
+  }
+  proto::Response response;
+  response.id = request.id;
+  if (request.op == proto::Op::kDelete) response.deleted = !applied.empty() && applied.front();
+  return response;
+}
+
+proto::Response ReadResponse(
+    const proto::Request& request, const Engine& engine,
+    const std::vector<std::pair<std::string, std::uint64_t>>& server_stats) {
+  proto::Response response;
+  response.id = request.id;
+  switch (request.op) {
+    case proto::Op::kGet:
+      response.values = engine.Get(request.key);
+      break;
+    case proto::Op::kKeys:
+      response.keys = engine.Keys(request.prefix);
+      break;
+    case proto::Op::kStats: {
+      const Engine::Stats s = engine.GetStats();
+      response.stats = {{"keys", s.keys}, {"values", s.values}, {"bytes", s.bytes}};
+      response.stats.insert(response.stats.end(), server_stats.begin(), server_stats.end());
+      break;
+    }
+    default:
+      break;
+  }
+  return response;
+}
+
+}  // namespace kvd::daemon

@@ -1,0 +1,35 @@
+// What each protocol operation does to the engine: the bridge between
+// proto::Request / proto::Response and the storage engine.
+#ifndef KVD_DAEMON_OPERATIONS_H_
+#define KVD_DAEMON_OPERATIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/commit_queue.h"
+#include "proto/request.h"
+#include "proto/response.h"
+#include "store/engine.h"
+#include "store/write_batch.h"
+
+namespace kvd::daemon {
+
+// The mutations a write request (proto::IsWrite) makes, in order.
+WriteBatch MutationsOf(const proto::Request& request);
+
+// The response to a write request once its mutations were committed with
+// `status`; `applied` holds Engine::Write's results for its mutations.
+proto::Response WriteResponse(const proto::Request& request, const Status& status,
+                              const std::vector<bool>& applied);
+
+// The response to a read request (get, keys, ping, stats). `server_stats`
+// are the server's own figures, reported by "stats" after the engine's.
+proto::Response ReadResponse(
+    const proto::Request& request, const Engine& engine,
+    const std::vector<std::pair<std::string, std::uint64_t>>& server_stats);
+
+}  // namespace kvd::daemon
+
+#endif  // KVD_DAEMON_OPERATIONS_H_

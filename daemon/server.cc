@@ -1,0 +1,108 @@
+#include "daemon/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/log.h"
+#include "daemon/session.h"
+
+namespace kvd::daemon {
+
+namespace asio = boost::asio;
+using Protocol = asio::local::stream_protocol;
+
+Server::Server(asio::io_context& io, Engine& engine, CommitQueue& commits, const Options& options)
+    : io_(io),
+      engine_(engine),
+      commits_(commits),
+      options_(options),
+      acceptor_(io),
+      signals_(io, SIGINT, SIGTERM),
+      shutdown_deadline_(io) {}
+
+Server::~Server() {
+  if (bound_) RemoveSocketFile(options_.socket_path, socket_id_);
+}
+
+Status Server::Listen() {
+  if (Status s = ClaimSocketPath(options_.socket_path); !s.ok()) return s;
+  boost::system::error_code ec;
+  acceptor_.open(Protocol(), ec);
+  if (!ec) acceptor_.bind(Protocol::endpoint(options_.socket_path), ec);
+  if (ec) return Status::IOError("cannot bind " + options_.socket_path + ": " + ec.message());
+  bound_ = true;
+  if (Status s = IdentifySocketFile(options_.socket_path, &socket_id_); !s.ok()) return s;
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("cannot listen on " + options_.socket_path + ": " + ec.message());
+  return Status::OK();
+}
+
+void Server::Start() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log::Notice(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") +
+                ", shutting down");
+    Shutdown();
+  });
+  asio::co_spawn(io_, Accept(), asio::detached);
+}
+
+asio::awaitable<void> Server::Accept() {
+  for (;;) {
+    boost::system::error_code ec;
+    Protocol::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (shutting_down_) co_return;
+    if (ec) {
+      // Out of descriptors and the like: keep serving the clients we have.
+      log::Warning("accept failed: " + ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::use_awaitable);
+      continue;
+    }
+    ++connections_total_;
+    auto session = std::make_shared<Session>(*this, std::move(socket));
+    sessions_.emplace(session.get(), session);
+    // co_spawn keeps the function object, and so the session, until Run ends.
+    asio::co_spawn(
+        io_, [session] { return session->Run(); }, asio::detached);
+  }
+}
+
+void Server::Shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  if (sessions_.empty()) return;
+  for (auto& [raw, session] : sessions_) session->Stop();
+  shutdown_deadline_.expires_after(options_.shutdown_timeout);
+  shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    log::Warning(std::to_string(sessions_.size()) +
+                 " clients did not take their last responses in time; disconnecting them");
+    for (auto& [raw, session] : sessions_) session->Close();
+  });
+}
+
+void Server::SessionEnded(Session* session) {
+  sessions_.erase(session);
+  if (shutting_down_ && sessions_.empty()) shutdown_deadline_.cancel();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
+  const auto uptime = std::chrono::steady_clock::now() - started_;
+  return {
+      {"connections", sessions_.size()},
+      {"connections_total", connections_total_},
+      {"requests", requests_},
+      {"commits", commits_.commits()},
+      {"failed_commits", commits_.failed_commits()},
+      {"uptime_seconds", static_cast<std::uint64_t>(
+                             std::chrono::duration_cast<std::chrono::seconds>(uptime).count())},
+  };
+}
+
+}  // namespace kvd::daemon

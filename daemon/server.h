@@ -1,0 +1,72 @@
+// The Unix-socket server: accepts connections, runs one Session per client,
+// and on SIGINT/SIGTERM stops accepting and lets the sessions finish.
+#ifndef KVD_DAEMON_SERVER_H_
+#define KVD_DAEMON_SERVER_H_
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/commit_queue.h"
+#include "daemon/options.h"
+#include "daemon/socket_file.h"
+#include "store/engine.h"
+
+namespace kvd::daemon {
+
+class Session;
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, Engine& engine, CommitQueue& commits, const Options& options);
+  // Removes the socket file if it is still the one this server bound.
+  ~Server();
+
+  // Claims the socket path (see ClaimSocketPath) and listens on it.
+  Status Listen();
+  // Starts accepting and watching for SIGINT/SIGTERM. The io_context runs out
+  // of work once a signal came and every session has ended.
+  void Start();
+
+  // For sessions.
+  Engine& engine() { return engine_; }
+  CommitQueue& commits() { return commits_; }
+  std::size_t max_line() const { return options_.max_line; }
+  void CountRequests(std::size_t n) { requests_ += n; }
+  std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
+  void SessionEnded(Session* session);
+
+ private:
+  boost::asio::awaitable<void> Accept();
+  void Shutdown();
+
+  boost::asio::io_context& io_;
+  Engine& engine_;
+  CommitQueue& commits_;
+  const Options options_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer shutdown_deadline_;
+  SocketFileId socket_id_;
+  bool bound_ = false;
+  bool shutting_down_ = false;
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::uint64_t connections_total_ = 0;
+  std::uint64_t requests_ = 0;
+};
+
+}  // namespace kvd::daemon
+
+#endif  // KVD_DAEMON_SERVER_H_

@@ -1,0 +1,15 @@
+#include "proto/endpoint.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace kvd::proto {
+
+std::string DefaultSocketPath() {
+  if (const char* env = std::getenv("KVD_SOCKET"); env != nullptr && *env != '\0') return env;
+  if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime != nullptr && *runtime != '\0')
+    return (std::filesystem::path(runtime) / "kvd.sock").string();
+  return (std::filesystem::temp_directory_path() / "kvd.sock").string();
+}
+
+}  // namespace kvd::proto

@@ -1,0 +1,36 @@
+#include "proto/error.h"
+
+#include <array>
+#include <utility>
+
+namespace kvd::proto {
+namespace {
+
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kNames{{
+    {ErrorCode::kInvalidJson, "invalid_json"},
+    {ErrorCode::kInvalidUtf8, "invalid_utf8"},
+    {ErrorCode::kInvalidRequest, "invalid_request"},
+    {ErrorCode::kUnknownOp, "unknown_op"},
+    {ErrorCode::kLineTooLong, "line_too_long"},
+    {ErrorCode::kStorageError, "storage_error"},
+    {ErrorCode::kShuttingDown, "shutting_down"},
+    {ErrorCode::kInternal, "internal"},
+}};
+
+}  // namespace
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  for (const auto& [c, name] : kNames) {
+    if (c == code) return name;
+  }
+  return "internal";
+}
+
+std::optional<ErrorCode> ErrorCodeFromName(std::string_view name) {
+  for (const auto& [c, n] : kNames) {
+    if (n == name) return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kvd::proto

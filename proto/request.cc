@@ -1,0 +1,204 @@
+#include "proto/request.h"
+
+#include <array>
+#include <utility>
+
+#include "proto/json_line.h"
+
+namespace kvd::proto {
+namespace {
+
+using internal::AsString;
+using internal::FindString;
+
+constexpr std::array<std::pair<Op, std::string_view>, 7> kOps{{
+    {Op::kPing, "ping"},
+    {Op::kAppend, "append"},
+    {Op::kAppendMany, "append_many"},
+    {Op::kGet, "get"},
+    {Op::kDelete, "delete"},
+    {Op::kKeys, "keys"},
+    {Op::kStats, "stats"},
+}};
+
+std::optional<Op> OpFromName(std::string_view name) {
+  for (const auto& [op, n] : kOps) {
+    if (n == name) return op;
+  }
+  return std::nullopt;
+}
+
+Error Missing(const char* field) {
+  return Error{ErrorCode::kInvalidRequest, std::string("missing string field \"") + field + "\""};
+}
+
+// Reads the required string member `name` into *out.
+std::optional<Error> RequireString(const rapidjson::Value& object, const char* name,
+                                   std::string* out) {
+  std::optional<Error> error;
+  const rapidjson::Value* v = FindString(object, name, &error);
+  if (error) return error;
+  if (v == nullptr) return Missing(name);
+  *out = AsString(*v);
+  return std::nullopt;
+}
+
+std::optional<Error> DecodeItems(const rapidjson::Value& object, std::vector<KeyValue>* items) {
+  auto it = object.FindMember("items");
+  if (it == object.MemberEnd() || !it->value.IsArray()) {
+    return Error{ErrorCode::kInvalidRequest, "\"items\" must be an array of {\"key\",\"val\"}"};
+  }
+  items->reserve(it->value.Size());
+  for (const auto& item : it->value.GetArray()) {
+    if (!item.IsObject()) {
+      return Error{ErrorCode::kInvalidRequest, "each of \"items\" must be an object"};
+    }
+    KeyValue kv;
+    if (auto e = RequireString(item, "key", &kv.key)) return e;
+    if (auto e = RequireString(item, "val", &kv.val)) return e;
+    items->push_back(std::move(kv));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Request Request::Append(std::string key, std::string val) {
+  Request r;
+  r.op = Op::kAppend;
+  r.key = std::move(key);
+  r.val = std::move(val);
+  return r;
+}
+
+Request Request::AppendMany(std::vector<KeyValue> items) {
+  Request r;
+  r.op = Op::kAppendMany;
+  r.items = std::move(items);
+  return r;
+}
+
+Request Request::Get(std::string key) {
+  Request r;
+  r.op = Op::kGet;
+  r.key = std::move(key);
+  return r;
+}
+
+Request Request::Delete(std::string key) {
+  Request r;
+  r.op = Op::kDelete;
+  r.key = std::move(key);
+  return r;
+}
+
+Request Request::Keys(std::string prefix) {
+  Request r;
+  r.op = Op::kKeys;
+  r.prefix = std::move(prefix);
+  return r;
+}
+
+Request Request::Stats() {
+  Request r;
+  r.op = Op::kStats;
+  return r;
+}
+
+std::string_view OpName(Op op) {
+  for (const auto& [o, name] : kOps) {
+    if (o == op) return name;
+  }
+  return "?";
+}
+
+bool IsWrite(Op op) { return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete; }
+
+std::optional<Error> DecodeRequest(std::string_view line, Request* request) {
+  *request = Request{};
+  rapidjson::Document doc;
+  if (auto e = internal::ParseJsonLine(line, &doc)) return e;
+  if (!doc.IsObject()) return Error{ErrorCode::kInvalidRequest, "a request must be a JSON object"};
+  if (auto id = doc.FindMember("id"); id != doc.MemberEnd())
+    request->id = internal::ToJson(id->value);
+
+  std::optional<Error> error;
+  const rapidjson::Value* op_name = FindString(doc, "op", &error);
+  if (error) return error;
+  if (op_name == nullptr) return Missing("op");
+  const auto op = OpFromName(std::string_view(op_name->GetString(), op_name->GetStringLength()));
+  if (!op) return Error{ErrorCode::kUnknownOp, "unknown op \"" + AsString(*op_name) + "\""};
+  request->op = *op;
+
+  switch (*op) {
+    case Op::kAppend:
+      if (auto e = RequireString(doc, "key", &request->key)) return e;
+      return RequireString(doc, "val", &request->val);
+    case Op::kAppendMany:
+      return DecodeItems(doc, &request->items);
+    case Op::kGet:
+    case Op::kDelete:
+      return RequireString(doc, "key", &request->key);
+    case Op::kKeys:
+      if (const rapidjson::Value* p = FindString(doc, "prefix", &error))
+        request->prefix = AsString(*p);
+      return error;
+    case Op::kPing:
+    case Op::kStats:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string EncodeRequest(const Request& request) {
+  rapidjson::StringBuffer buffer;
+  internal::LineWriter w(buffer);
+  w.StartObject();
+  w.Key("op");
+  internal::WriteString(w, OpName(request.op));
+  if (!request.id.empty()) {
+    w.Key("id");
+    w.RawValue(request.id.data(), request.id.size(), rapidjson::kObjectType);
+  }
+  switch (request.op) {
+    case Op::kAppend:
+      w.Key("key");
+      internal::WriteString(w, request.key);
+      w.Key("val");
+      internal::WriteString(w, request.val);
+      break;
+    case Op::kAppendMany:
+      w.Key("items");
+      w.StartArray();
+      for (const auto& kv : request.items) {
+        w.StartObject();
+        w.Key("key");
+        internal::WriteString(w, kv.key);
+        w.Key("val");
+        internal::WriteString(w, kv.val);
+        w.EndObject();
+      }
+      w.EndArray();
+      break;
+    case Op::kGet:
+    case Op::kDelete:
+      w.Key("key");
+      internal::WriteString(w, request.key);
+      break;
+    case Op::kKeys:
+      if (!request.prefix.empty()) {
+        w.Key("prefix");
+        internal::WriteString(w, request.prefix);
+      }
+      break;
+    case Op::kPing:
+    case Op::kStats:
+      break;
+  }
+  w.EndObject();
+  std::string line(buffer.GetString(), buffer.GetSize());
+  line += '\n';
+  return line;
+}
+
+}  // namespace kvd::proto

@@ -1,0 +1,64 @@
+// Requests of the kvd wire protocol: one JSON object per line (PROTOCOL.md).
+#ifndef KVD_PROTO_REQUEST_H_
+#define KVD_PROTO_REQUEST_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/error.h"
+
+namespace kvd::proto {
+
+enum class Op {
+  kPing,        // {"op":"ping"}
+  kAppend,      // {"op":"append","key":K,"val":V}
+  kAppendMany,  // {"op":"append_many","items":[{"key":K,"val":V},...]}
+  kGet,         // {"op":"get","key":K}
+  kDelete,      // {"op":"delete","key":K}
+  kKeys,        // {"op":"keys"} or {"op":"keys","prefix":P}
+  kStats,       // {"op":"stats"}
+};
+
+std::string_view OpName(Op op);
+
+// True for operations that change the store (and so wait for durability).
+bool IsWrite(Op op);
+
+struct KeyValue {
+  std::string key;
+  std::string val;
+  bool operator==(const KeyValue&) const = default;
+};
+
+struct Request {
+  Op op = Op::kPing;
+  std::string key;              // append, get, delete
+  std::string val;              // append
+  std::string prefix;           // keys
+  std::vector<KeyValue> items;  // append_many
+  // The request's "id" as compact JSON text, echoed verbatim in the response;
+  // empty when the request has none.
+  std::string id;
+
+  static Request Ping() { return Request{}; }
+  static Request Append(std::string key, std::string val);
+  static Request AppendMany(std::vector<KeyValue> items);
+  static Request Get(std::string key);
+  static Request Delete(std::string key);
+  static Request Keys(std::string prefix);
+  static Request Stats();
+};
+
+// Decodes one request line (without or with its trailing "\n" / "\r\n").
+// On error returns it; `request->id` is still filled in when the line was a
+// JSON object with an "id", so that the error response can carry it.
+std::optional<Error> DecodeRequest(std::string_view line, Request* request);
+
+// Encodes `request` as one line, '\n' included.
+std::string EncodeRequest(const Request& request);
+
+}  // namespace kvd::proto
+
+#endif  // KVD_PROTO_REQUEST_H_

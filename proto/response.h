@@ -1,0 +1,45 @@
+// Responses of the kvd wire protocol: one JSON object per line (PROTOCOL.md).
+#ifndef KVD_PROTO_RESPONSE_H_
+#define KVD_PROTO_RESPONSE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/error.h"
+
+namespace kvd::proto {
+
+// One response. Which payload member is set depends on the request's op:
+// get -> values, keys -> keys, delete -> deleted, stats -> stats.
+struct Response {
+  std::string id;              // the request's "id" as JSON text; empty if none
+  std::optional<Error> error;  // set: {"ok":false,"error":{...}}
+  std::optional<std::vector<std::string>> values;
+  std::optional<std::vector<std::string>> keys;
+  std::optional<bool> deleted;
+  std::vector<std::pair<std::string, std::uint64_t>> stats;
+
+  bool ok() const { return !error.has_value(); }
+  static Response Failure(Error error, std::string id = {}) {
+    Response r;
+    r.id = std::move(id);
+    r.error = std::move(error);
+    return r;
+  }
+};
+
+// Encodes `response` as one line, '\n' included.
+std::string EncodeResponse(const Response& response);
+
+// Decodes one response line. Returns an error only when the line is not a
+// well-formed response; a server-side failure is a successfully decoded
+// Response with `error` set.
+std::optional<Error> DecodeResponse(std::string_view line, Response* response);
+
+}  // namespace kvd::proto
+
+#endif  // KVD_PROTO_RESPONSE_H_
