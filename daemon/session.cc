@@ -1,6 +1,5 @@
 #include "daemon/session.h"
 
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -14,7 +13,7 @@ namespace kvd::daemon {
 namespace asio = boost::asio;
 
 Session::Session(Server& server, asio::local::stream_protocol::socket socket)
-    : server_(server), socket_(std::move(socket)) {}
+    : server_(server), socket_(std::move(socket)), framer_(server.max_line()) {}
 
 void Session::Stop() {
   stopping_ = true;
@@ -30,9 +29,7 @@ void Session::Close() {
 }
 
 asio::awaitable<void> Session::Run() {
-  // The buffer may hold one line of max_line bytes plus "\r\n"; reading
-  // stops with not_found once it is full without a newline.
-  const std::size_t max_buffer = server_.max_line() + 2;
+  char chunk[64 * 1024];
   for (;;) {
     std::vector<Decoded> lines;
     const bool framed = TakeLines(&lines);
@@ -44,53 +41,48 @@ asio::awaitable<void> Session::Run() {
       out_.clear();
       if (ec) break;
     }
-    if (!framed || stopping_) break;
+    if (!framed) {
+      // The rest of an over-long line cannot be framed: the error is sent, hang up.
+      log::Warning("closed a connection that sent a line over " +
+                   std::to_string(framer_.max_line()) + " bytes");
+      break;
+    }
+    if (stopping_) break;
 
     reading_ = true;
     boost::system::error_code ec;
-    co_await asio::async_read_until(socket_, asio::dynamic_buffer(in_, max_buffer), '\n',
-                                    asio::redirect_error(asio::use_awaitable, ec));
+    const std::size_t n = co_await socket_.async_read_some(
+        asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
     reading_ = false;
-    if (ec == asio::error::not_found) {
-      // Full buffer, no newline: the line is over the limit. The rest of it
-      // cannot be framed, so answer once and hang up.
-      log::Warning("closing a connection that sent a line over " +
-                   std::to_string(server_.max_line()) + " bytes");
-      Answer(proto::Response::Failure(
-          {proto::ErrorCode::kLineTooLong,
-           "request line longer than " + std::to_string(server_.max_line()) + " bytes"}));
-      boost::system::error_code ignored;
-      co_await asio::async_write(socket_, asio::buffer(out_),
-                                 asio::redirect_error(asio::use_awaitable, ignored));
-      break;
-    }
     // End of stream, a reset or Stop(): bytes after the last newline are an
     // incomplete request and are not executed.
     if (ec) break;
+    framer_.Feed(std::string_view(chunk, n));
   }
   Close();
   server_.SessionEnded(this);
 }
 
 bool Session::TakeLines(std::vector<Decoded>* lines) {
-  std::size_t start = 0;
-  for (std::size_t nl; (nl = in_.find('\n', start)) != std::string::npos; start = nl + 1) {
-    std::string_view line(in_.data() + start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() > server_.max_line()) {
-      in_.clear();
-      lines->push_back(Decoded{{},
-                               proto::Error{proto::ErrorCode::kLineTooLong,
-                                            "request line longer than " +
-                                                std::to_string(server_.max_line()) + " bytes"}});
-      return false;
+  std::string line;
+  for (;;) {
+    switch (framer_.Next(&line)) {
+      case proto::LineFramer::Result::kLine: {
+        Decoded d;
+        d.error = proto::DecodeRequest(line, &d.request);
+        lines->push_back(std::move(d));
+        break;
+      }
+      case proto::LineFramer::Result::kNeedMore:
+        return true;
+      case proto::LineFramer::Result::kTooLong:
+        lines->push_back(Decoded{{},
+                                 proto::Error{proto::ErrorCode::kLineTooLong,
+                                              "request line longer than " +
+                                                  std::to_string(framer_.max_line()) + " bytes"}});
+        return false;
     }
-    Decoded d;
-    d.error = proto::DecodeRequest(line, &d.request);
-    lines->push_back(std::move(d));
   }
-  in_.erase(0, start);
-  return true;
 }
 
 asio::awaitable<void> Session::Execute(std::vector<Decoded>& lines) {

@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 
+#include "proto/line_framer.h"
 #include "proto/request.h"
 #include "proto/response.h"
 
@@ -39,8 +40,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<proto::Error> error;
   };
 
-  // Decodes every complete line in in_ (removing them); false if one is
-  // longer than the limit, after queueing the line_too_long response.
+  // Decodes every complete line received; false if one is over the limit
+  // (then the last entry is its line_too_long error).
   bool TakeLines(std::vector<Decoded>* lines);
   // Executes `lines` in order and appends their responses to out_.
   boost::asio::awaitable<void> Execute(std::vector<Decoded>& lines);
@@ -51,8 +52,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server& server_;
   boost::asio::local::stream_protocol::socket socket_;
-  std::string in_;   // received bytes not yet executed
-  std::string out_;  // responses not yet written
+  proto::LineFramer framer_;  // received bytes not yet executed
+  std::string out_;           // responses not yet written
   bool reading_ = false;
   bool stopping_ = false;
 };

@@ -33,7 +33,8 @@ Status ReplaceFileAtomically(const std::filesystem::path& path,
   std::FILE* file = std::fopen(tmp.c_str(), "wbx");
   if (file == nullptr && errno == EEXIST) {
     // Left over from a crash mid-replace; it never became the real file.
-    std::filesystem::remove(tmp);
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
     file = std::fopen(tmp.c_str(), "wbx");
   }
   if (file == nullptr) return ErrnoError("cannot create", tmp, errno);
@@ -49,13 +50,14 @@ Status ReplaceFileAtomically(const std::filesystem::path& path,
     ok = false;
     err = errno;
   }
+  std::error_code ignored;
   if (!ok) {
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return ErrnoError("cannot write", tmp, err);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     err = errno;
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return ErrnoError("cannot rename into place", path, err);
   }
   const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");

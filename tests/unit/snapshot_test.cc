@@ -1,0 +1,176 @@
+#include "store/snapshot.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/unit/test_dir.h"
+
+namespace kvd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using namespace std::string_literals;
+
+std::vector<std::string> ValuesOf(const Store& store, const std::string& key) {
+  const Store::Values* v = store.Find(key);
+  return v == nullptr ? std::vector<std::string>{} : *v;
+}
+
+TEST(SnapshotTest, MissingFileIsAnEmptyStore) {
+  TestDir dir;
+  Store store;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  EXPECT_EQ(store.key_count(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data")) << "loading creates nothing";
+}
+
+TEST(SnapshotTest, WritesTheOriginalToolsShape) {
+  TestDir dir;
+  Store store;
+  store.Append("a", "x");
+  store.Append("a", "y, z");
+  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store).ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["x","y, z"]})");
+}
+
+TEST(SnapshotTest, LoadsAFileWrittenByPythonJsonDump) {
+  TestDir dir;
+  // json.dump's default output: ", " and ": " separators, \u escapes for non-ASCII.
+  WriteFile(dir / "storage.data",
+            R"({"k": ["v1", "v2, v3"], "caf\u00e9": ["\ud83d\ude00", "say \"hi\"\n"], "": [""]})");
+  Store store;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  EXPECT_THAT(ValuesOf(store, "k"), ElementsAre("v1", "v2, v3"));
+  EXPECT_THAT(ValuesOf(store, "caf\xc3\xa9"), ElementsAre("\xf0\x9f\x98\x80", "say \"hi\"\n"));
+  EXPECT_THAT(ValuesOf(store, ""), ElementsAre(""));
+}
+
+TEST(SnapshotTest, RoundTripKeepsEveryKindOfText) {
+  TestDir dir;
+  const std::vector<std::string> values = {"",
+                                           ",",
+                                           ", ",
+                                           "\"quoted\"",
+                                           "line\nbreak",
+                                           "tab\there",
+                                           "back\\slash",
+                                           "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+                                           "nul\0byte"s,
+                                           "\x01\x1f"};
+  Store store;
+  for (const auto& v : values) store.Append("k, \"\n\xe2\x82\xac", v);
+  store.Append("", "empty key");
+  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store).ok());
+  // ASCII-only on disk, like json.dump, whatever the reader's locale.
+  for (unsigned char c : ReadFile(dir / "storage.data")) ASSERT_LT(c, 0x80);
+
+  Store loaded;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &loaded).ok());
+  EXPECT_EQ(ValuesOf(loaded, "k, \"\n\xe2\x82\xac"), values);
+  EXPECT_THAT(ValuesOf(loaded, ""), ElementsAre("empty key"));
+  EXPECT_EQ(loaded.key_count(), 2u);
+}
+
+TEST(SnapshotTest, EmptyListsSurviveARoundTrip) {
+  TestDir dir;
+  WriteFile(dir / "storage.data", R"({"empty": []})");
+  Store store;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  ASSERT_TRUE(SaveSnapshot(dir / "out.data", store).ok());
+  EXPECT_EQ(ReadFile(dir / "out.data"), R"({"empty":[]})");
+}
+
+TEST(SnapshotTest, RepeatedKeyKeepsTheLastListLikePython) {
+  TestDir dir;
+  WriteFile(dir / "storage.data", R"({"k": ["old"], "k": ["new1", "new2"]})");
+  Store store;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  EXPECT_THAT(ValuesOf(store, "k"), ElementsAre("new1", "new2"));
+}
+
+TEST(SnapshotTest, SaveAppliesThePendingBatchWithoutChangingTheStore) {
+  TestDir dir;
+  Store store;
+  store.Append("b", "1");
+  store.Append("d", "gone");
+  store.Append("f", "kept");
+  WriteBatch pending;
+  pending.Append("b", "2");
+  pending.Append("a", "new");
+  pending.Delete("d");
+  pending.Append("e", "x");
+  pending.Delete("e");
+  pending.Append("e", "y");
+  pending.Delete("zz");
+  pending.Append("g", "last");
+  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store, pending).ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"),
+            R"({"a":["new"],"b":["1","2"],"e":["y"],"f":["kept"],"g":["last"]})");
+  EXPECT_EQ(store.value_count(), 3u);
+}
+
+struct Damage {
+  std::string contents;
+  std::string position;  // expected "line L, column C (byte B)"
+  std::string why;
+};
+
+class DamagedSnapshotTest : public ::testing::TestWithParam<Damage> {};
+
+TEST_P(DamagedSnapshotTest, IsRefusedWithPathAndPositionAndLeftUntouched) {
+  TestDir dir;
+  const auto path = dir / "storage.data";
+  WriteFile(path, GetParam().contents);
+  const auto before = std::filesystem::last_write_time(path);
+  Store store;
+  Status s = LoadSnapshot(path, &store);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr(path.string()));
+  EXPECT_THAT(s.message(), HasSubstr(GetParam().position));
+  EXPECT_THAT(s.message(), HasSubstr(GetParam().why));
+  EXPECT_EQ(ReadFile(path), GetParam().contents);
+  EXPECT_EQ(std::filesystem::last_write_time(path), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Damages, DamagedSnapshotTest,
+    ::testing::Values(Damage{"", "line 1, column 1 (byte 0)", "empty"},
+                      Damage{R"({"a": ["x", "y")", "line 1, column 16 (byte 15)", "comma or ']'"},
+                      Damage{"{\"a\": [\"x\"],\n \"b\": [\"y\"]\n}\ngarbage",
+                             "line 4, column 1 (byte 27)", "root"},
+                      Damage{"{\"a\": [\"\xff\"]}", "line 1, column 9 (byte 8)", "encoding"},
+                      Damage{R"(["x"])", "byte 1", "must be a JSON object"},
+                      Damage{R"({"a": "x"})", "byte 9", "array of strings"},
+                      Damage{R"({"a": [1]})", "byte 7", "values must be strings"},
+                      Damage{R"({"a": [["x"]]})", "byte 8", "values must be strings"},
+                      Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
+
+TEST(SnapshotTest, FailedSaveLeavesTheOldFile) {
+  TestDir dir;
+  const auto path = dir / "storage.data";
+  WriteFile(path, R"({"a":["old"]})");
+  // A directory where the temporary file must go makes the save fail.
+  std::filesystem::create_directories(dir / "storage.data.tmp" / "blocker");
+  Store store;
+  store.Append("a", "new");
+  Status s = SaveSnapshot(path, store);
+  EXPECT_EQ(s.code(), Status::Code::kIOError);
+  EXPECT_THAT(s.message(), HasSubstr("storage.data.tmp"));
+  EXPECT_EQ(ReadFile(path), R"({"a":["old"]})");
+}
+
+TEST(SnapshotTest, SaveReplacesALeftoverTemporaryFile) {
+  TestDir dir;
+  WriteFile(dir / "storage.data.tmp", "half-written by a crash");
+  Store store;
+  store.Append("a", "x");
+  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store).ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["x"]})");
+  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.tmp"));
+}
+
+}  // namespace
+}  // namespace kvd
