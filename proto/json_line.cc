@@ -2,7 +2,28 @@
 
 #include <rapidjson/error/en.h>
 
+#include "store/utf8.h"
+
 namespace kvd::proto::internal {
+namespace {
+
+// RapidJSON lets a lone "\udc00" escape through as an encoded surrogate.
+bool AllStringsValid(const rapidjson::Value& v) {
+  if (v.IsString()) return IsValidUtf8(std::string_view(v.GetString(), v.GetStringLength()));
+  if (v.IsArray()) {
+    for (const auto& item : v.GetArray()) {
+      if (!AllStringsValid(item)) return false;
+    }
+  }
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      if (!AllStringsValid(m.name) || !AllStringsValid(m.value)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* doc) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
@@ -11,7 +32,10 @@ std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* d
     return Error{ErrorCode::kInvalidJson, "raw NUL byte at byte " + std::to_string(nul)};
   }
   doc->Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
-  if (!doc->HasParseError()) return std::nullopt;
+  if (!doc->HasParseError()) {
+    if (AllStringsValid(*doc)) return std::nullopt;
+    return Error{ErrorCode::kInvalidUtf8, "invalid UTF-8: an escape encodes a lone surrogate"};
+  }
   const auto code = doc->GetParseError();
   const std::string where = " at byte " + std::to_string(doc->GetErrorOffset());
   if (code == rapidjson::kParseErrorStringInvalidEncoding ||

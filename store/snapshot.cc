@@ -17,6 +17,7 @@
 #include <rapidjson/writer.h>
 
 #include "store/atomic_file.h"
+#include "store/utf8.h"
 
 namespace kvd {
 namespace {
@@ -33,6 +34,7 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
     return true;
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (!IsValidUtf8(std::string_view(s, n))) return Fail(kLoneSurrogate);
     key_.assign(s, n);
     // Like Python's json.load, a repeated key keeps only its last list.
     store_->Delete(key_);
@@ -49,6 +51,7 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (state_ != State::kArray) return Default();
+    if (!IsValidUtf8(std::string_view(s, n))) return Fail(kLoneSurrogate);
     store_->Append(key_, std::string(s, n));
     return true;
   }
@@ -73,6 +76,9 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
 
  private:
   enum class State { kStart, kObject, kArray };
+  // RapidJSON lets a lone "\udc00" escape through as an encoded surrogate.
+  static constexpr const char* kLoneSurrogate =
+      "a \\u escape encodes a lone UTF-16 surrogate, which is not valid UTF-8";
 
   bool Fail(const char* why) {
     error_ = why;

@@ -100,6 +100,8 @@ TEST(RequestTest, InvalidUtf8IsRejected) {
   // An overlong encoding of '/' and a lone surrogate escape.
   EXPECT_EQ(MustFail("{\"op\":\"get\",\"key\":\"\xc0\xaf\"}").code, ErrorCode::kInvalidUtf8);
   EXPECT_EQ(MustFail(R"({"op":"get","key":"\ud800"})").code, ErrorCode::kInvalidUtf8);
+  EXPECT_EQ(MustFail(R"({"op":"get","key":"\udc00"})").code, ErrorCode::kInvalidUtf8);
+  EXPECT_EQ(MustFail(R"({"op":"get","key":"k","\udfff":1})").code, ErrorCode::kInvalidUtf8);
 }
 
 TEST(RequestTest, WrongShapesAndTypesAreInvalidRequests) {

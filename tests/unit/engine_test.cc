@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/unit/test_dir.h"
+#include "tests/test_dir.h"
 
 namespace kvd {
 namespace {

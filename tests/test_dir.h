@@ -1,6 +1,6 @@
 // A fresh temporary directory per test, removed afterwards.
-#ifndef KVD_TESTS_UNIT_TEST_DIR_H_
-#define KVD_TESTS_UNIT_TEST_DIR_H_
+#ifndef KVD_TESTS_TEST_DIR_H_
+#define KVD_TESTS_TEST_DIR_H_
 
 #include <stdlib.h>
 
@@ -35,4 +35,4 @@ inline void WriteFile(const std::filesystem::path& path, const std::string& cont
   std::ofstream(path, std::ios::binary) << contents;
 }
 
-#endif  // KVD_TESTS_UNIT_TEST_DIR_H_
+#endif  // KVD_TESTS_TEST_DIR_H_

@@ -1,0 +1,35 @@
+// UTF-8 validity, the one rule every stored key and value obeys. Header-only,
+// so the protocol codec checks requests by the same rule without linking
+// the engine.
+#ifndef KVD_STORE_UTF8_H_
+#define KVD_STORE_UTF8_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include <rapidjson/encodings.h>
+
+namespace kvd {
+
+// True if `text` is well-formed UTF-8: no stray or overlong bytes and no
+// encoded UTF-16 surrogates (which JSON's "\udc00" escapes would produce).
+inline bool IsValidUtf8(std::string_view text) {
+  struct Input {
+    using Ch = char;
+    const char* p;
+    const char* end;
+    Ch Peek() const { return p == end ? '\0' : *p; }
+    Ch Take() { return p == end ? '\0' : *p++; }
+  } in{text.data(), text.data() + text.size()};
+  struct Discard {
+    void Put(char) {}
+  } out;
+  while (in.p != in.end) {
+    if (!rapidjson::UTF8<>::Validate(in, out)) return false;
+  }
+  return true;
+}
+
+}  // namespace kvd
+
+#endif  // KVD_STORE_UTF8_H_

@@ -1,0 +1,110 @@
+// Real processes for integration tests: kvd daemons on temporary sockets
+// and data files, kvctl runs, and raw socket connections. Every process is
+// started here and ended here by its PID, also when a test fails.
+#ifndef KVD_TESTS_INTEGRATION_HARNESS_H_
+#define KVD_TESTS_INTEGRATION_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/test_dir.h"
+
+namespace kvd::testing {
+
+// Paths of the binaries under test, from the environment meson sets.
+std::string KvdBin();
+std::string KvctlBin();
+
+struct ProcessOptions {
+  std::map<std::string, std::string> env;  // added to / overriding the environment
+  std::string stdin_data;
+  std::filesystem::path stderr_file;  // default: a fresh temporary file
+};
+
+// A child process; killed with SIGKILL if still running on destruction.
+class Process {
+ public:
+  Process(const std::vector<std::string>& argv, const ProcessOptions& options);
+  ~Process();
+  Process(Process&& other) noexcept;
+  Process(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  void Signal(int signo);
+  // Waits for exit; returns the exit status, or 128 + signal number.
+  int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::filesystem::path dir_;  // holds stdin/stdout/stderr files
+};
+
+struct RunResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion.
+RunResult RunCommand(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+// A kvd on `dir`/kvd.sock with data `dir`/storage.data (unless overridden
+// in `args`), started and ready to serve on construction.
+class Daemon {
+ public:
+  explicit Daemon(const TestDir& dir, std::vector<std::string> args = {});
+  Daemon(const std::filesystem::path& socket, const std::filesystem::path& data,
+         std::vector<std::string> args = {});
+
+  const std::string& socket() const { return socket_; }
+  const std::string& data() const { return data_; }
+  Process& process() { return *process_; }
+  // SIGTERM, then the exit status.
+  int Stop();
+  // SIGKILL, like a crash.
+  void Kill();
+  std::string Log() const;
+
+  // `kvctl --socket <this socket> args...`
+  RunResult Kvctl(std::vector<std::string> args, const std::string& stdin_data = {}) const;
+
+ private:
+  std::string socket_;
+  std::string data_;
+  std::string log_;
+  std::optional<Process> process_;
+};
+
+// Starts kvd expecting it to fail at start-up: returns its exit status and log.
+RunResult RunKvd(std::vector<std::string> args);
+
+// A plain connection to a socket, for sending arbitrary bytes.
+class Connection {
+ public:
+  explicit Connection(const std::string& socket);
+  ~Connection();
+  void Send(const std::string& bytes);
+  // The next line, without "\n"; nothing at end of stream or after `timeout`.
+  std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // True once the peer closed the connection (reads end of stream).
+  bool ClosedByPeer(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  void Close();
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+}  // namespace kvd::testing
+
+#endif  // KVD_TESTS_INTEGRATION_HARNESS_H_

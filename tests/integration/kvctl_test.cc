@@ -1,0 +1,142 @@
+// kvctl against a real kvd: the contract's table of commands and outputs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/harness.h"
+
+namespace kvd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+class KvctlTest : public ::testing::Test {
+ protected:
+  TestDir dir_;
+  Daemon kvd_{dir_};
+};
+
+TEST_F(KvctlTest, AppendThenReadJoinsWithCommaSpace) {
+  EXPECT_EQ(kvd_.Kvctl({"--key", "a", "--val", "x"}).exit_code, 0);
+  RunResult append = kvd_.Kvctl({"--key", "a", "--val", "y, z"});
+  EXPECT_EQ(append.exit_code, 0);
+  EXPECT_THAT(append.out, IsEmpty());
+  RunResult read = kvd_.Kvctl({"--key", "a"});
+  EXPECT_EQ(read.exit_code, 0);
+  EXPECT_EQ(read.out, "x, y, z\n");
+  EXPECT_EQ(kvd_.Kvctl({"--key", "a", "--json"}).out, "[\"x\",\"y, z\"]\n");
+  // Written through: the file already has the original tool's shape.
+  EXPECT_EQ(ReadFile(kvd_.data()), R"({"a":["x","y, z"]})");
+}
+
+TEST_F(KvctlTest, MissingKeyPrintsAnEmptyLine) {
+  RunResult r = kvd_.Kvctl({"--key", "nothing-here"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "\n");
+  EXPECT_EQ(kvd_.Kvctl({"--key", "nothing-here", "--json"}).out, "[]\n");
+}
+
+TEST_F(KvctlTest, ArbitraryTextSurvives) {
+  const std::vector<std::string> values = {"", "comma, inside", "\"quotes\"", "two\nlines",
+                                           "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"};
+  for (const auto& v : values) ASSERT_EQ(kvd_.Kvctl({"--key", "k\xc3\xa9", "--val", v}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"--key", "k\xc3\xa9", "--json"}).out,
+            "[\"\",\"comma, inside\",\"\\\"quotes\\\"\",\"two\\nlines\","
+            "\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]\n");
+  ASSERT_EQ(kvd_.Kvctl({"--key", "", "--val", "empty key"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"--key", ""}).out, "empty key\n");
+}
+
+TEST_F(KvctlTest, InvalidUtf8IsRefusedAndNothingStored) {
+  RunResult r = kvd_.Kvctl({"--key", "k", "--val", "bad \xff byte"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UTF-8"));
+  EXPECT_EQ(kvd_.Kvctl({"--key", "k"}).out, "\n");
+}
+
+TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {}, {"--val", "v"}, {"--key"}, {"--bogus"}, {"get"}, {"append", "k"},
+           {"--key", "k", "get", "k"}}) {
+    RunResult r = kvd_.Kvctl(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.out, IsEmpty());
+    EXPECT_THAT(r.err, Not(IsEmpty()));
+  }
+  RunResult help = RunCommand({KvctlBin(), "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* command : {"get", "append", "del", "keys", "stats", "ping", "import"}) {
+    EXPECT_THAT(help.out, HasSubstr(command));
+  }
+}
+
+TEST(KvctlUnreachableTest, NamesTheEndpointAndExitsOne) {
+  TestDir dir;
+  const std::string socket = (dir / "nobody.sock").string();
+  RunResult r = RunCommand({KvctlBin(), "--socket", socket, "--key", "a"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, HasSubstr(socket));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+}
+
+TEST(KvctlEnvTest, SocketComesFromTheEnvironmentUnlessAFlagSaysOtherwise) {
+  TestDir dir;
+  const auto socket = (dir / "env.sock").string();
+  // kvd takes KVD_SOCKET and KVD_DATA too.
+  Process kvd({KvdBin()}, ProcessOptions{.env = {{"KVD_SOCKET", socket},
+                                                 {"KVD_DATA", (dir / "env.data").string()}},
+                                         .stdin_data = {},
+                                         .stderr_file = {}});
+  const ProcessOptions env{.env = {{"KVD_SOCKET", socket}}, .stdin_data = {}, .stderr_file = {}};
+  RunResult ping{1, {}, {}};
+  for (int i = 0; i < 2000 && ping.exit_code != 0; ++i) ping = RunCommand({KvctlBin(), "ping"}, env);
+  ASSERT_EQ(ping.exit_code, 0) << ping.err;
+  EXPECT_EQ(RunCommand({KvctlBin(), "--key", "e", "--val", "1"}, env).exit_code, 0);
+  EXPECT_EQ(RunCommand({KvctlBin(), "--key", "e"}, env).out, "1\n");
+  EXPECT_EQ(ReadFile(dir / "env.data"), R"({"e":["1"]})");
+  EXPECT_EQ(RunCommand({KvctlBin(), "--socket", (dir / "other.sock").string(), "--key", "e"}, env).exit_code,
+            1);
+  kvd.Signal(SIGTERM);
+  EXPECT_EQ(kvd.Wait(), 0);
+}
+
+TEST_F(KvctlTest, RedisStyleCommands) {
+  EXPECT_EQ(kvd_.Kvctl({"ping"}).out, "PONG\n");
+  EXPECT_EQ(kvd_.Kvctl({"append", "user:1", "ann"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"append", "user:2", "bob"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"append", "job:1", "x"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"get", "user:1"}).out, "ann\n");
+  EXPECT_EQ(kvd_.Kvctl({"get", "user:1", "--json"}).out, "[\"ann\"]\n");
+  EXPECT_EQ(kvd_.Kvctl({"keys"}).out, "job:1\nuser:1\nuser:2\n");
+  EXPECT_EQ(kvd_.Kvctl({"keys", "user:"}).out, "user:1\nuser:2\n");
+  EXPECT_EQ(kvd_.Kvctl({"keys", "user:", "--json"}).out, "[\"user:1\",\"user:2\"]\n");
+  EXPECT_EQ(kvd_.Kvctl({"del", "user:1"}).out, "1\n");
+  EXPECT_EQ(kvd_.Kvctl({"delete", "user:1"}).out, "0\n");
+  EXPECT_EQ(kvd_.Kvctl({"keys"}).out, "job:1\nuser:2\n");
+  const std::string stats = kvd_.Kvctl({"stats"}).out;
+  EXPECT_THAT(stats, HasSubstr("keys:2\n"));
+  EXPECT_THAT(stats, HasSubstr("values:2\n"));
+  EXPECT_THAT(stats, HasSubstr("connections:1\n"));
+}
+
+TEST_F(KvctlTest, ImportAppendsTabSeparatedLinesInOrder) {
+  std::string input;
+  for (int i = 0; i < 5000; ++i) input += "k" + std::to_string(i % 3) + "\tv" + std::to_string(i) + "\twith tab\n";
+  RunResult r = kvd_.Kvctl({"import"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "imported 5000 values\n");
+  RunResult k0 = kvd_.Kvctl({"get", "k0", "--json"});
+  EXPECT_THAT(k0.out, ::testing::StartsWith("[\"v0\\twith tab\",\"v3\\twith tab\","));
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("values:5000\n"));
+
+  RunResult bad = kvd_.Kvctl({"import"}, "a\t1\nno tab here\nb\t2\n");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("line 2"));
+  EXPECT_EQ(kvd_.Kvctl({"get", "a"}).out, "1\n") << "lines before the bad one are kept";
+  EXPECT_EQ(kvd_.Kvctl({"get", "b"}).out, "\n") << "lines after it are not imported";
+}
+
+}  // namespace
+}  // namespace kvd::testing
