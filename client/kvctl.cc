@@ -25,8 +25,11 @@ using kvd::client::Client;
 constexpr int kUsage = 2;
 constexpr int kFailed = 1;
 
-// One import request stays well below the server's default 1 MiB line limit.
-constexpr std::size_t kImportBatchBytes = 256 * 1024;
+// One import request stays below the server's default 1 MiB line limit even
+// if every byte needs a 6-byte \u escape.
+constexpr std::size_t kImportBatchBytes = 1024 * 1024 - 64;  // less the envelope
+constexpr std::size_t kWorstCaseEscape = 6;
+constexpr std::size_t kItemOverhead = 20;  // {"key":"","val":""},
 
 void PrintJsonArray(const std::vector<std::string>& items) {
   rapidjson::StringBuffer buffer;
@@ -71,9 +74,10 @@ std::size_t Import(Client& client) {
                                                 " has no tab between key and value (" +
                                                 std::to_string(total) + " values imported)");
     }
-    batch_bytes += line.size();
+    const std::size_t cost = line.size() * kWorstCaseEscape + kItemOverhead;
+    if (batch_bytes + cost > kImportBatchBytes) flush();
+    batch_bytes += cost;
     batch.push_back({line.substr(0, tab), line.substr(tab + 1)});
-    if (batch_bytes >= kImportBatchBytes) flush();
   }
   flush();
   return total;

@@ -6,14 +6,13 @@
 namespace kvd::proto {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 7> kNames{{
     {ErrorCode::kInvalidJson, "invalid_json"},
     {ErrorCode::kInvalidUtf8, "invalid_utf8"},
     {ErrorCode::kInvalidRequest, "invalid_request"},
     {ErrorCode::kUnknownOp, "unknown_op"},
     {ErrorCode::kLineTooLong, "line_too_long"},
     {ErrorCode::kStorageError, "storage_error"},
-    {ErrorCode::kShuttingDown, "shutting_down"},
     {ErrorCode::kInternal, "internal"},
 }};
 

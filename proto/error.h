@@ -17,8 +17,7 @@ enum class ErrorCode {
   kUnknownOp,       // "op" names no operation this server knows
   kLineTooLong,     // the line exceeds the server's limit; the server closes the connection
   kStorageError,    // the write could not be made durable; it did not happen
-  kShuttingDown,    // the server is stopping and takes no new requests
-  kInternal,        // a bug in kvd; the message says what
+  kInternal,        // a bug in kvd, or (client side) a code this client does not know
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

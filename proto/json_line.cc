@@ -23,6 +23,34 @@ bool AllStringsValid(const rapidjson::Value& v) {
   return true;
 }
 
+// Requests need three levels; the limit leaves room for structured ids.
+constexpr int kMaxDepth = 32;
+
+// Where `line` nests arrays and objects deeper than kMaxDepth, if it does.
+// Checked before parsing: RapidJSON's DOM walks recurse, and deep input
+// would exhaust the stack.
+std::optional<std::size_t> TooDeepAt(std::string_view line) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* doc) {
@@ -30,6 +58,10 @@ std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* d
   // RapidJSON reads NUL as the end of input; JSON text never holds a raw NUL.
   if (auto nul = line.find('\0'); nul != std::string_view::npos) {
     return Error{ErrorCode::kInvalidJson, "raw NUL byte at byte " + std::to_string(nul)};
+  }
+  if (auto at = TooDeepAt(line)) {
+    return Error{ErrorCode::kInvalidRequest, "nested deeper than " + std::to_string(kMaxDepth) +
+                                                 " levels at byte " + std::to_string(*at)};
   }
   doc->Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
   if (!doc->HasParseError()) {
@@ -41,6 +73,11 @@ std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* d
   if (code == rapidjson::kParseErrorStringInvalidEncoding ||
       code == rapidjson::kParseErrorStringUnicodeSurrogateInvalid) {
     return Error{ErrorCode::kInvalidUtf8, "invalid UTF-8" + where};
+  }
+  const std::size_t offset = doc->GetErrorOffset();
+  if (code == rapidjson::kParseErrorStringEscapeInvalid && offset < line.size() &&
+      static_cast<unsigned char>(line[offset]) < 0x20) {
+    return Error{ErrorCode::kInvalidJson, "invalid JSON: unescaped control character" + where};
   }
   return Error{ErrorCode::kInvalidJson,
                std::string("invalid JSON: ") + rapidjson::GetParseError_En(code) + where};

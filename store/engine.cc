@@ -27,6 +27,8 @@ Status Engine::Open(const std::filesystem::path& data_path, std::unique_ptr<Engi
 }
 
 Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied) {
+  if (applied != nullptr) applied->clear();
+  if (batch.empty()) return Status::OK();
   std::lock_guard writer(write_mu_);
   {
     // Only this writer changes store_, so persisting under a shared lock
@@ -35,7 +37,6 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied) {
     if (Status s = persistence_->Commit(store_, batch); !s.ok()) return s;
   }
   std::unique_lock write(mu_);
-  if (applied != nullptr) applied->clear();
   for (const Mutation& m : batch.mutations()) {
     const bool done = store_.Apply(m);
     if (applied != nullptr) applied->push_back(done);

@@ -37,7 +37,8 @@ class Engine {
   // read; in both cases nothing on disk is changed.
   static Status Open(const std::filesystem::path& data_path, std::unique_ptr<Engine>* engine);
 
-  // Makes `batch` durable, then visible to readers, all or nothing. Writers
+  // Makes `batch` durable, then visible to readers, all or nothing (an empty
+  // batch costs nothing). Writers
   // are serialized; each call costs one commit, so callers with many small
   // writes should group them. If `applied` is given it receives, per
   // mutation, what Store::Apply returned (false: a delete of an absent key).

@@ -20,10 +20,9 @@ TEST(ConcurrencyTest, TwoHundredKvctlProcessesAppendingToOneKeyLoseNothing) {
   std::vector<Process> clients;
   clients.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
-    clients.emplace_back(
-        std::vector<std::string>{KvctlBin(), "--socket", kvd.socket(), "--key", "shared", "--val",
-                                 "value-" + std::to_string(i)},
-        ProcessOptions{});
+    clients.emplace_back(std::vector<std::string>{KvctlBin(), "--socket", kvd.socket(), "--key",
+                                                  "shared", "--val", "value-" + std::to_string(i)},
+                         ProcessOptions{});
   }
   for (auto& c : clients) ASSERT_EQ(c.Wait(), 0) << c.Stderr();
 
@@ -47,7 +46,8 @@ TEST(ConcurrencyTest, EachClientsWritesKeepTheirOrder) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       client::Client c(kvd.socket());
-      for (int i = 0; i < kPerThread; ++i) c.Append("k", std::to_string(t) + "/" + std::to_string(i));
+      for (int i = 0; i < kPerThread; ++i)
+        c.Append("k", std::to_string(t) + "/" + std::to_string(i));
     });
   }
   for (auto& t : threads) t.join();
@@ -67,8 +67,8 @@ TEST(ConcurrencyTest, PipelinedRequestsAreAnsweredInOrder) {
   constexpr int kRequests = 3000;
   std::string burst;
   for (int i = 0; i < kRequests; ++i) {
-    proto::Request r = (i % 3 == 2) ? proto::Request::Get("p")
-                                    : proto::Request::Append("p", std::to_string(i));
+    proto::Request r =
+        (i % 3 == 2) ? proto::Request::Get("p") : proto::Request::Append("p", std::to_string(i));
     r.id = std::to_string(i);
     burst += proto::EncodeRequest(r);
   }

@@ -73,9 +73,7 @@ Process::Process(const std::vector<std::string>& argv, const ProcessOptions& opt
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)),
-      status_(other.status_),
-      dir_(std::move(other.dir_)) {
+    : pid_(std::exchange(other.pid_, -1)), status_(other.status_), dir_(std::move(other.dir_)) {
   other.dir_.clear();
 }
 

@@ -21,9 +21,9 @@ class InteropTest : public ::testing::Test {
   RunResult Python(std::vector<std::string> args) {
     args.insert(args.begin(), {"/usr/bin/env", "python3", StoragePy()});
     return RunCommand(args, ProcessOptions{.env = {{"TMPDIR", dir_.path().string()},
-                                            {"PYTHONIOENCODING", "utf-8"}},
-                                    .stdin_data = {},
-                                    .stderr_file = {}});
+                                                   {"PYTHONIOENCODING", "utf-8"}},
+                                           .stdin_data = {},
+                                           .stderr_file = {}});
   }
 
   TestDir dir_;

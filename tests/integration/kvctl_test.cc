@@ -40,7 +40,8 @@ TEST_F(KvctlTest, MissingKeyPrintsAnEmptyLine) {
 TEST_F(KvctlTest, ArbitraryTextSurvives) {
   const std::vector<std::string> values = {"", "comma, inside", "\"quotes\"", "two\nlines",
                                            "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"};
-  for (const auto& v : values) ASSERT_EQ(kvd_.Kvctl({"--key", "k\xc3\xa9", "--val", v}).exit_code, 0);
+  for (const auto& v : values)
+    ASSERT_EQ(kvd_.Kvctl({"--key", "k\xc3\xa9", "--val", v}).exit_code, 0);
   EXPECT_EQ(kvd_.Kvctl({"--key", "k\xc3\xa9", "--json"}).out,
             "[\"\",\"comma, inside\",\"\\\"quotes\\\"\",\"two\\nlines\","
             "\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]\n");
@@ -56,9 +57,14 @@ TEST_F(KvctlTest, InvalidUtf8IsRefusedAndNothingStored) {
 }
 
 TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {}, {"--val", "v"}, {"--key"}, {"--bogus"}, {"get"}, {"append", "k"},
-           {"--key", "k", "get", "k"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"--val", "v"},
+                                             {"--key"},
+                                             {"--bogus"},
+                                             {"get"},
+                                             {"append", "k"},
+                                             {"--key", "k", "get", "k"}}) {
     RunResult r = kvd_.Kvctl(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
     EXPECT_THAT(r.out, IsEmpty());
@@ -91,15 +97,27 @@ TEST(KvctlEnvTest, SocketComesFromTheEnvironmentUnlessAFlagSaysOtherwise) {
                                          .stderr_file = {}});
   const ProcessOptions env{.env = {{"KVD_SOCKET", socket}}, .stdin_data = {}, .stderr_file = {}};
   RunResult ping{1, {}, {}};
-  for (int i = 0; i < 2000 && ping.exit_code != 0; ++i) ping = RunCommand({KvctlBin(), "ping"}, env);
+  for (int i = 0; i < 2000 && ping.exit_code != 0; ++i)
+    ping = RunCommand({KvctlBin(), "ping"}, env);
   ASSERT_EQ(ping.exit_code, 0) << ping.err;
   EXPECT_EQ(RunCommand({KvctlBin(), "--key", "e", "--val", "1"}, env).exit_code, 0);
   EXPECT_EQ(RunCommand({KvctlBin(), "--key", "e"}, env).out, "1\n");
   EXPECT_EQ(ReadFile(dir / "env.data"), R"({"e":["1"]})");
-  EXPECT_EQ(RunCommand({KvctlBin(), "--socket", (dir / "other.sock").string(), "--key", "e"}, env).exit_code,
+  EXPECT_EQ(RunCommand({KvctlBin(), "--socket", (dir / "other.sock").string(), "--key", "e"}, env)
+                .exit_code,
             1);
   kvd.Signal(SIGTERM);
   EXPECT_EQ(kvd.Wait(), 0);
+}
+
+TEST_F(KvctlTest, ImportKeepsRequestsUnderTheLineLimitWhateverTheEscaping) {
+  // Control characters take 6 bytes each on the wire (\u0001).
+  const std::string value(300, '\x01');
+  std::string input;
+  for (int i = 0; i < 3000; ++i) input += "esc\t" + value + "\n";
+  RunResult r = kvd_.Kvctl({"import"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("values:3000\n"));
 }
 
 TEST_F(KvctlTest, RedisStyleCommands) {
@@ -123,7 +141,8 @@ TEST_F(KvctlTest, RedisStyleCommands) {
 
 TEST_F(KvctlTest, ImportAppendsTabSeparatedLinesInOrder) {
   std::string input;
-  for (int i = 0; i < 5000; ++i) input += "k" + std::to_string(i % 3) + "\tv" + std::to_string(i) + "\twith tab\n";
+  for (int i = 0; i < 5000; ++i)
+    input += "k" + std::to_string(i % 3) + "\tv" + std::to_string(i) + "\twith tab\n";
   RunResult r = kvd_.Kvctl({"import"}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "imported 5000 values\n");

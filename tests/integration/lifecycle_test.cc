@@ -71,8 +71,7 @@ TEST(LifecycleTest, SigtermAnswersEveryRequestAlreadyReceived) {
 TEST(LifecycleTest, SecondDaemonOnTheSameSocketRefusesAndTheFirstKeepsServing) {
   TestDir dir;
   Daemon first(dir);
-  RunResult second =
-      RunKvd({"--socket", first.socket(), "--data", (dir / "other.data").string()});
+  RunResult second = RunKvd({"--socket", first.socket(), "--data", (dir / "other.data").string()});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("another kvd"));
   EXPECT_THAT(second.err, HasSubstr(first.socket()));
@@ -105,8 +104,8 @@ TEST(LifecycleTest, StaleSocketFromADeadDaemonIsReplaced) {
 TEST(LifecycleTest, NonSocketFileAtTheSocketPathIsLeftAlone) {
   TestDir dir;
   WriteFile(dir / "kvd.sock", "precious");
-  RunResult r = RunKvd({"--socket", (dir / "kvd.sock").string(), "--data",
-                        (dir / "storage.data").string()});
+  RunResult r =
+      RunKvd({"--socket", (dir / "kvd.sock").string(), "--data", (dir / "storage.data").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("not a socket"));
   EXPECT_EQ(ReadFile(dir / "kvd.sock"), "precious");
@@ -116,8 +115,8 @@ TEST(LifecycleTest, DamagedDataFileIsRefusedWithItsPositionAndKept) {
   TestDir dir;
   const std::string damaged = "{\"a\": [\"x\"],\n \"b\": [\"y\"";
   WriteFile(dir / "storage.data", damaged);
-  RunResult r = RunKvd({"--socket", (dir / "kvd.sock").string(), "--data",
-                        (dir / "storage.data").string()});
+  RunResult r =
+      RunKvd({"--socket", (dir / "kvd.sock").string(), "--data", (dir / "storage.data").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr((dir / "storage.data").string()));
   EXPECT_THAT(r.err, HasSubstr("line 2"));

@@ -46,6 +46,15 @@ TEST_F(RobustnessTest, GarbageGetsErrorsAndTheConnectionStaysUsable) {
   EXPECT_EQ(client::Client(kvd_.socket()).Keys(), std::vector<std::string>{"good"});
 }
 
+TEST_F(RobustnessTest, DeeplyNestedLineIsRefusedWithoutCrashing) {
+  Connection bad(kvd_.socket());
+  bad.Send("{\"op\":\"ping\",\"id\":" + std::string(500000, '[') + "\n");
+  EXPECT_EQ(ErrorCodeOf(bad.ReadLine()), "invalid_request");
+  bad.Send("{\"op\":\"ping\"}\n");
+  EXPECT_EQ(bad.ReadLine(), R"({"ok":true})");
+  EXPECT_TRUE(kvd_.process().Running());
+}
+
 TEST_F(RobustnessTest, InvalidUtf8IsRejectedAndNotStored) {
   Connection bad(kvd_.socket());
   bad.Send("{\"op\":\"append\",\"key\":\"k\",\"val\":\"\xfe\xff\"}\n");
@@ -74,7 +83,8 @@ TEST_F(RobustnessTest, StalledClientDoesNotBlockOthers) {
 
 TEST_F(RobustnessTest, TwoMebibyteLineIsRefusedAndTheConnectionClosed) {
   Connection big(kvd_.socket());
-  const std::string line = R"({"op":"append","key":"big","val":")" + std::string(2 << 20, 'x') + "\"}\n";
+  const std::string line =
+      R"({"op":"append","key":"big","val":")" + std::string(2 << 20, 'x') + "\"}\n";
   // The daemon may close before taking it all; that is the point.
   try {
     big.Send(line);

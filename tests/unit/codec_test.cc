@@ -104,6 +104,26 @@ TEST(RequestTest, InvalidUtf8IsRejected) {
   EXPECT_EQ(MustFail(R"({"op":"get","key":"k","\udfff":1})").code, ErrorCode::kInvalidUtf8);
 }
 
+TEST(RequestTest, ControlCharacterInAStringIsNamed) {
+  Error e = MustFail("{\"op\":\"append\",\"key\":\"a\tb\",\"val\":\"v\"}");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidJson);
+  EXPECT_THAT(e.message, HasSubstr("control character"));
+}
+
+TEST(RequestTest, DeepNestingIsRefusedBeforeParsing) {
+  // Deep enough to overflow a recursive parser's stack.
+  const std::string deep = "{\"op\":\"ping\",\"id\":" + std::string(300000, '[');
+  Error e = MustFail(deep);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidRequest);
+  EXPECT_THAT(e.message, HasSubstr("nested deeper than 32"));
+  // Brackets inside strings are text, and moderate nesting is fine.
+  EXPECT_EQ(MustDecode("{\"op\":\"get\",\"key\":\"" + std::string(100, '[') + "\\\"\"}").key,
+            std::string(100, '[') + "\"");
+  EXPECT_EQ(
+      MustDecode("{\"op\":\"ping\",\"id\":" + std::string(20, '[') + std::string(20, ']') + "}").id,
+      std::string(20, '[') + std::string(20, ']'));
+}
+
 TEST(RequestTest, WrongShapesAndTypesAreInvalidRequests) {
   EXPECT_EQ(MustFail("[1,2]").code, ErrorCode::kInvalidRequest);
   EXPECT_EQ(MustFail("\"ping\"").code, ErrorCode::kInvalidRequest);
@@ -183,10 +203,9 @@ TEST(ResponseTest, RoundTripsEveryPayload) {
 }
 
 TEST(ResponseTest, ErrorCodesRoundTripByName) {
-  for (ErrorCode code :
-       {ErrorCode::kInvalidJson, ErrorCode::kInvalidUtf8, ErrorCode::kInvalidRequest,
-        ErrorCode::kUnknownOp, ErrorCode::kLineTooLong, ErrorCode::kStorageError,
-        ErrorCode::kShuttingDown, ErrorCode::kInternal}) {
+  for (ErrorCode code : {ErrorCode::kInvalidJson, ErrorCode::kInvalidUtf8,
+                         ErrorCode::kInvalidRequest, ErrorCode::kUnknownOp, ErrorCode::kLineTooLong,
+                         ErrorCode::kStorageError, ErrorCode::kInternal}) {
     Response back;
     ASSERT_FALSE(DecodeResponse(EncodeResponse(Response::Failure({code, "m"})), &back));
     ASSERT_TRUE(back.error);

@@ -36,6 +36,13 @@ TEST(EngineTest, WriteIsDurableBeforeItReturns) {
   EXPECT_THAT(engine->Get("a"), ElementsAre("x", "y, z"));
 }
 
+TEST(EngineTest, EmptyBatchWritesNothing) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(engine->Write(WriteBatch{}).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data"));
+}
+
 TEST(EngineTest, ReopenSeesEverythingWritten) {
   TestDir dir;
   {

@@ -147,8 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Damage{R"({"a": [1]})", "byte 7", "values must be strings"},
                       Damage{R"({"a": [["x"]]})", "byte 8", "values must be strings"},
                       Damage{R"({"a": ["\udc00"]})", "byte 15", "lone UTF-16 surrogate"},
-        Damage{R"({"\ud800": []})", "byte 2", "surrogate"},
-        Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
+                      Damage{R"({"\ud800": []})", "byte 2", "surrogate"},
+                      Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
 
 TEST(SnapshotTest, FailedSaveLeavesTheOldFile) {
   TestDir dir;

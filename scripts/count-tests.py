@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Prints 'N passed, N failed' over the GoogleTest cases that meson ran in
+the given build directories (meson-logs/testlog.junit.xml). A test program
+that failed without reporting a failed case (a crash, a sanitizer abort, a
+timeout) counts as at least one failure."""
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+passed = failed = skipped = 0
+for build in sys.argv[1:]:
+    log = Path(build) / "meson-logs" / "testlog.junit.xml"
+    if not log.exists():
+        print(f"{build}: no test log", file=sys.stderr)
+        failed += 1
+        continue
+    case_failures = 0
+    for case in ET.parse(log).getroot().iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            case_failures += 1
+        elif case.find("skipped") is not None:
+            skipped += 1
+        else:
+            passed += 1
+    program_failures = 0
+    with open(Path(build) / "meson-logs" / "testlog.json") as results:
+        for line in results:
+            if json.loads(line)["result"] not in ("OK", "SKIP", "EXPECTEDFAIL"):
+                program_failures += 1
+    failed += max(case_failures, program_failures)
+
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))

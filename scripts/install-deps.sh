@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what kvd needs to build and test, on Debian 12 or CentOS Stream 9,
+# as root. Installs only what is missing; safe to run again.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (it installs packages)" >&2
+  exit 1
+fi
+
+. /etc/os-release
+case " ${ID} ${ID_LIKE:-} " in
+  *" debian "*)
+    packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
+              libcli11-dev libgtest-dev libgmock-dev python3 socat)
+    # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
+    if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
+    missing=()
+    for p in "${packages[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get -o DPkg::Lock::Timeout=600 update -qq
+      apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+    ;;
+  *" rhel "* | *" centos "* | *" fedora "*)
+    # RapidJSON, CLI11 and GoogleTest come from EPEL; EPEL needs CRB.
+    if ! rpm -q epel-release >/dev/null 2>&1; then
+      dnf install -y -q epel-release
+    fi
+    dnf install -y -q dnf-plugins-core
+    dnf config-manager --set-enabled crb
+    packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
+              cli11-devel gtest-devel gmock-devel python3 socat)
+    missing=()
+    for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
+    ;;
+  *)
+    echo "install-deps.sh: unsupported system '${ID}'; install meson, a C++20 compiler," \
+         "Boost, RapidJSON, CLI11 and GoogleTest yourself" >&2
+    exit 1
+    ;;
+esac
