@@ -1,15 +1,12 @@
 // A small synchronous client for kvd, for programs that embed it (kvctl is
 // one). Each method sends one request and waits for its response. Failures
-// throw kvd::client::Error with a machine-readable code: the server's error
-// code (see proto/PROTOCOL.md) or one of "unreachable", "connection_lost",
-// "bad_response".
+// throw kvd::client::Error (backend.h).
 #ifndef KVD_CLIENT_CLIENT_H_
 #define KVD_CLIENT_CLIENT_H_
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,40 +14,28 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 
+#include "client/backend.h"
 #include "proto/request.h"
 #include "proto/response.h"
 
 namespace kvd::client {
 
-class Error : public std::runtime_error {
- public:
-  Error(std::string code, const std::string& message)
-      : std::runtime_error(message), code_(std::move(code)) {}
-  const std::string& code() const { return code_; }
-
- private:
-  std::string code_;
-};
-
-class Client {
+class Client final : public Backend {
  public:
   // Connects to the daemon at `socket_path`; throws "unreachable" naming it.
   explicit Client(const std::string& socket_path);
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  void Ping();
-  // Returns once the value is durable under the daemon's fsync policy.
-  void Append(std::string_view key, std::string_view val);
-  // Appends all items in order with one request and one commit.
-  void AppendMany(std::vector<proto::KeyValue> items);
-  // The values of `key` in append order; empty when the key is missing.
-  std::vector<std::string> Get(std::string_view key);
-  // Removes `key`; false if it did not exist.
-  bool Delete(std::string_view key);
-  // Keys starting with `prefix` (all keys when empty), in byte order.
-  std::vector<std::string> Keys(std::string_view prefix = {});
-  std::vector<std::pair<std::string, std::uint64_t>> Stats();
+  // Durable means: under the daemon's fsync policy. AppendMany is one
+  // request and one commit.
+  void Ping() override;
+  void Append(std::string_view key, std::string_view val) override;
+  void AppendMany(std::vector<proto::KeyValue> items) override;
+  std::vector<std::string> Get(std::string_view key) override;
+  bool Delete(std::string_view key) override;
+  std::vector<std::string> Keys(std::string_view prefix = {}) override;
+  std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
 
   // Sends `request` and returns its successful response; a server-side error
   // is thrown as Error with the server's code.

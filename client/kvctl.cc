@@ -4,6 +4,8 @@
 //   kvctl --key K [--json]     print K's values
 //   kvctl get|append|del|keys|stats|ping|import ...   redis-cli style commands
 //
+//   kvctl --embedded ...       the same on the data file directly, without a daemon
+//
 // Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage.
 #include <cstdio>
 #include <iostream>
@@ -16,11 +18,12 @@
 #include <CLI/CLI.hpp>
 
 #include "client/client.h"
+#include "client/embedded.h"
 #include "proto/endpoint.h"
 
 namespace {
 
-using kvd::client::Client;
+using kvd::client::Backend;
 
 constexpr int kUsage = 2;
 constexpr int kFailed = 1;
@@ -53,7 +56,7 @@ void PrintValues(const std::vector<std::string>& values, bool json) {
 // Reads "KEY<TAB>VALUE" lines from stdin (the value is everything after the
 // first tab) and appends them in order, a batch per request. Returns how
 // many values were appended.
-std::size_t Import(Client& client) {
+std::size_t Import(Backend& client) {
   std::size_t total = 0, line_no = 0, batch_bytes = 0;
   std::vector<kvd::proto::KeyValue> batch;
   auto flush = [&] {
@@ -94,7 +97,18 @@ int main(int argc, char** argv) {
   std::string socket = kvd::proto::DefaultSocketPath();
   std::optional<std::string> key, val;
   bool json = false;
-  app.add_option("--socket", socket, "kvd's socket (env KVD_SOCKET)")->capture_default_str();
+  std::string data = kvd::DefaultDataPath().string();
+  bool embedded = false;
+  auto* socket_opt =
+      app.add_option("--socket", socket, "kvd's socket (env KVD_SOCKET)")->capture_default_str();
+  auto* embedded_flag = app.add_flag(
+      "--embedded", embedded,
+      "use the data file directly, without a daemon (refused while a kvd owns the file; waits "
+      "up to 30 s for other --embedded users)");
+  embedded_flag->excludes(socket_opt);
+  app.add_option("--data", data, "with --embedded: the data file (env KVD_DATA)")
+      ->capture_default_str()
+      ->needs(embedded_flag);
   auto* key_opt = app.add_option("--key", key, "the key to read, or to append to with --val");
   app.add_option("--val", val, "append this value to --key")->needs(key_opt);
   app.add_flag("--json", json, "print values as a JSON array");
@@ -132,7 +146,13 @@ int main(int argc, char** argv) {
   }
 
   try {
-    Client client(socket);
+    std::unique_ptr<Backend> backend;
+    if (embedded) {
+      backend = std::make_unique<kvd::client::Embedded>(data, std::chrono::seconds(30));
+    } else {
+      backend = std::make_unique<kvd::client::Client>(socket);
+    }
+    Backend& client = *backend;
     if (key && val) {
       client.Append(*key, *val);
     } else if (key) {
@@ -158,6 +178,7 @@ int main(int argc, char** argv) {
     } else if (*import) {
       std::cout << "imported " << Import(client) << " values\n";
     }
+    if (embedded) static_cast<kvd::client::Embedded&>(client).Close();
   } catch (const kvd::client::Error& e) {
     std::cerr << "kvctl: " << e.what() << '\n';
     return kFailed;

@@ -2,6 +2,7 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <csignal>
+#include <iostream>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -10,18 +11,36 @@
 #include "daemon/log.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
+#include "store/check.h"
 #include "store/engine.h"
+
+namespace {
+
+// kvd --check / --repair: prints findings on stdout; exit 0 when kvd can start.
+int CheckOrRepair(const kvd::daemon::Options& options) {
+  std::vector<std::string> report;
+  const kvd::Status s = options.mode == kvd::daemon::Options::Mode::kCheck
+                            ? kvd::CheckDataFiles(options.data_path, &report)
+                            : kvd::RepairDataFiles(options.data_path, &report);
+  for (const auto& line : report) std::cout << line << '\n';
+  if (!s.ok()) std::cout << "not startable: " << s.ToString() << '\n';
+  return s.ok() ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace kvd;
   int exit_code = 0;
-  const auto options = daemon::ParseOptions(argc, argv, &exit_code);
+  auto options = daemon::ParseOptions(argc, argv, &exit_code);
   if (!options) return exit_code;
+  if (options->mode != daemon::Options::Mode::kServe) return CheckOrRepair(*options);
   // A client that hangs up must not kill the daemon mid-write.
   std::signal(SIGPIPE, SIG_IGN);
 
+  options->engine.warn = [](const std::string& message) { log::Warning(message); };
   std::unique_ptr<Engine> engine;
-  if (Status s = Engine::Open(options->data_path, &engine); !s.ok()) {
+  if (Status s = Engine::Open(options->data_path, options->engine, &engine); !s.ok()) {
     log::Error("cannot open data file: " + s.ToString());
     return 1;
   }
@@ -41,6 +60,11 @@ int main(int argc, char** argv) {
               options->data_path.string());
   io.run();
   commits.Stop();
-  log::Notice("stopped");
+  if (Status s = engine->Close(); !s.ok()) {
+    log::Error("could not fold the journal into storage.data (it is kept and replayed at the "
+               "next start): " + s.ToString());
+    return 1;
+  }
+  log::Notice("stopped; everything is in " + options->data_path.string());
   return 0;
 }

@@ -46,7 +46,11 @@ proto::Response ReadResponse(
       break;
     case proto::Op::kStats: {
       const Engine::Stats s = engine.GetStats();
-      response.stats = {{"keys", s.keys}, {"values", s.values}, {"bytes", s.bytes}};
+      response.stats = {{"keys", s.keys},
+                        {"values", s.values},
+                        {"bytes", s.bytes},
+                        {"journal_bytes", s.journal_bytes},
+                        {"compactions", s.compactions}};
       response.stats.insert(response.stats.end(), server_stats.begin(), server_stats.end());
       break;
     }

@@ -8,10 +8,15 @@
 #include <optional>
 #include <string>
 
+#include "store/engine.h"
+
 namespace kvd::daemon {
 
 struct Options {
+  enum class Mode { kServe, kCheck, kRepair };
+  Mode mode = Mode::kServe;         // --check, --repair: inspect / mend the data files and exit
   std::filesystem::path data_path;  // --data, $KVD_DATA, <temp dir>/storage.data
+  EngineOptions engine;             // --fsync, --compact-min-size, --compact-percentage
   std::string socket_path;          // --socket, $KVD_SOCKET, $XDG_RUNTIME_DIR/kvd.sock, ...
   std::size_t max_line = 0;         // --max-line: longest request line in bytes
   // --shutdown-timeout: how long SIGTERM waits for clients to take their

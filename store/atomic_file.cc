@@ -14,7 +14,10 @@ Status ErrnoError(const std::string& what, const std::filesystem::path& path, in
   return Status::IOError(what + " " + path.string() + ": " + std::strerror(err));
 }
 
-Status SyncDirectory(const std::filesystem::path& dir) {
+}  // namespace
+
+Status SyncParentDirectory(const std::filesystem::path& path) {
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("cannot open directory", dir, errno);
   const int rc = ::fsync(fd);
@@ -24,20 +27,16 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return Status::OK();
 }
 
-}  // namespace
-
-Status ReplaceFileAtomically(const std::filesystem::path& path,
-                             const std::function<bool(std::FILE*)>& write) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  std::FILE* file = std::fopen(tmp.c_str(), "wbx");
+Status WriteFileDurably(const std::filesystem::path& path,
+                        const std::function<bool(std::FILE*)>& write) {
+  std::error_code ignored;
+  std::FILE* file = std::fopen(path.c_str(), "wbxe");
   if (file == nullptr && errno == EEXIST) {
     // Left over from a crash mid-replace; it never became the real file.
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    file = std::fopen(tmp.c_str(), "wbx");
+    std::filesystem::remove(path, ignored);
+    file = std::fopen(path.c_str(), "wbxe");
   }
-  if (file == nullptr) return ErrnoError("cannot create", tmp, errno);
+  if (file == nullptr) return ErrnoError("cannot create", path, errno);
 
   errno = 0;
   bool ok = write(file) && std::fflush(file) == 0 && !std::ferror(file);
@@ -50,18 +49,18 @@ Status ReplaceFileAtomically(const std::filesystem::path& path,
     ok = false;
     err = errno;
   }
-  std::error_code ignored;
   if (!ok) {
-    std::filesystem::remove(tmp, ignored);
-    return ErrnoError("cannot write", tmp, err);
+    std::filesystem::remove(path, ignored);
+    return ErrnoError("cannot write", path, err);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    std::filesystem::remove(tmp, ignored);
-    return ErrnoError("cannot rename into place", path, err);
+  return Status::OK();
+}
+
+Status RenameDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoError("cannot rename " + from.string() + " to", to, errno);
   }
-  const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  return SyncDirectory(parent);
+  return SyncParentDirectory(to);
 }
 
 }  // namespace kvd

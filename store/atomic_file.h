@@ -1,6 +1,7 @@
-// Replacing a file so that readers and crashes see either the old or the new
-// contents, never a mix: write a temporary file in the same directory, fsync
-// it, rename it over the target, fsync the directory (as SQLite does).
+// Durable file replacement, so that readers and crashes see either the old
+// or the new contents, never a mix (as SQLite does): write the new contents
+// to a temporary file in the same directory and fsync it; rename it over the
+// target; fsync the directory.
 #ifndef KVD_STORE_ATOMIC_FILE_H_
 #define KVD_STORE_ATOMIC_FILE_H_
 
@@ -12,11 +13,19 @@
 
 namespace kvd {
 
-// Calls write(file) on a fresh temporary file, then atomically puts it in
-// place of `path`. If anything fails (write reports false, a short write, a
-// failed fsync or rename), `path` is left as it was and the temporary removed.
-Status ReplaceFileAtomically(const std::filesystem::path& path,
-                             const std::function<bool(std::FILE*)>& write);
+// Creates `path` afresh (replacing a leftover), calls write(file), and
+// fsyncs. If anything fails (write reports false, a short write, a failed
+// flush or fsync) the file is removed and the error returned.
+Status WriteFileDurably(const std::filesystem::path& path,
+                        const std::function<bool(std::FILE*)>& write);
+
+// Renames `from` over `to` and fsyncs the directory, so the rename survives
+// a crash.
+Status RenameDurably(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// fsyncs the directory holding `path`, making a create, rename or delete
+// of `path` durable.
+Status SyncParentDirectory(const std::filesystem::path& path);
 
 }  // namespace kvd
 

@@ -1,9 +1,15 @@
-// Exclusive ownership of a data file across processes: a Boost.Interprocess
-// file lock on "<data file>.lock", held for the owner's lifetime. (The data
-// file itself is replaced by rename, so it cannot carry the lock.)
+// Exclusive ownership of a data file across processes, with Boost.Interprocess
+// file locks held for the owner's lifetime:
+//   <data>.lock         held by whoever has the data file open (kvd or an
+//                       embedded user such as kvctl --embedded);
+//   <data>.daemon.lock  held by kvd as well, so embedded users can tell a
+//                       daemon (refuse: use the daemon) from another embedded
+//                       user (wait for it).
+// The data file itself is replaced by rename, so it cannot carry a lock.
 #ifndef KVD_STORE_DATA_LOCK_H_
 #define KVD_STORE_DATA_LOCK_H_
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -13,9 +19,16 @@ namespace kvd {
 
 class DataLock {
  public:
-  // Takes the lock for `data_path` without waiting. Busy if another process
-  // holds it. (POSIX record locks do not exclude the same process.)
-  static Status Acquire(const std::filesystem::path& data_path, std::unique_ptr<DataLock>* lock);
+  enum class Mode {
+    kDaemon,    // Busy at once if anyone has the file
+    kEmbedded,  // Busy if a daemon has it; else wait up to `wait` for the owner to finish
+  };
+
+  // Takes the lock for `data_path`. Busy, with a message saying who has the
+  // file, when it cannot. (POSIX record locks do not exclude the calling
+  // process itself.)
+  static Status Acquire(const std::filesystem::path& data_path, Mode mode,
+                        std::chrono::milliseconds wait, std::unique_ptr<DataLock>* lock);
 
   ~DataLock();
   DataLock(const DataLock&) = delete;

@@ -1,47 +1,293 @@
 #include "store/engine.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
-#include "store/snapshot.h"
+#include "store/atomic_file.h"
+#include "store/journal_format.h"
+#include "store/journal_reader.h"
 
 namespace kvd {
+namespace {
+
+std::filesystem::path WithSuffix(std::filesystem::path path, const char* suffix) {
+  path += suffix;
+  return path;
+}
+
+// Values visited per hold of the store's lock while writing a snapshot.
+constexpr std::size_t kSnapshotChunk = 4096;
+
+}  // namespace
 
 std::filesystem::path DefaultDataPath() {
   if (const char* env = std::getenv("KVD_DATA"); env != nullptr && *env != '\0') return env;
   return std::filesystem::temp_directory_path() / "storage.data";
 }
 
-Engine::Engine(std::filesystem::path data_path, std::unique_ptr<DataLock> lock)
-    : data_path_(std::move(data_path)),
-      lock_(std::move(lock)),
-      persistence_(NewSnapshotPersistence(data_path_)) {}
+std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name) {
+  if (name == "always") return SyncPolicy::kAlways;
+  if (name == "everysec") return SyncPolicy::kEverySec;
+  if (name == "no") return SyncPolicy::kNo;
+  return std::nullopt;
+}
 
-Status Engine::Open(const std::filesystem::path& data_path, std::unique_ptr<Engine>* engine) {
+Engine::Engine(std::filesystem::path data_path, EngineOptions options,
+               std::unique_ptr<DataLock> lock)
+    : data_path_(std::move(data_path)),
+      journal_path_(WithSuffix(data_path_, ".journal")),
+      snapshot_tmp_path_(WithSuffix(data_path_, ".tmp")),
+      options_(std::move(options)),
+      lock_(std::move(lock)) {}
+
+Status Engine::Open(const std::filesystem::path& data_path, const EngineOptions& options,
+                    std::unique_ptr<Engine>* engine) {
   std::unique_ptr<DataLock> lock;
-  if (Status s = DataLock::Acquire(data_path, &lock); !s.ok()) return s;
-  std::unique_ptr<Engine> opened(new Engine(data_path, std::move(lock)));
-  if (Status s = LoadSnapshot(data_path, &opened->store_); !s.ok()) return s;
+  if (Status s = DataLock::Acquire(data_path, options.lock_mode, options.lock_wait, &lock);
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<Engine> opened(new Engine(data_path, options, std::move(lock)));
+  if (Status s = opened->Recover(); !s.ok()) {
+    opened->closed_ = true;  // nothing to fold: leave the files as they are
+    return s;
+  }
+  opened->journal_bytes_ = opened->journal_->size();
+  if (options.sync == SyncPolicy::kEverySec) {
+    opened->syncer_ = std::thread([e = opened.get()] { e->SyncEverySecond(); });
+  }
   *engine = std::move(opened);
   return Status::OK();
+}
+
+Engine::~Engine() {
+  if (Status s = Close(); !s.ok()) options_.warn("closing " + data_path_.string() + ": " + s.ToString());
+}
+
+Status Engine::Recover() {
+  if (Status s = LoadSnapshot(data_path_, &store_, &snapshot_id_); !s.ok()) return s;
+  std::error_code ec;
+  if (!std::filesystem::exists(journal_path_, ec)) {
+    return JournalWriter::Create(journal_path_, snapshot_id_, {}, &journal_);
+  }
+  JournalContents contents;
+  if (Status s = ReadJournal(journal_path_, &contents); !s.ok()) return s;
+  if (!contents.torn_reason.empty()) {
+    options_.warn("journal " + journal_path_.string() + ": dropped a torn record at offset " +
+                  std::to_string(contents.valid_end) + " (" +
+                  std::to_string(contents.file_size - contents.valid_end) +
+                  " bytes: " + contents.torn_reason + "), left by a crash mid-append");
+  }
+  if (contents.entries.empty()) {
+    // Torn while being created: it never held a change.
+    return JournalWriter::Create(journal_path_, snapshot_id_, {}, &journal_);
+  }
+  const journal::Record& base = contents.entries.front().record;
+  if (base.type != journal::RecordType::kBase) {
+    return Status::Corruption(journal_path_.string() + ": offset 0: no base record");
+  }
+  // Replay what storage.data lacks: everything after the base record if the
+  // journal applies to this storage.data, or what follows the checkpoint a
+  // compaction wrote before installing this storage.data.
+  std::optional<std::uint64_t> start;
+  if (base.snapshot == snapshot_id_) start = 0;
+  for (const auto& e : contents.entries) {
+    if (e.record.type == journal::RecordType::kCheckpoint && e.record.snapshot == snapshot_id_) {
+      start = e.record.offset;
+    }
+  }
+  if (!start) {
+    return Status::Corruption(
+        journal_path_.string() + ": offset 0: the journal applies to a storage.data with " +
+        base.snapshot.ToString() + ", but " + data_path_.string() + " has " +
+        snapshot_id_.ToString() +
+        "; it was replaced or edited while the journal still held changes (kvd --check)");
+  }
+  for (const auto& e : contents.entries) {
+    if (e.offset < *start) continue;
+    if (e.record.type == journal::RecordType::kAppend) {
+      store_.Append(e.record.key, e.record.val);
+      journal_dirty_ = true;
+    } else if (e.record.type == journal::RecordType::kDelete) {
+      store_.Delete(e.record.key);
+      journal_dirty_ = true;
+    }
+  }
+  if (Status s = JournalWriter::Open(journal_path_, contents.valid_end, &journal_); !s.ok()) {
+    return s;
+  }
+  if (base.snapshot == snapshot_id_) return Status::OK();
+  // A compaction crashed after installing storage.data, before cutting the
+  // journal: finish it, so the journal starts from this storage.data again.
+  store_.Freeze();
+  SnapshotId id;
+  Status s = WriteFrozenSnapshot(&id);
+  store_.Thaw();
+  if (s.ok()) s = InstallSnapshot(id, journal_->size());
+  return s;
 }
 
 Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied) {
   if (applied != nullptr) applied->clear();
   if (batch.empty()) return Status::OK();
+  std::string records;
+  journal::EncodeBatch(batch, &records);
+
   std::lock_guard writer(write_mu_);
+  if (closed_) return Status::IOError(data_path_.string() + " is closed");
+  if (!sync_error_.ok()) {
+    // A background sync failed: take no more writes until one succeeds.
+    if (Status s = journal_->Sync(); !s.ok()) return s;
+    sync_error_ = Status::OK();
+  }
+  const std::uint64_t before = journal_->size();
+  if (Status s = journal_->Append(records); !s.ok()) return s;
+  if (options_.sync == SyncPolicy::kAlways) {
+    if (Status s = journal_->Sync(); !s.ok()) {
+      // After a failed fsync the kernel may have dropped the pages; do not
+      // leave records behind that may or may not survive.
+      if (Status t = journal_->Truncate(before); !t.ok()) {
+        return Status::IOError(s.message() + "; then " + t.message());
+      }
+      return s;
+    }
+  }
+  journal_bytes_ = journal_->size();
+  journal_dirty_ = true;
   {
-    // Only this writer changes store_, so persisting under a shared lock
-    // lets readers go on while the data reaches the disk.
-    std::shared_lock read(mu_);
-    if (Status s = persistence_->Commit(store_, batch); !s.ok()) return s;
+    std::unique_lock write(mu_);
+    for (const Mutation& m : batch.mutations()) {
+      const bool done = store_.Apply(m);
+      if (applied != nullptr) applied->push_back(done);
+    }
   }
-  std::unique_lock write(mu_);
-  for (const Mutation& m : batch.mutations()) {
-    const bool done = store_.Apply(m);
-    if (applied != nullptr) applied->push_back(done);
-  }
+  MaybeCompact();
   return Status::OK();
+}
+
+void Engine::MaybeCompact() {
+  if (compacting_ || closed_) return;
+  const std::uint64_t size = journal_->size();
+  const std::uint64_t threshold =
+      std::max(options_.compact_min_bytes, snapshot_id_.size * options_.compact_percentage / 100);
+  if (size < threshold || size < next_compaction_at_) return;
+  compacting_ = true;
+  {
+    std::unique_lock write(mu_);
+    store_.Freeze();
+  }
+  // The previous compaction is over (compacting_ was false): reap its thread.
+  if (compactor_.joinable()) compactor_.join();
+  compactor_ = std::thread([this, size] { Compact(size); });
+}
+
+void Engine::Compact(std::uint64_t covers) {
+  SnapshotId id;
+  Status s = WriteFrozenSnapshot(&id);
+  std::lock_guard writer(write_mu_);
+  if (s.ok()) s = InstallSnapshot(id, covers);
+  {
+    std::unique_lock write(mu_);
+    store_.Thaw();
+  }
+  compacting_ = false;
+  if (s.ok()) {
+    ++compactions_;
+    journal_bytes_ = journal_->size();
+    return;
+  }
+  std::error_code ignored;
+  std::filesystem::remove(snapshot_tmp_path_, ignored);
+  next_compaction_at_ = journal_->size() + options_.compact_min_bytes;
+  options_.warn("compaction of " + data_path_.string() + " failed, will retry: " + s.ToString());
+}
+
+Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
+  return WriteSnapshotFile(
+      snapshot_tmp_path_,
+      [this](SnapshotSink& sink) {
+        std::string cursor;
+        bool started = false;
+        for (bool more = true; more;) {
+          std::shared_lock read(mu_);
+          more = store_.VisitFrozen(&cursor, &started, kSnapshotChunk,
+                                    [&](const std::string& key, std::span<const std::string> values) {
+                                      sink.Entry(key, values);
+                                    });
+        }
+      },
+      id);
+}
+
+Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers) {
+  // The checkpoint goes first: whichever storage.data a crash leaves,
+  // recovery then knows which records it already holds.
+  const std::uint64_t checkpoint_at = journal_->size();
+  std::string checkpoint;
+  journal::EncodeCheckpoint(id, covers, &checkpoint);
+  Status s = journal_->Append(checkpoint);
+  if (s.ok()) s = journal_->Sync();
+  if (!s.ok()) {
+    journal_->Truncate(checkpoint_at);
+    return s;
+  }
+  if (s = RenameDurably(snapshot_tmp_path_, data_path_); !s.ok()) return s;
+  snapshot_id_ = id;
+  // Records written while the snapshot was being made go on to the new journal.
+  std::string later;
+  if (s = journal_->ReadRange(covers, checkpoint_at, &later); !s.ok()) return s;
+  std::unique_ptr<JournalWriter> fresh;
+  if (s = JournalWriter::Create(journal_path_, id, later, &fresh); !s.ok()) return s;
+  journal_ = std::move(fresh);
+  journal_dirty_ = !later.empty();
+  return Status::OK();
+}
+
+void Engine::SyncEverySecond() {
+  std::unique_lock writer(write_mu_);
+  while (!closed_) {
+    syncer_wake_.wait_for(writer, std::chrono::seconds(1));
+    if (closed_ || journal_->synced_size() == journal_->size()) continue;
+    if (Status s = journal_->Sync(); !s.ok()) {
+      if (sync_error_.ok()) options_.warn(s.ToString() + "; refusing writes until a sync succeeds");
+      sync_error_ = s;
+    } else {
+      sync_error_ = Status::OK();
+    }
+  }
+}
+
+Status Engine::Close() {
+  {
+    std::lock_guard writer(write_mu_);
+    if (closed_) return Status::OK();
+    closed_ = true;  // no new compactions or writes from here on
+  }
+  syncer_wake_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+  if (compactor_.joinable()) compactor_.join();
+
+  std::lock_guard writer(write_mu_);
+  if (journal_dirty_) {
+    {
+      std::unique_lock write(mu_);
+      store_.Freeze();
+    }
+    SnapshotId id;
+    Status s = WriteFrozenSnapshot(&id);
+    {
+      std::unique_lock write(mu_);
+      store_.Thaw();
+    }
+    if (s.ok()) s = InstallSnapshot(id, journal_->size());
+    if (!s.ok()) return s;  // the journal stays: the next start replays it
+  }
+  journal_.reset();
+  std::error_code ec;
+  std::filesystem::remove(journal_path_, ec);
+  if (ec) return Status::IOError("cannot remove " + journal_path_.string() + ": " + ec.message());
+  return SyncParentDirectory(journal_path_);
 }
 
 std::vector<std::string> Engine::Get(std::string_view key) const {
@@ -57,7 +303,8 @@ std::vector<std::string> Engine::Keys(std::string_view prefix) const {
 
 Engine::Stats Engine::GetStats() const {
   std::shared_lock read(mu_);
-  return Stats{store_.key_count(), store_.value_count(), store_.byte_count()};
+  return Stats{store_.key_count(), store_.value_count(), store_.byte_count(), journal_bytes_,
+               compactions_};
 }
 
 }  // namespace kvd

@@ -1,20 +1,36 @@
-// The storage engine: the store, its persistence and the data-file lock,
-// safe for concurrent use by many threads. Linked by kvd and by any program
-// that wants the data file without a daemon. Knows nothing of sockets.
+// The storage engine: the store, its journal and snapshot, and the data-file
+// lock, safe for concurrent use by many threads. Linked by kvd and by
+// kvctl --embedded. Knows nothing of sockets.
+//
+// On disk: storage.data (the snapshot, always complete, in storage.py's JSON
+// shape) and storage.data.journal (the changes since; see journal_format.h).
+// A write is appended to the journal and synced per the sync policy before
+// it is applied and acknowledged. When the journal has grown large relative
+// to the snapshot, a background compaction writes a new snapshot from a
+// frozen view of the store while writes go on, then cuts the journal. Close()
+// folds everything into storage.data and removes the journal.
 #ifndef KVD_STORE_ENGINE_H_
 #define KVD_STORE_ENGINE_H_
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "store/data_lock.h"
-#include "store/persistence.h"
+#include "store/journal_writer.h"
+#include "store/snapshot.h"
 #include "store/status.h"
 #include "store/store.h"
 #include "store/write_batch.h"
@@ -24,41 +40,103 @@ namespace kvd {
 // $KVD_DATA if set, else <temp dir>/storage.data.
 std::filesystem::path DefaultDataPath();
 
+// When the journal is fsynced, as Redis's appendfsync.
+enum class SyncPolicy {
+  kAlways,    // before each write is acknowledged; nothing acknowledged is ever lost
+  kEverySec,  // once a second in the background; a power loss may lose the last second
+  kNo,        // when the OS flushes; a power loss may lose its flush interval (~30 s)
+};
+std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name);
+
+struct EngineOptions {
+  SyncPolicy sync = SyncPolicy::kAlways;
+  // Compact once the journal exceeds both this size and this percentage of
+  // the snapshot's size (Redis: auto-aof-rewrite-min-size / -percentage).
+  std::uint64_t compact_min_bytes = 64 << 20;
+  unsigned compact_percentage = 100;
+  DataLock::Mode lock_mode = DataLock::Mode::kDaemon;
+  std::chrono::milliseconds lock_wait{0};  // kEmbedded only
+  // Told what recovery dropped and what failed in the background.
+  std::function<void(const std::string&)> warn = [](const std::string&) {};
+};
+
 class Engine {
  public:
   struct Stats {
     std::size_t keys = 0;
     std::size_t values = 0;
     std::size_t bytes = 0;
+    std::uint64_t journal_bytes = 0;
+    std::uint64_t compactions = 0;
   };
 
-  // Locks `data_path` against other processes and loads it. Busy when another
-  // process owns it; Corruption (naming file and position) when it cannot be
-  // read; in both cases nothing on disk is changed.
-  static Status Open(const std::filesystem::path& data_path, std::unique_ptr<Engine>* engine);
+  // Locks `data_path` and recovers: loads storage.data, replays the journal
+  // (a torn last record is dropped, reported through options.warn). Busy
+  // when another process owns the file; Corruption, naming file and
+  // position, when either file is damaged — then nothing on disk is changed.
+  static Status Open(const std::filesystem::path& data_path, const EngineOptions& options,
+                     std::unique_ptr<Engine>* engine);
+  // Close(), with errors reported through options.warn.
+  ~Engine();
 
-  // Makes `batch` durable, then visible to readers, all or nothing (an empty
-  // batch costs nothing). Writers
-  // are serialized; each call costs one commit, so callers with many small
-  // writes should group them. If `applied` is given it receives, per
-  // mutation, what Store::Apply returned (false: a delete of an absent key).
+  // Journals `batch` and, once it is durable under the sync policy, makes it
+  // visible to readers, all or nothing (an empty batch costs nothing).
+  // Writers are serialized; callers with many small writes should group
+  // them. If `applied` is given it receives, per mutation, what Store::Apply
+  // returned (false: a delete of an absent key). On error nothing of `batch`
+  // is visible or will be recovered, and later writes may succeed again.
   Status Write(const WriteBatch& batch, std::vector<bool>* applied = nullptr);
 
-  // Readers see only durable data and never wait for a commit's I/O.
+  // Readers see only written data and never wait for I/O.
   std::vector<std::string> Get(std::string_view key) const;
   std::vector<std::string> Keys(std::string_view prefix) const;
   Stats GetStats() const;
 
+  // Waits for a background compaction, then folds the journal into a new
+  // storage.data and removes the journal. Later calls do nothing.
+  Status Close();
+
   const std::filesystem::path& data_path() const { return data_path_; }
 
  private:
-  Engine(std::filesystem::path data_path, std::unique_ptr<DataLock> lock);
+  Engine(std::filesystem::path data_path, EngineOptions options, std::unique_ptr<DataLock> lock);
+
+  Status Recover();
+  // Writes the frozen view to storage.data.tmp; sets *id.
+  Status WriteFrozenSnapshot(SnapshotId* id);
+  // With write_mu_ held: makes the written storage.data.tmp (identified by
+  // `id`, holding every journal record before `covers`) the snapshot and
+  // starts a journal holding the records after `covers`.
+  Status InstallSnapshot(const SnapshotId& id, std::uint64_t covers);
+  // With write_mu_ held: starts a background compaction if one is due.
+  void MaybeCompact();
+  void Compact(std::uint64_t covers);
+  void SyncEverySecond();
 
   const std::filesystem::path data_path_;
+  const std::filesystem::path journal_path_;
+  const std::filesystem::path snapshot_tmp_path_;
+  const EngineOptions options_;
   const std::unique_ptr<DataLock> lock_;
-  std::unique_ptr<Persistence> persistence_;
-  std::mutex write_mu_;           // one writer at a time: held across persist + apply
-  mutable std::shared_mutex mu_;  // store_: shared for reads and persisting, unique to apply
+
+  // Held by one writer at a time across journal I/O and apply, and by
+  // compaction to install its snapshot; guards the members below it.
+  std::mutex write_mu_;
+  std::unique_ptr<JournalWriter> journal_;
+  SnapshotId snapshot_id_;
+  bool compacting_ = false;
+  std::uint64_t next_compaction_at_ = 0;  // journal size before which not to retry
+  Status sync_error_;                     // sticky failure of a background sync
+  bool closed_ = false;
+  bool journal_dirty_ = false;             // journal holds changes storage.data lacks
+  std::thread compactor_;
+  std::condition_variable syncer_wake_;
+  std::thread syncer_;
+  // For GetStats without waiting for write_mu_.
+  std::atomic<std::uint64_t> journal_bytes_{0};
+  std::atomic<std::uint64_t> compactions_{0};
+
+  mutable std::shared_mutex mu_;  // store_: shared to read, unique to change
   Store store_;
 };
 

@@ -12,11 +12,11 @@
 
 #include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/filewritestream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/writer.h>
 
 #include "store/atomic_file.h"
+#include "store/crc32c.h"
 #include "store/utf8.h"
 
 namespace kvd {
@@ -103,53 +103,62 @@ Status CorruptionAt(const std::filesystem::path& path, const std::string& text, 
                             "): " + why);
 }
 
-// The batch's effect per key, to write store + batch without changing store.
-struct Overlay {
-  bool replaced = false;  // a delete dropped the key's stored values
-  std::vector<std::string_view> appended;
+// A RapidJSON output stream to a FILE*, keeping the CRC and size of what it wrote.
+class IdentifyingFileStream {
+ public:
+  using Ch = char;
+  explicit IdentifyingFileStream(std::FILE* file) : file_(file) {}
+  void Put(char c) {
+    buffer_[used_++] = c;
+    if (used_ == sizeof(buffer_)) Flush();
+  }
+  void Flush() {
+    crc_.process_bytes(buffer_, used_);
+    size_ += used_;
+    if (std::fwrite(buffer_, 1, used_, file_) != used_) failed_ = true;
+    used_ = 0;
+  }
+  bool failed() const { return failed_; }
+  SnapshotId id() const { return SnapshotId{size_, crc_.checksum()}; }
+
+ private:
+  std::FILE* file_;
+  char buffer_[64 * 1024];
+  std::size_t used_ = 0;
+  std::uint64_t size_ = 0;
+  Crc32cAccumulator crc_;
+  bool failed_ = false;
 };
 
-std::map<std::string_view, Overlay> OverlayOf(const WriteBatch& batch) {
-  std::map<std::string_view, Overlay> overlay;
-  for (const Mutation& m : batch.mutations()) {
-    Overlay& o = overlay[m.key];
-    if (m.kind == Mutation::Kind::kDelete) {
-      o = Overlay{true, {}};
-    } else {
-      o.appended.push_back(m.val);
-    }
-  }
-  return overlay;
-}
+// RapidJSON's writer finds these by argument-dependent lookup.
+inline void PutReserve(IdentifyingFileStream&, std::size_t) {}
+inline void PutUnsafe(IdentifyingFileStream& stream, char c) { stream.Put(c); }
 
-using SnapshotWriter =
-    rapidjson::Writer<rapidjson::FileWriteStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
+using SnapshotJsonWriter =
+    rapidjson::Writer<IdentifyingFileStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
 
-void WriteString(SnapshotWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+class JsonSink final : public SnapshotSink {
+ public:
+  explicit JsonSink(SnapshotJsonWriter& w) : w_(w) {}
+  void Entry(std::string_view key, std::span<const std::string> values) override {
+    w_.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    w_.StartArray();
+    for (const auto& v : values) w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w_.EndArray();
+  }
 
-void WriteEntry(SnapshotWriter& w, std::string_view key, const Store::Values* stored,
-                const Overlay* overlay) {
-  const bool replaced = overlay != nullptr && overlay->replaced;
-  if (stored == nullptr || replaced) {
-    // The key exists only through this batch: a delete without a later append removes it.
-    if (overlay == nullptr || overlay->appended.empty()) return;
-  }
-  WriteString(w, key);
-  w.StartArray();
-  if (stored != nullptr && !replaced) {
-    for (const auto& v : *stored) WriteString(w, v);
-  }
-  if (overlay != nullptr) {
-    for (const auto v : overlay->appended) WriteString(w, v);
-  }
-  w.EndArray();
-}
+ private:
+  SnapshotJsonWriter& w_;
+};
 
 }  // namespace
 
-Status LoadSnapshot(const std::filesystem::path& path, Store* store) {
+std::string SnapshotId::ToString() const {
+  return "size " + std::to_string(size) + ", crc32c " + std::to_string(crc);
+}
+
+Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id) {
+  *id = SnapshotId{};
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) && !ec) return Status::OK();
   std::ifstream in(path, std::ios::binary);
@@ -171,31 +180,22 @@ Status LoadSnapshot(const std::filesystem::path& path, Store* store) {
                                 : rapidjson::GetParseError_En(result.Code());
     return CorruptionAt(path, text, result.Offset(), why);
   }
+  *id = SnapshotId{text.size(), Crc32c(text)};
   return Status::OK();
 }
 
-Status SaveSnapshot(const std::filesystem::path& path, const Store& store,
-                    const WriteBatch& pending) {
-  const auto overlay = OverlayOf(pending);
-  return ReplaceFileAtomically(path, [&](std::FILE* file) {
-    char buffer[64 * 1024];
-    rapidjson::FileWriteStream stream(file, buffer, sizeof(buffer));
-    SnapshotWriter w(stream);
+Status WriteSnapshotFile(const std::filesystem::path& path,
+                         const std::function<void(SnapshotSink&)>& produce, SnapshotId* id) {
+  return WriteFileDurably(path, [&](std::FILE* file) {
+    IdentifyingFileStream stream(file);
+    SnapshotJsonWriter w(stream);
+    JsonSink sink(w);
     w.StartObject();
-    // Merge the store's keys with keys that only the batch has, in key order.
-    auto next = overlay.begin();
-    store.ForEach([&](const std::string& key, const Store::Values& values) {
-      for (; next != overlay.end() && next->first < key; ++next) {
-        WriteEntry(w, next->first, nullptr, &next->second);
-      }
-      const Overlay* o = nullptr;
-      if (next != overlay.end() && next->first == key) o = &(next++)->second;
-      WriteEntry(w, key, &values, o);
-    });
-    for (; next != overlay.end(); ++next) WriteEntry(w, next->first, nullptr, &next->second);
+    produce(sink);
     w.EndObject();
     stream.Flush();
-    return w.IsComplete();
+    *id = stream.id();
+    return w.IsComplete() && !stream.failed();
   });
 }
 

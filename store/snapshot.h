@@ -3,25 +3,45 @@
 #ifndef KVD_STORE_SNAPSHOT_H_
 #define KVD_STORE_SNAPSHOT_H_
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "store/status.h"
 #include "store/store.h"
-#include "store/write_batch.h"
 
 namespace kvd {
 
-// Adds the contents of the snapshot at `path` to `store`. A missing file is an
-// empty store. Anything that is not a JSON object of arrays of strings, or not
-// valid UTF-8, is Corruption naming the path, line, column and byte offset;
-// the file is only read, never changed.
-Status LoadSnapshot(const std::filesystem::path& path, Store* store);
+// Identifies one version of storage.data by its size and CRC-32C, so that a
+// journal can name the snapshot it applies to. A missing file is {0, 0}.
+struct SnapshotId {
+  std::uint64_t size = 0;
+  std::uint32_t crc = 0;
+  bool operator==(const SnapshotId&) const = default;
+  std::string ToString() const;
+};
 
-// Atomically replaces the snapshot at `path` with `store` as changed by
-// `pending` (without changing `store`). Non-ASCII text is written as \u
-// escapes, as Python's json.dump does, so any reader decodes it the same.
-Status SaveSnapshot(const std::filesystem::path& path, const Store& store,
-                    const WriteBatch& pending = {});
+// Adds the contents of the snapshot at `path` to `store` and sets *id. A
+// missing file is an empty store. Anything that is not a JSON object of
+// arrays of strings, or not valid UTF-8, is Corruption naming the path,
+// line, column and byte offset; the file is only read, never changed.
+Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id);
+
+// Receives a snapshot's contents, key by key in order.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  virtual void Entry(std::string_view key, std::span<const std::string> values) = 0;
+};
+
+// Writes a snapshot to `path` durably (see WriteFileDurably): produce(sink)
+// supplies the entries. Non-ASCII text is written as \u escapes, as Python's
+// json.dump does, so that any reader decodes it the same. Sets *id.
+Status WriteSnapshotFile(const std::filesystem::path& path,
+                         const std::function<void(SnapshotSink&)>& produce, SnapshotId* id);
 
 }  // namespace kvd
 

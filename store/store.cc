@@ -2,14 +2,25 @@
 
 namespace kvd {
 
-void Store::Touch(std::string_view key) {
-  if (map_.find(key) == map_.end()) {
-    map_.emplace(std::string(key), Values{});
-    byte_count_ += key.size();
+void Store::Remember(std::string_view key) {
+  if (!frozen_ || before_.find(key) != before_.end()) return;
+  Before before;
+  if (auto it = map_.find(key); it != map_.end()) {
+    before.existed = true;
+    before.length = it->second.size();
   }
+  before_.emplace(std::string(key), std::move(before));
+}
+
+void Store::Touch(std::string_view key) {
+  if (map_.find(key) != map_.end()) return;
+  Remember(key);
+  map_.emplace(std::string(key), Values{});
+  byte_count_ += key.size();
 }
 
 void Store::Append(std::string_view key, std::string val) {
+  Remember(key);
   auto it = map_.find(key);
   if (it == map_.end()) {
     it = map_.emplace(std::string(key), Values{}).first;
@@ -23,9 +34,18 @@ void Store::Append(std::string_view key, std::string val) {
 bool Store::Delete(std::string_view key) {
   auto it = map_.find(key);
   if (it == map_.end()) return false;
+  Remember(key);
   byte_count_ -= it->first.size();
   for (const auto& v : it->second) byte_count_ -= v.size();
   value_count_ -= it->second.size();
+  if (frozen_) {
+    Before& before = before_.find(key)->second;
+    // The first delete since Freeze() takes the values the view still needs.
+    if (before.existed && !before.moved) {
+      before.values = std::move(it->second);
+      before.moved = true;
+    }
+  }
   map_.erase(it);
   return true;
 }
@@ -48,15 +68,49 @@ const Store::Values* Store::Find(std::string_view key) const {
 
 std::vector<std::string> Store::Keys(std::string_view prefix) const {
   std::vector<std::string> keys;
-  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix);
-       ++it) {
+  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix); ++it) {
     keys.push_back(it->first);
   }
   return keys;
 }
 
-void Store::ForEach(const std::function<void(const std::string&, const Values&)>& fn) const {
-  for (const auto& [key, values] : map_) fn(key, values);
+void Store::Freeze() {
+  before_.clear();
+  frozen_ = true;
+}
+
+void Store::Thaw() {
+  frozen_ = false;
+  before_.clear();
+}
+
+bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_values,
+                        const Visitor& visit) const {
+  // The frozen view's keys are the live keys merged with the keys of before_.
+  auto live = *started ? map_.upper_bound(*cursor) : map_.begin();
+  auto old = *started ? before_.upper_bound(*cursor) : before_.begin();
+  std::size_t visited = 0;
+  while (visited < min_values && (live != map_.end() || old != before_.end())) {
+    const bool take_old = live == map_.end() || (old != before_.end() && old->first <= live->first);
+    const std::string& key = take_old ? old->first : live->first;
+    if (take_old) {
+      const Before& b = old->second;
+      if (b.existed) {
+        const Values& values = b.moved ? b.values : map_.find(key)->second;
+        visit(key, std::span<const std::string>(values.data(), b.length));
+        visited += b.length + 1;
+      }
+      if (live != map_.end() && live->first == key) ++live;
+      ++old;
+    } else {
+      visit(key, live->second);
+      visited += live->second.size() + 1;
+      ++live;
+    }
+    *cursor = key;
+    *started = true;
+  }
+  return live != map_.end() || old != before_.end();
 }
 
 }  // namespace kvd

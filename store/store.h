@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ namespace kvd {
 class Store {
  public:
   using Values = std::vector<std::string>;
+  using Visitor = std::function<void(const std::string& key, std::span<const std::string> values)>;
 
   // Adds `val` after the values `key` already has.
   void Append(std::string_view key, std::string val);
@@ -31,8 +33,21 @@ class Store {
   const Values* Find(std::string_view key) const;
   // Keys starting with `prefix`, in byte order.
   std::vector<std::string> Keys(std::string_view prefix) const;
-  // Calls fn(key, values) for every key, in byte order of the keys.
-  void ForEach(const std::function<void(const std::string&, const Values&)>& fn) const;
+
+  // Freezing gives a consistent view of the store as of the moment of
+  // Freeze() that can be read piecewise while changes go on (to write a
+  // snapshot without holding up writers). Until Thaw(), the first change to
+  // each key keeps what the key held at Freeze(); appends, which only add
+  // to the end, keep just the old length.
+  void Freeze();
+  void Thaw();
+  bool frozen() const { return frozen_; }
+  // Visits keys of the frozen view in byte order, resuming after *cursor
+  // (from the first key when *cursor is empty and *started false), until at
+  // least `min_values` values were visited or the keys ran out. Updates the
+  // cursor; returns false once every key was visited.
+  bool VisitFrozen(std::string* cursor, bool* started, std::size_t min_values,
+                   const Visitor& visit) const;
 
   std::size_t key_count() const { return map_.size(); }
   std::size_t value_count() const { return value_count_; }
@@ -40,9 +55,21 @@ class Store {
   std::size_t byte_count() const { return byte_count_; }
 
  private:
+  // What a key changed since Freeze() held at Freeze().
+  struct Before {
+    bool existed = false;
+    std::size_t length = 0;  // values it had
+    bool moved = false;      // a delete moved those values into `values`
+    Values values;
+  };
+  // Records the key's frozen state before its first change.
+  void Remember(std::string_view key);
+
   std::map<std::string, Values, std::less<>> map_;
   std::size_t value_count_ = 0;
   std::size_t byte_count_ = 0;
+  bool frozen_ = false;
+  std::map<std::string, Before, std::less<>> before_;
 };
 
 }  // namespace kvd

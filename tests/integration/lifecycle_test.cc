@@ -83,7 +83,7 @@ TEST(LifecycleTest, SecondDaemonOnTheSameDataFileRefuses) {
   Daemon first(dir);
   RunResult second = RunKvd({"--socket", (dir / "other.sock").string(), "--data", first.data()});
   EXPECT_EQ(second.exit_code, 1);
-  EXPECT_THAT(second.err, HasSubstr("in use by another process"));
+  EXPECT_THAT(second.err, HasSubstr("owned by a running kvd"));
   EXPECT_FALSE(std::filesystem::exists(dir / "other.sock"));
   EXPECT_EQ(first.Kvctl({"ping"}).out, "PONG\n");
 }

@@ -1,14 +1,18 @@
 #include "store/engine.h"
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/journal_format.h"
 #include "tests/test_dir.h"
 
 namespace kvd {
@@ -18,48 +22,73 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::unique_ptr<Engine> MustOpen(const std::filesystem::path& path) {
+std::unique_ptr<Engine> MustOpen(const std::filesystem::path& path, EngineOptions options = {}) {
   std::unique_ptr<Engine> engine;
-  Status s = Engine::Open(path, &engine);
+  Status s = Engine::Open(path, options, &engine);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return engine;
 }
 
-TEST(EngineTest, WriteIsDurableBeforeItReturns) {
-  TestDir dir;
-  auto engine = MustOpen(dir / "storage.data");
+Status Append(Engine& engine, const std::string& key, const std::string& val) {
   WriteBatch batch;
-  batch.Append("a", "x");
-  batch.Append("a", "y, z");
-  ASSERT_TRUE(engine->Write(batch).ok());
-  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["x","y, z"]})");
+  batch.Append(key, val);
+  return engine.Write(batch);
+}
+
+// Runs `body` in a child process that dies at its end without closing
+// anything, as a crash would (`body` ends with CRASH_HERE); returns once the
+// child is gone.
+#define CRASH_HERE ::_exit(0)  // no destructors: the engine is never closed
+template <typename Body>
+void InCrashingChild(Body body) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    body();
+    ::_exit(2);  // body returned, and so closed what it opened
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(EngineTest, AcknowledgedWritesSurviveACrash) {
+  TestDir dir;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", {}, &engine).ok()) ::_exit(1);
+    for (const char* v : {"x", "y, z"}) {
+      if (!Append(*engine, "a", v).ok()) ::_exit(1);
+    }
+    CRASH_HERE;
+  });
+  EXPECT_TRUE(std::filesystem::exists(dir / "storage.data.journal"));
+  auto engine = MustOpen(dir / "storage.data");
   EXPECT_THAT(engine->Get("a"), ElementsAre("x", "y, z"));
 }
 
-TEST(EngineTest, EmptyBatchWritesNothing) {
+TEST(EngineTest, CloseFoldsTheJournalIntoStorageData) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data");
-  ASSERT_TRUE(engine->Write(WriteBatch{}).ok());
-  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data"));
+  ASSERT_TRUE(Append(*engine, "a", "x").ok());
+  ASSERT_TRUE(Append(*engine, "a", "y, z").ok());
+  ASSERT_TRUE(engine->Close().ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["x","y, z"]})");
+  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.journal"));
+  EXPECT_EQ(Append(*engine, "a", "late").code(), Status::Code::kIOError);
 }
 
-TEST(EngineTest, ReopenSeesEverythingWritten) {
+TEST(EngineTest, ReadOnlyUseLeavesStorageDataAlone) {
   TestDir dir;
+  WriteFile(dir / "storage.data", R"({"k": ["v"]})");
+  const auto before = std::filesystem::last_write_time(dir / "storage.data");
   {
     auto engine = MustOpen(dir / "storage.data");
-    for (int i = 0; i < 5; ++i) {
-      WriteBatch batch;
-      batch.Append("k" + std::to_string(i % 2), std::to_string(i));
-      ASSERT_TRUE(engine->Write(batch).ok());
-    }
+    EXPECT_THAT(engine->Get("k"), ElementsAre("v"));
   }
-  auto engine = MustOpen(dir / "storage.data");
-  EXPECT_THAT(engine->Get("k0"), ElementsAre("0", "2", "4"));
-  EXPECT_THAT(engine->Get("k1"), ElementsAre("1", "3"));
-  EXPECT_THAT(engine->Keys(""), ElementsAre("k0", "k1"));
-  const auto stats = engine->GetStats();
-  EXPECT_EQ(stats.keys, 2u);
-  EXPECT_EQ(stats.values, 5u);
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k": ["v"]})");
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "storage.data"), before);
+  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.journal"));
 }
 
 TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
@@ -75,30 +104,97 @@ TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
   EXPECT_THAT(engine->Get("a"), IsEmpty());
 }
 
-TEST(EngineTest, FailedWriteChangesNothing) {
+TEST(EngineTest, EmptyBatchWritesNothing) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data");
-  WriteBatch first;
-  first.Append("a", "kept");
-  ASSERT_TRUE(engine->Write(first).ok());
-  std::filesystem::create_directories(dir / "storage.data.tmp" / "blocker");
-  WriteBatch second;
-  second.Append("a", "lost");
-  EXPECT_EQ(engine->Write(second).code(), Status::Code::kIOError);
+  const auto before = engine->GetStats().journal_bytes;
+  ASSERT_TRUE(engine->Write(WriteBatch{}).ok());
+  EXPECT_EQ(engine->GetStats().journal_bytes, before);
+}
+
+TEST(EngineTest, FailedWriteChangesNothingAndWritesResumeAfterwards) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(Append(*engine, "a", "kept").ok());
+  // A file size limit makes the journal write fail like a full disk would.
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ::getrlimit(RLIMIT_FSIZE, &old);
+  const auto journal_size = std::filesystem::file_size(dir / "storage.data.journal");
+  rlimit tight = old;
+  tight.rlim_cur = journal_size + 10;
+  ::setrlimit(RLIMIT_FSIZE, &tight);
+  const Status failed = Append(*engine, "a", std::string(100, 'x'));
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  EXPECT_EQ(failed.code(), Status::Code::kIOError);
   EXPECT_THAT(engine->Get("a"), ElementsAre("kept")) << "readers never see a failed write";
-  std::filesystem::remove_all(dir / "storage.data.tmp");
-  ASSERT_TRUE(engine->Write(second).ok()) << "writes resume once the cause is gone";
-  EXPECT_THAT(engine->Get("a"), ElementsAre("kept", "lost"));
+  EXPECT_EQ(std::filesystem::file_size(dir / "storage.data.journal"), journal_size)
+      << "the partial record was cut off";
+  ASSERT_TRUE(Append(*engine, "a", "after").ok()) << "writes resume once the cause is gone";
+  ASSERT_TRUE(engine->Close().ok());
+  auto reopened = MustOpen(dir / "storage.data");
+  EXPECT_THAT(reopened->Get("a"), ElementsAre("kept", "after"));
 }
 
 TEST(EngineTest, DamagedFileIsRefusedAndKept) {
   TestDir dir;
   WriteFile(dir / "storage.data", R"({"a": ["x")");
   std::unique_ptr<Engine> engine;
-  Status s = Engine::Open(dir / "storage.data", &engine);
+  Status s = Engine::Open(dir / "storage.data", {}, &engine);
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
   EXPECT_EQ(engine, nullptr);
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a": ["x")");
+}
+
+TEST(EngineTest, JournalOfAnotherStorageDataIsRefused) {
+  TestDir dir;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", {}, &engine).ok()) ::_exit(1);
+    if (!Append(*engine, "a", "journaled").ok()) ::_exit(1);
+    CRASH_HERE;
+  });
+  // Someone edits storage.data (say, with storage.py) while the journal holds changes.
+  WriteFile(dir / "storage.data", R"({"b": ["edited"]})");
+  const std::string journal = ReadFile(dir / "storage.data.journal");
+  std::unique_ptr<Engine> engine;
+  Status s = Engine::Open(dir / "storage.data", {}, &engine);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr("replaced or edited"));
+  EXPECT_EQ(ReadFile(dir / "storage.data.journal"), journal);
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"b": ["edited"]})");
+}
+
+TEST(EngineTest, RecoveryResumesAtTheCheckpointOfTheInstalledSnapshot) {
+  // A compaction that crashed after installing storage.data but before
+  // cutting the journal leaves: the old journal, ending in a checkpoint for
+  // the new storage.data, and maybe records after it.
+  TestDir dir;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", {}, &engine).ok()) ::_exit(1);
+    if (!Append(*engine, "k", "1").ok() || !Append(*engine, "k", "2").ok()) ::_exit(1);
+    CRASH_HERE;
+  });
+  const std::string old_journal = ReadFile(dir / "storage.data.journal");
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    ASSERT_TRUE(engine->Close().ok());  // storage.data now holds 1 and 2
+  }
+  Store folded;
+  SnapshotId id;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &folded, &id).ok());
+  std::string journal = old_journal;
+  journal::EncodeCheckpoint(id, old_journal.size(), &journal);
+  WriteBatch later;
+  later.Append("k", "3");
+  journal::EncodeBatch(later, &journal);
+  WriteFile(dir / "storage.data.journal", journal);
+
+  auto engine = MustOpen(dir / "storage.data");
+  EXPECT_THAT(engine->Get("k"), ElementsAre("1", "2", "3")) << "nothing replayed twice";
+  ASSERT_TRUE(engine->Close().ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k":["1","2","3"]})");
 }
 
 TEST(EngineTest, AnotherProcessCannotOpenTheSameDataFile) {
@@ -109,8 +205,14 @@ TEST(EngineTest, AnotherProcessCannotOpenTheSameDataFile) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     std::unique_ptr<Engine> second;
-    Status s = Engine::Open(dir / "storage.data", &second);
-    ::_exit(s.code() == Status::Code::kBusy ? 0 : 1);
+    Status s = Engine::Open(dir / "storage.data", {}, &second);
+    EngineOptions embedded;
+    embedded.lock_mode = DataLock::Mode::kEmbedded;
+    Status e = Engine::Open(dir / "storage.data", embedded, &second);
+    ::_exit(s.code() == Status::Code::kBusy && e.code() == Status::Code::kBusy &&
+                    e.message().find("running kvd") != std::string::npos
+                ? 0
+                : 1);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
@@ -135,9 +237,7 @@ TEST(EngineTest, ReadersRunWhileWritersCommit) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < kPerWriter; ++i) {
-        WriteBatch batch;
-        batch.Append("k", std::to_string(w) + ":" + std::to_string(i));
-        EXPECT_TRUE(engine->Write(batch).ok());
+        EXPECT_TRUE(Append(*engine, "k", std::to_string(w) + ":" + std::to_string(i)).ok());
       }
     });
   }
@@ -155,6 +255,45 @@ TEST(EngineTest, ReadersRunWhileWritersCommit) {
       }
     }
     EXPECT_EQ(next, kPerWriter);
+  }
+}
+
+TEST(EngineTest, BackgroundCompactionLosesAndDuplicatesNothing) {
+  TestDir dir;
+  EngineOptions options;
+  options.compact_min_bytes = 2048;
+  options.compact_percentage = 50;
+  constexpr int kWriters = 4, kPerWriter = 400;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", options, &engine).ok()) ::_exit(1);
+    std::vector<std::thread> writers;
+    std::atomic<bool> failed{false};
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < kPerWriter; ++i) {
+          WriteBatch batch;
+          batch.Append("k" + std::to_string(i % 7), std::to_string(w) + ":" + std::to_string(i));
+          if (i % 50 == 49) batch.Delete("tmp");
+          batch.Append("tmp", "t");
+          if (!engine->Write(batch).ok()) failed = true;
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+    if (failed || engine->GetStats().compactions == 0) ::_exit(1);
+    CRASH_HERE;
+  });  // crashes without Close: recovery must combine storage.data and journal
+  auto engine = MustOpen(dir / "storage.data", options);
+  std::multiset<std::string> seen;
+  for (int k = 0; k < 7; ++k) {
+    for (const auto& v : engine->Get("k" + std::to_string(k))) seen.insert(v);
+  }
+  EXPECT_EQ(seen.size(), std::size_t{kWriters * kPerWriter});
+  for (int w = 0; w < kWriters; ++w) {
+    for (int i = 0; i < kPerWriter; ++i) {
+      EXPECT_EQ(seen.count(std::to_string(w) + ":" + std::to_string(i)), 1u);
+    }
   }
 }
 

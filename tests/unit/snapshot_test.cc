@@ -13,6 +13,24 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using namespace std::string_literals;
 
+Status Save(const std::filesystem::path& path, const Store& store, SnapshotId* id = nullptr) {
+  SnapshotId ignored;
+  return WriteSnapshotFile(
+      path,
+      [&](SnapshotSink& sink) {
+        std::string cursor;
+        bool started = false;
+        store.VisitFrozen(&cursor, &started, SIZE_MAX,
+                          [&](const std::string& k, std::span<const std::string> v) { sink.Entry(k, v); });
+      },
+      id != nullptr ? id : &ignored);
+}
+
+Status Load(const std::filesystem::path& path, Store* store) {
+  SnapshotId id;
+  return LoadSnapshot(path, store, &id);
+}
+
 std::vector<std::string> ValuesOf(const Store& store, const std::string& key) {
   const Store::Values* v = store.Find(key);
   return v == nullptr ? std::vector<std::string>{} : *v;
@@ -21,7 +39,7 @@ std::vector<std::string> ValuesOf(const Store& store, const std::string& key) {
 TEST(SnapshotTest, MissingFileIsAnEmptyStore) {
   TestDir dir;
   Store store;
-  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  ASSERT_TRUE(Load(dir / "storage.data", &store).ok());
   EXPECT_EQ(store.key_count(), 0u);
   EXPECT_FALSE(std::filesystem::exists(dir / "storage.data")) << "loading creates nothing";
 }
@@ -31,7 +49,7 @@ TEST(SnapshotTest, WritesTheOriginalToolsShape) {
   Store store;
   store.Append("a", "x");
   store.Append("a", "y, z");
-  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store).ok());
+  ASSERT_TRUE(Save(dir / "storage.data", store).ok());
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["x","y, z"]})");
 }
 
@@ -41,7 +59,7 @@ TEST(SnapshotTest, LoadsAFileWrittenByPythonJsonDump) {
   WriteFile(dir / "storage.data",
             R"({"k": ["v1", "v2, v3"], "caf\u00e9": ["\ud83d\ude00", "say \"hi\"\n"], "": [""]})");
   Store store;
-  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  ASSERT_TRUE(Load(dir / "storage.data", &store).ok());
   EXPECT_THAT(ValuesOf(store, "k"), ElementsAre("v1", "v2, v3"));
   EXPECT_THAT(ValuesOf(store, "caf\xc3\xa9"), ElementsAre("\xf0\x9f\x98\x80", "say \"hi\"\n"));
   EXPECT_THAT(ValuesOf(store, ""), ElementsAre(""));
@@ -62,12 +80,12 @@ TEST(SnapshotTest, RoundTripKeepsEveryKindOfText) {
   Store store;
   for (const auto& v : values) store.Append("k, \"\n\xe2\x82\xac", v);
   store.Append("", "empty key");
-  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store).ok());
+  ASSERT_TRUE(Save(dir / "storage.data", store).ok());
   // ASCII-only on disk, like json.dump, whatever the reader's locale.
   for (unsigned char c : ReadFile(dir / "storage.data")) ASSERT_LT(c, 0x80);
 
   Store loaded;
-  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &loaded).ok());
+  ASSERT_TRUE(Load(dir / "storage.data", &loaded).ok());
   EXPECT_EQ(ValuesOf(loaded, "k, \"\n\xe2\x82\xac"), values);
   EXPECT_THAT(ValuesOf(loaded, ""), ElementsAre("empty key"));
   EXPECT_EQ(loaded.key_count(), 2u);
@@ -77,8 +95,8 @@ TEST(SnapshotTest, EmptyListsSurviveARoundTrip) {
   TestDir dir;
   WriteFile(dir / "storage.data", R"({"empty": []})");
   Store store;
-  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
-  ASSERT_TRUE(SaveSnapshot(dir / "out.data", store).ok());
+  ASSERT_TRUE(Load(dir / "storage.data", &store).ok());
+  ASSERT_TRUE(Save(dir / "out.data", store).ok());
   EXPECT_EQ(ReadFile(dir / "out.data"), R"({"empty":[]})");
 }
 
@@ -86,29 +104,23 @@ TEST(SnapshotTest, RepeatedKeyKeepsTheLastListLikePython) {
   TestDir dir;
   WriteFile(dir / "storage.data", R"({"k": ["old"], "k": ["new1", "new2"]})");
   Store store;
-  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &store).ok());
+  ASSERT_TRUE(Load(dir / "storage.data", &store).ok());
   EXPECT_THAT(ValuesOf(store, "k"), ElementsAre("new1", "new2"));
 }
 
-TEST(SnapshotTest, SaveAppliesThePendingBatchWithoutChangingTheStore) {
+TEST(SnapshotTest, IdIsTheSameWhenWrittenAndWhenLoaded) {
   TestDir dir;
   Store store;
-  store.Append("b", "1");
-  store.Append("d", "gone");
-  store.Append("f", "kept");
-  WriteBatch pending;
-  pending.Append("b", "2");
-  pending.Append("a", "new");
-  pending.Delete("d");
-  pending.Append("e", "x");
-  pending.Delete("e");
-  pending.Append("e", "y");
-  pending.Delete("zz");
-  pending.Append("g", "last");
-  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store, pending).ok());
-  EXPECT_EQ(ReadFile(dir / "storage.data"),
-            R"({"a":["new"],"b":["1","2"],"e":["y"],"f":["kept"],"g":["last"]})");
-  EXPECT_EQ(store.value_count(), 3u);
+  store.Append("k", "v");
+  SnapshotId written, loaded;
+  ASSERT_TRUE(Save(dir / "storage.data", store, &written).ok());
+  Store again;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &again, &loaded).ok());
+  EXPECT_EQ(written, loaded);
+  EXPECT_EQ(written.size, ReadFile(dir / "storage.data").size());
+  store.Append("k", "w");
+  ASSERT_TRUE(Save(dir / "other.data", store, &written).ok());
+  EXPECT_FALSE(written == loaded);
 }
 
 struct Damage {
@@ -125,7 +137,7 @@ TEST_P(DamagedSnapshotTest, IsRefusedWithPathAndPositionAndLeftUntouched) {
   WriteFile(path, GetParam().contents);
   const auto before = std::filesystem::last_write_time(path);
   Store store;
-  Status s = LoadSnapshot(path, &store);
+  Status s = Load(path, &store);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
   EXPECT_THAT(s.message(), HasSubstr(path.string()));
@@ -150,28 +162,25 @@ INSTANTIATE_TEST_SUITE_P(
                       Damage{R"({"\ud800": []})", "byte 2", "surrogate"},
                       Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
 
-TEST(SnapshotTest, FailedSaveLeavesTheOldFile) {
+TEST(SnapshotTest, FailedWriteLeavesNoFile) {
   TestDir dir;
-  const auto path = dir / "storage.data";
-  WriteFile(path, R"({"a":["old"]})");
-  // A directory where the temporary file must go makes the save fail.
+  // A non-empty directory where the file must go makes the write fail.
   std::filesystem::create_directories(dir / "storage.data.tmp" / "blocker");
   Store store;
   store.Append("a", "new");
-  Status s = SaveSnapshot(path, store);
+  Status s = Save(dir / "storage.data.tmp", store);
   EXPECT_EQ(s.code(), Status::Code::kIOError);
   EXPECT_THAT(s.message(), HasSubstr("storage.data.tmp"));
-  EXPECT_EQ(ReadFile(path), R"({"a":["old"]})");
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "storage.data.tmp"));
 }
 
-TEST(SnapshotTest, SaveReplacesALeftoverTemporaryFile) {
+TEST(SnapshotTest, WriteReplacesALeftoverFile) {
   TestDir dir;
   WriteFile(dir / "storage.data.tmp", "half-written by a crash");
   Store store;
   store.Append("a", "x");
-  ASSERT_TRUE(SaveSnapshot(dir / "storage.data", store).ok());
-  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["x"]})");
-  EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.tmp"));
+  ASSERT_TRUE(Save(dir / "storage.data.tmp", store).ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data.tmp"), R"({"a":["x"]})");
 }
 
 }  // namespace

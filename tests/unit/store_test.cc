@@ -94,5 +94,86 @@ TEST(StoreTest, TouchMakesAnEmptyKeyVisible) {
   EXPECT_THAT(store.Keys(""), ElementsAre("empty"));
 }
 
+using Entries = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+Entries FrozenView(const Store& store, std::size_t chunk) {
+  Entries entries;
+  std::string cursor;
+  bool started = false;
+  while (store.VisitFrozen(&cursor, &started, chunk,
+                           [&](const std::string& k, std::span<const std::string> v) {
+                             entries.emplace_back(k, std::vector<std::string>(v.begin(), v.end()));
+                           })) {
+  }
+  return entries;
+}
+
+TEST(StoreTest, UnfrozenViewIsTheWholeStore) {
+  Store store;
+  store.Append("b", "1");
+  store.Append("a", "2");
+  store.Touch("c");
+  EXPECT_EQ(FrozenView(store, 1),
+            (Entries{{"a", {"2"}}, {"b", {"1"}}, {"c", {}}}));
+}
+
+TEST(StoreTest, FrozenViewIgnoresEveryLaterChange) {
+  Store store;
+  store.Append("keep", "k1");
+  store.Append("grow", "g1");
+  store.Append("gone", "x1");
+  store.Append("gone", "x2");
+  store.Append("reborn", "r1");
+  store.Freeze();
+  const Entries frozen = {{"gone", {"x1", "x2"}},
+                          {"grow", {"g1"}},
+                          {"keep", {"k1"}},
+                          {"reborn", {"r1"}}};
+  store.Append("grow", "g2");
+  store.Delete("gone");
+  store.Append("new", "n1");
+  store.Delete("reborn");
+  store.Append("reborn", "r2");
+  store.Delete("reborn");
+  store.Append("reborn", "r3");
+  store.Append("aaa", "first");
+  store.Touch("zzz");
+  for (std::size_t chunk : {1, 2, 100}) EXPECT_EQ(FrozenView(store, chunk), frozen) << chunk;
+  // The live store moved on meanwhile.
+  EXPECT_THAT(*store.Find("grow"), ElementsAre("g1", "g2"));
+  EXPECT_THAT(*store.Find("reborn"), ElementsAre("r3"));
+  EXPECT_EQ(store.Find("gone"), nullptr);
+  store.Thaw();
+  EXPECT_EQ(FrozenView(store, 100),
+            (Entries{{"aaa", {"first"}},
+                     {"grow", {"g1", "g2"}},
+                     {"keep", {"k1"}},
+                     {"new", {"n1"}},
+                     {"reborn", {"r3"}},
+                     {"zzz", {}}}));
+}
+
+TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
+  Store store;
+  for (int i = 0; i < 100; ++i) store.Append("k" + std::to_string(i), "v");
+  store.Freeze();
+  Entries entries;
+  std::string cursor;
+  bool started = false;
+  int round = 0;
+  while (store.VisitFrozen(&cursor, &started, 7,
+                           [&](const std::string& k, std::span<const std::string> v) {
+                             entries.emplace_back(k, std::vector<std::string>(v.begin(), v.end()));
+                           })) {
+    // Between chunks, writers change keys on both sides of the cursor.
+    store.Delete("k" + std::to_string(round * 3));
+    store.Append("k" + std::to_string(99 - round), "later");
+    store.Append("k" + std::to_string(round) + "x", "new");
+    ++round;
+  }
+  ASSERT_EQ(entries.size(), 100u);
+  for (const auto& [k, v] : entries) EXPECT_THAT(v, ElementsAre("v")) << k;
+}
+
 }  // namespace
 }  // namespace kvd

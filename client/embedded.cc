@@ -1,0 +1,56 @@
+#include "client/embedded.h"
+
+namespace kvd::client {
+namespace {
+
+[[noreturn]] void Throw(const Status& s) {
+  throw Error(s.code() == Status::Code::kBusy ? "busy" : "storage_error", s.ToString());
+}
+
+}  // namespace
+
+Embedded::Embedded(const std::filesystem::path& data_path, std::chrono::milliseconds lock_wait) {
+  EngineOptions options;
+  options.lock_mode = DataLock::Mode::kEmbedded;
+  options.lock_wait = lock_wait;
+  if (Status s = Engine::Open(data_path, options, &engine_); !s.ok()) Throw(s);
+}
+
+void Embedded::Close() {
+  if (Status s = engine_->Close(); !s.ok()) Throw(s);
+}
+
+void Embedded::Write(const WriteBatch& batch, std::vector<bool>* applied) {
+  if (Status s = engine_->Write(batch, applied); !s.ok()) Throw(s);
+}
+
+void Embedded::Append(std::string_view key, std::string_view val) {
+  WriteBatch batch;
+  batch.Append(std::string(key), std::string(val));
+  Write(batch);
+}
+
+void Embedded::AppendMany(std::vector<proto::KeyValue> items) {
+  WriteBatch batch;
+  for (auto& kv : items) batch.Append(std::move(kv.key), std::move(kv.val));
+  Write(batch);
+}
+
+std::vector<std::string> Embedded::Get(std::string_view key) { return engine_->Get(key); }
+
+bool Embedded::Delete(std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(std::string(key));
+  std::vector<bool> applied;
+  Write(batch, &applied);
+  return applied.front();
+}
+
+std::vector<std::string> Embedded::Keys(std::string_view prefix) { return engine_->Keys(prefix); }
+
+std::vector<std::pair<std::string, std::uint64_t>> Embedded::Stats() {
+  const Engine::Stats s = engine_->GetStats();
+  return {{"keys", s.keys}, {"values", s.values}, {"bytes", s.bytes}};
+}
+
+}  // namespace kvd::client

@@ -1,0 +1,74 @@
+#include "store/journal_reader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "store/crc32c.h"
+
+namespace kvd {
+namespace {
+
+std::uint32_t Fixed32(const std::string& s, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= std::uint32_t{static_cast<unsigned char>(s[at + i])} << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+Status ReadJournal(const std::filesystem::path& path, JournalContents* contents) {
+  *contents = JournalContents{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::IOError("cannot read " + path.string());
+  contents->file_size = data.size();
+
+  auto corruption = [&](std::size_t offset, const std::string& why) {
+    contents->damaged_at = offset;
+    return Status::Corruption(path.string() + ": offset " + std::to_string(offset) + ": " + why +
+                              " (kvd --check tells more; kvd --repair cuts the journal there)");
+  };
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    const std::size_t left = data.size() - pos;
+    if (left < journal::kHeaderSize) {
+      contents->torn_reason = "incomplete record header";
+      break;
+    }
+    const std::uint32_t length = Fixed32(data, pos);
+    if (Crc32c(std::string_view(data).substr(pos, 4)) != Fixed32(data, pos + 4)) {
+      // File systems may leave zeros after a crash where a write never landed.
+      if (std::all_of(data.begin() + static_cast<std::ptrdiff_t>(pos), data.end(),
+                      [](char c) { return c == '\0'; })) {
+        contents->torn_reason = "zero-filled tail";
+        break;
+      }
+      return corruption(pos, "record header checksum mismatch");
+    }
+    if (left - journal::kHeaderSize < length) {
+      contents->torn_reason = "record of " + std::to_string(length) + " bytes cut short";
+      break;
+    }
+    const std::string_view payload = std::string_view(data).substr(pos + journal::kHeaderSize, length);
+    const std::size_t end = pos + journal::kHeaderSize + length;
+    if (Crc32c(payload) != Fixed32(data, pos + 8)) {
+      if (end == data.size()) {
+        contents->torn_reason = "last record's checksum mismatch";
+        break;
+      }
+      return corruption(pos, "record checksum mismatch");
+    }
+    JournalContents::Entry entry{pos, {}};
+    if (!journal::DecodePayload(payload, &entry.record)) return corruption(pos, "malformed record");
+    contents->entries.push_back(std::move(entry));
+    pos = end;
+  }
+  contents->valid_end = pos;
+  return Status::OK();
+}
+
+}  // namespace kvd

@@ -1,0 +1,39 @@
+// Reads the journal back at start-up (see journal_format.h).
+#ifndef KVD_STORE_JOURNAL_READER_H_
+#define KVD_STORE_JOURNAL_READER_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/journal_format.h"
+#include "store/status.h"
+
+namespace kvd {
+
+struct JournalContents {
+  struct Entry {
+    std::uint64_t offset;  // where the record starts
+    journal::Record record;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t valid_end = 0;  // end of the last whole record
+  std::uint64_t file_size = 0;
+  // Why the bytes after valid_end were dropped, if there are any: a record
+  // cut short by a crash mid-append.
+  std::string torn_reason;
+  // Where damage was found, when ReadJournal returns Corruption.
+  std::optional<std::uint64_t> damaged_at;
+};
+
+// Reads every record of the journal at `path`. A torn last record is not an
+// error: it is left out and described in `torn_reason`. Damage anywhere else
+// (a bad checksum with more data after it, a malformed record) is
+// Corruption naming the file and offset. The file is only read.
+Status ReadJournal(const std::filesystem::path& path, JournalContents* contents);
+
+}  // namespace kvd
+
+#endif  // KVD_STORE_JOURNAL_READER_H_

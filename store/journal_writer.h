@@ -1,0 +1,56 @@
+// Appends records to the journal (see journal_format.h). Not thread-safe:
+// the engine calls it under its writer lock.
+#ifndef KVD_STORE_JOURNAL_WRITER_H_
+#define KVD_STORE_JOURNAL_WRITER_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "store/snapshot.h"
+#include "store/status.h"
+
+namespace kvd {
+
+class JournalWriter {
+ public:
+  // Opens the journal at `path` to append after its first `valid_size`
+  // bytes, cutting off anything beyond them (a torn tail).
+  static Status Open(const std::filesystem::path& path, std::uint64_t valid_size,
+                     std::unique_ptr<JournalWriter>* writer);
+  // Durably replaces the journal at `path` with one holding a base record
+  // for `base` followed by `records` (already encoded), and opens it.
+  static Status Create(const std::filesystem::path& path, const SnapshotId& base,
+                       std::string_view records, std::unique_ptr<JournalWriter>* writer);
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Writes `records` at the end. On failure (ENOSPC, EIO) cuts off whatever
+  // part was written, so the journal ends with a whole record again.
+  Status Append(std::string_view records);
+  // fdatasync: makes everything appended so far durable.
+  Status Sync();
+  // Cuts the journal back to `size` bytes and syncs.
+  Status Truncate(std::uint64_t size);
+  // Reads bytes [from, to) back (to carry records into a new journal).
+  Status ReadRange(std::uint64_t from, std::uint64_t to, std::string* out) const;
+
+  std::uint64_t size() const { return size_; }
+  std::uint64_t synced_size() const { return synced_size_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  JournalWriter(std::filesystem::path path, int fd, std::uint64_t size);
+
+  const std::filesystem::path path_;
+  const int fd_;
+  std::uint64_t size_;
+  std::uint64_t synced_size_;
+};
+
+}  // namespace kvd
+
+#endif  // KVD_STORE_JOURNAL_WRITER_H_
