@@ -56,12 +56,13 @@ Status DataLock::Acquire(const std::filesystem::path& data_path, Mode mode,
   if (Status s = OpenLockFile(daemon_path, &impl->daemon); !s.ok()) return s;
   if (Status s = OpenLockFile(owner_path, &impl->owner); !s.ok()) return s;
   try {
-    if (!impl->daemon->try_lock()) {
+    // Probing with a shared lock lets embedded users probe concurrently.
+    if (!impl->daemon->try_lock_sharable()) {
       return Status::Busy(data_path.string() + " is owned by a running kvd (lock " +
                           daemon_path.string() + " is held)");
     }
+    impl->daemon->unlock_sharable();
     if (mode == Mode::kEmbedded) {
-      impl->daemon->unlock();
       impl->daemon.reset();
       const auto deadline = boost::posix_time::microsec_clock::universal_time() +
                             boost::posix_time::milliseconds(wait.count());
@@ -69,9 +70,17 @@ Status DataLock::Acquire(const std::filesystem::path& data_path, Mode mode,
         return Status::Busy(data_path.string() + " stayed in use by another process (lock " +
                             owner_path.string() + ")");
       }
-    } else if (!impl->owner->try_lock()) {
-      return Status::Busy(data_path.string() + " is in use by another process (lock " +
-                          owner_path.string() + " is held)");
+    } else {
+      if (!impl->owner->try_lock()) {
+        return Status::Busy(data_path.string() + " is in use by another process (lock " +
+                            owner_path.string() + " is held)");
+      }
+      // Only embedded users' momentary probes can be in the way now.
+      const auto deadline =
+          boost::posix_time::microsec_clock::universal_time() + boost::posix_time::seconds(5);
+      if (!impl->daemon->timed_lock(deadline)) {
+        return Status::Busy("cannot take " + daemon_path.string());
+      }
     }
   } catch (const boost::interprocess::interprocess_exception& e) {
     return Status::IOError("cannot lock " + owner_path.string() + ": " + e.what());

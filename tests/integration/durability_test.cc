@@ -1,0 +1,320 @@
+// Crashes, torn journals, damaged files, full disks, locks and compaction:
+// kvd never loses an acknowledged write and never invents one.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "client/client.h"
+#include "tests/integration/harness.h"
+
+namespace kvd::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<std::string> Values(const Daemon& kvd, const std::string& key) {
+  return client::Client(kvd.socket()).Get(key);
+}
+
+// Where each record of a journal starts (header: u32 length, two u32 CRCs).
+std::vector<std::size_t> RecordOffsets(const std::string& journal) {
+  std::vector<std::size_t> offsets;
+  for (std::size_t pos = 0; pos + 12 <= journal.size();) {
+    offsets.push_back(pos);
+    std::uint32_t length = 0;
+    for (int i = 0; i < 4; ++i) length |= std::uint32_t{static_cast<unsigned char>(journal[pos + i])} << (8 * i);
+    pos += 12 + length;
+  }
+  return offsets;
+}
+
+// A kvd killed with SIGKILL after appending v0..v<n-1> to "k", one record each.
+std::string CrashedJournal(const TestDir& dir, int n) {
+  Daemon kvd(dir);
+  client::Client c(kvd.socket());
+  for (int i = 0; i < n; ++i) c.Append("k", "v" + std::to_string(i));
+  kvd.Kill();
+  return ReadFile(dir / "storage.data.journal");
+}
+
+TEST(CrashTest, FiftyKillNineCyclesLoseNoAcknowledgedWrite) {
+  TestDir dir;
+  constexpr int kCycles = 50, kClients = 6;
+  std::mt19937 rng(20261128);
+  std::vector<int> next_seq(kClients, 0);
+  std::vector<std::vector<int>> acked(kClients);  // per client, in order
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    Daemon kvd(dir);
+    // Everything acknowledged so far is there, in each client's order, and
+    // nothing that was never sent.
+    const auto values = Values(kvd, "crash");
+    std::vector<std::vector<int>> present(kClients);
+    for (const auto& v : values) {
+      const auto dash = v.find('-');
+      ASSERT_NE(dash, std::string::npos) << v;
+      const int c = std::stoi(v.substr(1, dash - 1)), seq = std::stoi(v.substr(dash + 1));
+      ASSERT_TRUE(c >= 0 && c < kClients && seq < next_seq[c]) << "never sent: " << v;
+      ASSERT_TRUE(present[c].empty() || present[c].back() < seq) << "out of order: " << v;
+      present[c].push_back(seq);
+    }
+    for (int c = 0; c < kClients; ++c) {
+      std::set<int> have(present[c].begin(), present[c].end());
+      for (int seq : acked[c]) ASSERT_TRUE(have.contains(seq)) << "lost c" << c << "-" << seq;
+    }
+
+    std::vector<std::thread> clients;
+    std::mutex mu;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        try {
+          client::Client conn(kvd.socket());
+          for (;;) {
+            int seq;
+            {
+              std::lock_guard lock(mu);
+              seq = next_seq[c]++;
+            }
+            conn.Append("crash", "c" + std::to_string(c) + "-" + std::to_string(seq));
+            std::lock_guard lock(mu);
+            acked[c].push_back(seq);
+          }
+        } catch (const client::Error&) {
+          // The daemon died under us: that is the test.
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(5, 120)(rng)));
+    kvd.Kill();
+    for (auto& t : clients) t.join();
+  }
+  std::size_t total = 0;
+  for (const auto& a : acked) total += a.size();
+  EXPECT_GT(total, std::size_t{kCycles}) << "the clients hardly wrote anything";
+}
+
+TEST(TornJournalTest, EveryCutInsideTheLastRecordKeepsAllEarlierRecords) {
+  TestDir source;
+  const std::string journal = CrashedJournal(source, 6);
+  const auto offsets = RecordOffsets(journal);
+  ASSERT_EQ(offsets.size(), 7u);  // the base record and six appends
+  for (std::size_t cut = offsets.back() + 1; cut < journal.size(); ++cut) {
+    TestDir dir;
+    WriteFile(dir / "storage.data.journal", journal.substr(0, cut));
+    Daemon kvd(dir);
+    EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2", "v3", "v4")) << "cut at " << cut;
+    const std::string log = kvd.Log();
+    EXPECT_THAT(log, HasSubstr("<4>"));
+    EXPECT_THAT(log, HasSubstr((dir / "storage.data.journal").string()));
+    EXPECT_THAT(log, HasSubstr("torn record at offset " + std::to_string(offsets.back())));
+    // And it goes on from there: new writes follow the kept records.
+    client::Client(kvd.socket()).Append("k", "after");
+    ASSERT_EQ(kvd.Stop(), 0);
+    EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k":["v0","v1","v2","v3","v4","after"]})");
+  }
+}
+
+TEST(TornJournalTest, DamageInTheMiddleIsRefusedAndNothingIsTouched) {
+  TestDir source;
+  const std::string journal = CrashedJournal(source, 6);
+  const auto offsets = RecordOffsets(journal);
+  // A byte of a middle record's length, of its checksum, and of its payload.
+  for (std::size_t at : {offsets[3], offsets[3] + 5, offsets[3] + 14}) {
+    TestDir dir;
+    std::string damaged = journal;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
+    WriteFile(dir / "storage.data.journal", damaged);
+    WriteFile(dir / "storage.data", "{}");
+    RunResult r = RunKvd({"--socket", (dir / "kvd.sock").string(), "--data",
+                          (dir / "storage.data").string()});
+    EXPECT_EQ(r.exit_code, 1) << "flipped byte " << at;
+    EXPECT_THAT(r.err, HasSubstr((dir / "storage.data.journal").string()));
+    EXPECT_THAT(r.err, HasSubstr("offset " + std::to_string(offsets[3])));
+    EXPECT_EQ(ReadFile(dir / "storage.data.journal"), damaged);
+    EXPECT_EQ(ReadFile(dir / "storage.data"), "{}");
+    EXPECT_FALSE(std::filesystem::exists(dir / "kvd.sock"));
+  }
+}
+
+TEST(TornJournalTest, CheckReportsAndRepairCutsDeliberately) {
+  TestDir dir;
+  const std::string journal = CrashedJournal(dir, 6);
+  const auto offsets = RecordOffsets(journal);
+  std::string damaged = journal;
+  damaged[offsets[4] + 14] ^= 0x01;
+  WriteFile(dir / "storage.data.journal", damaged);
+  const std::string data = (dir / "storage.data").string();
+
+  RunResult check = RunKvd({"--check", "--data", data});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_THAT(check.out, HasSubstr("offset " + std::to_string(offsets[4])));
+  EXPECT_EQ(ReadFile(dir / "storage.data.journal"), damaged) << "--check changes nothing";
+
+  RunResult repair = RunKvd({"--repair", "--data", data});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out;
+  EXPECT_THAT(repair.out, HasSubstr("cut the journal at offset " + std::to_string(offsets[4])));
+  bool saved = false;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+    if (f.path().filename().string().starts_with("storage.data.journal.damaged-")) {
+      saved = ReadFile(f.path()) == damaged;
+    }
+  }
+  EXPECT_TRUE(saved) << "the damaged journal is kept";
+  EXPECT_EQ(RunKvd({"--check", "--data", data}).exit_code, 0);
+  Daemon kvd(dir);
+  EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2"));
+}
+
+TEST(FsyncPolicyTest, EveryPolicySurvivesAProcessCrash) {
+  for (const char* policy : {"always", "everysec", "no"}) {
+    TestDir dir;
+    {
+      Daemon kvd(dir, {"--fsync", policy});
+      client::Client c(kvd.socket());
+      for (int i = 0; i < 50; ++i) c.Append("k", std::to_string(i));
+      kvd.Kill();  // the page cache outlives the process
+    }
+    Daemon kvd(dir);
+    EXPECT_EQ(Values(kvd, "k").size(), 50u) << policy;
+  }
+  EXPECT_EQ(RunKvd({"--fsync", "sometimes"}).exit_code, 2);
+}
+
+TEST(CompactionTest, ValuesWrittenDuringCompactionAreNeitherLostNorDuplicated) {
+  TestDir dir;
+  constexpr int kClients = 8, kPerClient = 300;
+  {
+    Daemon kvd(dir, {"--compact-min-size", "4096", "--compact-percentage", "50"});
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        client::Client conn(kvd.socket());
+        for (int i = 0; i < kPerClient; ++i) {
+          conn.Append("k" + std::to_string(i % 5), std::to_string(c) + ":" + std::to_string(i));
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    const auto stats = client::Client(kvd.socket()).Stats();
+    std::map<std::string, std::uint64_t> by_name(stats.begin(), stats.end());
+    EXPECT_GT(by_name["compactions"], 2u);
+    kvd.Kill();  // recovery must combine the compacted snapshot and the journal
+  }
+  Daemon kvd(dir);
+  std::multiset<std::string> seen;
+  for (int k = 0; k < 5; ++k) {
+    for (const auto& v : Values(kvd, "k" + std::to_string(k))) seen.insert(v);
+  }
+  EXPECT_EQ(seen.size(), std::size_t{kClients * kPerClient});
+  for (int c = 0; c < kClients; ++c) {
+    for (int i = 0; i < kPerClient; ++i) {
+      ASSERT_EQ(seen.count(std::to_string(c) + ":" + std::to_string(i)), 1u) << c << ":" << i;
+    }
+  }
+}
+
+class EmbeddedTest : public ::testing::Test {
+ protected:
+  RunResult Embedded(std::vector<std::string> args) {
+    args.insert(args.begin(), {KvctlBin(), "--embedded", "--data", (dir_ / "storage.data").string()});
+    return RunCommand(args);
+  }
+  TestDir dir_;
+};
+
+TEST_F(EmbeddedTest, WorksWithoutADaemonAndLeavesTheOriginalShape) {
+  EXPECT_EQ(Embedded({"--key", "a", "--val", "x"}).exit_code, 0);
+  EXPECT_EQ(Embedded({"--key", "a", "--val", "y, z"}).exit_code, 0);
+  EXPECT_EQ(Embedded({"--key", "a"}).out, "x, y, z\n");
+  EXPECT_EQ(Embedded({"keys"}).out, "a\n");
+  EXPECT_EQ(ReadFile(dir_ / "storage.data"), R"({"a":["x","y, z"]})");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "storage.data.journal"));
+}
+
+TEST_F(EmbeddedTest, RefusedWhileADaemonOwnsTheFile) {
+  Daemon kvd(dir_);
+  RunResult r = Embedded({"--key", "a", "--val", "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("running kvd"));
+  EXPECT_TRUE(Values(kvd, "a").empty());
+}
+
+TEST_F(EmbeddedTest, HundredConcurrentAppendsLoseNothing) {
+  std::vector<Process> writers;
+  for (int i = 0; i < 100; ++i) {
+    writers.emplace_back(std::vector<std::string>{KvctlBin(), "--embedded", "--data",
+                                                  (dir_ / "storage.data").string(), "--key", "k",
+                                                  "--val", "v" + std::to_string(i)},
+                         ProcessOptions{});
+  }
+  for (auto& w : writers) ASSERT_EQ(w.Wait(), 0) << w.Stderr();
+  RunResult r = Embedded({"get", "k", "--json"});
+  for (int i = 0; i < 100; ++i) EXPECT_THAT(r.out, HasSubstr("\"v" + std::to_string(i) + "\""));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), ','), 99);
+}
+
+// A small tmpfs of the test's own, unmounted whatever happens.
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(const std::filesystem::path& at) : at_(at) {
+    std::filesystem::create_directories(at);
+    mounted_ = ::mount("tmpfs", at.c_str(), "tmpfs", 0, "size=256k") == 0;
+  }
+  ~TmpfsMount() {
+    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::filesystem::path at_;
+  bool mounted_ = false;
+};
+
+TEST(FullDiskTest, AppendsFailClearlyReadsGoOnAndWritesResumeOnceThereIsRoom) {
+  TestDir dir;
+  TmpfsMount disk(dir / "disk");
+  if (!disk.mounted()) GTEST_SKIP() << "needs root to mount a tmpfs";
+  const auto data = dir / "disk" / "storage.data";
+  std::vector<std::string> acked;
+  {
+    Daemon kvd(dir / "kvd.sock", data);
+    client::Client c(kvd.socket());
+    c.Append("k", "before");
+    acked.push_back("before");
+    // Fill the disk, then keep appending until the journal cannot grow.
+    { std::ofstream filler(dir / "disk" / "filler", std::ios::binary);
+      filler << std::string(300 * 1024, 'f'); }
+    std::string failure;
+    for (int i = 0; i < 10000 && failure.empty(); ++i) {
+      const std::string v = "v" + std::to_string(i) + std::string(200, 'x');
+      try {
+        c.Append("k", v);
+        acked.push_back(v);
+      } catch (const client::Error& e) {
+        EXPECT_EQ(e.code(), "storage_error");
+        failure = e.what();
+      }
+    }
+    ASSERT_FALSE(failure.empty()) << "the disk never filled up";
+    EXPECT_THAT(failure, HasSubstr("No space left"));
+    EXPECT_EQ(c.Get("k"), acked) << "reads go on and show exactly what was acknowledged";
+    std::filesystem::remove(dir / "disk" / "filler");
+    c.Append("k", "after");
+    acked.push_back("after");
+    ASSERT_EQ(kvd.Stop(), 0);
+  }
+  Daemon kvd(dir / "kvd.sock", data);
+  EXPECT_EQ(Values(kvd, "k"), acked);
+}
+
+}  // namespace
+}  // namespace kvd::testing
