@@ -12,26 +12,17 @@
 set -euo pipefail
 export LC_ALL=C  # a '.' in $EPOCHREALTIME and in printf's %f
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 BUILD_DIR   (env BENCH_SECONDS: seconds per kvd_bench run, default 3)" >&2
-  exit 2
-fi
-build=$(cd -- "$1" && pwd)
-seconds=${BENCH_SECONDS:-3}
-if [[ ! $seconds =~ ^[0-9]+([.][0-9]+)?$ ]]; then
-  echo "$0: BENCH_SECONDS must be a number of seconds, not '$seconds'" >&2
-  exit 2
-fi
-kvd=$build/daemon/kvd
-kvctl=$build/client/kvctl
-bench=$build/bench/kvd_bench
-for bin in "$kvd" "$kvctl" "$bench"; do
-  if [[ ! -x $bin ]]; then
-    echo "$0: $bin is missing; build first (ninja -C $build)" >&2
-    exit 2
-  fi
-done
-source_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# Settings for common.sh, which checks the arguments and binaries, sets up the
+# temp dir and its cleanup, and prints the header. Twice run.sh's stop timeout:
+# a SIGTERM here can fold a journal into a storage.data of 2,200,000 values.
+run_name="kvd_bench run"
+stop_timeout=60
+tmp_prefix="kvd-durability"
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh" "$@"
+echo "kvd:     --fsync always, default compaction (--compact-min-size 64 MiB," \
+  "--compact-percentage 100)"
+socket=$tmp/kvd.sock
 
 small_store=1000       # values in the small store of part 2
 big_store=2000000      # values in the big store of parts 2 and 3
@@ -50,59 +41,12 @@ seconds_since() {
   awk -v us=$(($(now_us) - $1)) 'BEGIN { printf "%.2f", us / 1e6 }'
 }
 
-# Reaps the daemon after SIGTERM. kvd finishes in-flight requests and folds its
-# journal into storage.data within its --shutdown-timeout (10 s) plus the fold;
-# if it is still there after 60 s it gets SIGKILL, so the script always ends.
-stop_daemon() {
-  local i state status=0
-  kill -TERM "$kvd_pid" 2>/dev/null || true
-  for ((i = 0; i < 600; i++)); do
-    # Stop polling once the process is gone or a zombie waiting to be reaped.
-    state=$(cat "/proc/$kvd_pid/stat" 2>/dev/null) || break
-    state=${state##*) }
-    [[ $state == Z* ]] && break
-    sleep 0.1
-  done
-  if ((i == 600)); then
-    echo "$0: kvd (pid $kvd_pid) ignored SIGTERM for 60 s; killing it" >&2
-    kill -KILL "$kvd_pid" 2>/dev/null || true
-  fi
-  wait "$kvd_pid" 2>/dev/null || status=$?
-  kvd_pid=
-  return "$status"
-}
-
 # SIGKILLs the daemon this script started, as a crash would end it, and reaps it.
 crash_daemon() {
   kill -KILL "$kvd_pid" 2>/dev/null || true
   wait "$kvd_pid" 2>/dev/null || true
   kvd_pid=
 }
-
-tmp=
-kvd_pid=
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  if [[ -n $kvd_pid ]]; then stop_daemon || true; fi
-  if ((rc != 0 && rc != 130 && rc != 143)) && [[ -s $tmp/kvd.log ]]; then
-    echo "--- last lines of the kvd log ($rc) ---" >&2
-    tail -n 20 "$tmp/kvd.log" >&2
-  fi
-  if [[ -n $tmp ]]; then rm -rf -- "$tmp"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvd-durability.XXXXXX")
-socket=$tmp/kvd.sock
-
-echo "machine: nproc=$(nproc) kernel=$(uname -r)"
-echo "commit:  $(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-echo "seconds: $seconds per kvd_bench run; data dir on $(stat -f -c %T -- "$tmp") ($tmp)"
-echo "kvd:     --fsync always, default compaction (--compact-min-size 64 MiB," \
-  "--compact-percentage 100)"
 
 # Starts kvd on DIR/storage.data with --fsync always and waits until it answers
 # a ping (polled every 10 ms, for at most $start_limit s); sets start_seconds to
@@ -177,18 +121,6 @@ import_file() {
     echo "$0: kvctl import said '$out', expected 'imported $n values'" >&2
     exit 1
   fi
-}
-
-# Prints the value of FIELD from a kvd_bench line "name=value name=value ...".
-field() {
-  local name=$1 line=$2 word
-  for word in $line; do
-    if [[ $word == "$name="* ]]; then
-      echo "${word#*=}"
-      return
-    fi
-  done
-  echo "?"
 }
 
 # The header and one row of a table of kvd_bench results.
