@@ -12,7 +12,8 @@ fi
 case " ${ID} ${ID_LIKE:-} " in
   *" debian "*)
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
-              libcli11-dev libgtest-dev libgmock-dev python3 socat)
+              libcli11-dev libgtest-dev libgmock-dev python3 socat
+              clang libclang-rt-14-dev util-linux)  # clang + its runtime: libFuzzer
     # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
     missing=()
@@ -33,7 +34,7 @@ case " ${ID} ${ID_LIKE:-} " in
     dnf install -y -q dnf-plugins-core
     dnf config-manager --set-enabled crb
     packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
-              cli11-devel gtest-devel gmock-devel python3 socat)
+              cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux)
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds kvd and runs every test suite: the normal
 # build, then again under ASan+UBSan and under TSan, and a build with GCC 11
-# (CentOS Stream 9's compiler) when it is installed. Ends with one line
-# "N passed, N failed" counting individual test cases over all builds.
+# (CentOS Stream 9's compiler) when it is installed; then each libFuzzer
+# target for FUZZ_SECONDS (default 60, scripts/fuzz.sh). Ends with one line
+# "N passed, N failed" counting test cases over all builds, and each fuzz
+# target as one test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +39,11 @@ for i in "${!builds[@]}"; do
   meson test -C "${dir}" --print-errorlogs --num-processes 2 || status=1
 done
 
-python3 scripts/count-tests.py "${builds[@]}"
+echo "=== fuzzing ==="
+scripts/fuzz.sh | tee fuzz-results.txt || status=1
+fuzz_passed=$(grep -c ': passed,' fuzz-results.txt || true)
+fuzz_failed=$(grep -c ': failed,' fuzz-results.txt || true)
+if [ "$status" -ne 0 ] && [ "$fuzz_passed" -eq 0 ] && [ "$fuzz_failed" -eq 0 ]; then fuzz_failed=1; fi
+
+python3 scripts/count-tests.py --extra "${fuzz_passed}" "${fuzz_failed}" "${builds[@]}"
 exit "${status}"

@@ -25,11 +25,15 @@ Status ReadJournal(const std::filesystem::path& path, JournalContents* contents)
   if (!in) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return Status::IOError("cannot read " + path.string());
-  contents->file_size = data.size();
+  return ParseJournal(data, path.string(), contents);
+}
 
+Status ParseJournal(const std::string& data, const std::string& name, JournalContents* contents) {
+  *contents = JournalContents{};
+  contents->file_size = data.size();
   auto corruption = [&](std::size_t offset, const std::string& why) {
     contents->damaged_at = offset;
-    return Status::Corruption(path.string() + ": offset " + std::to_string(offset) + ": " + why +
+    return Status::Corruption(name + ": offset " + std::to_string(offset) + ": " + why +
                               " (kvd --check tells more; kvd --repair cuts the journal there)");
   };
   std::size_t pos = 0;

@@ -33,6 +33,8 @@ struct JournalContents {
 // (a bad checksum with more data after it, a malformed record) is
 // Corruption naming the file and offset. The file is only read.
 Status ReadJournal(const std::filesystem::path& path, JournalContents* contents);
+// The same for a journal's bytes `data`, read from the file `name`.
+Status ParseJournal(const std::string& data, const std::string& name, JournalContents* contents);
 
 }  // namespace kvd
 

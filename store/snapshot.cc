@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/encodings.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/writer.h>
@@ -91,14 +93,14 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
   std::string error_;
 };
 
-Status CorruptionAt(const std::filesystem::path& path, const std::string& text, std::size_t offset,
+Status CorruptionAt(const std::string& path, const std::string& text, std::size_t offset,
                     const std::string& why) {
   const auto begin = text.begin();
   const auto at = begin + static_cast<std::ptrdiff_t>(std::min(offset, text.size()));
   const auto line = 1 + std::count(begin, at, '\n');
   const auto line_start = std::find(std::make_reverse_iterator(at), text.rend(), '\n').base();
   const auto column = 1 + (at - line_start);
-  return Status::Corruption(path.string() + ": line " + std::to_string(line) + ", column " +
+  return Status::Corruption(path + ": line " + std::to_string(line) + ", column " +
                             std::to_string(column) + " (byte " + std::to_string(offset) +
                             "): " + why);
 }
@@ -165,14 +167,23 @@ Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId*
   if (!in) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return Status::IOError("cannot read " + path.string());
-  // RapidJSON would take a NUL byte for the end of the text.
+  return ParseSnapshot(text, path.string(), store, id);
+}
+
+Status ParseSnapshot(const std::string& text, const std::string& path, Store* store,
+                     SnapshotId* id) {
+  *id = SnapshotId{};
+  // RapidJSON takes a NUL byte for the end of the text.
   if (auto nul = text.find('\0'); nul != std::string::npos) {
     return CorruptionAt(path, text, nul, "NUL byte");
   }
 
   SnapshotHandler handler(store);
   rapidjson::Reader reader;
-  rapidjson::StringStream stream(text.c_str());
+  // A MemoryStream stops at the end of the text; a StringStream would read on
+  // past the terminator when the text ends inside a multi-byte character.
+  rapidjson::MemoryStream memory(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
   const auto result = reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, handler);
   if (result.IsError()) {
     const std::string why = result.Code() == rapidjson::kParseErrorTermination

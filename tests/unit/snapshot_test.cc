@@ -160,7 +160,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Damage{R"({"a": [["x"]]})", "byte 8", "values must be strings"},
                       Damage{R"({"a": ["\udc00"]})", "byte 15", "lone UTF-16 surrogate"},
                       Damage{R"({"\ud800": []})", "byte 2", "surrogate"},
-                      Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
+                      // Found by fuzzing: a multi-byte character cut off by the end of the file.
+        Damage{"{\"a\": [\"x\xe0", "byte 9", "encoding"},
+        Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
 
 TEST(SnapshotTest, FailedWriteLeavesNoFile) {
   TestDir dir;

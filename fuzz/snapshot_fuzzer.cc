@@ -1,0 +1,28 @@
+// libFuzzer target: the storage.data loader, on any bytes. Whatever it
+// accepts must hold only valid UTF-8 and count its contents correctly.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "store/snapshot.h"
+#include "store/utf8.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  kvd::Store store;
+  kvd::SnapshotId id;
+  if (!kvd::ParseSnapshot(text, "fuzz", &store, &id).ok()) return 0;
+  std::size_t values = 0;
+  std::string cursor;
+  bool started = false;
+  store.VisitFrozen(&cursor, &started, SIZE_MAX, [&](const std::string& key, auto vals) {
+    if (!kvd::IsValidUtf8(key)) std::abort();
+    for (const auto& v : vals) {
+      if (!kvd::IsValidUtf8(v)) std::abort();
+    }
+    values += vals.size();
+  });
+  if (values != store.value_count() || id.size != size) std::abort();
+  return 0;
+}
