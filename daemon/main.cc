@@ -1,6 +1,9 @@
 // kvd: serves the store over a Unix socket until SIGINT/SIGTERM.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -27,6 +30,24 @@ int CheckOrRepair(const kvd::daemon::Options& options) {
   return s.ok() ? 0 : 1;
 }
 
+// Each connection takes a descriptor: raise the soft limit to fit
+// --max-connections (and the data files), as far as the hard limit allows.
+void RaiseDescriptorLimit(kvd::daemon::Limits& limits) {
+  constexpr rlim_t kReserve = 64;
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) return;
+  const rlim_t wanted = limits.max_connections + kReserve;
+  if (nofile.rlim_cur < wanted) {
+    nofile.rlim_cur = std::min(wanted, nofile.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (nofile.rlim_cur < wanted) {
+    limits.max_connections = nofile.rlim_cur > kReserve ? nofile.rlim_cur - kReserve : 1;
+    kvd::log::Warning("the descriptor limit (ulimit -n) allows only " +
+                      std::to_string(limits.max_connections) + " connections");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,6 +58,7 @@ int main(int argc, char** argv) {
   if (options->mode != daemon::Options::Mode::kServe) return CheckOrRepair(*options);
   // A client that hangs up must not kill the daemon mid-write.
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit(options->limits);
 
   options->engine.warn = [](const std::string& message) { log::Warning(message); };
   std::unique_ptr<Engine> engine;

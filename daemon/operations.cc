@@ -2,6 +2,41 @@
 
 namespace kvd::daemon {
 
+std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
+                                       std::size_t max_value) {
+  auto check = [&](const std::string& key, const std::string* val) -> std::optional<proto::Error> {
+    if (key.size() > max_key) {
+      return proto::Error{proto::ErrorCode::kKeyTooLarge,
+                          "key of " + std::to_string(key.size()) + " bytes; the limit is " +
+                              std::to_string(max_key)};
+    }
+    if (val != nullptr && val->size() > max_value) {
+      return proto::Error{proto::ErrorCode::kValueTooLarge,
+                          "value of " + std::to_string(val->size()) + " bytes; the limit is " +
+                              std::to_string(max_value)};
+    }
+    return std::nullopt;
+  };
+  switch (request.op) {
+    case proto::Op::kAppend:
+      return check(request.key, &request.val);
+    case proto::Op::kAppendMany:
+      for (const auto& kv : request.items) {
+        if (auto e = check(kv.key, &kv.val)) return e;
+      }
+      return std::nullopt;
+    case proto::Op::kGet:
+    case proto::Op::kDelete:
+      return check(request.key, nullptr);
+    case proto::Op::kKeys:
+      return check(request.prefix, nullptr);
+    case proto::Op::kPing:
+    case proto::Op::kStats:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 WriteBatch MutationsOf(const proto::Request& request) {
   WriteBatch batch;
   switch (request.op) {

@@ -4,6 +4,7 @@
 #define KVD_DAEMON_OPERATIONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,11 @@
 #include "store/write_batch.h"
 
 namespace kvd::daemon {
+
+// key_too_large / value_too_large if a key or value of `request` is over
+// the limit.
+std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
+                                       std::size_t max_value);
 
 // The mutations a write request (proto::IsWrite) makes, in order.
 WriteBatch MutationsOf(const proto::Request& request);

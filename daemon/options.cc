@@ -1,5 +1,9 @@
 #include "daemon/options.h"
 
+#include <grp.h>
+
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 
 #include "proto/endpoint.h"
@@ -12,7 +16,10 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   Options options;
   std::string data = DefaultDataPath().string();
   options.socket_path = proto::DefaultSocketPath();
-  options.max_line = proto::kDefaultMaxLine;
+  Limits& limits = options.limits;
+  limits.max_line = proto::kDefaultMaxLine;
+  long long idle_seconds = limits.idle_timeout.count();
+  std::string socket_mode = "0660", socket_group;
   double shutdown_seconds = 10;
   std::string fsync = "always";
   bool check = false, repair = false;
@@ -22,9 +29,39 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_option("--data", data, "data file (env KVD_DATA)")->capture_default_str();
   app.add_option("--socket", options.socket_path, "Unix socket to listen on (env KVD_SOCKET)")
       ->capture_default_str();
-  app.add_option("--max-line", options.max_line, "longest request line accepted, in bytes")
+  app.add_option("--socket-mode", socket_mode, "permissions of the socket file (octal)")
+      ->capture_default_str();
+  app.add_option("--socket-group", socket_group, "group of the socket file (name or gid)");
+  app.add_option("--allow-uid", options.access.allow_uids,
+                 "accept connections only from this uid (repeatable; checked with SO_PEERCRED)");
+  app.add_option("--allow-gid", options.access.allow_gids,
+                 "accept connections only from this gid (repeatable)");
+  app.add_option("--max-line", limits.max_line, "longest request line accepted, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+  app.add_option("--max-key-size", limits.max_key, "longest key, in bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-value-size", limits.max_value, "longest value, in bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", limits.max_connections,
+                 "client connections served at once; more are refused with an error")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--idle-timeout", idle_seconds,
+                 "seconds a connection may go without completing a request or taking its "
+                 "responses before it is closed (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-pipeline", limits.max_pipeline,
+                 "pipelined requests executed before their responses must be written")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-output", limits.max_output,
+                 "response bytes buffered per connection before they must be written")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--shutdown-timeout", shutdown_seconds,
                  "seconds SIGTERM waits for clients to read their last responses")
       ->capture_default_str()
@@ -58,6 +95,27 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     *exit_code = 2;
     return std::nullopt;
   }
+  try {
+    std::size_t used = 0;
+    options.access.socket_mode = static_cast<unsigned>(std::stoul(socket_mode, &used, 8));
+    if (used != socket_mode.size() || options.access.socket_mode > 0777) throw std::exception();
+  } catch (const std::exception&) {
+    std::cerr << "--socket-mode: not an octal mode: " << socket_mode << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (!socket_group.empty()) {
+    if (const group* g = ::getgrnam(socket_group.c_str())) {
+      options.access.socket_group = g->gr_gid;
+    } else if (socket_group.find_first_not_of("0123456789") == std::string::npos) {
+      options.access.socket_group = static_cast<unsigned>(std::stoul(socket_group));
+    } else {
+      std::cerr << "--socket-group: no such group: " << socket_group << "\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+  }
+  limits.idle_timeout = std::chrono::seconds(idle_seconds);
   options.data_path = data;
   options.engine.sync = *ParseSyncPolicy(fsync);
   options.mode = check ? Options::Mode::kCheck : repair ? Options::Mode::kRepair : Options::Mode::kServe;

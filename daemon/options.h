@@ -7,10 +7,33 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/engine.h"
 
 namespace kvd::daemon {
+
+// Per-client limits (README, "Security").
+struct Limits {
+  std::size_t max_line = 0;             // --max-line: longest request line, in bytes
+  std::size_t max_key = 16 * 1024;      // --max-key-size
+  std::size_t max_value = 1024 * 1024;  // --max-value-size
+  std::size_t max_connections = 1024;   // --max-connections
+  // --idle-timeout: a connection that completes no request for this long is
+  // closed (bytes of an unfinished line do not count: slowloris), and so is
+  // one that takes no response bytes for this long.
+  std::chrono::seconds idle_timeout{300};
+  std::size_t max_pipeline = 1024;           // --max-pipeline: requests executed per write
+  std::size_t max_output = 4 * 1024 * 1024;  // --max-output: response bytes buffered per write
+};
+
+// Who may connect (README, "Security").
+struct Access {
+  unsigned socket_mode = 0660;           // --socket-mode
+  std::optional<unsigned> socket_group;  // --socket-group (name or gid)
+  std::vector<unsigned> allow_uids;      // --allow-uid; with no --allow-gid either: anyone
+  std::vector<unsigned> allow_gids;      // --allow-gid
+};
 
 struct Options {
   enum class Mode { kServe, kCheck, kRepair };
@@ -18,7 +41,8 @@ struct Options {
   std::filesystem::path data_path;  // --data, $KVD_DATA, <temp dir>/storage.data
   EngineOptions engine;             // --fsync, --compact-min-size, --compact-percentage
   std::string socket_path;          // --socket, $KVD_SOCKET, $XDG_RUNTIME_DIR/kvd.sock, ...
-  std::size_t max_line = 0;         // --max-line: longest request line in bytes
+  Limits limits;
+  Access access;
   // --shutdown-timeout: how long SIGTERM waits for clients to take their
   // last responses before their connections are cut.
   std::chrono::milliseconds shutdown_timeout{0};

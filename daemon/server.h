@@ -42,13 +42,16 @@ class Server {
   // For sessions.
   Engine& engine() { return engine_; }
   CommitQueue& commits() { return commits_; }
-  std::size_t max_line() const { return options_.max_line; }
+  const Limits& limits() const { return options_.limits; }
   void CountRequests(std::size_t n) { requests_ += n; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
   void SessionEnded(Session* session);
 
  private:
   boost::asio::awaitable<void> Accept();
+  // Admits a new connection, or answers it with an error and closes it
+  // (connection limit, --allow-uid/--allow-gid).
+  bool Admit(boost::asio::local::stream_protocol::socket& socket);
   void Shutdown();
 
   boost::asio::io_context& io_;
@@ -65,6 +68,8 @@ class Server {
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::uint64_t connections_total_ = 0;
   std::uint64_t requests_ = 0;
+  std::uint64_t refused_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 
 }  // namespace kvd::daemon

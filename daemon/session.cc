@@ -13,7 +13,12 @@ namespace kvd::daemon {
 namespace asio = boost::asio;
 
 Session::Session(Server& server, asio::local::stream_protocol::socket socket)
-    : server_(server), socket_(std::move(socket)), framer_(server.max_line()) {}
+    : server_(server),
+      limits_(server.limits()),
+      socket_(std::move(socket)),
+      framer_(limits_.max_line),
+      last_progress_(std::chrono::steady_clock::now()),
+      idle_timer_(socket_.get_executor()) {}
 
 void Session::Stop() {
   stopping_ = true;
@@ -26,25 +31,28 @@ void Session::Stop() {
 void Session::Close() {
   boost::system::error_code ignored;
   socket_.close(ignored);
+  idle_timer_.cancel();
 }
 
 asio::awaitable<void> Session::Run() {
   char chunk[64 * 1024];
   for (;;) {
-    std::vector<Decoded> lines;
-    const bool framed = TakeLines(&lines);
-    if (!lines.empty()) co_await Execute(lines);
+    const bool more_lines = pending_.empty() && !framing_lost_ ? TakeLines() : false;
+    if (!pending_.empty()) co_await ExecutePending();
     if (!out_.empty()) {
       boost::system::error_code ec;
       co_await asio::async_write(socket_, asio::buffer(out_),
                                  asio::redirect_error(asio::use_awaitable, ec));
       out_.clear();
       if (ec) break;
+      last_progress_ = std::chrono::steady_clock::now();
     }
-    if (!framed) {
+    // Up to a limit: go on with what was received before reading more.
+    if (!pending_.empty() || more_lines) continue;
+    if (framing_lost_) {
       // The rest of an over-long line cannot be framed: the error is sent, hang up.
       log::Warning("closed a connection that sent a line over " +
-                   std::to_string(framer_.max_line()) + " bytes");
+                   std::to_string(limits_.max_line) + " bytes");
       break;
     }
     if (stopping_) break;
@@ -63,72 +71,90 @@ asio::awaitable<void> Session::Run() {
   server_.SessionEnded(this);
 }
 
-bool Session::TakeLines(std::vector<Decoded>* lines) {
+asio::awaitable<void> Session::WatchIdle() {
+  if (limits_.idle_timeout.count() == 0) co_return;
+  while (socket_.is_open()) {
+    idle_timer_.expires_at(last_progress_ + limits_.idle_timeout);
+    boost::system::error_code ec;
+    co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!socket_.is_open()) break;
+    if (std::chrono::steady_clock::now() >= last_progress_ + limits_.idle_timeout) {
+      log::Info("closing a connection idle for " + std::to_string(limits_.idle_timeout.count()) +
+                " s (no complete request, or its responses not taken)");
+      Close();
+    }
+  }
+}
+
+bool Session::TakeLines() {
   std::string line;
-  for (;;) {
+  while (pending_.size() < limits_.max_pipeline) {
     switch (framer_.Next(&line)) {
       case proto::LineFramer::Result::kLine: {
+        last_progress_ = std::chrono::steady_clock::now();
         Decoded d;
         d.error = proto::DecodeRequest(line, &d.request);
-        lines->push_back(std::move(d));
+        if (!d.error) d.error = CheckSizes(d.request, limits_.max_key, limits_.max_value);
+        pending_.push_back(std::move(d));
         break;
       }
       case proto::LineFramer::Result::kNeedMore:
-        return true;
+        return false;
       case proto::LineFramer::Result::kTooLong:
-        lines->push_back(Decoded{{},
-                                 proto::Error{proto::ErrorCode::kLineTooLong,
-                                              "request line longer than " +
-                                                  std::to_string(framer_.max_line()) + " bytes"}});
+        pending_.push_back(Decoded{{},
+                                   proto::Error{proto::ErrorCode::kLineTooLong,
+                                                "request line longer than " +
+                                                    std::to_string(limits_.max_line) + " bytes"}});
+        framing_lost_ = true;
         return false;
     }
   }
+  return true;
 }
 
-asio::awaitable<void> Session::Execute(std::vector<Decoded>& lines) {
-  server_.CountRequests(lines.size());
-  for (std::size_t i = 0; i < lines.size();) {
-    const Decoded& d = lines[i];
+asio::awaitable<void> Session::ExecutePending() {
+  while (!pending_.empty() && out_.size() < limits_.max_output) {
+    const Decoded& d = pending_.front();
     if (d.error) {
       Answer(proto::Response::Failure(*d.error, d.request.id));
-      ++i;
     } else if (proto::IsWrite(d.request.op)) {
-      // Consecutive pipelined writes share one commit.
-      std::size_t end = i + 1;
-      while (end < lines.size() && !lines[end].error && proto::IsWrite(lines[end].request.op)) {
-        ++end;
-      }
-      co_await ExecuteWrites(lines, i, end);
-      i = end;
+      co_await ExecuteWrites();
+      continue;
     } else {
       Answer(ReadResponse(d.request, server_.engine(), server_.Stats()));
-      ++i;
     }
+    server_.CountRequests(1);
+    pending_.pop_front();
   }
 }
 
-asio::awaitable<void> Session::ExecuteWrites(std::vector<Decoded>& lines, std::size_t begin,
-                                             std::size_t end) {
+asio::awaitable<void> Session::ExecuteWrites() {
+  // Consecutive pipelined writes share one commit.
+  std::size_t count = 0;
   WriteBatch batch;
   std::vector<std::size_t> sizes;
-  for (std::size_t i = begin; i < end; ++i) {
-    WriteBatch mutations = MutationsOf(lines[i].request);
+  for (const Decoded& d : pending_) {
+    if (d.error || !proto::IsWrite(d.request.op)) break;
+    WriteBatch mutations = MutationsOf(d.request);
     sizes.push_back(mutations.size());
     batch.Absorb(std::move(mutations));
+    ++count;
   }
   const CommitResult result = co_await server_.commits().AsyncSubmit(
       std::move(batch), socket_.get_executor(), asio::use_awaitable);
   std::size_t offset = 0;
-  for (std::size_t i = begin; i < end; ++i) {
-    const std::size_t n = sizes[i - begin];
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t n = sizes[i];
     std::vector<bool> applied;
     if (result.status.ok()) {
       applied.assign(result.applied.begin() + static_cast<std::ptrdiff_t>(offset),
                      result.applied.begin() + static_cast<std::ptrdiff_t>(offset + n));
     }
     offset += n;
-    Answer(WriteResponse(lines[i].request, result.status, applied));
+    Answer(WriteResponse(pending_.front().request, result.status, applied));
+    pending_.pop_front();
   }
+  server_.CountRequests(count);
 }
 
 void Session::Answer(const proto::Response& response) { out_ += proto::EncodeResponse(response); }

@@ -1,17 +1,25 @@
 // One client connection: reads request lines, executes them in order and
 // writes one response line per request, in request order (PROTOCOL.md).
+// Memory per connection is bounded: it reads more only once everything read
+// is answered, executes at most --max-pipeline requests and buffers about
+// --max-output response bytes before writing them, and a client that
+// completes no request, or takes no response, for --idle-timeout is cut off.
 #ifndef KVD_DAEMON_SESSION_H_
 #define KVD_DAEMON_SESSION_H_
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <chrono>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include "daemon/options.h"
 #include "proto/line_framer.h"
 #include "proto/request.h"
 #include "proto/response.h"
@@ -26,6 +34,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Serves the connection until the client leaves or Stop() takes effect.
   boost::asio::awaitable<void> Run();
+  // Closes the connection once it has been idle for the limit (see above).
+  boost::asio::awaitable<void> WatchIdle();
 
   // Graceful stop: requests already received are answered, then the
   // connection is closed. A session idle in a read stops at once.
@@ -40,22 +50,29 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<proto::Error> error;
   };
 
-  // Decodes every complete line received; false if one is over the limit
-  // (then the last entry is its line_too_long error).
-  bool TakeLines(std::vector<Decoded>* lines);
-  // Executes `lines` in order and appends their responses to out_.
-  boost::asio::awaitable<void> Execute(std::vector<Decoded>& lines);
-  // Commits the writes lines[begin, end) as one group and answers them.
-  boost::asio::awaitable<void> ExecuteWrites(std::vector<Decoded>& lines, std::size_t begin,
-                                             std::size_t end);
+  // Decodes complete lines received into pending_, at most max_pipeline;
+  // true if complete lines are left over. A line over the limit ends the
+  // framing: its error is the last entry and framing_lost_ is set.
+  bool TakeLines();
+  // Executes pending requests in order, appending their responses to out_,
+  // until none is left or out_ holds max_output bytes.
+  boost::asio::awaitable<void> ExecutePending();
+  // Commits the consecutive writes at the front of pending_ as one group.
+  boost::asio::awaitable<void> ExecuteWrites();
   void Answer(const proto::Response& response);
 
   Server& server_;
+  const Limits& limits_;
   boost::asio::local::stream_protocol::socket socket_;
-  proto::LineFramer framer_;  // received bytes not yet executed
-  std::string out_;           // responses not yet written
+  proto::LineFramer framer_;  // received bytes not yet decoded
+  std::deque<Decoded> pending_;
+  std::string out_;  // responses not yet written
+  bool framing_lost_ = false;
   bool reading_ = false;
   bool stopping_ = false;
+  // The last time the client completed a request or took responses.
+  std::chrono::steady_clock::time_point last_progress_;
+  boost::asio::steady_timer idle_timer_;
 };
 
 }  // namespace kvd::daemon

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "store/status.h"
@@ -12,9 +13,14 @@
 namespace kvd::daemon {
 
 // Makes `path` free to bind. A socket nobody answers on (left by a daemon
-// that died) is removed; a socket someone answers on is Busy; any other kind
-// of file is refused and left alone.
+// that died) is removed if this user owns it; a socket someone answers on is
+// Busy; any other kind of file, or another user's socket, is refused and
+// left alone. So is a directory that anyone may write to without the sticky
+// bit (anyone could replace the socket there).
 Status ClaimSocketPath(const std::string& path);
+
+// Gives the bound socket file its permissions and, if set, its group.
+Status SetSocketAccess(const std::string& path, unsigned mode, std::optional<unsigned> group);
 
 // Identity of the socket file this process bound, to recognize it later.
 struct SocketFileId {

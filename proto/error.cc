@@ -6,12 +6,16 @@
 namespace kvd::proto {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 7> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 11> kNames{{
     {ErrorCode::kInvalidJson, "invalid_json"},
     {ErrorCode::kInvalidUtf8, "invalid_utf8"},
     {ErrorCode::kInvalidRequest, "invalid_request"},
     {ErrorCode::kUnknownOp, "unknown_op"},
     {ErrorCode::kLineTooLong, "line_too_long"},
+    {ErrorCode::kKeyTooLarge, "key_too_large"},
+    {ErrorCode::kValueTooLarge, "value_too_large"},
+    {ErrorCode::kTooManyConnections, "too_many_connections"},
+    {ErrorCode::kPermissionDenied, "permission_denied"},
     {ErrorCode::kStorageError, "storage_error"},
     {ErrorCode::kInternal, "internal"},
 }};

@@ -16,6 +16,10 @@ enum class ErrorCode {
   kInvalidRequest,  // valid JSON, but not a request object of the right shape
   kUnknownOp,       // "op" names no operation this server knows
   kLineTooLong,     // the line exceeds the server's limit; the server closes the connection
+  kKeyTooLarge,     // a key exceeds the server's limit; nothing of the request happened
+  kValueTooLarge,   // a value exceeds the server's limit; nothing of the request happened
+  kTooManyConnections,  // the server is at its connection limit; it closes this one
+  kPermissionDenied,    // the peer's uid/gid is not allowed; the server closes the connection
   kStorageError,    // the write could not be made durable; it did not happen
   kInternal,        // a bug in kvd, or (client side) a code this client does not know
 };
