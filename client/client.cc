@@ -16,11 +16,13 @@ Client::Client(const std::string& socket_path) : socket_path_(socket_path), sock
 }
 
 proto::Response Client::Call(const proto::Request& request) {
-  boost::system::error_code ec;
-  asio::write(socket_, asio::buffer(proto::EncodeRequest(request)), ec);
-  std::size_t n = 0;
-  if (!ec) n = asio::read_until(socket_, asio::dynamic_buffer(in_), '\n', ec);
+  boost::system::error_code write_error, ec;
+  asio::write(socket_, asio::buffer(proto::EncodeRequest(request)), write_error);
+  // Even when the write failed, the server may have said why before it hung
+  // up (too many connections, not allowed): read that first.
+  const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(in_), '\n', ec);
   if (ec) {
+    if (write_error) ec = write_error;
     throw Error("connection_lost",
                 "lost the connection to kvd at " + socket_path_ + ": " + ec.message());
   }

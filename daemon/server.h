@@ -5,7 +5,9 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <array>
 #include <chrono>
+#include <span>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +45,9 @@ class Server {
   Engine& engine() { return engine_; }
   CommitQueue& commits() { return commits_; }
   const Limits& limits() const { return options_.limits; }
+  // Where sessions read into; they run on one thread and never keep it
+  // across a suspension.
+  std::span<char> read_buffer() { return read_buffer_; }
   void CountRequests(std::size_t n) { requests_ += n; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
   void SessionEnded(Session* session);
@@ -69,6 +74,7 @@ class Server {
   std::uint64_t connections_total_ = 0;
   std::uint64_t requests_ = 0;
   std::uint64_t refused_ = 0;
+  std::array<char, 64 * 1024> read_buffer_;
   std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 

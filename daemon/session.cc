@@ -35,7 +35,8 @@ void Session::Close() {
 }
 
 asio::awaitable<void> Session::Run() {
-  char chunk[64 * 1024];
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
   for (;;) {
     const bool more_lines = pending_.empty() && !framing_lost_ ? TakeLines() : false;
     if (!pending_.empty()) co_await ExecutePending();
@@ -57,15 +58,21 @@ asio::awaitable<void> Session::Run() {
     }
     if (stopping_) break;
 
+    // Wait for data without a buffer of our own, then read into the
+    // server's: an idle connection costs no read buffer.
     reading_ = true;
     boost::system::error_code ec;
-    const std::size_t n = co_await socket_.async_read_some(
-        asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    co_await socket_.async_wait(asio::socket_base::wait_read,
+                                asio::redirect_error(asio::use_awaitable, ec));
     reading_ = false;
-    // End of stream, a reset or Stop(): bytes after the last newline are an
+    if (ec) break;  // Stop() or the socket was closed
+    const std::span<char> chunk = server_.read_buffer();
+    const std::size_t n = socket_.read_some(asio::buffer(chunk.data(), chunk.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    // End of stream or a reset: bytes after the last newline are an
     // incomplete request and are not executed.
     if (ec) break;
-    framer_.Feed(std::string_view(chunk, n));
+    framer_.Feed(std::string_view(chunk.data(), n));
   }
   Close();
   server_.SessionEnded(this);

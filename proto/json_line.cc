@@ -1,5 +1,7 @@
 #include "proto/json_line.h"
 
+#include <cmath>
+
 #include <rapidjson/error/en.h>
 
 #include "store/utf8.h"
@@ -7,20 +9,28 @@
 namespace kvd::proto::internal {
 namespace {
 
-// RapidJSON lets a lone "\udc00" escape through as an encoded surrogate.
-bool AllStringsValid(const rapidjson::Value& v) {
-  if (v.IsString()) return IsValidUtf8(std::string_view(v.GetString(), v.GetStringLength()));
+// What RapidJSON accepts but kvd does not: a lone "\udc00" escape (let
+// through as an encoded surrogate, not valid UTF-8), and an integer too
+// large for a double to hold exactly (it could not be echoed as sent).
+std::optional<Error> CheckValues(const rapidjson::Value& v) {
+  if (v.IsString() && !IsValidUtf8(std::string_view(v.GetString(), v.GetStringLength()))) {
+    return Error{ErrorCode::kInvalidUtf8, "invalid UTF-8: an escape encodes a lone surrogate"};
+  }
+  if (v.IsDouble() && std::fabs(v.GetDouble()) >= 9007199254740992.0) {  // 2^53
+    return Error{ErrorCode::kInvalidRequest, "number too large to be kept exactly"};
+  }
   if (v.IsArray()) {
     for (const auto& item : v.GetArray()) {
-      if (!AllStringsValid(item)) return false;
+      if (auto e = CheckValues(item)) return e;
     }
   }
   if (v.IsObject()) {
     for (const auto& m : v.GetObject()) {
-      if (!AllStringsValid(m.name) || !AllStringsValid(m.value)) return false;
+      if (auto e = CheckValues(m.name)) return e;
+      if (auto e = CheckValues(m.value)) return e;
     }
   }
-  return true;
+  return std::nullopt;
 }
 
 // Requests need three levels; the limit leaves room for structured ids.
@@ -64,10 +74,7 @@ std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* d
                                                  " levels at byte " + std::to_string(*at)};
   }
   doc->Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
-  if (!doc->HasParseError()) {
-    if (AllStringsValid(*doc)) return std::nullopt;
-    return Error{ErrorCode::kInvalidUtf8, "invalid UTF-8: an escape encodes a lone surrogate"};
-  }
+  if (!doc->HasParseError()) return CheckValues(*doc);
   const auto code = doc->GetParseError();
   const std::string where = " at byte " + std::to_string(doc->GetErrorOffset());
   if (code == rapidjson::kParseErrorStringInvalidEncoding ||

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -138,7 +139,10 @@ Daemon::Daemon(const std::filesystem::path& socket, const std::filesystem::path&
   process_.emplace(argv, ProcessOptions{.env = {}, .stdin_data = {}, .stderr_file = log_});
   // Ready once it answers; bounded, and fails fast if kvd exits.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (Kvctl({"ping"}).exit_code != 0) {
+  // Ready once it answers, even if only to refuse (--allow-uid).
+  for (RunResult ping = Kvctl({"ping"}); ping.exit_code != 0 &&
+                                         ping.err.find("may not use") == std::string::npos;
+       ping = Kvctl({"ping"})) {
     if (!process_->Running()) throw std::runtime_error("kvd exited at start:\n" + Log());
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error("kvd did not answer in time:\n" + Log());
@@ -214,6 +218,31 @@ std::optional<std::string> Connection::ReadLine(std::chrono::milliseconds timeou
     if (n <= 0) return std::nullopt;
     buffer_.append(chunk, static_cast<std::size_t>(n));
   }
+}
+
+std::size_t Connection::SendFor(const std::string& bytes, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLOUT, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    const ssize_t n =
+        ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  return sent;
+}
+
+std::size_t RssBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
 }
 
 bool Connection::ClosedByPeer(std::chrono::milliseconds timeout) {

@@ -88,6 +88,9 @@ class Daemon {
 // Starts kvd expecting it to fail at start-up: returns its exit status and log.
 RunResult RunKvd(std::vector<std::string> args);
 
+// Resident memory of a process, from /proc.
+std::size_t RssBytes(pid_t pid);
+
 // A plain connection to a socket, for sending arbitrary bytes.
 class Connection {
  public:
@@ -98,6 +101,9 @@ class Connection {
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True once the peer closed the connection (reads end of stream).
   bool ClosedByPeer(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Sends as much of `bytes` as the peer takes within `timeout`; returns how
+  // much that was (less than all when the peer stops reading).
+  std::size_t SendFor(const std::string& bytes, std::chrono::milliseconds timeout);
   void Close();
 
  private:

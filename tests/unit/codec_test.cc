@@ -124,6 +124,14 @@ TEST(RequestTest, DeepNestingIsRefusedBeforeParsing) {
       std::string(20, '[') + std::string(20, ']'));
 }
 
+TEST(RequestTest, NumbersThatCannotBeEchoedExactlyAreRefused) {
+  EXPECT_EQ(MustFail(R"({"op":"ping","id":123456789012345678901234567890})").code,
+            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(MustFail(R"({"op":"ping","id":1e999999})").code, ErrorCode::kInvalidJson);
+  EXPECT_EQ(MustDecode(R"({"op":"ping","id":18446744073709551615})").id, "18446744073709551615");
+  EXPECT_EQ(MustDecode(R"({"op":"ping","id":-2.5})").id, "-2.5");
+}
+
 TEST(RequestTest, WrongShapesAndTypesAreInvalidRequests) {
   EXPECT_EQ(MustFail("[1,2]").code, ErrorCode::kInvalidRequest);
   EXPECT_EQ(MustFail("\"ping\"").code, ErrorCode::kInvalidRequest);
