@@ -22,13 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ErrorCodeOf(const std::optional<std::string>& line) {
-  if (!line) return "<no response>";
-  proto::Response r;
-  if (proto::DecodeResponse(*line, &r) || !r.error) return "<not an error: " + *line + ">";
-  return std::string(proto::ErrorCodeName(r.error->code));
-}
-
 std::uint64_t Stat(const Daemon& kvd, const std::string& name) {
   for (const auto& [n, v] : client::Client(kvd.socket()).Stats()) {
     if (n == name) return v;

@@ -1,5 +1,7 @@
 #include "tests/integration/harness.h"
 
+#include "proto/response.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -235,6 +237,13 @@ std::size_t Connection::SendFor(const std::string& bytes, std::chrono::milliseco
     sent += static_cast<std::size_t>(n);
   }
   return sent;
+}
+
+std::string ErrorCodeOf(const std::optional<std::string>& line) {
+  if (!line) return "<no response>";
+  proto::Response r;
+  if (proto::DecodeResponse(*line, &r) || !r.error) return "<not an error: " + *line + ">";
+  return std::string(proto::ErrorCodeName(r.error->code));
 }
 
 std::size_t RssBytes(pid_t pid) {

@@ -88,6 +88,9 @@ class Daemon {
 // Starts kvd expecting it to fail at start-up: returns its exit status and log.
 RunResult RunKvd(std::vector<std::string> args);
 
+// The error code of a response line, or a description of why it is none.
+std::string ErrorCodeOf(const std::optional<std::string>& response_line);
+
 // Resident memory of a process, from /proc.
 std::size_t RssBytes(pid_t pid);
 

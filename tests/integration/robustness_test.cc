@@ -11,13 +11,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ErrorCodeOf(const std::optional<std::string>& line) {
-  if (!line) return "<no response>";
-  proto::Response r;
-  if (proto::DecodeResponse(*line, &r) || !r.error) return "<not an error: " + *line + ">";
-  return std::string(proto::ErrorCodeName(r.error->code));
-}
-
 class RobustnessTest : public ::testing::Test {
  protected:
   // A well-behaved client working alongside the bad one.

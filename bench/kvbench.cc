@@ -1,0 +1,576 @@
+// kvbench: a load generator for kvd (see bench/README.md).
+//
+//   kvbench --socket PATH [--connections N] [--pipeline P] [--mix append|get|PCT]
+//           [--keys K | --hot-key] [--value-size B] [--duration S | --requests N]
+//           [--preload-values V] [--format text|csv|json] [--timeout S]
+//
+// One thread runs a Boost.Asio io_context with one coroutine per connection,
+// so the generator itself needs little CPU. In each round a connection writes
+// P encoded requests in one write, then reads their P response lines and
+// checks that each says "ok":true. A request's latency is the time from the
+// start of its round's write until its response line has arrived. The run
+// ends after --duration seconds (no round starts after that) or once
+// --requests requests have been sent, and prints one line of figures:
+//
+//   mix=append connections=50 pipeline=1 ... ops_per_s=41152 p50_us=... p99_us=...
+//
+// (or a CSV header and row, or a JSON object). Exit status: 0 done; 1 the
+// daemon is unreachable, a connection failed or any response was an error (the
+// run stops at the first); 2 bad usage.
+#include <unistd.h>
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proto/request.h"
+#include "proto/response.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace proto = kvd::proto;
+using asio::awaitable;
+using asio::use_awaitable;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using Socket = asio::local::stream_protocol::socket;
+
+constexpr int kUsage = 2;
+constexpr int kFailed = 1;
+
+// One preload request stays well below the server's default 1 MiB line limit.
+constexpr std::size_t kPreloadBatchBytes = 256 * 1024;
+// Initial size of a connection's receive buffer; it grows for longer lines.
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+enum class Format { kText, kCsv, kJson };
+
+struct Config {
+  std::string socket;
+  unsigned connections = 1;
+  unsigned pipeline = 1;
+  std::string mix = "append";  // as given: append, get or a percentage of gets
+  unsigned get_percent = 0;
+  std::size_t keys = 1000;
+  bool hot_key = false;
+  std::size_t value_size = 16;
+  double duration = 3;         // seconds; used unless requests > 0
+  std::uint64_t requests = 0;  // total over all connections; 0: run for `duration`
+  std::size_t preload_values = 1;
+  Format format = Format::kText;
+  double timeout = 30;  // seconds without any response before giving up
+};
+
+// Latencies in nanoseconds, counted in log-linear buckets: exact below 256 ns,
+// then 128 buckets per power of two, so a percentile (the middle of its
+// bucket) is within 0.4 % of the exact figure. Memory stays constant however
+// long the run.
+class Histogram {
+ public:
+  void Add(std::uint64_t ns) {
+    ++counts_[Index(ns)];
+    ++count_;
+    sum_ += static_cast<double>(ns);
+    max_ = std::max(max_, ns);
+  }
+  std::uint64_t count() const { return count_; }
+  double max_us() const { return static_cast<double>(max_) / 1000.0; }
+  double mean_us() const { return count_ == 0 ? 0 : sum_ / static_cast<double>(count_) / 1000.0; }
+
+  // The nearest-rank percentile `p` (0 < p <= 1), in microseconds.
+  double PercentileUs(double p) const {
+    if (count_ == 0) return 0;
+    const auto rank = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(count_))));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= rank) return std::min(Middle(i), static_cast<double>(max_)) / 1000.0;
+    }
+    return max_us();
+  }
+
+ private:
+  static constexpr int kExactBits = 8;
+  static constexpr std::uint64_t kExact = 1u << kExactBits;  // 0..255 ns: one bucket each
+  static constexpr std::uint64_t kHalf = kExact / 2;         // buckets per power of two above
+  static constexpr std::size_t kBuckets = kExact + (64 - kExactBits) * kHalf;
+
+  static std::size_t Index(std::uint64_t ns) {
+    if (ns < kExact) return ns;
+    const int shift = std::bit_width(ns) - kExactBits;  // >= 1; ns >> shift is in [128, 256)
+    return kExact + static_cast<std::size_t>(shift - 1) * kHalf + ((ns >> shift) - kHalf);
+  }
+  static double Middle(std::size_t index) {
+    if (index < kExact) return static_cast<double>(index);
+    const std::size_t shift = (index - kExact) / kHalf + 1;
+    const std::uint64_t low = ((index - kExact) % kHalf + kHalf) << shift;
+    return static_cast<double>(low) + static_cast<double>((std::uint64_t{1} << shift) - 1) / 2;
+  }
+
+  std::vector<std::uint64_t> counts_ = std::vector<std::uint64_t>(kBuckets);
+  std::uint64_t count_ = 0;
+  std::uint64_t max_ = 0;
+  double sum_ = 0;
+};
+
+// splitmix64: a small, fast generator, one per connection.
+class Random {
+ public:
+  explicit Random(std::uint64_t seed) : state_(seed) {}
+  // Uniform enough in [0, n) for n far below 2^64.
+  std::uint64_t Below(std::uint64_t n) { return Next() % n; }
+
+ private:
+  std::uint64_t Next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t state_;
+};
+
+// A connection to kvd: whole writes, and response lines out of a receive
+// buffer that one read fills with as many lines as have arrived.
+class Connection {
+ public:
+  explicit Connection(asio::io_context& io) : socket_(io), in_(kReadChunk) {}
+
+  // Connects synchronously (before the clock starts); throws naming the socket.
+  void Connect(const std::string& path) {
+    error_code ec;
+    socket_.connect(asio::local::stream_protocol::endpoint(path), ec);
+    if (ec) throw std::runtime_error("cannot connect to kvd at " + path + ": " + ec.message());
+  }
+  void Close() {
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
+  awaitable<error_code> Write(std::string_view bytes) {
+    error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                               asio::redirect_error(use_awaitable, ec));
+    co_return ec;
+  }
+
+  // Sets *line to the next response line, without its "\n"; it stays valid
+  // until the next call. End of stream is reported as asio::error::eof.
+  awaitable<error_code> ReadLine(std::string_view* line) {
+    for (;;) {
+      const auto* first = in_.data() + begin_;
+      const auto* nl =
+          static_cast<const char*>(std::memchr(first + scanned_, '\n', end_ - begin_ - scanned_));
+      if (nl != nullptr) {
+        *line = std::string_view(first, static_cast<std::size_t>(nl - first));
+        begin_ += line->size() + 1;
+        scanned_ = 0;
+        co_return error_code{};
+      }
+      scanned_ = end_ - begin_;
+      if (begin_ > 0) {  // move the partial line to the front
+        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (end_ == in_.size()) in_.resize(in_.size() * 2);
+      error_code ec;
+      const std::size_t n =
+          co_await socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
+                                           asio::redirect_error(use_awaitable, ec));
+      end_ += n;
+      if (ec) co_return ec;
+    }
+  }
+
+ private:
+  Socket socket_;
+  std::vector<char> in_;
+  std::size_t begin_ = 0;  // in_[begin_, end_) is received and not yet returned
+  std::size_t end_ = 0;
+  std::size_t scanned_ = 0;  // bytes after begin_ known to hold no '\n'
+};
+
+// The state all connections share. Everything runs on one thread, so plain
+// members suffice.
+struct Shared {
+  explicit Shared(const Config& c) : config(c) {}
+
+  const Config& config;
+  std::vector<std::string> keys;
+  std::string value;
+  Clock::time_point deadline;       // duration mode: no round starts after it
+  std::uint64_t unsent = 0;         // requests mode: requests not yet sent
+  unsigned running = 0;             // connections still sending
+  Clock::time_point last_response;  // for the stall watchdog
+  Clock::time_point finished;       // when the last connection stopped
+  Histogram latency;
+  std::uint64_t appends = 0;
+  std::uint64_t gets = 0;
+  std::uint64_t errors = 0;
+  std::string first_error;
+  bool stop = false;
+
+  void Fail(std::string message) {
+    if (errors++ == 0) first_error = std::move(message);
+    stop = true;
+  }
+};
+
+// `v` with `decimals` digits after the point.
+std::string Decimal(double v, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
+  return buffer;
+}
+
+// Checks one response line; returns an empty string when it is a success of
+// the expected kind, else what is wrong with it.
+std::string CheckResponse(std::string_view line, bool is_get, std::size_t min_values,
+                          proto::Response* response) {
+  *response = proto::Response{};
+  if (auto bad = proto::DecodeResponse(line, response)) return "bad response: " + bad->message;
+  if (response->error) {
+    return std::string(proto::ErrorCodeName(response->error->code)) + ": " +
+           response->error->message;
+  }
+  if (is_get) {
+    if (!response->values) return "get response without values";
+    if (response->values->size() < min_values) {
+      return "get returned " + std::to_string(response->values->size()) +
+             " values, fewer than the " + std::to_string(min_values) + " preloaded";
+    }
+  }
+  return {};
+}
+
+// Gives every key `preload_values` values over `connection`, one append_many
+// request per batch, before the clock starts.
+awaitable<void> Preload(Shared& shared, Connection& connection) {
+  try {
+    std::vector<proto::KeyValue> batch;
+    std::size_t batch_bytes = 0;
+    proto::Response response;
+    auto send = [&]() -> awaitable<bool> {
+      const std::string request =
+          proto::EncodeRequest(proto::Request::AppendMany(std::move(batch)));
+      batch.clear();
+      batch_bytes = 0;
+      std::string_view line;
+      error_code ec = co_await connection.Write(request);
+      if (!ec) ec = co_await connection.ReadLine(&line);
+      if (ec) {
+        shared.Fail("preload: lost the connection to kvd: " + ec.message());
+        co_return false;
+      }
+      shared.last_response = Clock::now();
+      if (auto wrong = CheckResponse(line, false, 0, &response); !wrong.empty()) {
+        shared.Fail("preload: " + wrong);
+        co_return false;
+      }
+      co_return true;
+    };
+    for (const auto& key : shared.keys) {
+      for (std::size_t i = 0; i < shared.config.preload_values; ++i) {
+        batch.push_back({key, shared.value});
+        batch_bytes += key.size() + shared.value.size() + 24;  // 24: JSON quoting and punctuation
+        if (batch_bytes >= kPreloadBatchBytes && !co_await send()) co_return;
+      }
+    }
+    if (!batch.empty()) co_await send();
+  } catch (const std::exception& e) {
+    shared.Fail(std::string("preload: ") + e.what());
+  }
+  --shared.running;
+}
+
+// Sends rounds of requests on connection `index` until the run ends or fails.
+awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
+  const Config& config = shared.config;
+  try {
+    Random random(index + 1);
+    std::string out;
+    std::vector<bool> is_get(config.pipeline);
+    proto::Response response;
+    std::string_view line;
+    while (!shared.stop) {
+      std::uint64_t n = config.pipeline;
+      if (config.requests > 0) {
+        n = std::min(n, shared.unsent);
+        if (n == 0) break;
+        shared.unsent -= n;
+      } else if (Clock::now() >= shared.deadline) {
+        break;
+      }
+      out.clear();
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const std::string& key = shared.keys.size() == 1
+                                     ? shared.keys.front()
+                                     : shared.keys[random.Below(shared.keys.size())];
+        is_get[i] = config.get_percent == 100 ||
+                    (config.get_percent > 0 && random.Below(100) < config.get_percent);
+        out += proto::EncodeRequest(is_get[i] ? proto::Request::Get(key)
+                                              : proto::Request::Append(key, shared.value));
+      }
+      const Clock::time_point sent = Clock::now();
+      error_code ec = co_await connection.Write(out);
+      for (std::uint64_t i = 0; i < n && !ec; ++i) {
+        ec = co_await connection.ReadLine(&line);
+        if (ec) break;
+        const Clock::time_point now = Clock::now();
+        shared.last_response = now;
+        shared.latency.Add(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count()));
+        ++(is_get[i] ? shared.gets : shared.appends);
+        if (auto wrong = CheckResponse(line, is_get[i], config.preload_values, &response);
+            !wrong.empty()) {
+          shared.Fail("connection " + std::to_string(index) + ": " + wrong);
+        }
+      }
+      if (ec) {
+        if (!shared.stop || ec != asio::error::operation_aborted) {
+          shared.Fail("connection " + std::to_string(index) +
+                      ": lost the connection to kvd: " + ec.message());
+        }
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    shared.Fail("connection " + std::to_string(index) + ": " + e.what());
+  }
+  if (--shared.running == 0) shared.finished = Clock::now();
+}
+
+// Closes every connection when no response has arrived for --timeout seconds
+// while connections are still waiting, so a stalled daemon cannot hang the run.
+awaitable<void> Watchdog(Shared& shared, asio::steady_timer& timer,
+                         std::vector<std::unique_ptr<Connection>>& connections) {
+  const auto limit = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(shared.config.timeout));
+  while (shared.running > 0) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (shared.running > 0 && Clock::now() - shared.last_response > limit) {
+      std::ostringstream limit_text;
+      limit_text << shared.config.timeout;
+      shared.Fail("no response from kvd for " + limit_text.str() + " s");
+      for (auto& c : connections) c->Close();
+      co_return;
+    }
+  }
+}
+
+void PrintResult(const Config& config, const Shared& shared, double seconds) {
+  const Histogram& h = shared.latency;
+  const double ops_per_s = seconds > 0 ? static_cast<double>(h.count()) / seconds : 0;
+  const std::string keys = config.hot_key ? "hot" : std::to_string(config.keys);
+  struct Field {
+    const char* name;
+    std::string text;
+    bool quoted;  // a string in JSON
+  };
+  const std::vector<Field> fields = {
+      {"mix", config.mix, true},
+      {"get_percent", std::to_string(config.get_percent), false},
+      {"connections", std::to_string(config.connections), false},
+      {"pipeline", std::to_string(config.pipeline), false},
+      {"keys", keys, config.hot_key},
+      {"value_size", std::to_string(config.value_size), false},
+      {"preload_values", std::to_string(config.get_percent > 0 ? config.preload_values : 0), false},
+      {"seconds", Decimal(seconds, 2), false},
+      {"ops", std::to_string(h.count()), false},
+      {"appends", std::to_string(shared.appends), false},
+      {"gets", std::to_string(shared.gets), false},
+      {"errors", std::to_string(shared.errors), false},
+      {"ops_per_s", Decimal(ops_per_s, 0), false},
+      {"mean_us", Decimal(h.mean_us(), 1), false},
+      {"p50_us", Decimal(h.PercentileUs(0.50), 1), false},
+      {"p99_us", Decimal(h.PercentileUs(0.99), 1), false},
+      {"p999_us", Decimal(h.PercentileUs(0.999), 1), false},
+      {"max_us", Decimal(h.max_us(), 1), false},
+  };
+  std::string out;
+  switch (config.format) {
+    case Format::kText:
+      for (const auto& f : fields) out += (out.empty() ? "" : " ") + (f.name + ("=" + f.text));
+      break;
+    case Format::kCsv: {
+      std::string row;
+      for (const auto& f : fields) {
+        out += (out.empty() ? "" : ",") + std::string(f.name);
+        row += (row.empty() ? "" : ",") + f.text;
+      }
+      out += "\n" + row;
+      break;
+    }
+    case Format::kJson:
+      // The names and values are plain ASCII without quotes or backslashes
+      // (mix is checked by the option parser).
+      out = "{";
+      for (const auto& f : fields) {
+        out += (out.size() > 1 ? ",\"" : "\"") + std::string(f.name) + "\":";
+        out += f.quoted ? "\"" + f.text + "\"" : f.text;
+      }
+      out += "}";
+      break;
+  }
+  std::cout << out << '\n';
+}
+
+// Keys are unique to this run, so runs against the same daemon do not read
+// each other's values.
+std::vector<std::string> MakeKeys(const Config& config) {
+  const auto stamp = Clock::now().time_since_epoch().count();
+  const std::string prefix =
+      "bench." + config.mix + "." + std::to_string(::getpid()) + "." + std::to_string(stamp) + ".";
+  if (config.hot_key) return {prefix + "hot"};
+  std::vector<std::string> keys;
+  keys.reserve(config.keys);
+  for (std::size_t i = 0; i < config.keys; ++i) keys.push_back(prefix + std::to_string(i));
+  return keys;
+}
+
+int Run(const Config& config) {
+  asio::io_context io(1);
+  Shared shared(config);
+  shared.keys = MakeKeys(config);
+  shared.value.assign(config.value_size, 'v');
+
+  std::vector<std::unique_ptr<Connection>> connections;
+  connections.reserve(config.connections);
+  for (unsigned i = 0; i < config.connections; ++i) {
+    connections.push_back(std::make_unique<Connection>(io));
+    connections.back()->Connect(config.socket);
+  }
+
+  // Preload (untimed) for gets, over the first connection.
+  asio::steady_timer timer(io);
+  if (config.get_percent > 0 && config.preload_values > 0) {
+    shared.last_response = Clock::now();
+    shared.running = 1;
+    asio::co_spawn(io, Preload(shared, *connections.front()), asio::detached);
+    asio::co_spawn(io, Watchdog(shared, timer, connections), asio::detached);
+    io.run();
+    io.restart();
+  }
+
+  if (!shared.stop) {
+    const Clock::time_point start = Clock::now();
+    shared.deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(config.duration));
+    shared.unsent = config.requests;
+    shared.last_response = start;
+    shared.running = config.connections;
+    for (unsigned i = 0; i < config.connections; ++i) {
+      asio::co_spawn(io, Drive(shared, *connections[i], i), asio::detached);
+    }
+    asio::co_spawn(io, Watchdog(shared, timer, connections), asio::detached);
+    io.run();
+    if (shared.errors == 0) {
+      PrintResult(config, shared, std::chrono::duration<double>(shared.finished - start).count());
+      std::cout.flush();
+      return std::cout ? 0 : kFailed;
+    }
+  }
+  std::cerr << "kvbench: " << shared.first_error << '\n';
+  if (shared.errors > 1) std::cerr << "kvbench: " << shared.errors << " errors in all\n";
+  return kFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kvbench: load generator for kvd (one thread, one coroutine per connection, pipelined)"};
+  Config config;
+  std::string format = "text";
+  app.add_option("--socket", config.socket, "kvd's socket")->required();
+  app.add_option("--connections", config.connections, "connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 10000u));
+  app.add_option("--pipeline", config.pipeline, "requests written together per round")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
+  app.add_option("--mix", config.mix, "append, get, or the percentage of gets (0-100)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s == "append" || s == "get") return {};
+            const bool digits =
+                !s.empty() && s.size() <= 3 &&
+                std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (digits && std::stoi(s) <= 100) return {};
+            return "must be append, get or a percentage of gets from 0 to 100";
+          },
+          "append|get|PCT"));
+  auto* keys = app.add_option("--keys", config.keys, "requests pick keys uniformly from K keys")
+                   ->capture_default_str()
+                   ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  app.add_flag("--hot-key", config.hot_key, "send every request to one key")->excludes(keys);
+  app.add_option("--value-size", config.value_size, "bytes per appended or preloaded value")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{256} * 1024));
+  auto* duration = app.add_option("--duration", config.duration, "seconds to send requests for")
+                       ->capture_default_str()
+                       ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--requests", config.requests, "send this many requests in all instead")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->excludes(duration);
+  app.add_option("--preload-values", config.preload_values,
+                 "with gets: append V values to each key before the clock starts")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
+  app.add_option("--format", format, "output")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "csv", "json"}));
+  app.add_option("--timeout", config.timeout, "give up after S seconds without a response")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsage;
+  }
+  config.get_percent = config.mix == "append" ? 0
+                       : config.mix == "get"  ? 100
+                                              : static_cast<unsigned>(std::stoi(config.mix));
+  config.format = format == "csv" ? Format::kCsv : format == "json" ? Format::kJson : Format::kText;
+
+  try {
+    return Run(config);
+  } catch (const std::exception& e) {  // connecting failed
+    std::cerr << "kvbench: " << e.what() << '\n';
+    return kFailed;
+  }
+}
