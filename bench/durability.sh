@@ -3,9 +3,11 @@
 # --fsync always, its independence of the store size, and restart times with
 # and without a journal to replay (see bench/README.md).
 #
-#   bench/durability.sh BUILD_DIR   BENCH_SECONDS=S sets each kvd_bench run (default 3)
+#   bench/durability.sh BUILD_DIR   BENCH_SECONDS=S sets each kvbench run (default 3)
+#                                   BENCH_SMOKE=1: 0.5 s runs, 8 connections only,
+#                                   stores of 1,000 and 20,000 values
 #
-# Uses BUILD_DIR/daemon/kvd, BUILD_DIR/client/kvctl and BUILD_DIR/bench/kvd_bench.
+# Uses BUILD_DIR/daemon/kvd, BUILD_DIR/client/kvctl and BUILD_DIR/bench/kvbench.
 # Every daemon works on data files and a socket in one temp dir, which is
 # removed on exit, also on failure or Ctrl-C. One daemon runs at a time; the
 # script only ever signals the daemon it started last.
@@ -15,7 +17,7 @@ export LC_ALL=C  # a '.' in $EPOCHREALTIME and in printf's %f
 # Settings for common.sh, which checks the arguments and binaries, sets up the
 # temp dir and its cleanup, and prints the header. Twice run.sh's stop timeout:
 # a SIGTERM here can fold a journal into a storage.data of 2,200,000 values.
-run_name="kvd_bench run"
+run_name="kvbench run"
 stop_timeout=60
 tmp_prefix="kvd-durability"
 # shellcheck source-path=SCRIPTDIR
@@ -24,22 +26,17 @@ echo "kvd:     --fsync always, default compaction (--compact-min-size 64 MiB," \
   "--compact-percentage 100)"
 socket=$tmp/kvd.sock
 
-small_store=1000       # values in the small store of part 2
-big_store=2000000      # values in the big store of parts 2 and 3
-journal_values=200000  # values left in the journal for part 3b
-keys=10000             # preloaded values go round-robin over this many keys
-start_limit=120        # seconds a start may take before the script gives up
-
-# Microseconds since the epoch.
-now_us() {
-  local t=$EPOCHREALTIME
-  echo "${t/./}"
-}
-
-# Seconds from microseconds, with 2 decimals.
-seconds_since() {
-  awk -v us=$(($(now_us) - $1)) 'BEGIN { printf "%.2f", us / 1e6 }'
-}
+small_store=1000              # values in the small store of part 2
+big_store=2000000             # values in the big store of parts 2 and 3
+journal_values=200000         # values left in the journal for part 3b
+keys=10000                    # preloaded values go round-robin over this many keys
+start_limit=120               # seconds a start may take before the script gives up
+connection_counts=(1 8 64)    # part 1
+if ((smoke)); then
+  big_store=20000
+  journal_values=2000
+  connection_counts=(8)
+fi
 
 # SIGKILLs the daemon this script started, as a crash would end it, and reaps it.
 crash_daemon() {
@@ -58,19 +55,7 @@ start_daemon() {
   t0=$(now_us)
   "$kvd" --data "$dir/storage.data" --socket "$socket" --fsync always 2>>"$tmp/kvd.log" &
   kvd_pid=$!
-  until "$kvctl" --socket "$socket" ping >/dev/null 2>&1; do
-    if ! kill -0 "$kvd_pid" 2>/dev/null; then
-      wait "$kvd_pid" 2>/dev/null || true
-      kvd_pid=
-      echo "$0: kvd exited before answering a ping" >&2
-      exit 1
-    fi
-    if (($(now_us) - t0 > start_limit * 1000000)); then
-      echo "$0: kvd did not answer a ping on $socket within $start_limit s" >&2
-      exit 1
-    fi
-    sleep 0.01
-  done
+  wait_until_ready "$kvd_pid" kvd "$start_limit" "$kvctl" --socket "$socket" ping
   start_seconds=$(seconds_since "$t0")
 }
 
@@ -123,17 +108,18 @@ import_file() {
   fi
 }
 
-# The header and one row of a table of kvd_bench results.
+# The header and one row of a table of kvbench results.
 table_header() {
   printf '%12s %10s %10s %10s %10s %12s %14s\n' "$1" ops/s p50_us p99_us max_us compactions \
     journal_bytes
 }
-# Runs kvd_bench --op append with N connections and sets `row` to a table row
+# Runs kvbench --mix append with N connections and sets `row` to a table row
 # starting with LABEL and ending with the daemon's compactions and
 # journal_bytes after the run; sets ops_per_s.
 bench_append() {
   local label=$1 connections=$2 line
-  line=$("$bench" --socket "$socket" --op append --connections "$connections" --seconds "$seconds")
+  line=$("$bench" --socket "$socket" --mix append --connections "$connections" \
+    --duration "$seconds")
   ops_per_s=$(field ops_per_s "$line")
   read_stats
   row=$(printf '%12s %10s %10s %10s %10s %12s %14s' "$label" "$ops_per_s" \
@@ -144,10 +130,14 @@ bench_append() {
 # 1. Append throughput under --fsync always by concurrency, on one daemon that
 #    starts empty (later runs see the earlier runs' values).
 echo
-echo "1. append, --fsync always, store starting empty (one daemon for all three runs)"
+if ((smoke)); then
+  echo "1. append, --fsync always, store starting empty (one daemon, one run)"
+else
+  echo "1. append, --fsync always, store starting empty (one daemon for all three runs)"
+fi
 start_daemon "$tmp/empty"
 table_header connections
-for connections in 1 8 64; do
+for connections in "${connection_counts[@]}"; do
   bench_append "$connections" "$connections"
   echo "$row"
 done

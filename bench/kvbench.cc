@@ -6,8 +6,8 @@
 //
 // One thread runs a Boost.Asio io_context with one coroutine per connection,
 // so the generator itself needs little CPU. In each round a connection writes
-// P encoded requests in one write, then reads their P response lines and
-// checks that each says "ok":true. A request's latency is the time from the
+// P encoded requests in one write and reads their P response lines, decoding
+// each and checking that it says "ok":true. A request's latency is the time from the
 // start of its round's write until its response line has arrived. The run
 // ends after --duration seconds (no round starts after that) or once
 // --requests requests have been sent, and prints one line of figures:
@@ -157,11 +157,14 @@ class Random {
   std::uint64_t state_;
 };
 
-// A connection to kvd: whole writes, and response lines out of a receive
-// buffer that one read fills with as many lines as have arrived.
+// A connection to kvd. A round's requests go out in one write that runs
+// beside the reads of their answers: a daemon that stops reading once its
+// unsent answers pass --max-output would otherwise wait for us while we wait
+// for it. Response lines come out of a receive buffer that one read fills with
+// as many lines as have arrived.
 class Connection {
  public:
-  explicit Connection(asio::io_context& io) : socket_(io), in_(kReadChunk) {}
+  explicit Connection(asio::io_context& io) : socket_(io), write_done_(io), in_(kReadChunk) {}
 
   // Connects synchronously (before the clock starts); throws naming the socket.
   void Connect(const std::string& path) {
@@ -174,11 +177,24 @@ class Connection {
     socket_.close(ignored);
   }
 
-  awaitable<error_code> Write(std::string_view bytes) {
-    error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                               asio::redirect_error(use_awaitable, ec));
-    co_return ec;
+  // The requests of the next round: fill it, then StartWrite.
+  std::string& out() { return out_; }
+
+  // Starts writing out() whole, in a coroutine of its own.
+  void StartWrite() {
+    writing_ = true;
+    write_error_ = {};
+    asio::co_spawn(socket_.get_executor(), WriteOut(), asio::detached);
+  }
+
+  // Waits until the write that StartWrite started has ended; returns its error.
+  awaitable<error_code> FinishWrite() {
+    if (writing_) {
+      write_done_.expires_at(Clock::time_point::max());
+      error_code ignored;  // WriteOut cancels the wait
+      co_await write_done_.async_wait(asio::redirect_error(use_awaitable, ignored));
+    }
+    co_return write_error_;
   }
 
   // Sets *line to the next response line, without its "\n"; it stays valid
@@ -211,7 +227,18 @@ class Connection {
   }
 
  private:
+  awaitable<void> WriteOut() {
+    co_await asio::async_write(socket_, asio::buffer(out_),
+                               asio::redirect_error(use_awaitable, write_error_));
+    writing_ = false;
+    write_done_.cancel();
+  }
+
   Socket socket_;
+  std::string out_;
+  bool writing_ = false;
+  error_code write_error_;
+  asio::steady_timer write_done_;  // never expires; cancelled when the write ends
   std::vector<char> in_;
   std::size_t begin_ = 0;  // in_[begin_, end_) is received and not yet returned
   std::size_t end_ = 0;
@@ -228,7 +255,7 @@ struct Shared {
   std::string value;
   Clock::time_point deadline;       // duration mode: no round starts after it
   std::uint64_t unsent = 0;         // requests mode: requests not yet sent
-  unsigned running = 0;             // connections still sending
+  unsigned running = 0;             // coroutines (preload or connections) still running
   Clock::time_point last_response;  // for the stall watchdog
   Clock::time_point finished;       // when the last connection stopped
   Histogram latency;
@@ -271,40 +298,50 @@ std::string CheckResponse(std::string_view line, bool is_get, std::size_t min_va
   return {};
 }
 
+// Sends the append_many request of `batch` on `connection` and checks its
+// answer; false (and the run failed) if that did not work.
+awaitable<bool> SendBatch(Shared& shared, Connection& connection,
+                          std::vector<proto::KeyValue> batch) {
+  connection.out() = proto::EncodeRequest(proto::Request::AppendMany(std::move(batch)));
+  connection.StartWrite();
+  std::string_view line;
+  error_code ec = co_await connection.ReadLine(&line);
+  if (ec) connection.Close();  // ends the write, if it still waits
+  const error_code write_error = co_await connection.FinishWrite();
+  if (ec) {
+    shared.Fail("preload: lost the connection to kvd: " +
+                (write_error ? write_error : ec).message());
+    co_return false;
+  }
+  shared.last_response = Clock::now();
+  proto::Response response;
+  if (auto wrong = CheckResponse(line, false, 0, &response); !wrong.empty()) {
+    shared.Fail("preload: " + wrong);
+    co_return false;
+  }
+  co_return true;
+}
+
 // Gives every key `preload_values` values over `connection`, one append_many
 // request per batch, before the clock starts.
 awaitable<void> Preload(Shared& shared, Connection& connection) {
   try {
     std::vector<proto::KeyValue> batch;
     std::size_t batch_bytes = 0;
-    proto::Response response;
-    auto send = [&]() -> awaitable<bool> {
-      const std::string request =
-          proto::EncodeRequest(proto::Request::AppendMany(std::move(batch)));
-      batch.clear();
-      batch_bytes = 0;
-      std::string_view line;
-      error_code ec = co_await connection.Write(request);
-      if (!ec) ec = co_await connection.ReadLine(&line);
-      if (ec) {
-        shared.Fail("preload: lost the connection to kvd: " + ec.message());
-        co_return false;
-      }
-      shared.last_response = Clock::now();
-      if (auto wrong = CheckResponse(line, false, 0, &response); !wrong.empty()) {
-        shared.Fail("preload: " + wrong);
-        co_return false;
-      }
-      co_return true;
-    };
+    bool ok = true;
     for (const auto& key : shared.keys) {
-      for (std::size_t i = 0; i < shared.config.preload_values; ++i) {
+      for (std::size_t i = 0; ok && i < shared.config.preload_values; ++i) {
         batch.push_back({key, shared.value});
         batch_bytes += key.size() + shared.value.size() + 24;  // 24: JSON quoting and punctuation
-        if (batch_bytes >= kPreloadBatchBytes && !co_await send()) co_return;
+        if (batch_bytes >= kPreloadBatchBytes) {
+          ok = co_await SendBatch(shared, connection, std::move(batch));
+          batch.clear();
+          batch_bytes = 0;
+        }
       }
+      if (!ok) break;
     }
-    if (!batch.empty()) co_await send();
+    if (ok && !batch.empty()) co_await SendBatch(shared, connection, std::move(batch));
   } catch (const std::exception& e) {
     shared.Fail(std::string("preload: ") + e.what());
   }
@@ -316,7 +353,7 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
   const Config& config = shared.config;
   try {
     Random random(index + 1);
-    std::string out;
+    std::string& out = connection.out();
     std::vector<bool> is_get(config.pipeline);
     proto::Response response;
     std::string_view line;
@@ -340,8 +377,9 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
                                               : proto::Request::Append(key, shared.value));
       }
       const Clock::time_point sent = Clock::now();
-      error_code ec = co_await connection.Write(out);
-      for (std::uint64_t i = 0; i < n && !ec; ++i) {
+      connection.StartWrite();
+      error_code ec;
+      for (std::uint64_t i = 0; i < n; ++i) {
         ec = co_await connection.ReadLine(&line);
         if (ec) break;
         const Clock::time_point now = Clock::now();
@@ -354,10 +392,13 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
           shared.Fail("connection " + std::to_string(index) + ": " + wrong);
         }
       }
-      if (ec) {
-        if (!shared.stop || ec != asio::error::operation_aborted) {
-          shared.Fail("connection " + std::to_string(index) +
-                      ": lost the connection to kvd: " + ec.message());
+      if (ec) connection.Close();  // ends the write, if it still waits
+      const error_code write_error = co_await connection.FinishWrite();
+      if (ec || write_error) {
+        // After a failure elsewhere, the watchdog may have closed the socket.
+        if (!shared.stop || (ec ? ec : write_error) != asio::error::operation_aborted) {
+          shared.Fail("connection " + std::to_string(index) + ": lost the connection to kvd: " +
+                      (write_error ? write_error : ec).message());
         }
         break;
       }

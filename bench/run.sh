@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Starts a throwaway kvd and measures it with kvd_bench (see bench/README.md).
+# Starts a throwaway kvd and measures it with kvbench (see bench/README.md).
 #
 #   bench/run.sh BUILD_DIR          BENCH_SECONDS=S sets each run's duration (default 3)
+#                                   BENCH_SMOKE=1: 0.5 s runs, 1 connection only
 #
-# Uses BUILD_DIR/daemon/kvd, BUILD_DIR/client/kvctl and BUILD_DIR/bench/kvd_bench.
+# Uses BUILD_DIR/daemon/kvd, BUILD_DIR/client/kvctl and BUILD_DIR/bench/kvbench.
 # The daemon gets a fresh data file and socket in a temp dir, which is removed
 # on exit, also on failure or Ctrl-C.
 set -euo pipefail
@@ -22,25 +23,17 @@ socket=$tmp/kvd.sock
 kvd_pid=$!
 
 # Wait at most 10 s for the daemon to answer.
-for ((i = 0; ; i++)); do
-  if "$kvctl" --socket "$socket" ping >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$kvd_pid" 2>/dev/null; then
-    echo "$0: kvd exited before answering a ping" >&2
-    exit 1
-  fi
-  if ((i >= 100)); then
-    echo "$0: kvd did not answer a ping on $socket within 10 s" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_until_ready "$kvd_pid" kvd 10 "$kvctl" --socket "$socket" ping
+
+connection_counts=(1 50)
+if ((smoke)); then connection_counts=(1); fi
 
 echo
 printf '%-7s %11s %10s %10s %10s\n' op connections ops/s p50_us p99_us
 for op in append get; do
-  for connections in 1 50; do
-    line=$("$bench" --socket "$socket" --op "$op" --connections "$connections" \
-      --seconds "$seconds")
+  for connections in "${connection_counts[@]}"; do
+    line=$("$bench" --socket "$socket" --mix "$op" --connections "$connections" \
+      --duration "$seconds")
     printf '%-7s %11s %10s %10s %10s\n' "$op" "$connections" "$(field ops_per_s "$line")" \
       "$(field p50_us "$line")" "$(field p99_us "$line")"
   done

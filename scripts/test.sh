@@ -4,7 +4,7 @@
 # (CentOS Stream 9's compiler) when it is installed; then each libFuzzer
 # target for FUZZ_SECONDS (default 60, scripts/fuzz.sh). Ends with one line
 # "N passed, N failed" counting test cases over all builds, and each fuzz
-# target as one test.
+# target and each benchmark script's smoke run as one test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,5 +45,22 @@ fuzz_passed=$(grep -c ': passed,' fuzz-results.txt || true)
 fuzz_failed=$(grep -c ': failed,' fuzz-results.txt || true)
 if [ "$status" -ne 0 ] && [ "$fuzz_passed" -eq 0 ] && [ "$fuzz_failed" -eq 0 ]; then fuzz_failed=1; fi
 
-python3 scripts/count-tests.py --extra "${fuzz_passed}" "${fuzz_failed}" "${builds[@]}"
+# The benchmark scripts, in their seconds-long smoke mode, to keep them
+# working (figures come from full runs by hand, never from tests).
+echo "=== benchmark smoke runs ==="
+extra_passed=$fuzz_passed
+extra_failed=$fuzz_failed
+for script in run durability compare-redis cli-latency load-memory; do
+  if BENCH_SMOKE=1 "bench/${script}.sh" build >"build/bench-${script}.log" 2>&1; then
+    echo "bench ${script}: passed"
+    extra_passed=$((extra_passed + 1))
+  else
+    echo "bench ${script}: failed"
+    tail -n 30 "build/bench-${script}.log"
+    extra_failed=$((extra_failed + 1))
+    status=1
+  fi
+done
+
+python3 scripts/count-tests.py --extra "${extra_passed}" "${extra_failed}" "${builds[@]}"
 exit "${status}"

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Runs the same workloads against kvd (through kvbench) and Redis (through
+# redis-benchmark), with matched durability, and prints one table of
+# throughputs and their ratio (see bench/README.md).
+#
+#   bench/compare-redis.sh BUILD_DIR   BENCH_SECONDS=S  each run's duration (default 3)
+#                                      REPS=N           runs per side and row, median (default 2)
+#                                      BENCH_FSYNC="always everysec no"  durability modes
+#                                      BENCH_SMOKE=1    0.5 s runs, 50 connections x 16 only, REPS 1
+#
+# Installs redis-server and redis-tools (apt-get) if they are missing. For
+# each durability mode it starts one kvd and one redis-server on sockets in a
+# temp dir, runs every row as kvd, Redis, kvd, Redis, ... (REPS times each),
+# and stops both. Only the processes it started are signalled; the temp dir is
+# removed on exit, also on failure or Ctrl-C.
+set -euo pipefail
+export LC_ALL=C
+
+# Settings for common.sh (arguments, binaries, temp dir, cleanup, header).
+run_name="kvbench or redis-benchmark run"
+stop_timeout=30
+tmp_prefix="kvd-compare"
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh" "$@"
+
+if ((smoke)); then reps=${REPS:-1}; else reps=${REPS:-2}; fi
+if [[ ! $reps =~ ^[1-9][0-9]*$ ]]; then
+  echo "$0: REPS must be a positive number, not '$reps'" >&2
+  exit 2
+fi
+read -ra modes <<<"${BENCH_FSYNC:-always everysec no}"
+for mode in "${modes[@]}"; do
+  if [[ $mode != always && $mode != everysec && $mode != no ]]; then
+    echo "$0: BENCH_FSYNC holds '$mode'; use always, everysec and no" >&2
+    exit 2
+  fi
+done
+if ((${#modes[@]} == 0)); then
+  echo "$0: BENCH_FSYNC names no mode" >&2
+  exit 2
+fi
+
+install_missing redis-server redis-benchmark redis-cli -- redis-server redis-tools
+
+# connections:pipeline for every workload.
+configs=(1:1 8:1 50:1 50:16)
+if ((smoke)); then configs=(50:16); fi
+
+value_size=16
+value=$(printf "%${value_size}s" "" | tr ' ' v)  # kvbench's value: 'v' x value_size
+list_values=100                                  # values of the list that gets read
+random_keys=100000                               # key space of the random-key appends
+kvd_socket=$tmp/kvd.sock
+
+echo "redis:   $(redis-server --version)"
+echo "reps:    $reps per side and row, kvd and Redis alternating; the table shows medians"
+echo "values:  $value_size bytes; gets read a list of $list_values values"
+
+# Starts kvd with --fsync MODE on a fresh data dir and waits for it.
+start_kvd() {
+  local mode=$1
+  mkdir -p -- "$tmp/kvd-$mode"
+  echo "--- kvd --fsync $mode" >>"$tmp/kvd.log"
+  "$kvd" --data "$tmp/kvd-$mode/storage.data" --socket "$kvd_socket" --fsync "$mode" \
+    2>>"$tmp/kvd.log" &
+  kvd_pid=$!
+  wait_until_ready "$kvd_pid" kvd 30 "$kvctl" --socket "$kvd_socket" ping
+}
+
+# Starts redis-server with the durability that matches kvd's --fsync MODE:
+# an append-only file fsynced always or every second, or no persistence at all.
+start_redis_like() {
+  local mode=$1
+  case $mode in
+    always | everysec)
+      start_redis "$tmp/redis-$mode" 'save ""' "appendonly yes" "appendfsync $mode"
+      ;;
+    no) start_redis "$tmp/redis-$mode" 'save ""' "appendonly no" ;;
+  esac
+  # The list the LRANGE workload reads: exactly $list_values values.
+  local -a values
+  mapfile -t values < <(yes "$value" | head -n "$list_values")
+  redis del lrange100 >/dev/null
+  if [[ $(redis rpush lrange100 "${values[@]}") != "$list_values" ]]; then
+    echo "$0: could not fill the Redis list lrange100" >&2
+    exit 1
+  fi
+}
+
+stop_both() {
+  if ! stop_daemon; then
+    echo "$0: kvd did not exit cleanly on SIGTERM" >&2
+    exit 1
+  fi
+  if ! stop_redis; then
+    echo "$0: redis-server did not exit cleanly on SIGTERM" >&2
+    exit 1
+  fi
+}
+
+# The arguments of each workload, for kvbench and for redis-benchmark.
+kvbench_args() {
+  case $1 in
+    append-random) echo "--mix append --keys $random_keys" ;;
+    append-hot) echo "--mix append --hot-key" ;;
+    get-100) echo "--mix get --hot-key --preload-values $list_values" ;;
+  esac
+}
+redis_args() {
+  case $1 in
+    append-random) echo "-r $random_keys RPUSH key:__rand_int__ $value" ;;
+    append-hot) echo "RPUSH hotlist $value" ;;
+    get-100) echo "LRANGE lrange100 0 $((list_values - 1))" ;;
+  esac
+}
+
+# Prints kvd's ops/s for WORKLOAD at CONNECTIONS and PIPELINE.
+run_kvd() {
+  local line
+  local -a args
+  read -ra args <<<"$(kvbench_args "$1")"
+  line=$("$bench" --socket "$kvd_socket" --connections "$2" --pipeline "$3" \
+    --value-size "$value_size" --duration "$seconds" "${args[@]}")
+  field ops_per_s "$line"
+}
+
+# Prints Redis's requests per second for WORKLOAD at CONNECTIONS and PIPELINE,
+# over REQUESTS requests.
+run_redis() {
+  local out rps
+  local -a args
+  read -ra args <<<"$(redis_args "$1")"
+  out=$(redis-benchmark -s "$redis_socket" -c "$2" -P "$3" -n "$4" --csv "${args[@]}")
+  # --csv: a header line, then "test","rps",... for the one test.
+  rps=$(awk -F'","' 'NR > 1 && NF > 1 { r = $2 } END { print r }' <<<"$out")
+  if [[ ! $rps =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+    echo "$0: unexpected redis-benchmark output for $1: $out" >&2
+    exit 1
+  fi
+  printf '%.0f\n' "$rps"
+}
+
+# How many requests make a Redis run last about $seconds at RATE ops/s (at
+# least 10 rounds per connection).
+requests_for() {
+  awk -v rate="$1" -v s="$seconds" -v min=$(($2 * $3 * 10)) \
+    'BEGIN { n = int(rate * s); if (n < min) n = min; print n }'
+}
+
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The target of a row (bench/README.md) and whether the ratio meets it.
+target_for() {
+  local workload=$1 mode=$2 connections=$3
+  case $workload in
+    append-*) if [[ $mode == always ]] && ((connections == 50)); then echo 1.5; else echo 1.0; fi ;;
+    get-100) if ((connections == 50)); then echo 1.0; else echo -; fi ;;
+  esac
+}
+
+print_row() {
+  printf '%-14s %-10s %11s %8s %12s %12s %7s  %s\n' "$@"
+}
+
+echo
+print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" ratio target
+for mode in "${modes[@]}"; do
+  start_kvd "$mode"
+  start_redis_like "$mode"
+  for workload in append-random append-hot get-100; do
+    for config in "${configs[@]}"; do
+      connections=${config%:*}
+      pipeline=${config#*:}
+      kvd_rates=()
+      redis_rates=()
+      redis_rate=
+      for ((rep = 0; rep < reps; rep++)); do
+        kvd_rates+=("$(run_kvd "$workload" "$connections" "$pipeline")")
+        if [[ -z $redis_rate ]]; then
+          # Size the first Redis run with a short one, sized by kvd's rate.
+          n=$(awk -v r="${kvd_rates[0]}" 'BEGIN { print int(r / 10) }')
+          n=$(requests_for "$n" "$connections" "$pipeline")
+          redis_rate=$(run_redis "$workload" "$connections" "$pipeline" "$n")
+        fi
+        n=$(requests_for "$redis_rate" "$connections" "$pipeline")
+        redis_rate=$(run_redis "$workload" "$connections" "$pipeline" "$n")
+        redis_rates+=("$redis_rate")
+      done
+      kvd_ops=$(median "${kvd_rates[@]}")
+      redis_ops=$(median "${redis_rates[@]}")
+      ratio=$(awk -v a="$kvd_ops" -v b="$redis_ops" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+      target=$(target_for "$workload" "$mode" "$connections")
+      verdict=
+      if [[ $target != - ]]; then
+        verdict=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r + 0 >= t + 0 ? "ok" : "BELOW") }')
+        target=">= $target $verdict"
+      fi
+      print_row "$workload" "$mode" "$connections" "$pipeline" "$kvd_ops" "$redis_ops" \
+        "$ratio" "$target"
+    done
+  done
+  # The Redis side really stored what it was sent.
+  if [[ $(redis llen lrange100) != "$list_values" ]] || (($(redis llen hotlist) == 0)); then
+    echo "$0: the Redis lists do not hold what the benchmark sent" >&2
+    exit 1
+  fi
+  stop_both
+done
