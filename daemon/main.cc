@@ -83,8 +83,10 @@ int main(int argc, char** argv) {
   io.run();
   commits.Stop();
   if (Status s = engine->Close(); !s.ok()) {
-    log::Error("could not fold the journal into storage.data (it is kept and replayed at the "
-               "next start): " + s.ToString());
+    log::Error(
+        "could not fold the journal into storage.data (it is kept and replayed at the "
+        "next start): " +
+        s.ToString());
     return 1;
   }
   log::Notice("stopped; everything is in " + options->data_path.string());

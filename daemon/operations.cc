@@ -6,9 +6,9 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
                                        std::size_t max_value) {
   auto check = [&](const std::string& key, const std::string* val) -> std::optional<proto::Error> {
     if (key.size() > max_key) {
-      return proto::Error{proto::ErrorCode::kKeyTooLarge,
-                          "key of " + std::to_string(key.size()) + " bytes; the limit is " +
-                              std::to_string(max_key)};
+      return proto::Error{proto::ErrorCode::kKeyTooLarge, "key of " + std::to_string(key.size()) +
+                                                              " bytes; the limit is " +
+                                                              std::to_string(max_key)};
     }
     if (val != nullptr && val->size() > max_value) {
       return proto::Error{proto::ErrorCode::kValueTooLarge,
@@ -67,9 +67,8 @@ proto::Response WriteResponse(const proto::Request& request, const Status& statu
   return response;
 }
 
-proto::Response ReadResponse(
-    const proto::Request& request, const Engine& engine,
-    const std::vector<std::pair<std::string, std::uint64_t>>& server_stats) {
+proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
+                             const std::function<ServerStats()>& server_stats) {
   proto::Response response;
   response.id = request.id;
   switch (request.op) {
@@ -86,7 +85,7 @@ proto::Response ReadResponse(
                         {"bytes", s.bytes},
                         {"journal_bytes", s.journal_bytes},
                         {"compactions", s.compactions}};
-      response.stats.insert(response.stats.end(), server_stats.begin(), server_stats.end());
+      for (auto& stat : server_stats()) response.stats.push_back(std::move(stat));
       break;
     }
     default:

@@ -4,6 +4,7 @@
 #define KVD_DAEMON_OPERATIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,11 +31,12 @@ WriteBatch MutationsOf(const proto::Request& request);
 proto::Response WriteResponse(const proto::Request& request, const Status& status,
                               const std::vector<bool>& applied);
 
+using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
+
 // The response to a read request (get, keys, ping, stats). `server_stats`
-// are the server's own figures, reported by "stats" after the engine's.
-proto::Response ReadResponse(
-    const proto::Request& request, const Engine& engine,
-    const std::vector<std::pair<std::string, std::uint64_t>>& server_stats);
+// gives the server's own figures, which "stats" reports after the engine's.
+proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
+                             const std::function<ServerStats()>& server_stats);
 
 }  // namespace kvd::daemon
 

@@ -77,8 +77,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_option("--compact-percentage", options.engine.compact_percentage,
                  "...and at least this percentage of storage.data's size")
       ->capture_default_str();
-  auto* check_flag = app.add_flag(
-      "--check", check, "inspect the data file and its journal, report, and exit (0: kvd would start)");
+  auto* check_flag =
+      app.add_flag("--check", check,
+                   "inspect the data file and its journal, report, and exit (0: kvd would start)");
   app.add_flag("--repair", repair,
                "make a damaged journal startable (saving a copy first), report, and exit")
       ->excludes(check_flag);
@@ -118,7 +119,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   limits.idle_timeout = std::chrono::seconds(idle_seconds);
   options.data_path = data;
   options.engine.sync = *ParseSyncPolicy(fsync);
-  options.mode = check ? Options::Mode::kCheck : repair ? Options::Mode::kRepair : Options::Mode::kServe;
+  options.mode = check    ? Options::Mode::kCheck
+                 : repair ? Options::Mode::kRepair
+                          : Options::Mode::kServe;
   options.shutdown_timeout =
       std::chrono::milliseconds(static_cast<long long>(shutdown_seconds * 1000));
   return options;

@@ -7,9 +7,9 @@
 
 #include <array>
 #include <chrono>
-#include <span>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>

@@ -52,8 +52,8 @@ asio::awaitable<void> Session::Run() {
     if (!pending_.empty() || more_lines) continue;
     if (framing_lost_) {
       // The rest of an over-long line cannot be framed: the error is sent, hang up.
-      log::Warning("closed a connection that sent a line over " +
-                   std::to_string(limits_.max_line) + " bytes");
+      log::Warning("closed a connection that sent a line over " + std::to_string(limits_.max_line) +
+                   " bytes");
       break;
     }
     if (stopping_) break;
@@ -128,7 +128,7 @@ asio::awaitable<void> Session::ExecutePending() {
       co_await ExecuteWrites();
       continue;
     } else {
-      Answer(ReadResponse(d.request, server_.engine(), server_.Stats()));
+      Answer(ReadResponse(d.request, server_.engine(), [this] { return server_.Stats(); }));
     }
     server_.CountRequests(1);
     pending_.pop_front();
@@ -164,6 +164,6 @@ asio::awaitable<void> Session::ExecuteWrites() {
   server_.CountRequests(count);
 }
 
-void Session::Answer(const proto::Response& response) { out_ += proto::EncodeResponse(response); }
+void Session::Answer(const proto::Response& response) { proto::AppendResponse(response, &out_); }
 
 }  // namespace kvd::daemon

@@ -11,17 +11,17 @@ namespace kvd::proto {
 // Stable, machine-readable error codes. Their snake_case names are part of the
 // protocol: never rename one, only add new ones.
 enum class ErrorCode {
-  kInvalidJson,     // the line is not a JSON document
-  kInvalidUtf8,     // the line (or a string escape in it) is not valid UTF-8
-  kInvalidRequest,  // valid JSON, but not a request object of the right shape
-  kUnknownOp,       // "op" names no operation this server knows
-  kLineTooLong,     // the line exceeds the server's limit; the server closes the connection
-  kKeyTooLarge,     // a key exceeds the server's limit; nothing of the request happened
-  kValueTooLarge,   // a value exceeds the server's limit; nothing of the request happened
+  kInvalidJson,         // the line is not a JSON document
+  kInvalidUtf8,         // the line (or a string escape in it) is not valid UTF-8
+  kInvalidRequest,      // valid JSON, but not a request object of the right shape
+  kUnknownOp,           // "op" names no operation this server knows
+  kLineTooLong,         // the line exceeds the server's limit; the server closes the connection
+  kKeyTooLarge,         // a key exceeds the server's limit; nothing of the request happened
+  kValueTooLarge,       // a value exceeds the server's limit; nothing of the request happened
   kTooManyConnections,  // the server is at its connection limit; it closes this one
   kPermissionDenied,    // the peer's uid/gid is not allowed; the server closes the connection
-  kStorageError,    // the write could not be made durable; it did not happen
-  kInternal,        // a bug in kvd, or (client side) a code this client does not know
+  kStorageError,        // the write could not be made durable; it did not happen
+  kInternal,            // a bug in kvd, or (client side) a code this client does not know
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

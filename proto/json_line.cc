@@ -63,7 +63,7 @@ std::optional<std::size_t> TooDeepAt(std::string_view line) {
 
 }  // namespace
 
-std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* doc) {
+std::optional<Error> ParseJsonLine(std::string_view line, LineDocument::Document* doc) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   // RapidJSON reads NUL as the end of input; JSON text never holds a raw NUL.
   if (auto nul = line.find('\0'); nul != std::string_view::npos) {
@@ -91,10 +91,11 @@ std::optional<Error> ParseJsonLine(std::string_view line, rapidjson::Document* d
 }
 
 std::string ToJson(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  LineWriter writer(buffer);
+  std::string json;
+  StringAppender out{&json};
+  LineWriter writer(out);
   value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return json;
 }
 
 const rapidjson::Value* FindString(const rapidjson::Value& object, const char* name,

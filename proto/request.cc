@@ -116,7 +116,8 @@ bool IsWrite(Op op) { return op == Op::kAppend || op == Op::kAppendMany || op ==
 
 std::optional<Error> DecodeRequest(std::string_view line, Request* request) {
   *request = Request{};
-  rapidjson::Document doc;
+  internal::LineDocument storage;
+  auto& doc = storage.doc();
   if (auto e = internal::ParseJsonLine(line, &doc)) return e;
   if (!doc.IsObject()) return Error{ErrorCode::kInvalidRequest, "a request must be a JSON object"};
   if (auto id = doc.FindMember("id"); id != doc.MemberEnd())
@@ -151,8 +152,9 @@ std::optional<Error> DecodeRequest(std::string_view line, Request* request) {
 }
 
 std::string EncodeRequest(const Request& request) {
-  rapidjson::StringBuffer buffer;
-  internal::LineWriter w(buffer);
+  std::string line;
+  internal::StringAppender out{&line};
+  internal::LineWriter w(out);
   w.StartObject();
   w.Key("op");
   internal::WriteString(w, OpName(request.op));
@@ -196,7 +198,6 @@ std::string EncodeRequest(const Request& request) {
       break;
   }
   w.EndObject();
-  std::string line(buffer.GetString(), buffer.GetSize());
   line += '\n';
   return line;
 }

@@ -59,8 +59,14 @@ std::optional<Error> ReadError(const rapidjson::Value& doc, Response* response) 
 }  // namespace
 
 std::string EncodeResponse(const Response& response) {
-  rapidjson::StringBuffer buffer;
-  LineWriter w(buffer);
+  std::string line;
+  AppendResponse(response, &line);
+  return line;
+}
+
+void AppendResponse(const Response& response, std::string* line) {
+  internal::StringAppender out{line};
+  LineWriter w(out);
   w.StartObject();
   w.Key("ok");
   w.Bool(response.ok());
@@ -93,14 +99,13 @@ std::string EncodeResponse(const Response& response) {
     w.EndObject();
   }
   w.EndObject();
-  std::string line(buffer.GetString(), buffer.GetSize());
-  line += '\n';
-  return line;
+  *line += '\n';
 }
 
 std::optional<Error> DecodeResponse(std::string_view line, Response* response) {
   *response = Response{};
-  rapidjson::Document doc;
+  internal::LineDocument storage;
+  auto& doc = storage.doc();
   if (auto e = internal::ParseJsonLine(line, &doc)) return e;
   if (!doc.IsObject()) return Malformed("not an object");
   auto ok = doc.FindMember("ok");

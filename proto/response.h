@@ -34,6 +34,8 @@ struct Response {
 
 // Encodes `response` as one line, '\n' included.
 std::string EncodeResponse(const Response& response);
+// The same, appended to *out.
+void AppendResponse(const Response& response, std::string* out);
 
 // Decodes one response line. Returns an error only when the line is not a
 // well-formed response; a server-side failure is a successfully decoded

@@ -34,7 +34,8 @@ case " ${ID} ${ID_LIKE:-} " in
     dnf install -y -q dnf-plugins-core
     dnf config-manager --set-enabled crb
     packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
-              cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux)
+              cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux
+              glibc-static libstdc++-static)  # a static kvctl starts faster
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
