@@ -4,11 +4,18 @@
 
 namespace kvd::daemon {
 
-CommitQueue::CommitQueue(Engine& engine) : engine_(engine), thread_([this] { Run(); }) {}
+CommitQueue::CommitQueue(Engine& engine, Mode mode) : engine_(engine), mode_(mode) {
+  if (mode_ == Mode::kThread) thread_ = std::thread([this] { Run(); });
+}
 
 CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Submit(WriteBatch batch, Callback done) {
+  if (mode_ == Mode::kInline) {
+    std::deque<Pending> group;
+    group.push_back(Pending{std::move(batch), std::move(done)});
+    return Commit(group);
+  }
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -38,29 +45,33 @@ void CommitQueue::Run() {
       if (queue_.empty()) return;  // stopping, and nothing left to commit
       group.swap(queue_);
     }
-    WriteBatch merged;
-    std::vector<std::size_t> sizes;
-    sizes.reserve(group.size());
-    for (auto& p : group) {
-      sizes.push_back(p.batch.size());
-      merged.Absorb(std::move(p.batch));
+    Commit(group);
+  }
+}
+
+void CommitQueue::Commit(std::deque<Pending>& group) {
+  WriteBatch merged;
+  std::vector<std::size_t> sizes;
+  sizes.reserve(group.size());
+  for (auto& p : group) {
+    sizes.push_back(p.batch.size());
+    merged.Absorb(std::move(p.batch));
+  }
+  std::vector<bool> applied;
+  const Status status = engine_.Write(merged, &applied);
+  (status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+  if (!status.ok())
+    log::Error("commit of " + std::to_string(merged.size()) +
+               " writes failed: " + status.ToString());
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    CommitResult result{status, {}};
+    if (status.ok()) {
+      result.applied.assign(applied.begin() + static_cast<std::ptrdiff_t>(offset),
+                            applied.begin() + static_cast<std::ptrdiff_t>(offset + sizes[i]));
     }
-    std::vector<bool> applied;
-    const Status status = engine_.Write(merged, &applied);
-    (status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
-    if (!status.ok())
-      log::Error("commit of " + std::to_string(merged.size()) +
-                 " writes failed: " + status.ToString());
-    std::size_t offset = 0;
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      CommitResult result{status, {}};
-      if (status.ok()) {
-        result.applied.assign(applied.begin() + static_cast<std::ptrdiff_t>(offset),
-                              applied.begin() + static_cast<std::ptrdiff_t>(offset + sizes[i]));
-      }
-      offset += sizes[i];
-      group[i].done(std::move(result));
-    }
+    offset += sizes[i];
+    group[i].done(std::move(result));
   }
 }
 

@@ -36,7 +36,12 @@ class CommitQueue {
  public:
   using Callback = std::function<void(CommitResult)>;
 
-  explicit CommitQueue(Engine& engine);
+  // kThread commits on a thread of its own, merging what waits meanwhile
+  // (for fsync=always, where a commit waits for the disk); kInline commits
+  // on the submitting thread (a commit without fsync is a write to the page
+  // cache: cheaper done than handed over).
+  enum class Mode { kThread, kInline };
+  CommitQueue(Engine& engine, Mode mode);
   ~CommitQueue();  // Stop()
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -79,8 +84,11 @@ class CommitQueue {
   };
 
   void Run();
+  // Commits `group` as one Engine::Write and completes each of its batches.
+  void Commit(std::deque<Pending>& group);
 
   Engine& engine_;
+  const Mode mode_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;  // guarded by mu_

@@ -1,7 +1,11 @@
 #include "store/engine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "store/atomic_file.h"
@@ -62,7 +66,8 @@ Status Engine::Open(const std::filesystem::path& data_path, const EngineOptions&
 }
 
 Engine::~Engine() {
-  if (Status s = Close(); !s.ok()) options_.warn("closing " + data_path_.string() + ": " + s.ToString());
+  if (Status s = Close(); !s.ok())
+    options_.warn("closing " + data_path_.string() + ": " + s.ToString());
 }
 
 Status Engine::Recover() {
@@ -211,10 +216,11 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
         bool started = false;
         for (bool more = true; more;) {
           std::shared_lock read(mu_);
-          more = store_.VisitFrozen(&cursor, &started, kSnapshotChunk,
-                                    [&](const std::string& key, std::span<const std::string> values) {
-                                      sink.Entry(key, values);
-                                    });
+          more =
+              store_.VisitFrozen(&cursor, &started, kSnapshotChunk,
+                                 [&](const std::string& key, std::span<const std::string> values) {
+                                   sink.Entry(key, values);
+                                 });
         }
       },
       id);
@@ -240,6 +246,7 @@ Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers) {
   std::unique_ptr<JournalWriter> fresh;
   if (s = JournalWriter::Create(journal_path_, id, later, &fresh); !s.ok()) return s;
   journal_ = std::move(fresh);
+  ++journal_generation_;
   journal_dirty_ = !later.empty();
   return Status::OK();
 }
@@ -249,11 +256,24 @@ void Engine::SyncEverySecond() {
   while (!closed_) {
     syncer_wake_.wait_for(writer, std::chrono::seconds(1));
     if (closed_ || journal_->synced_size() == journal_->size()) continue;
-    if (Status s = journal_->Sync(); !s.ok()) {
+    // fsync a duplicate of the descriptor without the writer lock, so that
+    // writers go on meanwhile (as Redis's background fsync does).
+    const int fd = ::dup(journal_->fd());
+    const std::uint64_t size = journal_->size();
+    const std::uint64_t generation = journal_generation_;
+    writer.unlock();
+    const int rc = fd < 0 ? -1 : ::fdatasync(fd);
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    writer.lock();
+    if (rc == 0) {
+      if (generation == journal_generation_) journal_->MarkSynced(size);
+      sync_error_ = Status::OK();
+    } else {
+      const Status s = Status::IOError("cannot fsync journal " + journal_path_.string() + ": " +
+                                       std::strerror(err));
       if (sync_error_.ok()) options_.warn(s.ToString() + "; refusing writes until a sync succeeds");
       sync_error_ = s;
-    } else {
-      sync_error_ = Status::OK();
     }
   }
 }

@@ -97,6 +97,7 @@ class Engine {
   Status Close();
 
   const std::filesystem::path& data_path() const { return data_path_; }
+  SyncPolicy sync_policy() const { return options_.sync; }
 
  private:
   Engine(std::filesystem::path data_path, EngineOptions options, std::unique_ptr<DataLock> lock);
@@ -129,6 +130,7 @@ class Engine {
   Status sync_error_;                     // sticky failure of a background sync
   bool closed_ = false;
   bool journal_dirty_ = false;             // journal holds changes storage.data lacks
+  std::uint64_t journal_generation_ = 0;   // counts replacements of journal_
   std::thread compactor_;
   std::condition_variable syncer_wake_;
   std::thread syncer_;

@@ -3,6 +3,7 @@
 #ifndef KVD_STORE_JOURNAL_WRITER_H_
 #define KVD_STORE_JOURNAL_WRITER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -37,6 +38,11 @@ class JournalWriter {
   Status Truncate(std::uint64_t size);
   // Reads bytes [from, to) back (to carry records into a new journal).
   Status ReadRange(std::uint64_t from, std::uint64_t to, std::string* out) const;
+
+  // For an fsync by another thread on a dup() of it, without holding up
+  // appends; MarkSynced then records what that fsync covered.
+  int fd() const { return fd_; }
+  void MarkSynced(std::uint64_t size) { synced_size_ = std::max(synced_size_, size); }
 
   std::uint64_t size() const { return size_; }
   std::uint64_t synced_size() const { return synced_size_; }
