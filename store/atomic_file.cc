@@ -1,6 +1,7 @@
 #include "store/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,6 +54,29 @@ Status WriteFileDurably(const std::filesystem::path& path,
     std::filesystem::remove(path, ignored);
     return ErrnoError("cannot write", path, err);
   }
+  return Status::OK();
+}
+
+Status ReadWholeFile(const std::filesystem::path& path, std::string* contents) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open", path, errno);
+  contents->clear();
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0)
+    contents->reserve(static_cast<std::size_t>(st.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoError("cannot read", path, err);
+    }
+    if (n == 0) break;
+    contents->append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
   return Status::OK();
 }
 

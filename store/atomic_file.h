@@ -19,6 +19,10 @@ namespace kvd {
 Status WriteFileDurably(const std::filesystem::path& path,
                         const std::function<bool(std::FILE*)>& write);
 
+// Reads the whole file at `path` into *contents, in one read for a file
+// that does not change meanwhile.
+Status ReadWholeFile(const std::filesystem::path& path, std::string* contents);
+
 // Renames `from` over `to` and fsyncs the directory, so the rename survives
 // a crash.
 Status RenameDurably(const std::filesystem::path& from, const std::filesystem::path& to);

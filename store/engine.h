@@ -129,8 +129,8 @@ class Engine {
   std::uint64_t next_compaction_at_ = 0;  // journal size before which not to retry
   Status sync_error_;                     // sticky failure of a background sync
   bool closed_ = false;
-  bool journal_dirty_ = false;             // journal holds changes storage.data lacks
-  std::uint64_t journal_generation_ = 0;   // counts replacements of journal_
+  bool journal_dirty_ = false;            // journal holds changes storage.data lacks
+  std::uint64_t journal_generation_ = 0;  // counts replacements of journal_
   std::thread compactor_;
   std::condition_variable syncer_wake_;
   std::thread syncer_;

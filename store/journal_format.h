@@ -35,8 +35,8 @@ enum class RecordType : std::uint8_t { kBase = 1, kAppend = 2, kDelete = 3, kChe
 
 struct Record {
   RecordType type;
-  std::string key, val;     // kAppend, kDelete
-  SnapshotId snapshot;      // kBase, kCheckpoint
+  std::string key, val;      // kAppend, kDelete
+  SnapshotId snapshot;       // kBase, kCheckpoint
   std::uint64_t offset = 0;  // kCheckpoint
 };
 

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "store/atomic_file.h"
 #include "store/crc32c.h"
 
 namespace kvd {
@@ -21,10 +20,8 @@ std::uint32_t Fixed32(const std::string& s, std::size_t at) {
 
 Status ReadJournal(const std::filesystem::path& path, JournalContents* contents) {
   *contents = JournalContents{};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError("cannot read " + path.string());
+  std::string data;
+  if (Status s = ReadWholeFile(path, &data); !s.ok()) return s;
   return ParseJournal(data, path.string(), contents);
 }
 
@@ -57,7 +54,8 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
       contents->torn_reason = "record of " + std::to_string(length) + " bytes cut short";
       break;
     }
-    const std::string_view payload = std::string_view(data).substr(pos + journal::kHeaderSize, length);
+    const std::string_view payload =
+        std::string_view(data).substr(pos + journal::kHeaderSize, length);
     const std::size_t end = pos + journal::kHeaderSize + length;
     if (Crc32c(payload) != Fixed32(data, pos + 8)) {
       if (end == data.size()) {

@@ -59,9 +59,10 @@ Status JournalWriter::Append(std::string_view records) {
       const int err = n < 0 ? errno : EIO;
       // A partial record would read as damage once later records follow it.
       if (written > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
-        return ErrnoError("cannot write to journal (and cannot cut off the partial write:"
-                          " the journal is damaged until the next successful write)",
-                          path_, err);
+        return ErrnoError(
+            "cannot write to journal (and cannot cut off the partial write:"
+            " the journal is damaged until the next successful write)",
+            path_, err);
       }
       return ErrnoError("cannot write to journal", path_, err);
     }

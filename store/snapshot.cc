@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <string>
@@ -12,8 +11,8 @@
 
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/encodings.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/writer.h>
 
@@ -38,8 +37,6 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     if (!IsValidUtf8(std::string_view(s, n))) return Fail(kLoneSurrogate);
     key_.assign(s, n);
-    // Like Python's json.load, a repeated key keeps only its last list.
-    store_->Delete(key_);
     return true;
   }
   bool StartArray() {
@@ -48,17 +45,20 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
                                           : "values must be strings");
     }
     state_ = State::kArray;
-    store_->Touch(key_);
+    values_.clear();
     return true;
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (state_ != State::kArray) return Default();
     if (!IsValidUtf8(std::string_view(s, n))) return Fail(kLoneSurrogate);
-    store_->Append(key_, std::string(s, n));
+    values_.emplace_back(s, n);
     return true;
   }
   bool EndArray(rapidjson::SizeType) {
     state_ = State::kObject;
+    // Like Python's json.load, a repeated key keeps only its last list.
+    store_->Replace(key_, std::move(values_));
+    values_ = {};
     return true;
   }
   bool EndObject(rapidjson::SizeType) { return true; }
@@ -90,6 +90,7 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
   Store* store_;
   State state_ = State::kStart;
   std::string key_;
+  Store::Values values_;  // of key_, so far
   std::string error_;
 };
 
@@ -163,10 +164,8 @@ Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId*
   *id = SnapshotId{};
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) && !ec) return Status::OK();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError("cannot read " + path.string());
+  std::string text;
+  if (Status s = ReadWholeFile(path, &text); !s.ok()) return s;
   return ParseSnapshot(text, path.string(), store, id);
 }
 

@@ -30,7 +30,8 @@ struct SnapshotId {
 // line, column and byte offset; the file is only read, never changed.
 Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id);
 // The same for a snapshot's `text`, read from the file `name`.
-Status ParseSnapshot(const std::string& text, const std::string& name, Store* store, SnapshotId* id);
+Status ParseSnapshot(const std::string& text, const std::string& name, Store* store,
+                     SnapshotId* id);
 
 // Receives a snapshot's contents, key by key in order.
 class SnapshotSink {

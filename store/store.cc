@@ -12,10 +12,18 @@ void Store::Remember(std::string_view key) {
   before_.emplace(std::string(key), std::move(before));
 }
 
-void Store::Touch(std::string_view key) {
-  if (map_.find(key) != map_.end()) return;
+void Store::Replace(std::string_view key, Values values) {
   Remember(key);
-  map_.emplace(std::string(key), Values{});
+  for (const auto& v : values) byte_count_ += v.size();
+  value_count_ += values.size();
+  // In ascending order each new key goes at the end: no search needed.
+  if (map_.empty() || std::prev(map_.end())->first < key) {
+    map_.emplace_hint(map_.end(), std::string(key), std::move(values));
+    byte_count_ += key.size();
+    return;
+  }
+  Delete(key);  // a repeated key loses its old list (kept aside for a frozen view)
+  map_.emplace(std::string(key), std::move(values));
   byte_count_ += key.size();
 }
 
@@ -68,7 +76,8 @@ const Store::Values* Store::Find(std::string_view key) const {
 
 std::vector<std::string> Store::Keys(std::string_view prefix) const {
   std::vector<std::string> keys;
-  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix); ++it) {
+  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix);
+       ++it) {
     keys.push_back(it->first);
   }
   return keys;

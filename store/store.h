@@ -22,8 +22,10 @@ class Store {
 
   // Adds `val` after the values `key` already has.
   void Append(std::string_view key, std::string val);
-  // Makes `key` present with no values (a snapshot may hold `"k": []`).
-  void Touch(std::string_view key);
+  // Makes `key` hold exactly `values` (a snapshot may hold `"k": []`).
+  // Loading a snapshot calls it once per key; cheapest when keys come in
+  // ascending order, as kvd writes them.
+  void Replace(std::string_view key, Values values);
   // Removes `key` with all its values; false if it was absent.
   bool Delete(std::string_view key);
   // Applies one mutation. Returns false only for a delete of an absent key.

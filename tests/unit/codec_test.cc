@@ -211,11 +211,11 @@ TEST(ResponseTest, RoundTripsEveryPayload) {
 }
 
 TEST(ResponseTest, ErrorCodesRoundTripByName) {
-  for (ErrorCode code : {ErrorCode::kInvalidJson, ErrorCode::kInvalidUtf8,
-                         ErrorCode::kInvalidRequest, ErrorCode::kUnknownOp, ErrorCode::kLineTooLong,
-                         ErrorCode::kStorageError, ErrorCode::kKeyTooLarge,
-                         ErrorCode::kValueTooLarge, ErrorCode::kTooManyConnections,
-                         ErrorCode::kPermissionDenied, ErrorCode::kInternal}) {
+  for (ErrorCode code :
+       {ErrorCode::kInvalidJson, ErrorCode::kInvalidUtf8, ErrorCode::kInvalidRequest,
+        ErrorCode::kUnknownOp, ErrorCode::kLineTooLong, ErrorCode::kStorageError,
+        ErrorCode::kKeyTooLarge, ErrorCode::kValueTooLarge, ErrorCode::kTooManyConnections,
+        ErrorCode::kPermissionDenied, ErrorCode::kInternal}) {
     Response back;
     ASSERT_FALSE(DecodeResponse(EncodeResponse(Response::Failure({code, "m"})), &back));
     ASSERT_TRUE(back.error);

@@ -20,8 +20,9 @@ Status Save(const std::filesystem::path& path, const Store& store, SnapshotId* i
       [&](SnapshotSink& sink) {
         std::string cursor;
         bool started = false;
-        store.VisitFrozen(&cursor, &started, SIZE_MAX,
-                          [&](const std::string& k, std::span<const std::string> v) { sink.Entry(k, v); });
+        store.VisitFrozen(
+            &cursor, &started, SIZE_MAX,
+            [&](const std::string& k, std::span<const std::string> v) { sink.Entry(k, v); });
       },
       id != nullptr ? id : &ignored);
 }
@@ -161,8 +162,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Damage{R"({"a": ["\udc00"]})", "byte 15", "lone UTF-16 surrogate"},
                       Damage{R"({"\ud800": []})", "byte 2", "surrogate"},
                       // Found by fuzzing: a multi-byte character cut off by the end of the file.
-        Damage{"{\"a\": [\"x\xe0", "byte 9", "encoding"},
-        Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
+                      Damage{"{\"a\": [\"x\xe0", "byte 9", "encoding"},
+                      Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
 
 TEST(SnapshotTest, FailedWriteLeavesNoFile) {
   TestDir dir;

@@ -86,9 +86,20 @@ TEST(StoreTest, ApplyRunsMutationsInOrder) {
   EXPECT_THAT(*store.Find("k"), ElementsAre("2"));
 }
 
-TEST(StoreTest, TouchMakesAnEmptyKeyVisible) {
+TEST(StoreTest, ReplaceSetsAKeysWholeList) {
   Store store;
-  store.Touch("empty");
+  store.Replace("b", {"1", "2"});
+  store.Replace("a", {"x"});
+  store.Replace("b", {"3"});
+  EXPECT_THAT(*store.Find("b"), ElementsAre("3"));
+  EXPECT_THAT(store.Keys(""), ElementsAre("a", "b"));
+  EXPECT_EQ(store.value_count(), 2u);
+  EXPECT_EQ(store.byte_count(), 4u);  // a x b 3
+}
+
+TEST(StoreTest, EmptyKeyFromASnapshotIsVisible) {
+  Store store;
+  store.Replace("empty", {});
   ASSERT_NE(store.Find("empty"), nullptr);
   EXPECT_THAT(*store.Find("empty"), IsEmpty());
   EXPECT_THAT(store.Keys(""), ElementsAre("empty"));
@@ -112,9 +123,8 @@ TEST(StoreTest, UnfrozenViewIsTheWholeStore) {
   Store store;
   store.Append("b", "1");
   store.Append("a", "2");
-  store.Touch("c");
-  EXPECT_EQ(FrozenView(store, 1),
-            (Entries{{"a", {"2"}}, {"b", {"1"}}, {"c", {}}}));
+  store.Replace("c", {});
+  EXPECT_EQ(FrozenView(store, 1), (Entries{{"a", {"2"}}, {"b", {"1"}}, {"c", {}}}));
 }
 
 TEST(StoreTest, FrozenViewIgnoresEveryLaterChange) {
@@ -125,10 +135,8 @@ TEST(StoreTest, FrozenViewIgnoresEveryLaterChange) {
   store.Append("gone", "x2");
   store.Append("reborn", "r1");
   store.Freeze();
-  const Entries frozen = {{"gone", {"x1", "x2"}},
-                          {"grow", {"g1"}},
-                          {"keep", {"k1"}},
-                          {"reborn", {"r1"}}};
+  const Entries frozen = {
+      {"gone", {"x1", "x2"}}, {"grow", {"g1"}}, {"keep", {"k1"}}, {"reborn", {"r1"}}};
   store.Append("grow", "g2");
   store.Delete("gone");
   store.Append("new", "n1");
@@ -137,20 +145,19 @@ TEST(StoreTest, FrozenViewIgnoresEveryLaterChange) {
   store.Delete("reborn");
   store.Append("reborn", "r3");
   store.Append("aaa", "first");
-  store.Touch("zzz");
+  store.Replace("zzz", {});
   for (std::size_t chunk : {1, 2, 100}) EXPECT_EQ(FrozenView(store, chunk), frozen) << chunk;
   // The live store moved on meanwhile.
   EXPECT_THAT(*store.Find("grow"), ElementsAre("g1", "g2"));
   EXPECT_THAT(*store.Find("reborn"), ElementsAre("r3"));
   EXPECT_EQ(store.Find("gone"), nullptr);
   store.Thaw();
-  EXPECT_EQ(FrozenView(store, 100),
-            (Entries{{"aaa", {"first"}},
-                     {"grow", {"g1", "g2"}},
-                     {"keep", {"k1"}},
-                     {"new", {"n1"}},
-                     {"reborn", {"r3"}},
-                     {"zzz", {}}}));
+  EXPECT_EQ(FrozenView(store, 100), (Entries{{"aaa", {"first"}},
+                                             {"grow", {"g1", "g2"}},
+                                             {"keep", {"k1"}},
+                                             {"new", {"n1"}},
+                                             {"reborn", {"r3"}},
+                                             {"zzz", {}}}));
 }
 
 TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
