@@ -193,6 +193,16 @@ TEST(ResponseTest, EncodesTheContractShapes) {
             "{\"ok\":false,\"id\":7,\"error\":{\"code\":\"unknown_op\",\"message\":\"no\"}}\n");
 }
 
+TEST(ResponseTest, EscapesStringsLikeRapidJson) {
+  Response r;
+  r.values = std::vector<std::string>{"plain",    "q\"b\\s/", "\b\f\n\r\t\x01\x1f\x7f",
+                                      "\xc3\xa9", ""s,        "\0x"s};
+  EXPECT_EQ(
+      EncodeResponse(r),
+      "{\"ok\":true,\"values\":[\"plain\",\"q\\\"b\\\\s/\",\"\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\","
+      "\"\xc3\xa9\",\"\",\"\\u0000x\"]}\n");
+}
+
 TEST(ResponseTest, RoundTripsEveryPayload) {
   Response r;
   r.id = R"({"n":1})";
