@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io(1);
   daemon::CommitQueue commits(*engine, engine->sync_policy() == SyncPolicy::kAlways
-                                          ? daemon::CommitQueue::Mode::kThread
-                                          : daemon::CommitQueue::Mode::kInline);
+                                           ? daemon::CommitQueue::Mode::kThread
+                                           : daemon::CommitQueue::Mode::kInline);
   daemon::Server server(io, *engine, commits, *options);
   if (Status s = server.Listen(); !s.ok()) {
     log::Error("cannot serve: " + s.ToString());

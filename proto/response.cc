@@ -20,32 +20,14 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s, run, i - run);
     run = i + 1;
     out->push_back('\\');
-    switch (c) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case '\b':
-        out->push_back('b');
-        break;
-      case '\f':
-        out->push_back('f');
-        break;
-      case '\n':
-        out->push_back('n');
-        break;
-      case '\r':
-        out->push_back('r');
-        break;
-      case '\t':
-        out->push_back('t');
-        break;
-      default:
-        out->append("u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xf]);
+    // The characters with a two-character escape, and that character.
+    static constexpr std::string_view kShort = "\"\\\b\f\n\r\t", kLetter = "\"\\bfnrt";
+    if (const auto at = kShort.find(static_cast<char>(c)); at != std::string_view::npos) {
+      out->push_back(kLetter[at]);
+    } else {
+      out->append("u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xf]);
     }
   }
   out->append(s, run, s.size() - run);
