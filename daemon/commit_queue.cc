@@ -57,21 +57,17 @@ void CommitQueue::Commit(std::deque<Pending>& group) {
     sizes.push_back(p.batch.size());
     merged.Absorb(std::move(p.batch));
   }
-  std::vector<bool> applied;
-  const Status status = engine_.Write(merged, &applied);
-  (status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
-  if (!status.ok())
+  CommitResult all;
+  all.status = engine_.Write(merged, &all.applied);
+  (all.status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+  if (!all.status.ok()) {
     log::Error("commit of " + std::to_string(merged.size()) +
-               " writes failed: " + status.ToString());
+               " writes failed: " + all.status.ToString());
+  }
   std::size_t offset = 0;
   for (std::size_t i = 0; i < group.size(); ++i) {
-    CommitResult result{status, {}};
-    if (status.ok()) {
-      result.applied.assign(applied.begin() + static_cast<std::ptrdiff_t>(offset),
-                            applied.begin() + static_cast<std::ptrdiff_t>(offset + sizes[i]));
-    }
+    group[i].done(all.Part(offset, sizes[i]));
     offset += sizes[i];
-    group[i].done(std::move(result));
   }
 }
 

@@ -30,6 +30,17 @@ namespace kvd::daemon {
 struct CommitResult {
   Status status;
   std::vector<bool> applied;  // per mutation of the submitted batch, as Engine::Write
+
+  // The result of the `n` mutations from `offset` on, when several batches
+  // were merged into this one.
+  CommitResult Part(std::size_t offset, std::size_t n) const {
+    CommitResult part{status, {}};
+    if (status.ok()) {
+      const auto from = applied.begin() + static_cast<std::ptrdiff_t>(offset);
+      part.applied.assign(from, from + static_cast<std::ptrdiff_t>(n));
+    }
+    return part;
+  }
 };
 
 class CommitQueue {

@@ -151,14 +151,9 @@ asio::awaitable<void> Session::ExecuteWrites() {
       std::move(batch), socket_.get_executor(), asio::use_awaitable);
   std::size_t offset = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t n = sizes[i];
-    std::vector<bool> applied;
-    if (result.status.ok()) {
-      applied.assign(result.applied.begin() + static_cast<std::ptrdiff_t>(offset),
-                     result.applied.begin() + static_cast<std::ptrdiff_t>(offset + n));
-    }
-    offset += n;
-    Answer(WriteResponse(pending_.front().request, result.status, applied));
+    Answer(WriteResponse(pending_.front().request, result.status,
+                         result.Part(offset, sizes[i]).applied));
+    offset += sizes[i];
     pending_.pop_front();
   }
   server_.CountRequests(count);

@@ -125,10 +125,20 @@ Status Engine::Recover() {
   if (base.snapshot == snapshot_id_) return Status::OK();
   // A compaction crashed after installing storage.data, before cutting the
   // journal: finish it, so the journal starts from this storage.data again.
-  store_.Freeze();
+  return Fold();
+}
+
+Status Engine::Fold() {
+  {
+    std::unique_lock write(mu_);
+    store_.Freeze();
+  }
   SnapshotId id;
   Status s = WriteFrozenSnapshot(&id);
-  store_.Thaw();
+  {
+    std::unique_lock write(mu_);
+    store_.Thaw();
+  }
   if (s.ok()) s = InstallSnapshot(id, journal_->size());
   return s;
 }
@@ -290,18 +300,8 @@ Status Engine::Close() {
 
   std::lock_guard writer(write_mu_);
   if (journal_dirty_) {
-    {
-      std::unique_lock write(mu_);
-      store_.Freeze();
-    }
-    SnapshotId id;
-    Status s = WriteFrozenSnapshot(&id);
-    {
-      std::unique_lock write(mu_);
-      store_.Thaw();
-    }
-    if (s.ok()) s = InstallSnapshot(id, journal_->size());
-    if (!s.ok()) return s;  // the journal stays: the next start replays it
+    // On failure the journal stays: the next start replays it.
+    if (Status s = Fold(); !s.ok()) return s;
   }
   journal_.reset();
   std::error_code ec;

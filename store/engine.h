@@ -96,7 +96,6 @@ class Engine {
   // storage.data and removes the journal. Later calls do nothing.
   Status Close();
 
-  const std::filesystem::path& data_path() const { return data_path_; }
   SyncPolicy sync_policy() const { return options_.sync; }
 
  private:
@@ -109,6 +108,9 @@ class Engine {
   // `id`, holding every journal record before `covers`) the snapshot and
   // starts a journal holding the records after `covers`.
   Status InstallSnapshot(const SnapshotId& id, std::uint64_t covers);
+  // With write_mu_ held and no background compaction: writes the whole
+  // store as the new snapshot, covering the whole journal.
+  Status Fold();
   // With write_mu_ held: starts a background compaction if one is due.
   void MaybeCompact();
   void Compact(std::uint64_t covers);

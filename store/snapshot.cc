@@ -94,14 +94,14 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
   std::string error_;
 };
 
-Status CorruptionAt(const std::string& path, const std::string& text, std::size_t offset,
+Status CorruptionAt(const std::string& name, const std::string& text, std::size_t offset,
                     const std::string& why) {
   const auto begin = text.begin();
   const auto at = begin + static_cast<std::ptrdiff_t>(std::min(offset, text.size()));
   const auto line = 1 + std::count(begin, at, '\n');
   const auto line_start = std::find(std::make_reverse_iterator(at), text.rend(), '\n').base();
   const auto column = 1 + (at - line_start);
-  return Status::Corruption(path + ": line " + std::to_string(line) + ", column " +
+  return Status::Corruption(name + ": line " + std::to_string(line) + ", column " +
                             std::to_string(column) + " (byte " + std::to_string(offset) +
                             "): " + why);
 }
@@ -169,12 +169,12 @@ Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId*
   return ParseSnapshot(text, path.string(), store, id);
 }
 
-Status ParseSnapshot(const std::string& text, const std::string& path, Store* store,
+Status ParseSnapshot(const std::string& text, const std::string& name, Store* store,
                      SnapshotId* id) {
   *id = SnapshotId{};
   // RapidJSON takes a NUL byte for the end of the text.
   if (auto nul = text.find('\0'); nul != std::string::npos) {
-    return CorruptionAt(path, text, nul, "NUL byte");
+    return CorruptionAt(name, text, nul, "NUL byte");
   }
 
   SnapshotHandler handler(store);
@@ -188,7 +188,7 @@ Status ParseSnapshot(const std::string& text, const std::string& path, Store* st
     const std::string why = result.Code() == rapidjson::kParseErrorTermination
                                 ? handler.error()
                                 : rapidjson::GetParseError_En(result.Code());
-    return CorruptionAt(path, text, result.Offset(), why);
+    return CorruptionAt(name, text, result.Offset(), why);
   }
   *id = SnapshotId{text.size(), Crc32c(text)};
   return Status::OK();

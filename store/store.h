@@ -43,7 +43,6 @@ class Store {
   // to the end, keep just the old length.
   void Freeze();
   void Thaw();
-  bool frozen() const { return frozen_; }
   // Visits keys of the frozen view in byte order, resuming after *cursor
   // (from the first key when *cursor is empty and *started false), until at
   // least `min_values` values were visited or the keys ran out. Updates the
