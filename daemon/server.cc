@@ -118,11 +118,6 @@ bool Server::Admit(Protocol::socket& socket) {
     }
   }
   if (!refusal) return true;
-  // A fresh socket's send buffer is empty, so this short write does not block.
-  boost::system::error_code ignored;
-  asio::write(socket, asio::buffer(proto::EncodeResponse(proto::Response::Failure(*refusal))),
-              ignored);
-  socket.close(ignored);
   ++refused_;
   // One line a second at most: a flood of refusals must not flood the log.
   const auto now = std::chrono::steady_clock::now();
@@ -131,6 +126,12 @@ bool Server::Admit(Protocol::socket& socket) {
     log::Warning("refused a connection (" + why + "); " + std::to_string(refused_) +
                  " refused so far");
   }
+  // Logged first, so the log already has it when the client reads the answer.
+  // A fresh socket's send buffer is empty, so this short write does not block.
+  boost::system::error_code ignored;
+  asio::write(socket, asio::buffer(proto::EncodeResponse(proto::Response::Failure(*refusal))),
+              ignored);
+  socket.close(ignored);
   return false;
 }
 
