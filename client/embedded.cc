@@ -36,7 +36,9 @@ void Embedded::AppendMany(std::vector<proto::KeyValue> items) {
   Write(batch);
 }
 
-std::vector<std::string> Embedded::Get(std::string_view key) { return engine_->Get(key); }
+std::vector<std::string> Embedded::Get(std::string_view key) {
+  return engine_->Get(key).view().ToStrings();
+}
 
 bool Embedded::Delete(std::string_view key) {
   WriteBatch batch;

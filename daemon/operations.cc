@@ -67,14 +67,16 @@ proto::Response WriteResponse(const proto::Request& request, const Status& statu
   return response;
 }
 
-proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
-                             const std::function<ServerStats()>& server_stats) {
+void AppendReadResponse(const proto::Request& request, const Engine& engine,
+                        const std::function<ServerStats()>& server_stats, std::string* out) {
+  if (request.op == proto::Op::kGet) {
+    // Straight from the packed copy: no std::string per value.
+    proto::AppendValuesResponse(request.id, engine.Get(request.key).view(), out);
+    return;
+  }
   proto::Response response;
   response.id = request.id;
   switch (request.op) {
-    case proto::Op::kGet:
-      response.values = engine.Get(request.key);
-      break;
     case proto::Op::kKeys:
       response.keys = engine.Keys(request.prefix);
       break;
@@ -91,7 +93,7 @@ proto::Response ReadResponse(const proto::Request& request, const Engine& engine
     default:
       break;
   }
-  return response;
+  proto::AppendResponse(response, out);
 }
 
 }  // namespace kvd::daemon

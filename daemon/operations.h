@@ -33,10 +33,11 @@ proto::Response WriteResponse(const proto::Request& request, const Status& statu
 
 using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 
-// The response to a read request (get, keys, ping, stats). `server_stats`
-// gives the server's own figures, which "stats" reports after the engine's.
-proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
-                             const std::function<ServerStats()>& server_stats);
+// Appends the response line to a read request (get, keys, ping, stats) to
+// *out. `server_stats` gives the server's own figures, which "stats"
+// reports after the engine's.
+void AppendReadResponse(const proto::Request& request, const Engine& engine,
+                        const std::function<ServerStats()>& server_stats, std::string* out);
 
 }  // namespace kvd::daemon
 

@@ -128,7 +128,8 @@ asio::awaitable<void> Session::ExecutePending() {
       co_await ExecuteWrites();
       continue;
     } else {
-      Answer(ReadResponse(d.request, server_.engine(), [this] { return server_.Stats(); }));
+      AppendReadResponse(
+          d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
     }
     server_.CountRequests(1);
     pending_.pop_front();

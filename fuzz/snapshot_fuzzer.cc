@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& v : vals) {
       if (!kvd::IsValidUtf8(v)) std::abort();
     }
-    values += vals.size();
+    values += vals.count();
   });
   if (values != store.value_count() || id.size != size) std::abort();
   return 0;

@@ -7,33 +7,6 @@ namespace {
 
 using internal::AsString;
 
-// Appends `s` as a JSON string escaped exactly as RapidJSON's writer does,
-// copying runs of plain bytes whole: get and keys answers are mostly such
-// runs, and the writer's byte-at-a-time escaping was the top of the profile.
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  out->push_back('"');
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s, run, i - run);
-    run = i + 1;
-    out->push_back('\\');
-    // The characters with a two-character escape, and that character.
-    static constexpr std::string_view kShort = "\"\\\b\f\n\r\t", kLetter = "\"\\bfnrt";
-    if (const auto at = kShort.find(static_cast<char>(c)); at != std::string_view::npos) {
-      out->push_back(kLetter[at]);
-    } else {
-      out->append("u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 0xf]);
-    }
-  }
-  out->append(s, run, s.size() - run);
-  out->push_back('"');
-}
-
 void AppendStringArray(std::string_view name, const std::vector<std::string>& items,
                        std::string* out) {
   *out += ",\"";
@@ -87,6 +60,32 @@ std::optional<Error> ReadError(const rapidjson::Value& doc, Response* response) 
 }
 
 }  // namespace
+
+// Copies runs of plain bytes whole: get and keys answers are mostly such
+// runs, and the writer's byte-at-a-time escaping was the top of the profile.
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out->push_back('"');
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s, run, i - run);
+    run = i + 1;
+    out->push_back('\\');
+    // The characters with a two-character escape, and that character.
+    static constexpr std::string_view kShort = "\"\\\b\f\n\r\t", kLetter = "\"\\bfnrt";
+    if (const auto at = kShort.find(static_cast<char>(c)); at != std::string_view::npos) {
+      out->push_back(kLetter[at]);
+    } else {
+      out->append("u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xf]);
+    }
+  }
+  out->append(s, run, s.size() - run);
+  out->push_back('"');
+}
 
 std::string EncodeResponse(const Response& response) {
   std::string line;

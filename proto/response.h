@@ -37,6 +37,30 @@ std::string EncodeResponse(const Response& response);
 // The same, appended to *out.
 void AppendResponse(const Response& response, std::string* out);
 
+// Appends `s` as a JSON string, escaped exactly as RapidJSON's writer does.
+void AppendJsonString(std::string_view s, std::string* out);
+
+// Appends the response to a get, {"ok":true,"values":[...]} with the
+// request's `id` (JSON text, empty if none), taking the values from any
+// range of string_views: a server encodes them from its own containers
+// without copying each into a std::string first.
+template <typename StringRange>
+void AppendValuesResponse(std::string_view id, const StringRange& values, std::string* out) {
+  *out += "{\"ok\":true";
+  if (!id.empty()) {
+    *out += ",\"id\":";
+    *out += id;
+  }
+  *out += ",\"values\":[";
+  bool first = true;
+  for (std::string_view v : values) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(v, out);
+  }
+  *out += "]}\n";
+}
+
 // Decodes one response line. Returns an error only when the line is not a
 // well-formed response; a server-side failure is a successfully decoded
 // Response with `error` set.

@@ -228,7 +228,7 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
           std::shared_lock read(mu_);
           more =
               store_.VisitFrozen(&cursor, &started, kSnapshotChunk,
-                                 [&](const std::string& key, std::span<const std::string> values) {
+                                 [&](const std::string& key, ValueView values) {
                                    sink.Entry(key, values);
                                  });
         }
@@ -310,10 +310,10 @@ Status Engine::Close() {
   return SyncParentDirectory(journal_path_);
 }
 
-std::vector<std::string> Engine::Get(std::string_view key) const {
+ValueList Engine::Get(std::string_view key) const {
   std::shared_lock read(mu_);
-  const Store::Values* values = store_.Find(key);
-  return values == nullptr ? std::vector<std::string>{} : *values;
+  const ValueList* values = store_.Find(key);
+  return values == nullptr ? ValueList() : *values;
 }
 
 std::vector<std::string> Engine::Keys(std::string_view prefix) const {

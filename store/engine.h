@@ -87,8 +87,9 @@ class Engine {
   // is visible or will be recovered, and later writes may succeed again.
   Status Write(const WriteBatch& batch, std::vector<bool>* applied = nullptr);
 
-  // Readers see only written data and never wait for I/O.
-  std::vector<std::string> Get(std::string_view key) const;
+  // Readers see only written data and never wait for I/O. Get copies the
+  // key's values (one allocation, however many values).
+  ValueList Get(std::string_view key) const;
   std::vector<std::string> Keys(std::string_view prefix) const;
   Stats GetStats() const;
 

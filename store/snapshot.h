@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,7 +36,7 @@ Status ParseSnapshot(const std::string& text, const std::string& name, Store* st
 class SnapshotSink {
  public:
   virtual ~SnapshotSink() = default;
-  virtual void Entry(std::string_view key, std::span<const std::string> values) = 0;
+  virtual void Entry(std::string_view key, ValueView values) = 0;
 };
 
 // Writes a snapshot to `path` durably (see WriteFileDurably): produce(sink)

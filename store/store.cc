@@ -7,36 +7,40 @@ void Store::Remember(std::string_view key) {
   Before before;
   if (auto it = map_.find(key); it != map_.end()) {
     before.existed = true;
-    before.length = it->second.size();
+    before.packed_bytes = it->second.packed_bytes();
   }
   before_.emplace(std::string(key), std::move(before));
 }
 
-void Store::Replace(std::string_view key, Values values) {
+void Store::Replace(std::string_view key, ValueList values) {
   Remember(key);
-  for (const auto& v : values) byte_count_ += v.size();
-  value_count_ += values.size();
-  // In ascending order each new key goes at the end: no search needed.
-  if (map_.empty() || std::prev(map_.end())->first < key) {
-    map_.emplace_hint(map_.end(), std::string(key), std::move(values));
-    byte_count_ += key.size();
-    return;
+  for (std::string_view v : values.view()) {
+    byte_count_ += v.size();
+    ++value_count_;
   }
-  Delete(key);  // a repeated key loses its old list (kept aside for a frozen view)
-  map_.emplace(std::string(key), std::move(values));
+  // In ascending order each new key goes at the end: no search needed.
+  auto at = map_.end();
+  if (!map_.empty() && !(std::prev(map_.end())->first < key)) {
+    at = map_.lower_bound(key);
+    if (at != map_.end() && at->first == key) {
+      Delete(key);  // a repeated key loses its old list (kept aside for a frozen view)
+      at = map_.lower_bound(key);
+    }
+  }
+  map_.emplace_hint(at, std::string(key), std::move(values));
   byte_count_ += key.size();
 }
 
-void Store::Append(std::string_view key, std::string val) {
+void Store::Append(std::string_view key, std::string_view val) {
   Remember(key);
   auto it = map_.find(key);
   if (it == map_.end()) {
-    it = map_.emplace(std::string(key), Values{}).first;
+    it = map_.emplace(std::string(key), ValueList{}).first;
     byte_count_ += key.size();
   }
   byte_count_ += val.size();
   ++value_count_;
-  it->second.push_back(std::move(val));
+  it->second.Append(val);
 }
 
 bool Store::Delete(std::string_view key) {
@@ -44,8 +48,10 @@ bool Store::Delete(std::string_view key) {
   if (it == map_.end()) return false;
   Remember(key);
   byte_count_ -= it->first.size();
-  for (const auto& v : it->second) byte_count_ -= v.size();
-  value_count_ -= it->second.size();
+  for (std::string_view v : it->second.view()) {
+    byte_count_ -= v.size();
+    --value_count_;
+  }
   if (frozen_) {
     Before& before = before_.find(key)->second;
     // The first delete since Freeze() takes the values the view still needs.
@@ -69,7 +75,7 @@ bool Store::Apply(const Mutation& m) {
   return true;
 }
 
-const Store::Values* Store::Find(std::string_view key) const {
+const ValueList* Store::Find(std::string_view key) const {
   auto it = map_.find(key);
   return it == map_.end() ? nullptr : &it->second;
 }
@@ -105,15 +111,17 @@ bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_valu
     if (take_old) {
       const Before& b = old->second;
       if (b.existed) {
-        const Values& values = b.moved ? b.values : map_.find(key)->second;
-        visit(key, std::span<const std::string>(values.data(), b.length));
-        visited += b.length + 1;
+        const ValueList& values = b.moved ? b.values : map_.find(key)->second;
+        const ValueView view = values.view().Prefix(b.packed_bytes);
+        visit(key, view);
+        visited += view.count() + 1;
       }
       if (live != map_.end() && live->first == key) ++live;
       ++old;
     } else {
-      visit(key, live->second);
-      visited += live->second.size() + 1;
+      const ValueView view = live->second.view();
+      visit(key, view);
+      visited += view.count() + 1;
       ++live;
     }
     *cursor = key;

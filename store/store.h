@@ -6,33 +6,32 @@
 #include <cstddef>
 #include <functional>
 #include <map>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/value_list.h"
 #include "store/write_batch.h"
 
 namespace kvd {
 
 class Store {
  public:
-  using Values = std::vector<std::string>;
-  using Visitor = std::function<void(const std::string& key, std::span<const std::string> values)>;
+  using Visitor = std::function<void(const std::string& key, ValueView values)>;
 
   // Adds `val` after the values `key` already has.
-  void Append(std::string_view key, std::string val);
+  void Append(std::string_view key, std::string_view val);
   // Makes `key` hold exactly `values` (a snapshot may hold `"k": []`).
   // Loading a snapshot calls it once per key; cheapest when keys come in
   // ascending order, as kvd writes them.
-  void Replace(std::string_view key, Values values);
+  void Replace(std::string_view key, ValueList values);
   // Removes `key` with all its values; false if it was absent.
   bool Delete(std::string_view key);
   // Applies one mutation. Returns false only for a delete of an absent key.
   bool Apply(const Mutation& m);
 
   // The values of `key` in the order they were appended; null when absent.
-  const Values* Find(std::string_view key) const;
+  const ValueList* Find(std::string_view key) const;
   // Keys starting with `prefix`, in byte order.
   std::vector<std::string> Keys(std::string_view prefix) const;
 
@@ -59,14 +58,14 @@ class Store {
   // What a key changed since Freeze() held at Freeze().
   struct Before {
     bool existed = false;
-    std::size_t length = 0;  // values it had
-    bool moved = false;      // a delete moved those values into `values`
-    Values values;
+    std::size_t packed_bytes = 0;  // of the values it had
+    bool moved = false;            // a delete moved those values into `values`
+    ValueList values;
   };
   // Records the key's frozen state before its first change.
   void Remember(std::string_view key);
 
-  std::map<std::string, Values, std::less<>> map_;
+  std::map<std::string, ValueList, std::less<>> map_;
   std::size_t value_count_ = 0;
   std::size_t byte_count_ = 0;
   bool frozen_ = false;

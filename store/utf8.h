@@ -5,6 +5,8 @@
 #define KVD_STORE_UTF8_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include <rapidjson/encodings.h>
@@ -24,10 +26,18 @@ inline bool IsValidUtf8(std::string_view text) {
   struct Discard {
     void Put(char) {}
   } out;
-  while (in.p != in.end) {
+  for (;;) {
+    // Most keys and values are ASCII: skip it 8 bytes at a time.
+    while (in.end - in.p >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, in.p, sizeof word);
+      if ((word & 0x8080808080808080u) != 0) break;
+      in.p += 8;
+    }
+    while (in.p != in.end && static_cast<unsigned char>(*in.p) < 0x80) ++in.p;
+    if (in.p == in.end) return true;
     if (!rapidjson::UTF8<>::Validate(in, out)) return false;
   }
-  return true;
 }
 
 }  // namespace kvd

@@ -203,6 +203,22 @@ TEST(ResponseTest, EscapesStringsLikeRapidJson) {
       "\"\xc3\xa9\",\"\",\"\\u0000x\"]}\n");
 }
 
+TEST(ResponseTest, ValuesFromAnyRangeEncodeLikeAResponse) {
+  const std::vector<std::string> values = {"plain", "q\"b\\", "\n\x01", "\xc3\xa9", ""s, "\0x"s};
+  for (const std::string id : {"", "7", R"({"n":[1]})"}) {
+    Response r;
+    r.id = id;
+    r.values = values;
+    const std::vector<std::string_view> views(values.begin(), values.end());
+    std::string out = "before";
+    AppendValuesResponse(id, views, &out);
+    EXPECT_EQ(out, "before" + EncodeResponse(r)) << "id " << id;
+  }
+  std::string empty;
+  AppendValuesResponse("", std::vector<std::string_view>{}, &empty);
+  EXPECT_EQ(empty, "{\"ok\":true,\"values\":[]}\n");
+}
+
 TEST(ResponseTest, RoundTripsEveryPayload) {
   Response r;
   r.id = R"({"n":1})";

@@ -65,7 +65,7 @@ TEST(EngineTest, AcknowledgedWritesSurviveACrash) {
   });
   EXPECT_TRUE(std::filesystem::exists(dir / "storage.data.journal"));
   auto engine = MustOpen(dir / "storage.data");
-  EXPECT_THAT(engine->Get("a"), ElementsAre("x", "y, z"));
+  EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("x", "y, z"));
 }
 
 TEST(EngineTest, CloseFoldsTheJournalIntoStorageData) {
@@ -85,7 +85,7 @@ TEST(EngineTest, ReadOnlyUseLeavesStorageDataAlone) {
   const auto before = std::filesystem::last_write_time(dir / "storage.data");
   {
     auto engine = MustOpen(dir / "storage.data");
-    EXPECT_THAT(engine->Get("k"), ElementsAre("v"));
+    EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v"));
   }
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k": ["v"]})");
   EXPECT_EQ(std::filesystem::last_write_time(dir / "storage.data"), before);
@@ -102,7 +102,7 @@ TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
   std::vector<bool> applied;
   ASSERT_TRUE(engine->Write(batch, &applied).ok());
   EXPECT_THAT(applied, ElementsAre(true, true, false));
-  EXPECT_THAT(engine->Get("a"), IsEmpty());
+  EXPECT_THAT(engine->Get("a").view().ToStrings(), IsEmpty());
 }
 
 TEST(EngineTest, EmptyBatchWritesNothing) {
@@ -128,13 +128,14 @@ TEST(EngineTest, FailedWriteChangesNothingAndWritesResumeAfterwards) {
   const Status failed = Append(*engine, "a", std::string(100, 'x'));
   ::setrlimit(RLIMIT_FSIZE, &old);
   EXPECT_EQ(failed.code(), Status::Code::kIOError);
-  EXPECT_THAT(engine->Get("a"), ElementsAre("kept")) << "readers never see a failed write";
+  EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("kept"))
+      << "readers never see a failed write";
   EXPECT_EQ(std::filesystem::file_size(dir / "storage.data.journal"), journal_size)
       << "the partial record was cut off";
   ASSERT_TRUE(Append(*engine, "a", "after").ok()) << "writes resume once the cause is gone";
   ASSERT_TRUE(engine->Close().ok());
   auto reopened = MustOpen(dir / "storage.data");
-  EXPECT_THAT(reopened->Get("a"), ElementsAre("kept", "after"));
+  EXPECT_THAT(reopened->Get("a").view().ToStrings(), ElementsAre("kept", "after"));
 }
 
 TEST(EngineTest, DamagedFileIsRefusedAndKept) {
@@ -193,7 +194,8 @@ TEST(EngineTest, RecoveryResumesAtTheCheckpointOfTheInstalledSnapshot) {
   WriteFile(dir / "storage.data.journal", journal);
 
   auto engine = MustOpen(dir / "storage.data");
-  EXPECT_THAT(engine->Get("k"), ElementsAre("1", "2", "3")) << "nothing replayed twice";
+  EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("1", "2", "3"))
+      << "nothing replayed twice";
   ASSERT_TRUE(engine->Close().ok());
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k":["1","2","3"]})");
 }
@@ -229,7 +231,7 @@ TEST(EngineTest, ReadersRunWhileWritersCommit) {
   std::thread reader([&] {
     std::size_t last = 0;
     while (!done.load()) {
-      const auto n = engine->Get("k").size();
+      const auto n = engine->Get("k").view().count();
       EXPECT_GE(n, last) << "a reader saw the list shrink";
       last = n;
     }
@@ -245,7 +247,7 @@ TEST(EngineTest, ReadersRunWhileWritersCommit) {
   for (auto& t : writers) t.join();
   done = true;
   reader.join();
-  const auto values = engine->Get("k");
+  const auto values = engine->Get("k").view().ToStrings();
   EXPECT_EQ(values.size(), std::size_t{kWriters * kPerWriter});
   // Each writer's values appear in the order it wrote them.
   for (int w = 0; w < kWriters; ++w) {
@@ -288,7 +290,7 @@ TEST(EngineTest, BackgroundCompactionLosesAndDuplicatesNothing) {
   auto engine = MustOpen(dir / "storage.data", options);
   std::multiset<std::string> seen;
   for (int k = 0; k < 7; ++k) {
-    for (const auto& v : engine->Get("k" + std::to_string(k))) seen.insert(v);
+    for (const auto& v : engine->Get("k" + std::to_string(k)).view().ToStrings()) seen.insert(v);
   }
   EXPECT_EQ(seen.size(), std::size_t{kWriters * kPerWriter});
   for (int w = 0; w < kWriters; ++w) {

@@ -20,9 +20,8 @@ Status Save(const std::filesystem::path& path, const Store& store, SnapshotId* i
       [&](SnapshotSink& sink) {
         std::string cursor;
         bool started = false;
-        store.VisitFrozen(
-            &cursor, &started, SIZE_MAX,
-            [&](const std::string& k, std::span<const std::string> v) { sink.Entry(k, v); });
+        store.VisitFrozen(&cursor, &started, SIZE_MAX,
+                          [&](const std::string& k, ValueView v) { sink.Entry(k, v); });
       },
       id != nullptr ? id : &ignored);
 }
@@ -33,8 +32,8 @@ Status Load(const std::filesystem::path& path, Store* store) {
 }
 
 std::vector<std::string> ValuesOf(const Store& store, const std::string& key) {
-  const Store::Values* v = store.Find(key);
-  return v == nullptr ? std::vector<std::string>{} : *v;
+  const ValueList* v = store.Find(key);
+  return v == nullptr ? std::vector<std::string>{} : v->view().ToStrings();
 }
 
 TEST(SnapshotTest, MissingFileIsAnEmptyStore) {

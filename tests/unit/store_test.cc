@@ -9,13 +9,19 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
+ValueList List(std::initializer_list<std::string_view> values) {
+  ValueList list;
+  for (std::string_view v : values) list.Append(v);
+  return list;
+}
+
 TEST(StoreTest, AppendKeepsInsertionOrder) {
   Store store;
   store.Append("k", "b");
   store.Append("k", "a");
   store.Append("k", "c");
   ASSERT_NE(store.Find("k"), nullptr);
-  EXPECT_THAT(*store.Find("k"), ElementsAre("b", "a", "c"));
+  EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("b", "a", "c"));
 }
 
 TEST(StoreTest, MissingKeyIsAbsent) {
@@ -30,7 +36,7 @@ TEST(StoreTest, EmptyKeysAndValuesAreOrdinary) {
   store.Append("", "");
   store.Append("", "x");
   ASSERT_NE(store.Find(""), nullptr);
-  EXPECT_THAT(*store.Find(""), ElementsAre("", "x"));
+  EXPECT_THAT(store.Find("")->view().ToStrings(), ElementsAre("", "x"));
 }
 
 TEST(StoreTest, DeleteRemovesKeyAndReportsWhetherItExisted) {
@@ -51,7 +57,7 @@ TEST(StoreTest, AppendAfterDeleteStartsAfresh) {
   store.Append("a", "old");
   store.Delete("a");
   store.Append("a", "new");
-  EXPECT_THAT(*store.Find("a"), ElementsAre("new"));
+  EXPECT_THAT(store.Find("a")->view().ToStrings(), ElementsAre("new"));
 }
 
 TEST(StoreTest, KeysAreSortedAndFilteredByPrefix) {
@@ -83,15 +89,15 @@ TEST(StoreTest, ApplyRunsMutationsInOrder) {
   std::vector<bool> results;
   for (const auto& m : batch.mutations()) results.push_back(store.Apply(m));
   EXPECT_THAT(results, ElementsAre(true, true, true, false));
-  EXPECT_THAT(*store.Find("k"), ElementsAre("2"));
+  EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("2"));
 }
 
 TEST(StoreTest, ReplaceSetsAKeysWholeList) {
   Store store;
-  store.Replace("b", {"1", "2"});
-  store.Replace("a", {"x"});
-  store.Replace("b", {"3"});
-  EXPECT_THAT(*store.Find("b"), ElementsAre("3"));
+  store.Replace("b", List({"1", "2"}));
+  store.Replace("a", List({"x"}));
+  store.Replace("b", List({"3"}));
+  EXPECT_THAT(store.Find("b")->view().ToStrings(), ElementsAre("3"));
   EXPECT_THAT(store.Keys(""), ElementsAre("a", "b"));
   EXPECT_EQ(store.value_count(), 2u);
   EXPECT_EQ(store.byte_count(), 4u);  // a x b 3
@@ -99,9 +105,9 @@ TEST(StoreTest, ReplaceSetsAKeysWholeList) {
 
 TEST(StoreTest, EmptyKeyFromASnapshotIsVisible) {
   Store store;
-  store.Replace("empty", {});
+  store.Replace("empty", List({}));
   ASSERT_NE(store.Find("empty"), nullptr);
-  EXPECT_THAT(*store.Find("empty"), IsEmpty());
+  EXPECT_THAT(store.Find("empty")->view().ToStrings(), IsEmpty());
   EXPECT_THAT(store.Keys(""), ElementsAre("empty"));
 }
 
@@ -111,10 +117,9 @@ Entries FrozenView(const Store& store, std::size_t chunk) {
   Entries entries;
   std::string cursor;
   bool started = false;
-  while (store.VisitFrozen(&cursor, &started, chunk,
-                           [&](const std::string& k, std::span<const std::string> v) {
-                             entries.emplace_back(k, std::vector<std::string>(v.begin(), v.end()));
-                           })) {
+  while (store.VisitFrozen(&cursor, &started, chunk, [&](const std::string& k, ValueView v) {
+    entries.emplace_back(k, v.ToStrings());
+  })) {
   }
   return entries;
 }
@@ -123,7 +128,7 @@ TEST(StoreTest, UnfrozenViewIsTheWholeStore) {
   Store store;
   store.Append("b", "1");
   store.Append("a", "2");
-  store.Replace("c", {});
+  store.Replace("c", List({}));
   EXPECT_EQ(FrozenView(store, 1), (Entries{{"a", {"2"}}, {"b", {"1"}}, {"c", {}}}));
 }
 
@@ -145,11 +150,11 @@ TEST(StoreTest, FrozenViewIgnoresEveryLaterChange) {
   store.Delete("reborn");
   store.Append("reborn", "r3");
   store.Append("aaa", "first");
-  store.Replace("zzz", {});
+  store.Replace("zzz", List({}));
   for (std::size_t chunk : {1, 2, 100}) EXPECT_EQ(FrozenView(store, chunk), frozen) << chunk;
   // The live store moved on meanwhile.
-  EXPECT_THAT(*store.Find("grow"), ElementsAre("g1", "g2"));
-  EXPECT_THAT(*store.Find("reborn"), ElementsAre("r3"));
+  EXPECT_THAT(store.Find("grow")->view().ToStrings(), ElementsAre("g1", "g2"));
+  EXPECT_THAT(store.Find("reborn")->view().ToStrings(), ElementsAre("r3"));
   EXPECT_EQ(store.Find("gone"), nullptr);
   store.Thaw();
   EXPECT_EQ(FrozenView(store, 100), (Entries{{"aaa", {"first"}},
@@ -168,10 +173,9 @@ TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
   std::string cursor;
   bool started = false;
   int round = 0;
-  while (store.VisitFrozen(&cursor, &started, 7,
-                           [&](const std::string& k, std::span<const std::string> v) {
-                             entries.emplace_back(k, std::vector<std::string>(v.begin(), v.end()));
-                           })) {
+  while (store.VisitFrozen(&cursor, &started, 7, [&](const std::string& k, ValueView v) {
+    entries.emplace_back(k, v.ToStrings());
+  })) {
     // Between chunks, writers change keys on both sides of the cursor.
     store.Delete("k" + std::to_string(round * 3));
     store.Append("k" + std::to_string(99 - round), "later");
