@@ -37,17 +37,17 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
   return std::nullopt;
 }
 
-WriteBatch MutationsOf(const proto::Request& request) {
+WriteBatch TakeMutations(proto::Request& request) {
   WriteBatch batch;
   switch (request.op) {
     case proto::Op::kAppend:
-      batch.Append(request.key, request.val);
+      batch.Append(std::move(request.key), std::move(request.val));
       break;
     case proto::Op::kAppendMany:
-      for (const auto& kv : request.items) batch.Append(kv.key, kv.val);
+      for (auto& kv : request.items) batch.Append(std::move(kv.key), std::move(kv.val));
       break;
     case proto::Op::kDelete:
-      batch.Delete(request.key);
+      batch.Delete(std::move(request.key));
       break;
     default:
       break;

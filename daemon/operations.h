@@ -23,8 +23,9 @@ namespace kvd::daemon {
 std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
                                        std::size_t max_value);
 
-// The mutations a write request (proto::IsWrite) makes, in order.
-WriteBatch MutationsOf(const proto::Request& request);
+// The mutations a write request (proto::IsWrite) makes, in order. Moves
+// the keys and values out of `request`; its op and id stay for the answer.
+WriteBatch TakeMutations(proto::Request& request);
 
 // The response to a write request once its mutations were committed with
 // `status`; `applied` holds Engine::Write's results for its mutations.

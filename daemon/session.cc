@@ -141,9 +141,9 @@ asio::awaitable<void> Session::ExecuteWrites() {
   std::size_t count = 0;
   WriteBatch batch;
   std::vector<std::size_t> sizes;
-  for (const Decoded& d : pending_) {
+  for (Decoded& d : pending_) {
     if (d.error || !proto::IsWrite(d.request.op)) break;
-    WriteBatch mutations = MutationsOf(d.request);
+    WriteBatch mutations = TakeMutations(d.request);
     sizes.push_back(mutations.size());
     batch.Absorb(std::move(mutations));
     ++count;

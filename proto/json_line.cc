@@ -73,6 +73,14 @@ std::optional<Error> ParseJsonLine(std::string_view line, LineDocument::Document
     return Error{ErrorCode::kInvalidRequest, "nested deeper than " + std::to_string(kMaxDepth) +
                                                  " levels at byte " + std::to_string(*at)};
   }
+  // CheckValues checks every string's UTF-8 anyway; the parser's own,
+  // byte-by-byte encoding check is needed only to name the position of bad
+  // input, so only a line that fails pays for it, in a second parse.
+  doc->Parse<rapidjson::kParseNoFlags>(line.data(), line.size());
+  if (!doc->HasParseError()) {
+    auto error = CheckValues(*doc);
+    if (!error || error->code != ErrorCode::kInvalidUtf8) return error;
+  }
   doc->Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
   if (!doc->HasParseError()) return CheckValues(*doc);
   const auto code = doc->GetParseError();
