@@ -4,27 +4,40 @@
 
 namespace kvd::daemon {
 
-CommitQueue::CommitQueue(Engine& engine, Mode mode) : engine_(engine), mode_(mode) {
+CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network)
+    : engine_(engine), mode_(mode), network_(std::move(network)) {
   if (mode_ == Mode::kThread) thread_ = std::thread([this] { Run(); });
 }
 
 CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Submit(WriteBatch batch, Callback done) {
-  if (mode_ == Mode::kInline) {
-    std::deque<Pending> group;
-    group.push_back(Pending{std::move(batch), std::move(done)});
-    return Commit(group);
-  }
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       queue_.push_back(Pending{std::move(batch), std::move(done)});
-      wake_.notify_one();
+      if (mode_ == Mode::kThread) {
+        wake_.notify_one();
+      } else if (!commit_posted_) {
+        // Runs after the handlers already due in this turn of the event
+        // loop, whose writes join the same commit.
+        commit_posted_ = true;
+        boost::asio::post(network_, [this] { CommitQueued(); });
+      }
       return;
     }
   }
   done(CommitResult{Status::IOError("the server is shutting down"), {}});
+}
+
+void CommitQueue::CommitQueued() {
+  std::deque<Pending> group;
+  {
+    std::lock_guard lock(mu_);
+    group.swap(queue_);
+    commit_posted_ = false;
+  }
+  Commit(group);
 }
 
 void CommitQueue::Stop() {

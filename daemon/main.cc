@@ -71,9 +71,11 @@ int main(int argc, char** argv) {
             " keys, " + std::to_string(stats.values) + " values");
 
   boost::asio::io_context io(1);
-  daemon::CommitQueue commits(*engine, engine->sync_policy() == SyncPolicy::kAlways
-                                           ? daemon::CommitQueue::Mode::kThread
-                                           : daemon::CommitQueue::Mode::kInline);
+  daemon::CommitQueue commits(*engine,
+                              engine->sync_policy() == SyncPolicy::kAlways
+                                  ? daemon::CommitQueue::Mode::kThread
+                                  : daemon::CommitQueue::Mode::kInline,
+                              io.get_executor());
   daemon::Server server(io, *engine, commits, *options);
   if (Status s = server.Listen(); !s.ok()) {
     log::Error("cannot serve: " + s.ToString());
