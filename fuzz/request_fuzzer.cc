@@ -1,12 +1,14 @@
 // libFuzzer target: the protocol decoder and the line framer, on any bytes.
 // A decoded request must re-encode to a line that decodes to the same
-// request.
+// request, and what the flat fast path accepts, the general path must decode
+// to the same request.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "proto/flat_request.h"
 #include "proto/line_framer.h"
 #include "proto/request.h"
 #include "proto/response.h"
@@ -23,6 +25,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
   }
+  kvd::proto::Request flat;
+  if (kvd::proto::internal::DecodeFlatRequest(input, &flat)) {
+    kvd::proto::Request general;
+    if (kvd::proto::internal::DecodeRequestDocument(input, &general) || general.op != flat.op ||
+        general.key != flat.key || general.val != flat.val || general.prefix != flat.prefix ||
+        !general.items.empty() || !flat.items.empty() || general.id != flat.id) {
+      std::abort();
+    }
+  }
+
   kvd::proto::Response response;
   (void)kvd::proto::DecodeResponse(input, &response);
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "proto/flat_request.h"
 #include "proto/json_line.h"
 
 namespace kvd::proto {
@@ -20,13 +21,6 @@ constexpr std::array<std::pair<Op, std::string_view>, 7> kOps{{
     {Op::kKeys, "keys"},
     {Op::kStats, "stats"},
 }};
-
-std::optional<Op> OpFromName(std::string_view name) {
-  for (const auto& [op, n] : kOps) {
-    if (n == name) return op;
-  }
-  return std::nullopt;
-}
 
 Error Missing(const char* field) {
   return Error{ErrorCode::kInvalidRequest, std::string("missing string field \"") + field + "\""};
@@ -105,6 +99,13 @@ Request Request::Stats() {
   return r;
 }
 
+std::optional<Op> OpFromName(std::string_view name) {
+  for (const auto& [op, n] : kOps) {
+    if (n == name) return op;
+  }
+  return std::nullopt;
+}
+
 std::string_view OpName(Op op) {
   for (const auto& [o, name] : kOps) {
     if (o == op) return name;
@@ -115,6 +116,13 @@ std::string_view OpName(Op op) {
 bool IsWrite(Op op) { return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete; }
 
 std::optional<Error> DecodeRequest(std::string_view line, Request* request) {
+  // Most requests are flat: reading them without a JSON document was a
+  // fifth of the server's time under pipelined appends.
+  if (internal::DecodeFlatRequest(line, request)) return std::nullopt;
+  return internal::DecodeRequestDocument(line, request);
+}
+
+std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Request* request) {
   *request = Request{};
   internal::LineDocument storage;
   auto& doc = storage.doc();

@@ -22,6 +22,8 @@ enum class Op {
 };
 
 std::string_view OpName(Op op);
+// The op named `name`, if any.
+std::optional<Op> OpFromName(std::string_view name);
 
 // True for operations that change the store (and so wait for durability).
 bool IsWrite(Op op);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "proto/error.h"
+#include "proto/flat_request.h"
 #include "proto/line_framer.h"
 #include "proto/request.h"
 #include "proto/response.h"
@@ -164,6 +165,59 @@ TEST(RequestTest, ErrorKeepsTheIdWhenTheLineWasAnObject) {
   Request r;
   ASSERT_TRUE(DecodeRequest(R"({"op":"nope","id":"x1"})", &r));
   EXPECT_EQ(r.id, R"("x1")");
+}
+
+// Requests as a request, for comparing in tests.
+std::string Describe(const Request& r) {
+  std::string items;
+  for (const auto& kv : r.items) items += kv.key + "=" + kv.val + ";";
+  return std::string(OpName(r.op)) + "|" + r.key + "|" + r.val + "|" + r.prefix + "|" + items +
+         "|" + r.id;
+}
+
+TEST(FlatRequestTest, TakesTheCommonShapesAsTheDocumentPathDoes) {
+  for (const std::string line : {
+           R"({"op":"append","key":"k","val":"v"})",
+           R"({"val":"v, w","op":"append","key":"cafÃ©"})",
+           R"( { "op" : "get" , "key" : "" } )",
+           "{\"op\":\"delete\",\"key\":\"k\"}\r\n",
+           R"({"op":"keys","prefix":"p"})",
+           R"({"op":"keys"})",
+           R"({"op":"ping"})",
+           R"({"op":"stats"})",
+           "{\"op\":\"append\",\"key\":\"\x7f\",\"val\":\"x\"}",
+       }) {
+    Request flat, general;
+    flat.id = "stale";
+    flat.items = {{"stale", "stale"}};
+    EXPECT_TRUE(internal::DecodeFlatRequest(line, &flat)) << line;
+    EXPECT_FALSE(internal::DecodeRequestDocument(line, &general)) << line;
+    EXPECT_EQ(Describe(flat), Describe(general)) << line;
+  }
+}
+
+TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
+  for (const std::string line : {
+           R"({"op":"append","key":"k","val":"v","id":1})",   // an id
+           R"({"op":"append","key":"k\n","val":"v"})",        // an escape
+           R"({"op":"append","key":"k","val":"v","x":"y"})",  // an unknown member
+           R"({"op":"get","key":"k","val":"v"})",             // a member the op ignores
+           R"({"op":"append","key":"k"})",                    // a missing member
+           R"({"op":"get","key":"a","key":"b"})",             // a repeated member
+           R"({"op":"get","key":5})",                         // not a string
+           R"({"op":"nope"})",                                // an unknown op
+           R"({"op":"get","key":"k"} x)",                     // trailing bytes
+           R"({"op":"get","key":"k"})"
+           "\n{}",                      // two lines
+           R"({"op":"get","key":"k")",  // cut short
+           R"({})", R"()", R"([])",
+           "{\"op\":\"get\",\"key\":\"\xff\"}",  // invalid UTF-8
+           "{\"op\":\"get\",\"key\":\"a\tb\"}",  // a control character
+           "{\"op\":\"get\",\r\"key\":\"k\"}",   // JSON whitespace beyond ' ' and tab
+       }) {
+    Request r;
+    EXPECT_FALSE(internal::DecodeFlatRequest(line, &r)) << line;
+  }
 }
 
 TEST(RequestTest, EncodeDecodeRoundTrip) {
