@@ -1,13 +1,14 @@
 #include "daemon/activation.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <cstdlib>
 #include <cstring>
 
 #ifdef KVD_WITH_SYSTEMD
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
+
+#include <cstddef>
 #endif
 
 namespace kvd::daemon {
