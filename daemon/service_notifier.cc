@@ -99,8 +99,6 @@ void ServiceNotifier::ScheduleReport() {
   });
 }
 
-void ServiceNotifier::StopReporting() {
-  if (report_timer_) report_timer_->cancel();
-}
+void ServiceNotifier::StopReporting() { report_timer_.reset(); }
 
 }  // namespace kvd::daemon

@@ -60,7 +60,8 @@ class ServiceNotifier {
     std::thread thread_;
   };
 
-  // Sends STATUS=status() every `interval` on `io` until StopReporting().
+  // Sends STATUS=status() every `interval` on `io` until StopReporting(),
+  // which must come before `io` is destroyed.
   void ReportPeriodically(boost::asio::io_context& io, std::chrono::seconds interval,
                           std::function<std::string()> status);
   void StopReporting();
