@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # prefix, unitdir, sysusersdir: from paths.sh
 # Runs inside the container boot-test.sh boots: installs kvd's units as a
 # package would, then drives kvd through systemd. Exit code: the test's.
 set -euo pipefail
+# shellcheck source=/dev/null  # written by boot-test.sh
 . /kvdtest/paths.sh
 sock=/run/kvd/kvd.sock
 kvctl="$prefix/bin/kvctl --socket $sock"

@@ -36,6 +36,8 @@ cp "$here/boot-inner.sh" "$work/"
 # A setting in the installed sysconfig file, to see it reach kvd.
 sed -i 's|^KVD_OPTS=.*|KVD_OPTS="--max-connections 2000"|' "$work/stage$prefix/etc/sysconfig/kvd"
 
+# On timeout, SIGTERM makes nspawn power the container off; if even that
+# hangs, SIGKILL takes the container with it (nspawn's children die with it).
 rc=0
 timeout -k 10 180 systemd-nspawn --quiet --register=no --keep-unit -D / --volatile=yes \
   -M "$machine" --bind-ro="$work/stage$prefix:$prefix" --bind-ro="$work:/kvdtest" \
@@ -47,5 +49,8 @@ grep -a 'boot-inner.sh\[' "$work/console.log" | sed 's/^\[[ 0-9.]*\] //' || true
 if [ "$rc" -ne 0 ]; then
   echo "--- systemd-nspawn exited with $rc; console:"
   grep -av 'boot-inner.sh\[' "$work/console.log" | tail -n 30
+fi
+if [ -e "/run/systemd/nspawn/propagate/$machine" ]; then
+  echo "the container left /run/systemd/nspawn/propagate/$machine behind"; rc=1
 fi
 exit "$rc"

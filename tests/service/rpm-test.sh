@@ -56,6 +56,7 @@ done
 # The installed unit runs the packaged binary and reads the packaged sysconfig.
 unit=usr/lib/systemd/system/kvd.service
 rpm2cpio "$rpm_file" | (cd "$top" && cpio -idm --quiet "./$unit")
+# shellcheck disable=SC2016  # a literal $KVD_OPTS
 grep -qx 'ExecStart=/usr/bin/kvd $KVD_OPTS' "$top/$unit" || { echo "ExecStart is wrong"; status=1; }
 grep -qx 'EnvironmentFile=-/etc/sysconfig/kvd' "$top/$unit" || { echo "EnvironmentFile is wrong"; status=1; }
 scripts=$(rpm -qp --scripts "$rpm_file")
