@@ -21,7 +21,7 @@ constexpr std::chrono::seconds kExtendPeriod{5};
 
 ServiceNotifier::ServiceNotifier() : enabled_(std::getenv("NOTIFY_SOCKET") != nullptr) {}
 
-void ServiceNotifier::Send(const std::string& state) {
+void ServiceNotifier::Send([[maybe_unused]] const std::string& state) {
   if (!enabled_) return;
   std::lock_guard lock(mu_);
   if (failed_) return;
