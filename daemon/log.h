@@ -1,5 +1,8 @@
 // Logging to stderr with systemd's "<N>" priority prefixes (sd-daemon(3)),
-// one line per message, safe from any thread.
+// one line per message, safe from any thread. No timestamps, ever: under
+// systemd stderr is the journal (JOURNAL_STREAM), which stamps each line
+// itself and reads the prefix as the priority, and elsewhere whoever
+// collects stderr stamps it; kvd's own would be doubled.
 #ifndef KVD_DAEMON_LOG_H_
 #define KVD_DAEMON_LOG_H_
 

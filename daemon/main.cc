@@ -10,10 +10,12 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "daemon/activation.h"
 #include "daemon/commit_queue.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
+#include "daemon/service_notifier.h"
 #include "store/check.h"
 #include "store/engine.h"
 
@@ -48,6 +50,17 @@ void RaiseDescriptorLimit(kvd::daemon::Limits& limits) {
   }
 }
 
+// The STATUS= line a service manager shows (systemctl status).
+std::string ServiceStatus(const kvd::Engine& engine, const kvd::daemon::Server& server) {
+  const auto stats = engine.GetStats();
+  std::uint64_t clients = 0;
+  for (const auto& [name, value] : server.Stats()) {
+    if (name == "connections") clients = value;
+  }
+  return "serving " + std::to_string(stats.keys) + " keys, " + std::to_string(stats.values) +
+         " values, " + std::to_string(clients) + " clients";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,12 +72,22 @@ int main(int argc, char** argv) {
   // A client that hangs up must not kill the daemon mid-write.
   std::signal(SIGPIPE, SIG_IGN);
   RaiseDescriptorLimit(options->limits);
+  daemon::ServiceNotifier notifier;
+  std::optional<daemon::InheritedSocket> inherited;
+  if (Status s = daemon::TakeInheritedSocket(&inherited); !s.ok()) {
+    log::Error("cannot serve: " + s.ToString());
+    return 1;
+  }
 
   options->engine.warn = [](const std::string& message) { log::Warning(message); };
   std::unique_ptr<Engine> engine;
-  if (Status s = Engine::Open(options->data_path, options->engine, &engine); !s.ok()) {
-    log::Error("cannot open data file: " + s.ToString());
-    return 1;
+  {
+    daemon::ServiceNotifier::ExtendWhile loading(notifier,
+                                                 "loading " + options->data_path.string());
+    if (Status s = Engine::Open(options->data_path, options->engine, &engine); !s.ok()) {
+      log::Error("cannot open data file: " + s.ToString());
+      return 1;
+    }
   }
   const auto stats = engine->GetStats();
   log::Info("loaded " + options->data_path.string() + ": " + std::to_string(stats.keys) +
@@ -77,16 +100,32 @@ int main(int argc, char** argv) {
                                   : daemon::CommitQueue::Mode::kInline,
                               io.get_executor());
   daemon::Server server(io, *engine, commits, *options);
-  if (Status s = server.Listen(); !s.ok()) {
+  if (Status s = inherited ? server.Adopt(inherited->fd) : server.Listen(); !s.ok()) {
     log::Error("cannot serve: " + s.ToString());
     return 1;
   }
   server.Start();
-  log::Notice("kvd " KVD_VERSION " serving " + options->socket_path + " with data " +
-              options->data_path.string());
+  log::Notice(
+      "kvd " KVD_VERSION " serving " +
+      (inherited ? inherited->path + " (socket from the service manager)" : options->socket_path) +
+      " with data " + options->data_path.string());
+  // Only now: the data is loaded and the socket listens.
+  notifier.Ready(ServiceStatus(*engine, server));
+  notifier.ReportPeriodically(io, std::chrono::seconds(5),
+                              [&] { return ServiceStatus(*engine, server); });
+  server.OnShutdown([&notifier] {
+    notifier.StopReporting();
+    notifier.Stopping("stopping: answering the requests received, folding the journal");
+  });
   io.run();
   commits.Stop();
-  if (Status s = engine->Close(); !s.ok()) {
+  Status closed;
+  {
+    daemon::ServiceNotifier::ExtendWhile folding(
+        notifier, "folding the journal into " + options->data_path.string());
+    closed = engine->Close();
+  }
+  if (Status s = closed; !s.ok()) {
     log::Error(
         "could not fold the journal into storage.data (it is kept and replayed at the "
         "next start): " +

@@ -57,6 +57,13 @@ Status Server::Listen() {
   return Status::OK();
 }
 
+Status Server::Adopt(int listening_fd) {
+  boost::system::error_code ec;
+  acceptor_.assign(Protocol(), listening_fd, ec);
+  if (ec) return Status::IOError("cannot serve the inherited socket: " + ec.message());
+  return Status::OK();
+}
+
 void Server::Start() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -138,6 +145,7 @@ bool Server::Admit(Protocol::socket& socket) {
 void Server::Shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  if (on_shutdown_) on_shutdown_();
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   if (sessions_.empty()) return;

@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,9 +38,14 @@ class Server {
 
   // Claims the socket path (see ClaimSocketPath) and listens on it.
   Status Listen();
+  // Serves a socket that is already listening (socket activation) instead:
+  // its file belongs to whoever made it, so it is neither changed nor removed.
+  Status Adopt(int listening_fd);
   // Starts accepting and watching for SIGINT/SIGTERM. The io_context runs out
   // of work once a signal came and every session has ended.
   void Start();
+  // Called once when a signal starts the shutdown.
+  void OnShutdown(std::function<void()> callback) { on_shutdown_ = std::move(callback); }
 
   // For sessions.
   Engine& engine() { return engine_; }
@@ -69,6 +75,7 @@ class Server {
   SocketFileId socket_id_;
   bool bound_ = false;
   bool shutting_down_ = false;
+  std::function<void()> on_shutdown_;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::uint64_t connections_total_ = 0;

@@ -13,7 +13,8 @@ case " ${ID} ${ID_LIKE:-} " in
   *" debian "*)
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
               libcli11-dev libgtest-dev libgmock-dev python3 socat
-              clang libclang-rt-14-dev util-linux)  # clang + its runtime: libFuzzer
+              clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
+              libsystemd-dev systemd systemd-container rpm cpio)  # the service suite
     # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
     missing=()
@@ -35,7 +36,8 @@ case " ${ID} ${ID_LIKE:-} " in
     dnf config-manager --set-enabled crb
     packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
               cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux
-              glibc-static libstdc++-static)  # a static kvctl starts faster
+              glibc-static libstdc++-static  # a static kvctl starts faster
+              systemd-devel systemd-container systemd-rpm-macros rpm-build cpio)  # the service suite
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
