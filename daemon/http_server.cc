@@ -141,9 +141,8 @@ asio::awaitable<Reply> HttpSession::Handle() {
   }
   request.body = std::move(parser_->get().body());
   const auto type = message[bhttp::field::content_type];
-  if (beast::iequals(type.substr(0, type.find(';')), "application/x-www-form-urlencoded")) {
-    if (auto e = ParseForm(request.body, &request.form)) co_return ErrorReply(400, "body: " + *e);
-  }
+  request.form_body =
+      beast::iequals(type.substr(0, type.find(';')), "application/x-www-form-urlencoded");
   std::optional<Reply> reply;
   try {
     reply = co_await Dispatch(server_.services(), request);
