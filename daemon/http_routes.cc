@@ -192,9 +192,9 @@ std::vector<std::string_view> Pattern(std::string_view path) {
   return segments;
 }
 
-// True if `segments` match `route`'s path; sets *key to its {key}.
-bool Matches(const Route& route, const std::vector<std::string>& segments, std::string* key) {
-  const auto pattern = Pattern(route.path);
+// True if `segments` match `pattern` (a route's path, split); sets *key to its {key}.
+bool Matches(const std::vector<std::string_view>& pattern, const std::vector<std::string>& segments,
+             std::string* key) {
   if (pattern.size() != segments.size()) return false;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == "{key}") {
@@ -331,8 +331,14 @@ const std::vector<Route::Error>& CommonErrors() {
 asio::awaitable<Reply> Dispatch(const Services& services, Request& request) {
   const Verb method = request.method == Verb::head ? Verb::get : request.method;
   std::string allow;
-  for (const Route& route : Routes()) {
-    if (!Matches(route, request.target.segments, &request.key)) continue;
+  static const std::vector<std::vector<std::string_view>> patterns = [] {
+    std::vector<std::vector<std::string_view>> split;
+    for (const Route& route : Routes()) split.push_back(Pattern(route.path));
+    return split;
+  }();
+  for (std::size_t i = 0; i < Routes().size(); ++i) {
+    const Route& route = Routes()[i];
+    if (!Matches(patterns[i], request.target.segments, &request.key)) continue;
     if (route.method == method) {
       const bool takes_query = std::any_of(route.params.begin(), route.params.end(),
                                            [](const Route::Param& p) { return p.in == "query"; });

@@ -56,7 +56,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   long long http_timeout = options.http.timeout.count();
   options.http.name = HostName();
 
-  CLI::App app{"kvd: a crash-safe key -> list-of-values store, served on a Unix socket"};
+  CLI::App app{
+      "kvd: a crash-safe key -> list-of-values store, served on a Unix socket (and with --http "
+      "over HTTP)"};
   app.set_version_flag("--version", KVD_VERSION);
   app.add_option("--data", data, "data file (env KVD_DATA)")->capture_default_str();
   app.add_option("--socket", options.socket_path, "Unix socket to listen on (env KVD_SOCKET)")

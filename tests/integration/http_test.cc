@@ -139,10 +139,18 @@ TEST_F(HttpTest, KeysRoutes) {
   EXPECT_EQ(http_->Curl({"--data-binary", "one", http_->Url("/api/v1/keys/k1")}).status, 200);
   EXPECT_EQ(http_->Curl({"--data-binary", "", http_->Url("/api/v1/keys/k1")}).status, 200);
   EXPECT_EQ(http_->Curl({"--data-binary", "x", http_->Url("/api/v1/keys/k2")}).status, 200);
+  // A client that waits for "100 Continue" before sending the body gets it.
+  EXPECT_EQ(http_
+                ->Curl({"-H", "Expect: 100-continue", "--data-binary", "y",
+                        http_->Url("/api/v1/keys/k2")})
+                .status,
+            200);
   EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/keys/k1")}).body),
             (std::vector<std::string>{"one", ""}));
   EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys")}).body, "{\"keys\":[\"k1\",\"k2\"]}\n");
   EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys?prefix=k2")}).body, "{\"keys\":[\"k2\"]}\n");
+  EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/keys/k2")}).body),
+            (std::vector<std::string>{"x", "y"}));
   HttpResult del = http_->Curl({"-X", "DELETE", http_->Url("/api/v1/keys/k1")});
   EXPECT_EQ(del.status, 200);
   EXPECT_EQ(del.body, "{\"deleted\":true}\n");
