@@ -44,9 +44,9 @@ struct Request {
   std::string body;
   bool form_body = false;  // Content-Type: application/x-www-form-urlencoded
   Params form;             // the body's parameters, for routes with query parameters
-  std::string accept;  // the Accept header
-  std::string host;    // the Host header
-  std::string key;     // the {key} path segment, decoded
+  std::string accept;      // the Accept header
+  std::string host;        // the Host header
+  std::string key;         // the {key} path segment, decoded
 
   // A query (then form) parameter; null when absent.
   const std::string* Param(std::string_view name) const;
