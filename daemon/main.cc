@@ -7,11 +7,13 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/activation.h"
 #include "daemon/commit_queue.h"
+#include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
@@ -34,17 +36,19 @@ int CheckOrRepair(const kvd::daemon::Options& options) {
 
 // Each connection takes a descriptor: raise the soft limit to fit
 // --max-connections (and the data files), as far as the hard limit allows.
-void RaiseDescriptorLimit(kvd::daemon::Limits& limits) {
+// --max-connections applies to the socket and to HTTP each.
+void RaiseDescriptorLimit(kvd::daemon::Limits& limits, bool http) {
   constexpr rlim_t kReserve = 64;
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) return;
-  const rlim_t wanted = limits.max_connections + kReserve;
+  const rlim_t wanted = limits.max_connections * (http ? 2 : 1) + kReserve;
   if (nofile.rlim_cur < wanted) {
     nofile.rlim_cur = std::min(wanted, nofile.rlim_max);
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   if (nofile.rlim_cur < wanted) {
-    limits.max_connections = nofile.rlim_cur > kReserve ? nofile.rlim_cur - kReserve : 1;
+    limits.max_connections =
+        nofile.rlim_cur > kReserve ? (nofile.rlim_cur - kReserve) / (http ? 2 : 1) : 1;
     kvd::log::Warning("the descriptor limit (ulimit -n) allows only " +
                       std::to_string(limits.max_connections) + " connections");
   }
@@ -71,7 +75,7 @@ int main(int argc, char** argv) {
   if (options->mode != daemon::Options::Mode::kServe) return CheckOrRepair(*options);
   // A client that hangs up must not kill the daemon mid-write.
   std::signal(SIGPIPE, SIG_IGN);
-  RaiseDescriptorLimit(options->limits);
+  RaiseDescriptorLimit(options->limits, !options->http.host.empty());
   daemon::ServiceNotifier notifier;
   std::optional<daemon::InheritedSocket> inherited;
   if (Status s = daemon::TakeInheritedSocket(&inherited); !s.ok()) {
@@ -103,6 +107,15 @@ int main(int argc, char** argv) {
   if (Status s = inherited ? server.Adopt(inherited->fd) : server.Listen(); !s.ok()) {
     log::Error("cannot serve: " + s.ToString());
     return 1;
+  }
+  std::optional<daemon::http::HttpServer> http;
+  if (!options->http.host.empty()) {
+    http.emplace(io, *engine, commits, *options, [&server] { return server.Stats(); });
+    if (Status s = http->Listen(); !s.ok()) {
+      log::Error("cannot serve HTTP: " + s.ToString());
+      return 1;
+    }
+    http->Start();
   }
   server.Start();
   log::Notice(

@@ -67,16 +67,14 @@ proto::Response WriteResponse(const proto::Request& request, const Status& statu
   return response;
 }
 
-void AppendReadResponse(const proto::Request& request, const Engine& engine,
-                        const std::function<ServerStats()>& server_stats, std::string* out) {
-  if (request.op == proto::Op::kGet) {
-    // Straight from the packed copy: no std::string per value.
-    proto::AppendValuesResponse(request.id, engine.Get(request.key).view(), out);
-    return;
-  }
+proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
+                             const std::function<ServerStats()>& server_stats) {
   proto::Response response;
   response.id = request.id;
   switch (request.op) {
+    case proto::Op::kGet:
+      response.values = engine.Get(request.key).view().ToStrings();
+      break;
     case proto::Op::kKeys:
       response.keys = engine.Keys(request.prefix);
       break;
@@ -93,7 +91,16 @@ void AppendReadResponse(const proto::Request& request, const Engine& engine,
     default:
       break;
   }
-  proto::AppendResponse(response, out);
+  return response;
+}
+
+void AppendReadResponse(const proto::Request& request, const Engine& engine,
+                        const std::function<ServerStats()>& server_stats, std::string* out) {
+  if (request.op == proto::Op::kGet) {
+    proto::AppendValuesResponse(request.id, engine.Get(request.key).view(), out);
+  } else {
+    proto::AppendResponse(ReadResponse(request, engine, server_stats), out);
+  }
 }
 
 }  // namespace kvd::daemon

@@ -34,9 +34,12 @@ proto::Response WriteResponse(const proto::Request& request, const Status& statu
 
 using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 
-// Appends the response line to a read request (get, keys, ping, stats) to
-// *out. `server_stats` gives the server's own figures, which "stats"
-// reports after the engine's.
+// The response to a read request (get, keys, ping, stats). `server_stats`
+// gives the server's own figures, which "stats" reports after the engine's.
+proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
+                             const std::function<ServerStats()>& server_stats);
+// The same, encoded as a line appended to *out; a get's values are encoded
+// straight from the engine's packed copy, without a std::string per value.
 void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out);
 

@@ -14,7 +14,8 @@ case " ${ID} ${ID_LIKE:-} " in
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
               libcli11-dev libgtest-dev libgmock-dev python3 socat
               clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
-              libsystemd-dev systemd systemd-container rpm cpio)  # the service suite
+              libsystemd-dev systemd systemd-container rpm cpio  # the service suite
+              curl chromium wrk nginx-light)       # HTTP API tests and benchmark
     # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
     missing=()
@@ -41,6 +42,14 @@ case " ${ID} ${ID_LIKE:-} " in
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
+    # HTTP API: curl for the tests; chromium (EPEL; the browser test skips
+    # without it), wrk and nginx (bench/http.sh) as far as the repositories
+    # have them.
+    rpm -q curl >/dev/null 2>&1 || dnf install -y -q curl
+    for p in chromium wrk nginx; do
+      rpm -q "$p" >/dev/null 2>&1 || dnf install -y -q "$p" ||
+        echo "install-deps.sh: $p is not available; skipping it" >&2
+    done
     ;;
   *)
     echo "install-deps.sh: unsupported system '${ID}'; install meson, a C++20 compiler," \
