@@ -36,6 +36,11 @@ void CommitQueue::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+Status CommitQueue::LastCommitStatus() const {
+  std::lock_guard lock(status_mu_);
+  return last_status_;
+}
+
 void CommitQueue::Run() {
   for (;;) {
     std::deque<Pending> group;
@@ -59,6 +64,10 @@ void CommitQueue::Commit(std::deque<Pending>& group) {
   }
   CommitResult all;
   all.status = engine_.Write(merged, &all.applied);
+  {
+    std::lock_guard lock(status_mu_);
+    last_status_ = all.status;
+  }
   (all.status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
   if (!all.status.ok()) {
     log::Error("commit of " + std::to_string(merged.size()) +

@@ -85,6 +85,11 @@ class CommitQueue {
   // Commits what is queued, then stops the thread. Idempotent.
   void Stop();
 
+  // The outcome of the latest commit (OK before the first): whether kvd can
+  // persist writes right now, as far as it knows. A failed commit (a full
+  // disk, an I/O error) makes it the error until a later commit succeeds.
+  Status LastCommitStatus() const;
+
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
   std::uint64_t failed_commits() const { return failed_commits_.load(std::memory_order_relaxed); }
 
@@ -104,6 +109,8 @@ class CommitQueue {
   std::condition_variable wake_;
   std::deque<Pending> queue_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
+  mutable std::mutex status_mu_;
+  Status last_status_;  // guarded by status_mu_
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> failed_commits_{0};
   std::thread thread_;

@@ -7,10 +7,12 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/commit_queue.h"
+#include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
@@ -32,17 +34,19 @@ int CheckOrRepair(const kvd::daemon::Options& options) {
 
 // Each connection takes a descriptor: raise the soft limit to fit
 // --max-connections (and the data files), as far as the hard limit allows.
-void RaiseDescriptorLimit(kvd::daemon::Limits& limits) {
+// --max-connections applies to the socket and to HTTP each.
+void RaiseDescriptorLimit(kvd::daemon::Limits& limits, bool http) {
   constexpr rlim_t kReserve = 64;
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) return;
-  const rlim_t wanted = limits.max_connections + kReserve;
+  const rlim_t wanted = limits.max_connections * (http ? 2 : 1) + kReserve;
   if (nofile.rlim_cur < wanted) {
     nofile.rlim_cur = std::min(wanted, nofile.rlim_max);
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   if (nofile.rlim_cur < wanted) {
-    limits.max_connections = nofile.rlim_cur > kReserve ? nofile.rlim_cur - kReserve : 1;
+    limits.max_connections =
+        nofile.rlim_cur > kReserve ? (nofile.rlim_cur - kReserve) / (http ? 2 : 1) : 1;
     kvd::log::Warning("the descriptor limit (ulimit -n) allows only " +
                       std::to_string(limits.max_connections) + " connections");
   }
@@ -58,7 +62,7 @@ int main(int argc, char** argv) {
   if (options->mode != daemon::Options::Mode::kServe) return CheckOrRepair(*options);
   // A client that hangs up must not kill the daemon mid-write.
   std::signal(SIGPIPE, SIG_IGN);
-  RaiseDescriptorLimit(options->limits);
+  RaiseDescriptorLimit(options->limits, !options->http.host.empty());
 
   options->engine.warn = [](const std::string& message) { log::Warning(message); };
   std::unique_ptr<Engine> engine;
@@ -78,6 +82,15 @@ int main(int argc, char** argv) {
   if (Status s = server.Listen(); !s.ok()) {
     log::Error("cannot serve: " + s.ToString());
     return 1;
+  }
+  std::optional<daemon::http::HttpServer> http;
+  if (!options->http.host.empty()) {
+    http.emplace(io, *engine, commits, *options, [&server] { return server.Stats(); });
+    if (Status s = http->Listen(); !s.ok()) {
+      log::Error("cannot serve HTTP: " + s.ToString());
+      return 1;
+    }
+    http->Start();
   }
   server.Start();
   log::Notice("kvd " KVD_VERSION " serving " + options->socket_path + " with data " +

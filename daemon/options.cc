@@ -1,6 +1,7 @@
 #include "daemon/options.h"
 
 #include <grp.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -11,6 +12,34 @@
 #include "store/engine.h"
 
 namespace kvd::daemon {
+namespace {
+
+// --http: "PORT" (loopback), "HOST:PORT" or "[IPv6]:PORT".
+bool ParseHttpAddress(const std::string& spec, HttpOptions* http) {
+  std::string host = "127.0.0.1", port = spec;
+  if (const auto colon = spec.rfind(':'); colon != std::string::npos) {
+    host = spec.substr(0, colon);
+    port = spec.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+  }
+  if (host.empty() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+    return false;
+  }
+  http->host = host;
+  http->port = static_cast<std::uint16_t>(std::stoul(port));
+  return true;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "kvd";
+  return name;
+}
+
+}  // namespace
 
 std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   Options options;
@@ -23,6 +52,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   double shutdown_seconds = 10;
   std::string fsync = "always";
   bool check = false, repair = false;
+  std::string http;
+  long long http_timeout = options.http.timeout.count();
+  options.http.name = HostName();
 
   CLI::App app{"kvd: a crash-safe key -> list-of-values store, served on a Unix socket"};
   app.set_version_flag("--version", KVD_VERSION);
@@ -77,6 +109,20 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_option("--compact-percentage", options.engine.compact_percentage,
                  "...and at least this percentage of storage.data's size")
       ->capture_default_str();
+  app.add_option("--http", http,
+                 "serve the HTTP API on [HOST:]PORT (HOST defaults to 127.0.0.1; PORT 0: any "
+                 "free port, logged)");
+  app.add_option("--name", options.http.name, "this server's name in X-Served-By and /hello")
+      ->capture_default_str();
+  app.add_option("--http-max-header", options.http.max_header,
+                 "longest HTTP request line and headers, in bytes (longer: 431)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--http-timeout", http_timeout,
+                 "seconds an HTTP connection may take to send its next request in full, idle "
+                 "keep-alive included, or to take a response")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto* check_flag =
       app.add_flag("--check", check,
                    "inspect the data file and its journal, report, and exit (0: kvd would start)");
@@ -116,6 +162,12 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
       return std::nullopt;
     }
   }
+  if (!http.empty() && !ParseHttpAddress(http, &options.http)) {
+    std::cerr << "--http: expected PORT, HOST:PORT or [IPv6]:PORT, got: " << http << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  options.http.timeout = std::chrono::seconds(http_timeout);
   limits.idle_timeout = std::chrono::seconds(idle_seconds);
   options.data_path = data;
   options.engine.sync = *ParseSyncPolicy(fsync);

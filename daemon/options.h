@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,6 +36,17 @@ struct Access {
   std::vector<unsigned> allow_gids;      // --allow-gid
 };
 
+// The HTTP API (README, "HTTP API"); off unless --http is given.
+struct HttpOptions {
+  std::string host;                    // --http [HOST:]PORT; empty: HTTP is off
+  std::uint16_t port = 0;              // 0: any free port (the log names the one bound)
+  std::string name;                    // --name: X-Served-By and /hello; default: the host name
+  std::size_t max_header = 64 * 1024;  // --http-max-header: request line and headers, in bytes
+  // --http-timeout: the longest a connection may take to send its next
+  // request in full (waiting idle in keep-alive included), or to take a response.
+  std::chrono::seconds timeout{30};
+};
+
 struct Options {
   enum class Mode { kServe, kCheck, kRepair };
   Mode mode = Mode::kServe;         // --check, --repair: inspect / mend the data files and exit
@@ -43,6 +55,7 @@ struct Options {
   std::string socket_path;          // --socket, $KVD_SOCKET, $XDG_RUNTIME_DIR/kvd.sock, ...
   Limits limits;
   Access access;
+  HttpOptions http;
   // --shutdown-timeout: how long SIGTERM waits for clients to take their
   // last responses before their connections are cut.
   std::chrono::milliseconds shutdown_timeout{0};

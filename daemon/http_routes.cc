@@ -1,0 +1,343 @@
+#include "daemon/http_routes.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/http_docs.h"
+#include "store/utf8.h"
+
+namespace kvd::daemon::http {
+namespace {
+
+namespace asio = boost::asio;
+using Json = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void String(Json& json, std::string_view s) {
+  json.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+Reply JsonReply(unsigned status, const std::function<void(Json&)>& fill) {
+  rapidjson::StringBuffer buffer;
+  Json json(buffer);
+  json.StartObject();
+  fill(json);
+  json.EndObject();
+  return Reply{
+      status, "application/json", std::string(buffer.GetString(), buffer.GetSize()) + "\n", {}};
+}
+
+Reply ValuesReply(const std::string& key, const std::vector<std::string>& values) {
+  return JsonReply(200, [&](Json& json) {
+    json.Key("key");
+    String(json, key);
+    json.Key("values");
+    json.StartArray();
+    for (const auto& v : values) String(json, v);
+    json.EndArray();
+  });
+}
+
+Reply OkReply() {
+  return JsonReply(200, [](Json& json) {
+    json.Key("ok");
+    json.Bool(true);
+  });
+}
+
+unsigned StatusOf(proto::ErrorCode code) {
+  switch (code) {
+    case proto::ErrorCode::kKeyTooLarge:
+    case proto::ErrorCode::kValueTooLarge:
+      return 413;
+    case proto::ErrorCode::kStorageError:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+// Runs `op` as the socket protocol does (size limits; writes through the
+// commit queue, acknowledged once durable); a failure becomes *error.
+asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto::Request op,
+                                                        Reply* error) {
+  std::optional<proto::Response> response;
+  if (auto e = CheckSizes(op, s.limits.max_key, s.limits.max_value)) {
+    *error = ErrorReply(StatusOf(e->code), e->message);
+    co_return response;
+  }
+  if (proto::IsWrite(op.op)) {
+    const auto executor = co_await asio::this_coro::executor;
+    const CommitResult result =
+        co_await s.commits.AsyncSubmit(MutationsOf(op), executor, asio::use_awaitable);
+    response = WriteResponse(op, result.status, result.applied);
+  } else {
+    response = ReadResponse(op, s.engine, s.stats);
+  }
+  if (response->error) {
+    *error = ErrorReply(StatusOf(response->error->code), response->error->message);
+    response.reset();
+  }
+  co_return response;
+}
+
+// The parameter `name`, or a 400 in *error.
+const std::string* Required(const Request& r, std::string_view name, Reply* error) {
+  const std::string* value = r.Param(name);
+  if (value == nullptr) *error = ErrorReply(400, "missing parameter: " + std::string(name));
+  return value;
+}
+
+asio::awaitable<Reply> Home(const Services& s, const Request& r) {
+  co_return RenderDocs(r.accept, s.options.name, r.host);
+}
+
+asio::awaitable<Reply> Hello(const Services& s, const Request&) {
+  co_return Reply{200, "text/plain; charset=utf-8", "Hello, World!\n" + s.options.name, {}};
+}
+
+asio::awaitable<Reply> Health(const Services& s, const Request&) {
+  if (s.stopping()) co_return ErrorReply(503, "shutting down");
+  const Status last = s.commits.LastCommitStatus();
+  if (!last.ok()) co_return ErrorReply(503, "the last write failed: " + last.ToString());
+  co_return JsonReply(200, [](Json& json) {
+    json.Key("status");
+    json.String("ok");
+  });
+}
+
+asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
+  Reply error;
+  const std::string* key = Required(r, "key", &error);
+  if (key == nullptr) co_return error;
+  auto response = co_await Execute(s, proto::Request::Get(*key), &error);
+  if (!response) co_return error;
+  co_return ValuesReply(*key, *response->values);
+}
+
+asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
+  Reply error;
+  const std::string* key = Required(r, "key", &error);
+  const std::string* val = key ? Required(r, "val", &error) : nullptr;
+  if (val == nullptr) co_return error;
+  if (!co_await Execute(s, proto::Request::Append(*key, *val), &error)) co_return error;
+  co_return OkReply();
+}
+
+asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
+  const std::string* prefix = r.Param("prefix");
+  Reply error;
+  auto response = co_await Execute(s, proto::Request::Keys(prefix ? *prefix : ""), &error);
+  if (!response) co_return error;
+  co_return JsonReply(200, [&](Json& json) {
+    json.Key("keys");
+    json.StartArray();
+    for (const auto& k : *response->keys) String(json, k);
+    json.EndArray();
+  });
+}
+
+asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
+  Reply error;
+  auto response = co_await Execute(s, proto::Request::Get(r.key), &error);
+  if (!response) co_return error;
+  if (response->values->empty()) co_return ErrorReply(404, "no such key");
+  co_return ValuesReply(r.key, *response->values);
+}
+
+asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
+  if (!IsValidUtf8(r.body)) co_return ErrorReply(400, "the body is not valid UTF-8");
+  Reply error;
+  if (!co_await Execute(s, proto::Request::Append(r.key, r.body), &error)) co_return error;
+  co_return OkReply();
+}
+
+asio::awaitable<Reply> DeleteKey(const Services& s, const Request& r) {
+  Reply error;
+  auto response = co_await Execute(s, proto::Request::Delete(r.key), &error);
+  if (!response) co_return error;
+  if (!*response->deleted) co_return ErrorReply(404, "no such key");
+  co_return JsonReply(200, [](Json& json) {
+    json.Key("deleted");
+    json.Bool(true);
+  });
+}
+
+asio::awaitable<Reply> Stats(const Services& s, const Request&) {
+  Reply error;
+  auto response = co_await Execute(s, proto::Request::Stats(), &error);
+  if (!response) co_return error;
+  co_return JsonReply(200, [&](Json& json) {
+    for (const auto& [name, value] : response->stats) {
+      String(json, name);
+      json.Uint64(value);
+    }
+  });
+}
+
+// Splits a route's path pattern as ParseTarget splits a request's.
+std::vector<std::string_view> Pattern(std::string_view path) {
+  std::vector<std::string_view> segments;
+  path.remove_prefix(1);
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  return segments;
+}
+
+// True if `segments` match `route`'s path; sets *key to its {key}.
+bool Matches(const Route& route, const std::vector<std::string>& segments, std::string* key) {
+  const auto pattern = Pattern(route.path);
+  if (pattern.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == "{key}") {
+      *key = segments[i];
+    } else if (pattern[i] != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::string* Request::Param(std::string_view name) const {
+  const std::string* value = FindParam(target.query, name);
+  return value != nullptr ? value : FindParam(form, name);
+}
+
+Reply ErrorReply(unsigned status, std::string_view message) {
+  return JsonReply(status, [&](Json& json) {
+    json.Key("error");
+    String(json, message);
+  });
+}
+
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = {
+      {Verb::get,
+       "/",
+       "This description of the API: HTML for browsers (Accept: text/html), JSON for "
+       "Accept: application/json, plain text otherwise.",
+       {},
+       {"/", "", ""},
+       {},
+       Home},
+      {Verb::get,
+       "/hello",
+       "A greeting and the name of the server (kvd --name), as plain text.",
+       {},
+       {"/hello", "", "Hello, World!\nServer 1"},
+       {},
+       Hello},
+      {Verb::get,
+       "/health",
+       "For load balancers: 200 while this server can serve reads and persist writes; 503 when "
+       "its last write could not be made durable (e.g. a full disk; until a write succeeds "
+       "again) and while it shuts down.",
+       {},
+       {"/health", "", "{\"status\":\"ok\"}\n"},
+       {{503, "the last write failed, or the server is shutting down"}},
+       Health},
+      {Verb::post,
+       "/api/v1/storage",
+       "Appends val to the values of key (like kvctl --key K --val V); answers once the write "
+       "is durable under the server's --fsync policy. The parameters may also come as an "
+       "application/x-www-form-urlencoded body.",
+       {{"key", "query", "the key (UTF-8, percent-encoded)"},
+        {"val", "query", "the value to append (UTF-8, percent-encoded)"}},
+       {"/api/v1/storage?key=fruit&val=green%20apple", "", "{\"ok\":true}\n"},
+       {{400, "key or val missing, or not UTF-8 once percent-decoded"},
+        {413, "key or val over --max-key-size / --max-value-size"},
+        {503, "the write could not be made durable; it did not happen"}},
+       PostStorage},
+      {Verb::get,
+       "/api/v1/storage",
+       "The values of key in the order they were appended ([] for a missing key).",
+       {{"key", "query", "the key (UTF-8, percent-encoded)"}},
+       {"/api/v1/storage?key=fruit", "", "{\"key\":\"fruit\",\"values\":[\"green apple\"]}\n"},
+       {{400, "key missing, or not UTF-8 once percent-decoded"}, {413, "key over --max-key-size"}},
+       GetStorage},
+      {Verb::post,
+       "/api/v1/keys/{key}",
+       "Appends the request body, byte for byte, to the values of key (curl --data-binary); "
+       "answers once the write is durable.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"value", "body", "the value to append (UTF-8)"}},
+       {"/api/v1/keys/fruit", "pear", "{\"ok\":true}\n"},
+       {{400, "the key or the body is not UTF-8"},
+        {413, "key or body over --max-key-size / --max-value-size"},
+        {503, "the write could not be made durable; it did not happen"}},
+       PostKey},
+      {Verb::get,
+       "/api/v1/keys/{key}",
+       "The values of key in the order they were appended.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"}},
+       {"/api/v1/keys/fruit", "", "{\"key\":\"fruit\",\"values\":[\"green apple\",\"pear\"]}\n"},
+       {{400, "the key is not UTF-8"},
+        {404, "the key has no values"},
+        {413, "key over --max-key-size"}},
+       GetKey},
+      {Verb::get,
+       "/api/v1/keys",
+       "The keys, in byte order; with prefix, only those starting with it.",
+       {{"prefix", "query", "optional: only keys starting with this"}},
+       {"/api/v1/keys?prefix=fr", "", "{\"keys\":[\"fruit\"]}\n"},
+       {{400, "prefix not UTF-8 once percent-decoded"}, {413, "prefix over --max-key-size"}},
+       ListKeys},
+      {Verb::delete_,
+       "/api/v1/keys/{key}",
+       "Removes key with all its values; answers once the removal is durable.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"}},
+       {"/api/v1/keys/fruit", "", "{\"deleted\":true}\n"},
+       {{400, "the key is not UTF-8"},
+        {404, "there was no such key"},
+        {413, "key over --max-key-size"},
+        {503, "the removal could not be made durable; it did not happen"}},
+       DeleteKey},
+      {Verb::get,
+       "/api/v1/stats",
+       "Counters of the store and the server, as in kvctl stats.",
+       {},
+       {"/api/v1/stats", "", ""},
+       {},
+       Stats},
+  };
+  return routes;
+}
+
+const std::vector<Route::Error>& CommonErrors() {
+  static const std::vector<Route::Error> errors = {
+      {400, "the request is not well-formed HTTP/1.1, or its target is badly percent-encoded"},
+      {404, "no route has this path"},
+      {405, "the route exists, but not for this method (the Allow header lists the methods)"},
+      {413, "the body is over the limit (about 3 x (--max-key-size + --max-value-size))"},
+      {431,
+       "the request line and headers are over --http-max-header bytes; send large values "
+       "in the body"},
+      {500, "a bug in kvd"},
+      {503, "the server is at --max-connections HTTP connections, or shutting down"},
+  };
+  return errors;
+}
+
+asio::awaitable<Reply> Dispatch(const Services& services, Request& request) {
+  const Verb method = request.method == Verb::head ? Verb::get : request.method;
+  std::string allow;
+  for (const Route& route : Routes()) {
+    if (!Matches(route, request.target.segments, &request.key)) continue;
+    if (route.method == method) co_return co_await route.handle(services, request);
+    if (!allow.empty()) allow += ", ";
+    allow += std::string(boost::beast::http::to_string(route.method));
+    if (route.method == Verb::get) allow += ", HEAD";
+  }
+  if (allow.empty()) co_return ErrorReply(404, "no such route; GET / lists them");
+  Reply reply = ErrorReply(405, "method not allowed here; allowed: " + allow);
+  reply.allow = std::move(allow);
+  co_return reply;
+}
+
+}  // namespace kvd::daemon::http

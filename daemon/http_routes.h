@@ -1,0 +1,101 @@
+// The HTTP API's route table: per route its method and path, parameters, an
+// example request with its response, the errors it answers with, and the
+// handler. The router dispatches by it and the "/" page documents it, so the
+// documentation cannot drift from what the server does. Handlers run the
+// protocol's operations (operations.h): writes go through the same commit
+// queue, and so the same fsync policy, as the socket's.
+#ifndef KVD_DAEMON_HTTP_ROUTES_H_
+#define KVD_DAEMON_HTTP_ROUTES_H_
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "daemon/commit_queue.h"
+#include "daemon/http_target.h"
+#include "daemon/operations.h"
+#include "daemon/options.h"
+#include "store/engine.h"
+
+namespace kvd::daemon::http {
+
+using Verb = boost::beast::http::verb;
+
+// What handlers work with; owned by the HTTP server.
+struct Services {
+  Engine& engine;
+  CommitQueue& commits;
+  const Limits& limits;
+  const HttpOptions& options;
+  std::function<ServerStats()> stats;  // the socket server's and the HTTP server's figures
+  std::function<bool()> stopping;      // SIGTERM came: /health answers 503
+};
+
+// A request as handlers see it.
+struct Request {
+  Verb method = Verb::get;
+  Target target;
+  Params form;  // the body's parameters, for application/x-www-form-urlencoded
+  std::string body;
+  std::string accept;  // the Accept header
+  std::string host;    // the Host header
+  std::string key;     // the {key} path segment, decoded
+
+  // A query (then form) parameter; null when absent.
+  const std::string* Param(std::string_view name) const;
+};
+
+struct Reply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;  // for 405
+};
+
+// {"error": message} with `status`.
+Reply ErrorReply(unsigned status, std::string_view message);
+
+struct Route {
+  struct Param {
+    std::string_view name;
+    std::string_view in;  // "query", "path" or "body"
+    std::string_view description;
+  };
+  // Run in table order on an empty store by a kvd named "Server 1", each
+  // example gives its response (tests/integration/http_test.cc checks).
+  struct Example {
+    std::string_view target;
+    std::string_view body;
+    std::string_view response;  // empty: varies (e.g. counters)
+  };
+  struct Error {
+    unsigned status;
+    std::string_view when;
+  };
+
+  Verb method;
+  std::string_view path;  // "/api/v1/keys/{key}": {key} matches one segment
+  std::string_view summary;
+  std::vector<Param> params;
+  Example example;
+  std::vector<Error> errors;
+  boost::asio::awaitable<Reply> (*handle)(const Services&, const Request&);
+};
+
+const std::vector<Route>& Routes();
+// Errors any request may get, whatever its route.
+const std::vector<Route::Error>& CommonErrors();
+
+// Runs the route matching `request` (HEAD as GET); 404 when no path
+// matches, 405 with Allow when the path matches but not the method.
+boost::asio::awaitable<Reply> Dispatch(const Services& services, Request& request);
+
+}  // namespace kvd::daemon::http
+
+#endif  // KVD_DAEMON_HTTP_ROUTES_H_

@@ -1,0 +1,295 @@
+#include "daemon/http_server.h"
+
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "daemon/log.h"
+#include "store/utf8.h"
+
+namespace kvd::daemon::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// One HTTP connection (see http_server.h).
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(HttpServer& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {}
+
+  asio::awaitable<void> Run();
+
+  // Graceful stop: a request being received is still answered; a
+  // connection waiting for its next request is closed at once.
+  void Stop() {
+    if (awaiting_request_ && buffer_.size() == 0 && !(parser_ && parser_->got_some())) {
+      stream_.cancel();
+    }
+  }
+  // Immediate stop.
+  void Close() {
+    boost::system::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+ private:
+  // Reads the next request into parser_; on failure returns the reply to
+  // send before closing (nothing when the connection is gone or timed out).
+  asio::awaitable<std::optional<Reply>> ReadRequest(bool* ok);
+  // The reply to the request in parser_.
+  asio::awaitable<Reply> Handle();
+  // Writes `reply`; false when the connection is to be closed.
+  asio::awaitable<bool> Write(Reply reply, bool keep_alive, bool head);
+
+  HttpServer& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool awaiting_request_ = false;
+};
+
+asio::awaitable<void> HttpSession::Run() {
+  boost::system::error_code ignored;
+  stream_.socket().set_option(tcp::no_delay(true), ignored);
+  for (;;) {
+    if (server_.stopping() && buffer_.size() == 0) break;
+    bool ok = false;
+    std::optional<Reply> failure = co_await ReadRequest(&ok);
+    if (!ok) {
+      if (failure) co_await Write(std::move(*failure), false, false);
+      break;
+    }
+    server_.CountRequest();
+    const auto& request = parser_->get();
+    const bool keep_alive = request.keep_alive() && !server_.stopping();
+    if (!co_await Write(co_await Handle(), keep_alive, request.method() == bhttp::verb::head)) {
+      break;
+    }
+  }
+  // Lingering-close light: let the client read our last response.
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  Close();
+  server_.SessionEnded(this);
+}
+
+asio::awaitable<std::optional<Reply>> HttpSession::ReadRequest(bool* ok) {
+  parser_.emplace();
+  parser_->header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(server_.options().max_header, UINT32_MAX)));
+  parser_->body_limit(server_.body_limit());
+  stream_.expires_after(server_.options().timeout);
+  boost::system::error_code ec;
+  awaiting_request_ = true;
+  co_await bhttp::async_read_header(stream_, buffer_, *parser_,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  awaiting_request_ = false;
+  if (!ec && !parser_->is_done()) {
+    const auto& header = parser_->get();
+    if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, header.version()};
+      co_await bhttp::async_write(stream_, go_on, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec) {
+      co_await bhttp::async_read(stream_, buffer_, *parser_,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  std::optional<Reply> failure;
+  if (ec == bhttp::error::header_limit) {
+    failure = ErrorReply(431, "the request line and headers are over " +
+                                  std::to_string(server_.options().max_header) +
+                                  " bytes (--http-max-header); send large values in the body");
+  } else if (ec == bhttp::error::body_limit) {
+    failure =
+        ErrorReply(413, "the body is over " + std::to_string(server_.body_limit()) + " bytes");
+  } else if (ec &&
+             ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    // A parse error (not the client leaving, a time-out or a reset).
+    failure = ErrorReply(400, "not a well-formed HTTP/1.1 request: " + ec.message());
+  }
+  *ok = !ec;
+  co_return failure;
+}
+
+asio::awaitable<Reply> HttpSession::Handle() {
+  const auto& message = parser_->get();
+  Request request;
+  request.method = message.method();
+  request.accept = std::string(message[bhttp::field::accept]);
+  request.host = std::string(message[bhttp::field::host]);
+  if (!IsValidUtf8(request.host)) request.host.clear();
+  const auto target = message.target();
+  if (auto e = ParseTarget(std::string_view(target.data(), target.size()), &request.target)) {
+    co_return ErrorReply(400, *e);
+  }
+  request.body = std::move(parser_->get().body());
+  const auto type = message[bhttp::field::content_type];
+  if (beast::iequals(type.substr(0, type.find(';')), "application/x-www-form-urlencoded")) {
+    if (auto e = ParseForm(request.body, &request.form)) co_return ErrorReply(400, "body: " + *e);
+  }
+  std::optional<Reply> reply;
+  try {
+    reply = co_await Dispatch(server_.services(), request);
+  } catch (const std::exception& e) {
+    log::Error(std::string("HTTP request failed: ") + e.what());
+  }
+  co_return reply ? std::move(*reply) : ErrorReply(500, "internal error; see the server's log");
+}
+
+asio::awaitable<bool> HttpSession::Write(Reply reply, bool keep_alive, bool head) {
+  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(reply.status), version};
+  response.set(bhttp::field::server, "kvd/" KVD_VERSION);
+  response.set("X-Served-By", server_.options().name);
+  response.set(bhttp::field::content_type, reply.content_type);
+  response.set(bhttp::field::cache_control, "no-store");
+  if (!reply.allow.empty()) response.set(bhttp::field::allow, reply.allow);
+  response.keep_alive(keep_alive);
+  response.body() = std::move(reply.body);
+  response.prepare_payload();
+  if (head) response.body().clear();  // Content-Length stays that of the GET
+  stream_.expires_after(server_.options().timeout);
+  boost::system::error_code ec;
+  co_await bhttp::async_write(stream_, response, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec && keep_alive;
+}
+
+HttpServer::HttpServer(asio::io_context& io, Engine& engine, CommitQueue& commits,
+                       const Options& options, std::function<ServerStats()> socket_stats)
+    : io_(io),
+      options_(options),
+      // Room for a form body holding key and value, each percent-encoded.
+      body_limit_(3 * (options.limits.max_key + options.limits.max_value) + 64),
+      services_{engine,
+                commits,
+                options_.limits,
+                options_.http,
+                [this, socket_stats] {
+                  ServerStats stats = socket_stats();
+                  stats.emplace_back("http_connections", sessions_.size());
+                  stats.emplace_back("http_connections_total", connections_total_);
+                  stats.emplace_back("http_requests", requests_);
+                  stats.emplace_back("http_refused_connections", refused_);
+                  return stats;
+                },
+                [this] { return stopping_; }},
+      acceptor_(io),
+      signals_(io, SIGINT, SIGTERM),
+      shutdown_deadline_(io) {}
+
+Status HttpServer::Listen() {
+  const std::string address = options_.http.host + ":" + std::to_string(options_.http.port);
+  boost::system::error_code ec;
+  tcp::resolver resolver(io_);
+  const auto endpoints = resolver.resolve(options_.http.host, std::to_string(options_.http.port),
+                                          tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return Status::InvalidArgument("--http " + address + ": " + ec.message());
+  }
+  const tcp::endpoint endpoint = *endpoints.begin();
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("cannot listen on " + address + ": " + ec.message());
+  const tcp::endpoint bound = acceptor_.local_endpoint();
+  const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                   : bound.address().to_string();
+  log::Notice("HTTP API on http://" + host + ":" + std::to_string(bound.port()) + "/ as \"" +
+              options_.http.name + "\"");
+  return Status::OK();
+}
+
+void HttpServer::Start() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) Shutdown();
+  });
+  asio::co_spawn(io_, Accept(), asio::detached);
+}
+
+asio::awaitable<void> HttpServer::Accept() {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopping_) co_return;
+    if (ec) {
+      // Out of descriptors and the like: keep serving the clients we have.
+      log::Warning("HTTP accept failed: " + ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::use_awaitable);
+      continue;
+    }
+    ++connections_total_;
+    if (sessions_.size() >= options_.limits.max_connections) {
+      Refuse(socket);
+      continue;
+    }
+    auto session = std::make_shared<HttpSession>(*this, std::move(socket));
+    sessions_.emplace(session.get(), session);
+    asio::co_spawn(
+        io_, [session] { return session->Run(); }, asio::detached);
+  }
+}
+
+void HttpServer::Refuse(tcp::socket& socket) {
+  ++refused_;
+  // One line a second at most: a flood of refusals must not flood the log.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+    last_refusal_log_ = now;
+    log::Warning("refused an HTTP connection (at --max-connections " +
+                 std::to_string(options_.limits.max_connections) + "); " +
+                 std::to_string(refused_) + " refused so far");
+  }
+  const Reply reply =
+      ErrorReply(503, "kvd serves at most " + std::to_string(options_.limits.max_connections) +
+                          " HTTP connections at once; try again later");
+  const std::string response =
+      "HTTP/1.1 503 Service Unavailable\r\nX-Served-By: " + options_.http.name +
+      "\r\nContent-Type: " + reply.content_type +
+      "\r\nContent-Length: " + std::to_string(reply.body.size()) +
+      "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + reply.body;
+  // A fresh socket's send buffer is empty, so this short write does not block.
+  boost::system::error_code ignored;
+  asio::write(socket, asio::buffer(response), ignored);
+  socket.close(ignored);
+}
+
+void HttpServer::Shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  if (sessions_.empty()) return;
+  for (auto& [raw, session] : sessions_) session->Stop();
+  shutdown_deadline_.expires_after(options_.shutdown_timeout);
+  shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (auto& [raw, session] : sessions_) session->Close();
+  });
+}
+
+void HttpServer::SessionEnded(HttpSession* session) {
+  sessions_.erase(session);
+  if (stopping_ && sessions_.empty()) shutdown_deadline_.cancel();
+}
+
+}  // namespace kvd::daemon::http

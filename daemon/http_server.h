@@ -1,0 +1,80 @@
+// The HTTP/1.1 server (kvd --http): accepts TCP connections on the socket
+// server's io_context and serves each with a coroutine that reads requests,
+// routes them (http_routes.h) and writes responses in request order
+// (keep-alive and pipelining). Per connection, memory is bounded by
+// --http-max-header and the body limit, and a request must arrive in full,
+// and a response be taken, within --http-timeout, so a slow or hostile
+// client costs one connection slot and never stalls the others. Like the
+// socket server it stops accepting on SIGINT/SIGTERM and lets each
+// connection finish the request it is reading before closing it.
+#ifndef KVD_DAEMON_HTTP_SERVER_H_
+#define KVD_DAEMON_HTTP_SERVER_H_
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/commit_queue.h"
+#include "daemon/http_routes.h"
+#include "daemon/operations.h"
+#include "daemon/options.h"
+#include "store/engine.h"
+
+namespace kvd::daemon::http {
+
+class HttpSession;
+
+class HttpServer {
+ public:
+  // `socket_stats` gives the socket server's figures for /api/v1/stats.
+  HttpServer(boost::asio::io_context& io, Engine& engine, CommitQueue& commits,
+             const Options& options, std::function<ServerStats()> socket_stats);
+
+  // Binds options.http's address and logs the one bound ("HTTP API on
+  // http://127.0.0.1:8080/"; tests read the port from it when it was 0).
+  Status Listen();
+  // Starts accepting and watching for SIGINT/SIGTERM.
+  void Start();
+
+  // For sessions.
+  const Services& services() const { return services_; }
+  const HttpOptions& options() const { return options_.http; }
+  std::size_t body_limit() const { return body_limit_; }
+  bool stopping() const { return stopping_; }
+  void CountRequest() { ++requests_; }
+  void SessionEnded(HttpSession* session);
+
+ private:
+  boost::asio::awaitable<void> Accept();
+  // Answers a connection over --max-connections with 503 and closes it.
+  void Refuse(boost::asio::ip::tcp::socket& socket);
+  void Shutdown();
+
+  boost::asio::io_context& io_;
+  const Options options_;
+  const std::size_t body_limit_;
+  const Services services_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer shutdown_deadline_;
+  bool stopping_ = false;
+  std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;
+  std::uint64_t connections_total_ = 0;
+  std::uint64_t requests_ = 0;
+  std::uint64_t refused_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+};
+
+}  // namespace kvd::daemon::http
+
+#endif  // KVD_DAEMON_HTTP_SERVER_H_
