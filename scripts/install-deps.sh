@@ -13,7 +13,10 @@ case " ${ID} ${ID_LIKE:-} " in
   *" debian "*)
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
               libcli11-dev libgtest-dev libgmock-dev python3 socat
-              clang libclang-rt-14-dev util-linux)  # clang + its runtime: libFuzzer
+              clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
+              # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
+              # and the Compose file's checks (docker-compose validates, no engine)
+              haproxy keepalived iproute2 curl python3-yaml docker-compose)
     # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
     missing=()
@@ -35,7 +38,10 @@ case " ${ID} ${ID_LIKE:-} " in
     dnf config-manager --set-enabled crb
     packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
               cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux
-              glibc-static libstdc++-static)  # a static kvctl starts faster
+              glibc-static libstdc++-static  # a static kvctl starts faster
+              haproxy keepalived iproute python3-pyyaml)  # deploy/ha/ha-test.sh
+    # curl too; the base system's curl-minimal does, and conflicts with package curl.
+    command -v curl >/dev/null || packages+=(curl)
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
