@@ -158,10 +158,18 @@ start() {  # name namespace command...: runs command in the background, records 
 
 http_ok() { in_ns "$1" curl -fsS -o /dev/null --max-time 1 "$2" 2>/dev/null; }
 
+# kvd 2 keeps its files on a 1 MiB tmpfs in a mount namespace of its own, so
+# that the test can fill its disk; kvd 1's files outlive its restart.
 start_kvd() {  # 1|2
-  local n=$1
-  start "kvd${n}" "s${n}" "${kvd}" --http "${addr[s${n}]}:${http_port}" --name "Server ${n}" \
-    --data "${tmp}/storage${n}.data" --socket "${tmp}/kvd${n}.sock"
+  local n=$1 dir="${tmp}/kvd$1" run=()
+  mkdir -p "${dir}"
+  if [ "${n}" = 2 ]; then
+    # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
+    run=(unshare --mount --propagation private
+         sh -c 'mount -t tmpfs -o size=1m,mode=0700 kvd2 "$0" && exec "$@"' "${dir}")
+  fi
+  start "kvd${n}" "s${n}" "${run[@]}" "${kvd}" --http "${addr[s${n}]}:${http_port}" \
+    --name "Server ${n}" --data "${dir}/storage.data" --socket "${dir}/kvd.sock"
   wait_until 10000 http_ok cl "http://${addr[s${n}]}:${http_port}/health" ||
     { echo "kvd ${n} did not come up" >&2; exit 1; }
 }
@@ -252,13 +260,35 @@ watch_stop "kvd 1 stopped" "HAProxy marked it DOWN after ${detect} ms"
 log "phase: API while kvd 1 is down"
 if out=$(probe check "http://${vip}" "${tmp}/keys.json" "Server 1"); then
   log "${out}"
-  rows+=("$(printf '%-38s %s' "API, kvd 1 down" "${out%%;*}; its keys: 503 + JSON error")")
+  rows+=("$(printf '%-38s %s' "API while kvd 1 is down" "${out}")")
 else
   fail "API while kvd 1 is down: ${out}"
 fi
 start_kvd 1
 wait_until 5000 server_is lb1 s1 UP || fail "lb1 does not see kvd 1 UP again"
 probe check "http://${vip}" "${tmp}/keys.json" >/dev/null || fail "API after kvd 1 came back"
+
+log "phase: kvd 2 cannot persist writes (disk full)"
+key2=$(python3 -c 'import json, sys
+print(next(k for k, v in json.load(open(sys.argv[1])).items() if v == "Server 2"))' "${tmp}/keys.json")
+watch_start
+nsenter --target "${pid[kvd2]}" --mount dd if=/dev/zero of="${tmp}/kvd2/filler" bs=64k 2>/dev/null || true
+t0=$(now_ms)
+# An append to one of kvd 2's keys, through the VIP, with a value larger than a page.
+code=$(in_ns cl curl -s -o "${tmp}/full-write.json" -w '%{http_code}' -X POST \
+  "http://${vip}/api/v1/storage?key=${key2}&val=$(head -c 8000 /dev/zero | tr '\0' x)")
+if wait_until 5000 server_is lb1 s2 DOWN; then detect=$(elapsed "${t0}"); else detect=never; fi
+watch_stop "kvd 2 disk full" "append: ${code}; /health 503: DOWN after ${detect} ms"
+[ "${code}" = 503 ] || fail "disk full: the append answered ${code}, want 503: $(cat "${tmp}/full-write.json")"
+[ "${detect}" != never ] || fail "disk full: HAProxy never marked kvd 2 DOWN"
+[ "${failed}" -eq 0 ] || fail "disk full: ${failed} failed /hello requests (want 0)"
+# Its keys stay readable (from kvd 2 alone), and the failed append left nothing.
+probe check "http://${vip}" "${tmp}/keys.json" >/dev/null || fail "API while kvd 2's disk is full"
+nsenter --target "${pid[kvd2]}" --mount rm "${tmp}/kvd2/filler"
+# kvd's /health answers 200 again after its next durable write.
+in_ns cl curl -fsS -o /dev/null -X POST "http://${addr[s2]}:${http_port}/api/v1/storage?key=ha-disk&val=back" ||
+  fail "kvd 2 refused a write after its disk was freed"
+wait_until 5000 server_is lb1 s2 UP || fail "lb1 does not see kvd 2 UP after its disk was freed"
 
 reap_later=
 # lb_phase title action target: does action (which only signals, so that the

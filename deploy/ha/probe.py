@@ -130,8 +130,10 @@ def check(base, map_path, down=None):
                 sys.exit(f"read {key}: expected [{val!r}] from '{owner}', got status {status} "
                          f"from '{served_by}': {body!r}")
             served += 1
-    print(f"{served} keys read from their own server with their value; {refused} keys of the "
-          f"down server '{down}' answered 503 + JSON error for read and append")
+    if down:
+        print(f"its {refused} keys: 503 + JSON error (read, append); {served} others: their values")
+    else:
+        print(f"{served} keys: their values, from their own server")
 
 
 def main(argv):
