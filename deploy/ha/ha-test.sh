@@ -275,8 +275,9 @@ watch_start
 nsenter --target "${pid[kvd2]}" --mount dd if=/dev/zero of="${tmp}/kvd2/filler" bs=64k 2>/dev/null || true
 t0=$(now_ms)
 # An append to one of kvd 2's keys, through the VIP, with a value larger than a page.
-code=$(in_ns cl curl -s -o "${tmp}/full-write.json" -w '%{http_code}' -X POST \
-  "http://${vip}/api/v1/storage?key=${key2}&val=$(head -c 8000 /dev/zero | tr '\0' x)")
+code=$(in_ns cl curl -s -o "${tmp}/full-write.json" -w '%{http_code}' \
+  --data-urlencode "key=${key2}" --data-urlencode "val=$(head -c 8000 /dev/zero | tr '\0' x)" \
+  "http://${vip}/api/v1/storage")
 if wait_until 5000 server_is lb1 s2 DOWN; then detect=$(elapsed "${t0}"); else detect=never; fi
 watch_stop "kvd 2 disk full" "append: ${code}; /health 503: DOWN after ${detect} ms"
 [ "${code}" = 503 ] || fail "disk full: the append answered ${code}, want 503: $(cat "${tmp}/full-write.json")"

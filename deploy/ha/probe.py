@@ -7,9 +7,11 @@
   probe.py summary LOG          "<requests> <failed> <longest gap ms> <servers seen>":
                                 the longest gap is the longest time between two
                                 successful answers (about 50 ms when all is well)
-  probe.py put BASE N MAP       append one value to each of N keys through the API,
-                                read each back twice, check each key stays on one
-                                server; saves key -> server in MAP
+  probe.py put BASE N MAP       append one value to each of N keys through the API
+                                (?key=&val=, form body, /api/v1/keys/K in turn),
+                                read each back by ?key= and by /api/v1/keys/K, twice,
+                                check each key stays on one server; saves key ->
+                                server in MAP
   probe.py check BASE MAP [DOWN]
                                 read every key of MAP again: each must come from the
                                 server that holds it, with its value; the keys of
@@ -37,12 +39,15 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-def request(base, method, path, timeout=API_TIMEOUT):
+def request(base, method, path, timeout=API_TIMEOUT, body=None, content_type=None):
     """Returns (status, X-Served-By, body) of one request on a fresh connection."""
     url = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
+    headers = {"Connection": "close"}
+    if content_type:
+        headers["Content-Type"] = content_type
     try:
-        conn.request(method, path, headers={"Connection": "close"})
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         return resp.status, resp.getheader("X-Served-By", ""), resp.read()
     finally:
@@ -77,58 +82,88 @@ def summary(log_path):
     print(len(rows), failed, gap, ",".join(servers) or "-")
 
 
-def storage_path(key, val=None):
-    query = {"key": key} if val is None else {"key": key, "val": val}
-    return "/api/v1/storage?" + urllib.parse.urlencode(query)
+# Keys with a space, a plus, a slash and non-ASCII text: HAProxy must decode
+# each request form as kvd does to send a key to one server.
+def key_of(i):
+    return f"ha key {i}+ü/é"
 
 
-def read_key(base, key):
-    status, served_by, body = request(base, "GET", storage_path(key))
-    values = json.loads(body).get("values") if status == 200 else None
-    return status, served_by, values, body
+def value_of(key):
+    return "value " + key.split(" ")[2].split("+")[0]
+
+
+def append(base, key, val, form):
+    """Appends with one of the API's three request forms."""
+    if form == 0:
+        query = urllib.parse.urlencode({"key": key, "val": val})
+        return request(base, "POST", "/api/v1/storage?" + query)
+    if form == 1:
+        return request(base, "POST", "/api/v1/storage",
+                       body=urllib.parse.urlencode({"key": key, "val": val}),
+                       content_type="application/x-www-form-urlencoded")
+    return request(base, "POST", "/api/v1/keys/" + urllib.parse.quote(key, safe=""),
+                   body=val.encode())
+
+
+def reads(base, key):
+    """Reads key by ?key= and by /api/v1/keys/K: [(form, status, server, values, body)]."""
+    out = []
+    for form, path in (("?key=", "/api/v1/storage?" + urllib.parse.urlencode({"key": key})),
+                       ("/keys/", "/api/v1/keys/" + urllib.parse.quote(key, safe=""))):
+        status, served_by, body = request(base, "GET", path)
+        values = json.loads(body).get("values") if status == 200 else None
+        out.append((form, status, served_by, values, body))
+    return out
 
 
 def put(base, count, map_path):
     owners = {}
     for i in range(count):
-        key, val = f"ha-key-{i}", f"value {i}"
-        status, owner, body = request(base, "POST", storage_path(key, val))
+        key = key_of(i)
+        val = value_of(key)
+        status, owner, body = append(base, key, val, i % 3)
         if status // 100 != 2 or not owner:
-            sys.exit(f"append {key}: status {status}, X-Served-By '{owner}': {body!r}")
-        for _ in range(2):
-            status, served_by, values, body = read_key(base, key)
+            sys.exit(f"append {key!r}: status {status}, X-Served-By '{owner}': {body!r}")
+        for form, status, served_by, values, body in reads(base, key) + reads(base, key):
             if status != 200 or values != [val] or served_by != owner:
-                sys.exit(f"read {key}: status {status} from '{served_by}' (appended on "
-                         f"'{owner}'): {body!r}")
+                sys.exit(f"read {key!r} by {form}: status {status} from '{served_by}' (appended "
+                         f"on '{owner}'): {body!r}")
         owners[key] = owner
     json.dump(owners, open(map_path, "w"))
     per_server = {s: list(owners.values()).count(s) for s in sorted(set(owners.values()))}
-    print(f"{count} keys, each read back twice from the server that took it: {per_server}")
+    print(f"{count} keys appended in the 3 forms, each read back 4 times (2 forms) from the "
+          f"server that took it: {per_server}")
     if len(per_server) < 2:
         sys.exit("every key hashed to one server: the API is not spread over both")
+
+
+def is_json_error(body):
+    try:
+        return bool(json.loads(body).get("error"))
+    except ValueError:
+        return False
 
 
 def check(base, map_path, down=None):
     owners = json.load(open(map_path))
     refused = served = 0
     for key, owner in owners.items():
-        val = f"value {key.rsplit('-', 1)[1]}"
-        status, served_by, values, body = read_key(base, key)
+        val = value_of(key)
+        for form, status, served_by, values, body in reads(base, key):
+            if owner == down:
+                if status != 503 or not is_json_error(body):
+                    sys.exit(f"read {key!r} by {form} (its server '{owner}' is down): expected "
+                             f"503 with a JSON error, got {status}: {body!r}")
+            elif status != 200 or values != [val] or served_by != owner:
+                sys.exit(f"read {key!r} by {form}: expected [{val!r}] from '{owner}', got "
+                         f"status {status} from '{served_by}': {body!r}")
         if owner == down:
-            append_status, _, append_body = request(base, "POST", storage_path(key, "lost?"))
-            for what, st, b in (("read", status, body), ("append", append_status, append_body)):
-                try:
-                    error = json.loads(b).get("error")
-                except ValueError:
-                    error = None
-                if st != 503 or not error:
-                    sys.exit(f"{what} {key} (its server '{owner}' is down): expected 503 with "
-                             f"a JSON error, got {st}: {b!r}")
+            status, _, body = append(base, key, "lost?", 0)
+            if status != 503 or not is_json_error(body):
+                sys.exit(f"append {key!r} (its server '{owner}' is down): expected 503 with a "
+                         f"JSON error, got {status}: {body!r}")
             refused += 1
         else:
-            if status != 200 or values != [val] or served_by != owner:
-                sys.exit(f"read {key}: expected [{val!r}] from '{owner}', got status {status} "
-                         f"from '{served_by}': {body!r}")
             served += 1
     if down:
         print(f"its {refused} keys: 503 + JSON error (read, append); {served} others: their values")
