@@ -147,7 +147,8 @@ for host in lb1 lb2 s1 s2 cl; do
   ip -n "${ns}" addr add "${addr[${host}]}/24" dev eth0
   ip -n "${ns}" link set eth0 up
 done
-for lb in lb1 lb2; do in_ns "${lb}" sysctl -q -w net.ipv4.ip_nonlocal_bind=1; done
+# HAProxy binds the VIP while the other LB holds it.
+for lb in lb1 lb2; do in_ns "${lb}" sh -c "echo 1 >/proc/sys/net/ipv4/ip_nonlocal_bind"; done
 
 start() {  # name namespace command...: runs command in the background, records its PID
   local name=$1 ns=$2
