@@ -26,11 +26,28 @@ std::string Curl(const Route& route, std::string_view host) {
   return command + " 'http://" + std::string(host) + std::string(route.example.target) + "'";
 }
 
+// Without the final newline, for display.
 std::string ExampleResponse(const Route& route) {
   if (route.path == "/") return "(this page)";
   if (route.example.response.empty()) return "(varies)";
-  return std::string(route.example.response);
+  std::string_view response = route.example.response;
+  if (response.ends_with('\n')) response.remove_suffix(1);
+  return std::string(response);
 }
+
+// `text` with `indent` after each newline.
+std::string Indent(std::string_view text, std::string_view indent) {
+  std::string out;
+  for (const char c : text) {
+    out += c;
+    if (c == '\n') out += indent;
+  }
+  return out;
+}
+
+constexpr std::string_view kExamplesNote =
+    "The examples, run in this order on an empty store of a server named \"Server 1\", give "
+    "the responses shown.";
 
 std::string Html(std::string_view text) {
   std::string out;
@@ -81,7 +98,8 @@ std::string RenderHtml(std::string_view name, std::string_view host) {
       "</strong>. kvd stores, under each key, an ordered list of values; writing appends. "
       "Keys and values are UTF-8 text, percent-encoded in paths and queries. Responses are "
       "JSON; errors are <code>{\"error\": \"...\"}</code>. Every response carries "
-      "<code>X-Served-By</code>.</p>\n";
+      "<code>X-Served-By</code>. " +
+      std::string(kExamplesNote) + "</p>\n";
   for (const Route& route : Routes()) {
     out += "<section class=\"route\">\n<h2><code><span class=\"method\">" +
            MethodName(route.method) + "</span> " + Html(route.path) + "</code></h2>\n<p>" +
@@ -110,7 +128,8 @@ std::string RenderHtml(std::string_view name, std::string_view host) {
 std::string RenderText(std::string_view name, std::string_view host) {
   std::string out = "kvd HTTP API, served by " + std::string(name) +
                     ".\nUnder each key an ordered list of UTF-8 values; writing appends. "
-                    "Errors are JSON {\"error\": \"...\"}.\n";
+                    "Errors are JSON {\"error\": \"...\"}.\n" +
+                    std::string(kExamplesNote) + "\n";
   for (const Route& route : Routes()) {
     out += "\n" + MethodName(route.method) + " " + std::string(route.path) + "\n  " +
            std::string(route.summary) + "\n";
@@ -118,7 +137,8 @@ std::string RenderText(std::string_view name, std::string_view host) {
       out += "  parameter " + std::string(p.name) + " (" + std::string(p.in) +
              "): " + std::string(p.description) + "\n";
     }
-    out += "  example:\n    $ " + Curl(route, host) + "\n    " + ExampleResponse(route) + "\n";
+    out += "  example:\n    $ " + Curl(route, host) + "\n    " +
+           Indent(ExampleResponse(route), "    ") + "\n";
     for (const auto& e : route.errors) {
       out += "  " + StatusLine(e.status) + ": " + std::string(e.when) + "\n";
     }

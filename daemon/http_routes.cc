@@ -1,5 +1,7 @@
 #include "daemon/http_routes.h"
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <boost/asio/this_coro.hpp>
@@ -126,9 +128,11 @@ asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
 }
 
 asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
-  const std::string* prefix = r.Param("prefix");
+  // Not a conditional inside the co_await: GCC 12 mishandles its temporary.
+  const std::string* given = r.Param("prefix");
+  proto::Request op = proto::Request::Keys(given != nullptr ? *given : std::string());
   Reply error;
-  auto response = co_await Execute(s, proto::Request::Keys(prefix ? *prefix : ""), &error);
+  auto response = co_await Execute(s, std::move(op), &error);
   if (!response) co_return error;
   co_return JsonReply(200, [&](Json& json) {
     json.Key("keys");
@@ -329,7 +333,15 @@ asio::awaitable<Reply> Dispatch(const Services& services, Request& request) {
   std::string allow;
   for (const Route& route : Routes()) {
     if (!Matches(route, request.target.segments, &request.key)) continue;
-    if (route.method == method) co_return co_await route.handle(services, request);
+    if (route.method == method) {
+      const bool takes_query = std::any_of(route.params.begin(), route.params.end(),
+                                           [](const Route::Param& p) { return p.in == "query"; });
+      if (takes_query && request.form_body) {
+        if (auto e = ParseForm(request.body, &request.form))
+          co_return ErrorReply(400, "body: " + *e);
+      }
+      co_return co_await route.handle(services, request);
+    }
     if (!allow.empty()) allow += ", ";
     allow += std::string(boost::beast::http::to_string(route.method));
     if (route.method == Verb::get) allow += ", HEAD";

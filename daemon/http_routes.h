@@ -41,8 +41,9 @@ struct Services {
 struct Request {
   Verb method = Verb::get;
   Target target;
-  Params form;  // the body's parameters, for application/x-www-form-urlencoded
   std::string body;
+  bool form_body = false;  // Content-Type: application/x-www-form-urlencoded
+  Params form;             // the body's parameters, for routes with query parameters
   std::string accept;  // the Accept header
   std::string host;    // the Host header
   std::string key;     // the {key} path segment, decoded

@@ -1,5 +1,6 @@
 #include "daemon/http_server.h"
 
+#include <array>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -54,8 +55,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   asio::awaitable<std::optional<Reply>> ReadRequest(bool* ok);
   // The reply to the request in parser_.
   asio::awaitable<Reply> Handle();
-  // Writes `reply`; false when the connection is to be closed.
+  // Writes `reply`; false if that failed.
   asio::awaitable<bool> Write(Reply reply, bool keep_alive, bool head);
+  // After an error answered before the request was read in full: stops
+  // sending and reads what the client still sends for a moment, so that
+  // closing with unread data (which sends a reset) does not destroy the
+  // answer before the client has read it.
+  asio::awaitable<void> Linger();
 
   HttpServer& server_;
   beast::tcp_stream stream_;
@@ -72,15 +78,15 @@ asio::awaitable<void> HttpSession::Run() {
     bool ok = false;
     std::optional<Reply> failure = co_await ReadRequest(&ok);
     if (!ok) {
-      if (failure) co_await Write(std::move(*failure), false, false);
+      if (failure && co_await Write(std::move(*failure), false, false)) co_await Linger();
       break;
     }
     server_.CountRequest();
+    Reply reply = co_await Handle();
     const auto& request = parser_->get();
     const bool keep_alive = request.keep_alive() && !server_.stopping();
-    if (!co_await Write(co_await Handle(), keep_alive, request.method() == bhttp::verb::head)) {
-      break;
-    }
+    const bool head = request.method() == bhttp::verb::head;
+    if (!co_await Write(std::move(reply), keep_alive, head) || !keep_alive) break;
   }
   // Lingering-close light: let the client read our last response.
   stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -141,9 +147,8 @@ asio::awaitable<Reply> HttpSession::Handle() {
   }
   request.body = std::move(parser_->get().body());
   const auto type = message[bhttp::field::content_type];
-  if (beast::iequals(type.substr(0, type.find(';')), "application/x-www-form-urlencoded")) {
-    if (auto e = ParseForm(request.body, &request.form)) co_return ErrorReply(400, "body: " + *e);
-  }
+  request.form_body =
+      beast::iequals(type.substr(0, type.find(';')), "application/x-www-form-urlencoded");
   std::optional<Reply> reply;
   try {
     reply = co_await Dispatch(server_.services(), request);
@@ -168,7 +173,18 @@ asio::awaitable<bool> HttpSession::Write(Reply reply, bool keep_alive, bool head
   stream_.expires_after(server_.options().timeout);
   boost::system::error_code ec;
   co_await bhttp::async_write(stream_, response, asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec && keep_alive;
+  co_return !ec;
+}
+
+asio::awaitable<void> HttpSession::Linger() {
+  boost::system::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  std::array<char, 4096> discard;
+  while (!ec) {
+    co_await stream_.async_read_some(asio::buffer(discard),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 HttpServer::HttpServer(asio::io_context& io, Engine& engine, CommitQueue& commits,

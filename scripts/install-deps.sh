@@ -14,9 +14,10 @@ case " ${ID} ${ID_LIKE:-} " in
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
               libcli11-dev libgtest-dev libgmock-dev python3 socat
               clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
+              curl chromium wrk nginx-light        # HTTP API tests and benchmark
               # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
               # and the Compose file's checks (docker-compose validates, no engine)
-              haproxy keepalived iproute2 curl python3-yaml docker-compose)
+              haproxy keepalived iproute2 python3-yaml docker-compose)
     # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
     missing=()
@@ -40,11 +41,17 @@ case " ${ID} ${ID_LIKE:-} " in
               cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux
               glibc-static libstdc++-static  # a static kvctl starts faster
               haproxy keepalived iproute python3-pyyaml)  # deploy/ha/ha-test.sh
-    # curl too; the base system's curl-minimal does, and conflicts with package curl.
-    command -v curl >/dev/null || packages+=(curl)
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
+    # HTTP API: curl for the tests; chromium (EPEL; the browser test skips
+    # without it), wrk and nginx (bench/http.sh) as far as the repositories
+    # have them.
+    rpm -q curl >/dev/null 2>&1 || dnf install -y -q curl
+    for p in chromium wrk nginx; do
+      rpm -q "$p" >/dev/null 2>&1 || dnf install -y -q "$p" ||
+        echo "install-deps.sh: $p is not available; skipping it" >&2
+    done
     ;;
   *)
     echo "install-deps.sh: unsupported system '${ID}'; install meson, a C++20 compiler," \

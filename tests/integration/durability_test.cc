@@ -1,6 +1,5 @@
 // Crashes, torn journals, damaged files, full disks, locks and compaction:
 // kvd never loses an acknowledged write and never invents one.
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -261,23 +260,6 @@ TEST_F(EmbeddedTest, HundredConcurrentAppendsLoseNothing) {
   for (int i = 0; i < 100; ++i) EXPECT_THAT(r.out, HasSubstr("\"v" + std::to_string(i) + "\""));
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), ','), 99);
 }
-
-// A small tmpfs of the test's own, unmounted whatever happens.
-class TmpfsMount {
- public:
-  explicit TmpfsMount(const std::filesystem::path& at) : at_(at) {
-    std::filesystem::create_directories(at);
-    mounted_ = ::mount("tmpfs", at.c_str(), "tmpfs", 0, "size=256k") == 0;
-  }
-  ~TmpfsMount() {
-    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-
- private:
-  std::filesystem::path at_;
-  bool mounted_ = false;
-};
 
 TEST(FullDiskTest, AppendsFailClearlyReadsGoOnAndWritesResumeOnceThereIsRoom) {
   TestDir dir;

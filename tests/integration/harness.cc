@@ -3,9 +3,11 @@
 #include "proto/response.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -37,6 +39,22 @@ std::filesystem::path MakeTempDir() {
 }
 
 }  // namespace
+
+std::string FindProgram(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    std::size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::filesystem::path candidate =
+        std::filesystem::path(dirs.substr(start, end - start)) / program;
+    if (!dirs.substr(start, end - start).empty() && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+    start = end + 1;
+  }
+  return {};
+}
 
 std::string KvdBin() { return RequiredEnv("KVD_BIN"); }
 std::string KvctlBin() { return RequiredEnv("KVCTL_BIN"); }
@@ -142,8 +160,8 @@ Daemon::Daemon(const std::filesystem::path& socket, const std::filesystem::path&
   // Ready once it answers; bounded, and fails fast if kvd exits.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   // Ready once it answers, even if only to refuse (--allow-uid).
-  for (RunResult ping = Kvctl({"ping"}); ping.exit_code != 0 &&
-                                         ping.err.find("may not use") == std::string::npos;
+  for (RunResult ping = Kvctl({"ping"});
+       ping.exit_code != 0 && ping.err.find("may not use") == std::string::npos;
        ping = Kvctl({"ping"})) {
     if (!process_->Running()) throw std::runtime_error("kvd exited at start:\n" + Log());
     if (std::chrono::steady_clock::now() > deadline) {
@@ -185,6 +203,18 @@ Connection::Connection(const std::string& socket) {
   }
 }
 
+Connection::Connection(std::uint16_t loopback_port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(loopback_port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(loopback_port) + ": " +
+                             std::strerror(errno));
+  }
+}
+
 Connection::~Connection() { Close(); }
 
 void Connection::Close() {
@@ -201,6 +231,18 @@ void Connection::Send(const std::string& bytes) {
   }
 }
 
+bool Connection::Receive(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  pollfd p{fd_, POLLIN, 0};
+  if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+  char chunk[65536];
+  const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+  if (n <= 0) return false;
+  buffer_.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
 std::optional<std::string> Connection::ReadLine(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -209,17 +251,18 @@ std::optional<std::string> Connection::ReadLine(std::chrono::milliseconds timeou
       buffer_.erase(0, nl + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{fd_, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      return std::nullopt;
-    }
-    char chunk[65536];
-    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) return std::nullopt;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    if (!Receive(deadline)) return std::nullopt;
   }
+}
+
+std::optional<std::string> Connection::Read(std::size_t n, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (buffer_.size() < n) {
+    if (!Receive(deadline)) return std::nullopt;
+  }
+  std::string bytes = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return bytes;
 }
 
 std::size_t Connection::SendFor(const std::string& bytes, std::chrono::milliseconds timeout) {
@@ -260,6 +303,15 @@ bool Connection::ClosedByPeer(std::chrono::milliseconds timeout) {
   char c;
   const ssize_t n = ::recv(fd_, &c, 1, 0);
   return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+TmpfsMount::TmpfsMount(const std::filesystem::path& at) : at_(at) {
+  std::filesystem::create_directories(at);
+  mounted_ = ::mount("tmpfs", at.c_str(), "tmpfs", 0, "size=256k") == 0;
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
 }
 
 }  // namespace kvd::testing

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -20,6 +21,9 @@ namespace kvd::testing {
 // Paths of the binaries under test, from the environment meson sets.
 std::string KvdBin();
 std::string KvctlBin();
+
+// The path of `program` found in $PATH; empty if it is not installed.
+std::string FindProgram(const std::string& program);
 
 struct ProcessOptions {
   std::map<std::string, std::string> env;  // added to / overriding the environment
@@ -98,10 +102,15 @@ std::size_t RssBytes(pid_t pid);
 class Connection {
  public:
   explicit Connection(const std::string& socket);
+  // A TCP connection to 127.0.0.1:port.
+  explicit Connection(std::uint16_t loopback_port);
   ~Connection();
   void Send(const std::string& bytes);
   // The next line, without "\n"; nothing at end of stream or after `timeout`.
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The next `n` bytes; nothing at end of stream or after `timeout`.
+  std::optional<std::string> Read(std::size_t n,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True once the peer closed the connection (reads end of stream).
   bool ClosedByPeer(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Sends as much of `bytes` as the peer takes within `timeout`; returns how
@@ -110,8 +119,24 @@ class Connection {
   void Close();
 
  private:
+  // Receives more into buffer_; false at end of stream or at `deadline`.
+  bool Receive(std::chrono::steady_clock::time_point deadline);
+
   int fd_ = -1;
   std::string buffer_;
+};
+
+// A small tmpfs of the test's own (a disk that fills up), unmounted
+// whatever happens. Mounting needs root: check mounted().
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(const std::filesystem::path& at);
+  ~TmpfsMount();
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::filesystem::path at_;
+  bool mounted_ = false;
 };
 
 }  // namespace kvd::testing

@@ -1,0 +1,454 @@
+// The HTTP API (kvd --http) against real clients: curl for every route,
+// status and error, raw TCP connections for what curl will not send
+// (pipelining, malformed and never-ending requests), kvctl for the same
+// store seen through the socket.
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "tests/integration/http_client.h"
+
+namespace kvd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+// The values of a {"key":K,"values":[...]} document.
+std::vector<std::string> ValuesOf(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  std::vector<std::string> values;
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("values")) {
+    ADD_FAILURE() << "not a values document: " << json;
+    return values;
+  }
+  for (const auto& v : d["values"].GetArray())
+    values.emplace_back(v.GetString(), v.GetStringLength());
+  return values;
+}
+
+// The "error" of an {"error": "..."} document, or a description of why it is none.
+std::string ErrorOf(const HttpResult& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str(), r.body.size());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("error") || !d["error"].IsString()) {
+    return "<not an error document: " + r.body + ">";
+  }
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  return d["error"].GetString();
+}
+
+class HttpTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> args = {}) {
+    args.insert(args.end(), {"--http", "0", "--name", kName});
+    kvd_.emplace(dir_, args);
+    http_.emplace(*kvd_, kName);
+  }
+  void SetUp() override { Start(); }
+
+  static constexpr const char* kName = "Server 1";
+  TestDir dir_;
+  std::optional<Daemon> kvd_;
+  std::optional<HttpClient> http_;
+};
+
+TEST_F(HttpTest, ContractRoutes) {
+  HttpResult hello = http_->Curl({http_->Url("/hello")});
+  EXPECT_EQ(hello.status, 200);
+  EXPECT_EQ(hello.body, "Hello, World!\nServer 1");
+  EXPECT_THAT(hello.Header("content-type"), StartsWith("text/plain"));
+
+  HttpResult health = http_->Curl({http_->Url("/health")});
+  EXPECT_EQ(health.status, 200);
+
+  HttpResult post = http_->Curl({"-X", "POST", http_->Url("/api/v1/storage?key=fruit&val=apple")});
+  EXPECT_EQ(post.status, 200);
+  EXPECT_EQ(post.body, "{\"ok\":true}\n");
+  http_->Curl({"-X", "POST", http_->Url("/api/v1/storage?key=fruit&val=pear")});
+  HttpResult get = http_->Curl({http_->Url("/api/v1/storage?key=fruit")});
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, "{\"key\":\"fruit\",\"values\":[\"apple\",\"pear\"]}\n");
+  EXPECT_EQ(get.Header("content-type"), "application/json");
+
+  // A missing key reads as no values, as kvctl prints an empty line.
+  HttpResult missing = http_->Curl({http_->Url("/api/v1/storage?key=none")});
+  EXPECT_EQ(missing.status, 200);
+  EXPECT_EQ(missing.body, "{\"key\":\"none\",\"values\":[]}\n");
+
+  HttpResult docs = http_->Curl({http_->Url("/")});
+  EXPECT_EQ(docs.status, 200);
+  EXPECT_THAT(docs.body, HasSubstr("POST /api/v1/storage"));
+}
+
+TEST_F(HttpTest, NameDefaultsToTheHostName) {
+  TestDir other;
+  Daemon kvd(other, {"--http", "0"});
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof(host) - 1), 0);
+  HttpClient http(kvd, host);
+  EXPECT_EQ(http.Curl({http.Url("/hello")}).body, std::string("Hello, World!\n") + host);
+}
+
+// The "/" page's examples, run in table order on the fresh store, give the
+// responses it documents; the HTML and text pages list every route.
+TEST_F(HttpTest, DocumentationMatchesWhatTheServerDoes) {
+  HttpResult json = http_->Curl({"-H", "Accept: application/json", http_->Url("/")});
+  ASSERT_EQ(json.status, 200);
+  EXPECT_EQ(json.Header("content-type"), "application/json");
+  rapidjson::Document docs;
+  docs.Parse(json.body.c_str());
+  ASSERT_FALSE(docs.HasParseError()) << json.body;
+  EXPECT_EQ(std::string(docs["server"].GetString()), kName);
+  HttpResult html = http_->Curl({"-H", "Accept: text/html,*/*", http_->Url("/")});
+  EXPECT_THAT(html.Header("content-type"), StartsWith("text/html"));
+  HttpResult text = http_->Curl({http_->Url("/")});
+  EXPECT_THAT(text.Header("content-type"), StartsWith("text/plain"));
+  ASSERT_GE(docs["routes"].Size(), 10u);
+  for (const auto& route : docs["routes"].GetArray()) {
+    const std::string method = route["method"].GetString(), path = route["path"].GetString();
+    SCOPED_TRACE(method + " " + path);
+    EXPECT_THAT(text.body, HasSubstr(method + " " + path + "\n"));
+    EXPECT_THAT(html.body, HasSubstr(method + "</span> " + path + "</code>"));
+    const auto& example = route["example"];
+    std::vector<std::string> args = {"-X", method};
+    const std::string body = example["body"].GetString();
+    if (!body.empty()) args.insert(args.end(), {"--data-binary", body});
+    args.push_back(http_->Url(example["target"].GetString()));
+    HttpResult r = http_->Curl(args);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (example["response"].IsString()) {
+      EXPECT_EQ(r.body, example["response"].GetString());
+    }
+    EXPECT_THAT(std::string(example["curl"].GetString()), HasSubstr(example["target"].GetString()));
+  }
+  EXPECT_GE(docs["errors"].Size(), 5u);
+}
+
+TEST_F(HttpTest, KeysRoutes) {
+  EXPECT_EQ(http_->Curl({"--data-binary", "one", http_->Url("/api/v1/keys/k1")}).status, 200);
+  EXPECT_EQ(http_->Curl({"--data-binary", "", http_->Url("/api/v1/keys/k1")}).status, 200);
+  EXPECT_EQ(http_->Curl({"--data-binary", "x", http_->Url("/api/v1/keys/k2")}).status, 200);
+  EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/keys/k1")}).body),
+            (std::vector<std::string>{"one", ""}));
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys")}).body, "{\"keys\":[\"k1\",\"k2\"]}\n");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys?prefix=k2")}).body, "{\"keys\":[\"k2\"]}\n");
+  HttpResult del = http_->Curl({"-X", "DELETE", http_->Url("/api/v1/keys/k1")});
+  EXPECT_EQ(del.status, 200);
+  EXPECT_EQ(del.body, "{\"deleted\":true}\n");
+  HttpResult again = http_->Curl({"-X", "DELETE", http_->Url("/api/v1/keys/k1")});
+  EXPECT_EQ(again.status, 404);
+  EXPECT_EQ(ErrorOf(again), "no such key");
+  HttpResult gone = http_->Curl({http_->Url("/api/v1/keys/k1")});
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(ErrorOf(gone), "no such key");
+  HttpResult stats = http_->Curl({http_->Url("/api/v1/stats")});
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_THAT(stats.body, HasSubstr("\"keys\":1,"));
+  EXPECT_THAT(stats.body, HasSubstr("\"http_requests\":"));
+  // A form body works like the query (curl -d).
+  EXPECT_EQ(http_->Curl({"-d", "key=form+key&val=a%26b", http_->Url("/api/v1/storage")}).status,
+            200);
+  EXPECT_EQ(kvd_->Kvctl({"--key", "form key"}).out, "a&b\n");
+}
+
+TEST_F(HttpTest, HeadIsGetWithoutTheBody) {
+  HttpResult get = http_->Curl({http_->Url("/hello")});
+  HttpResult head = http_->Curl({"-I", http_->Url("/hello")});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.Header("content-length"), std::to_string(get.body.size()));
+}
+
+// Keys and values with every awkward character, written over HTTP and read
+// by kvctl, and the other way round.
+TEST_F(HttpTest, HttpAndKvctlSeeEachOthersWrites) {
+  const std::string key = "a/b c+d,\"e\"\n\xc3\xa9?&=%";
+  const std::string encoded = "a%2Fb%20c%2Bd%2C%22e%22%0A%C3%A9%3F%26%3D%25";
+  const std::string value = "x, \"y\"\n\xe2\x82\xac&=+%";
+  EXPECT_EQ(http_->Curl({"--data-binary", value, http_->Url("/api/v1/keys/" + encoded)}).status,
+            200);
+  // In the query '+' is a space and %2B a plus.
+  EXPECT_EQ(
+      http_->Curl({"-X", "POST", http_->Url("/api/v1/storage?key=" + encoded + "&val=p+q%2B")})
+          .status,
+      200);
+  RunResult read = kvd_->Kvctl({"--key", key, "--json"});
+  EXPECT_EQ(read.out, "[\"x, \\\"y\\\"\\n\xe2\x82\xac&=+%\",\"p q+\"]\n");
+  ASSERT_EQ(kvd_->Kvctl({"--key", key, "--val", "from kvctl"}).exit_code, 0);
+  EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/storage?key=" + encoded)}).body),
+            (std::vector<std::string>{value, "p q+", "from kvctl"}));
+  EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/keys/" + encoded)}).body).size(), 3u);
+}
+
+TEST_F(HttpTest, ErrorsAreJsonWithTheRightStatus) {
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{"-X", "POST", "/api/v1/storage?val=v"}, 400, "missing parameter: key"},
+      {{"-X", "POST", "/api/v1/storage?key=k"}, 400, "missing parameter: val"},
+      {{"/api/v1/storage"}, 400, "missing parameter: key"},
+      {{"/api/v1/storage?key=%zz"}, 400, "two hex digits"},
+      {{"/api/v1/storage?key=%ff"}, 400, "not valid UTF-8"},
+      {{"/api/v1/keys/%C3"}, 400, "not valid UTF-8"},
+      {{"--data-binary", "\xff", "/api/v1/keys/k"}, 400, "the body is not valid UTF-8"},
+      {{"/nothing/here"}, 404, "no such route"},
+      {{"/api/v1/keys/nothing"}, 404, "no such key"},
+      {{"-X", "PUT", "/hello"}, 405, "allowed: GET, HEAD"},
+      {{"-X", "DELETE", "/api/v1/storage?key=k"}, 405, "allowed: POST, GET, HEAD"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.back() = http_->Url(args.back());
+    HttpResult r = http_->Curl(args);
+    SCOPED_TRACE(args.back());
+    EXPECT_EQ(r.status, c.status);
+    EXPECT_THAT(ErrorOf(r), HasSubstr(c.error));
+  }
+  HttpResult put = http_->Curl({"-X", "PUT", http_->Url("/api/v1/keys/k")});
+  EXPECT_EQ(put.Header("allow"), "POST, GET, HEAD, DELETE");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys")}).body, "{\"keys\":[]}\n")
+      << "no failed request wrote anything";
+}
+
+TEST_F(HttpTest, SizeLimitsGive413And431) {
+  Start({"--max-key-size", "8", "--max-value-size", "16", "--http-max-header", "4096"});
+  auto status = [&](std::vector<std::string> args) {
+    args.back() = http_->Url(args.back());
+    HttpResult r = http_->Curl(args);
+    if (r.status >= 400) {
+      EXPECT_THAT(ErrorOf(r), Not(StartsWith("<"))) << args.back();
+    }
+    return r.status;
+  };
+  EXPECT_EQ(status({"-X", "POST", "/api/v1/storage?key=12345678&val=1234567890123456"}), 200);
+  EXPECT_EQ(status({"-X", "POST", "/api/v1/storage?key=123456789&val=v"}), 413);
+  EXPECT_EQ(status({"-X", "POST", "/api/v1/storage?key=k&val=12345678901234567"}), 413);
+  EXPECT_EQ(status({"/api/v1/storage?key=123456789"}), 413);
+  EXPECT_EQ(status({"--data-binary", std::string(17, 'v'), "/api/v1/keys/k"}), 413);
+  // Over the body limit: refused before the body is read (Expect: 100-continue too).
+  EXPECT_EQ(status({"--data-binary", std::string(4000, 'v'), "/api/v1/keys/k"}), 413);
+  EXPECT_EQ(status({"-H", "Expect: 100-continue", "--data-binary", std::string(4000, 'v'),
+                    "/api/v1/keys/k"}),
+            413);
+  EXPECT_EQ(status({"-H", "X-Big: " + std::string(5000, 'h'), "/hello"}), 431);
+  EXPECT_EQ(status({"/api/v1/storage?key=" + std::string(5000, 'k')}), 431);
+  EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/storage?key=12345678")}).body),
+            (std::vector<std::string>{"1234567890123456"}));
+}
+
+TEST_F(HttpTest, KeepAliveAndPipelining) {
+  Connection c(http_->port());
+  c.Send(
+      "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /api/v1/keys/p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+      "POST /api/v1/storage?key=p&val=two HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /api/v1/keys/p HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto hello = ReadHttpResponse(c);
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->body, "Hello, World!\nServer 1");
+  EXPECT_EQ(hello->Header("x-served-by"), kName);
+  EXPECT_EQ(ReadHttpResponse(c)->body, "{\"ok\":true}\n");
+  EXPECT_EQ(ReadHttpResponse(c)->body, "{\"ok\":true}\n");
+  EXPECT_EQ(ReadHttpResponse(c)->body, "{\"key\":\"p\",\"values\":[\"one\",\"two\"]}\n");
+  // Still open for more; HTTP/1.0 and Connection: close end it.
+  c.Send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto last = ReadHttpResponse(c);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->status, 200);
+  EXPECT_EQ(last->Header("connection"), "close");
+  EXPECT_TRUE(c.ClosedByPeer());
+  Connection old(http_->port());
+  old.Send("GET /health HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(ReadHttpResponse(old)->status, 200);
+  EXPECT_TRUE(old.ClosedByPeer());
+}
+
+// 50 clients, each appending 20 values over one keep-alive connection.
+TEST_F(HttpTest, FiftyConcurrentClientsAppendingToOneKeyLoseNothing) {
+  constexpr int kClients = 50, kEach = 20;
+  std::vector<Process> clients;
+  for (int i = 0; i < kClients; ++i) {
+    std::vector<std::string> argv = {
+        FindProgram("curl"), "-sS", "--max-time", "120", "-X", "POST", "-w", "%{http_code}\\n"};
+    for (int j = 0; j < kEach; ++j) {
+      argv.insert(argv.end(), {"-o", "/dev/null"});
+      argv.push_back(http_->Url("/api/v1/storage?key=shared&val=c" + std::to_string(i) + "-" +
+                                std::to_string(j)));
+    }
+    clients.emplace_back(argv, ProcessOptions{});
+  }
+  for (auto& c : clients) {
+    ASSERT_EQ(c.Wait(std::chrono::seconds(150)), 0) << c.Stderr();
+    std::string expected;
+    for (int j = 0; j < kEach; ++j) expected += "200\n";
+    EXPECT_EQ(c.Stdout(), expected);
+  }
+  const auto values = ValuesOf(http_->Curl({http_->Url("/api/v1/storage?key=shared")}).body);
+  EXPECT_EQ(values.size(), std::size_t{kClients * kEach});
+  std::set<std::string> distinct(values.begin(), values.end());
+  EXPECT_EQ(distinct.size(), std::size_t{kClients * kEach});
+  for (int i = 0; i < kClients; ++i) {
+    // Each client's values in the order it sent them.
+    std::vector<std::string> mine;
+    for (const auto& v : values) {
+      if (v.starts_with("c" + std::to_string(i) + "-")) mine.push_back(v);
+    }
+    ASSERT_EQ(mine.size(), std::size_t{kEach});
+    for (int j = 0; j < kEach; ++j)
+      EXPECT_EQ(mine[j], "c" + std::to_string(i) + "-" + std::to_string(j));
+  }
+  RunResult kvctl = kvd_->Kvctl({"--key", "shared", "--json"});
+  EXPECT_EQ(std::count(kvctl.out.begin(), kvctl.out.end(), ','), kClients * kEach - 1);
+}
+
+// Acknowledged means durable (--fsync always): a crash right after loses nothing.
+TEST_F(HttpTest, AcknowledgedWritesSurviveACrash) {
+  ASSERT_EQ(http_->Curl({"--data-binary", "durable", http_->Url("/api/v1/keys/d")}).status, 200);
+  kvd_->Kill();
+  kvd_.reset();
+  Start();
+  EXPECT_EQ(kvd_->Kvctl({"--key", "d"}).out, "durable\n");
+}
+
+TEST_F(HttpTest, MalformedAndEndlessRequestsDoNotDisturbOthers) {
+  Start({"--http-timeout", "2", "--max-key-size", "100", "--max-value-size", "1000"});
+  // A bad request line: 400, then the connection is closed.
+  Connection garbage(http_->port());
+  garbage.Send("HELLO THERE\r\n\r\n");
+  auto bad = ReadHttpResponse(garbage);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->Header("x-served-by"), kName);
+  EXPECT_TRUE(garbage.ClosedByPeer());
+  Connection binary(http_->port());
+  binary.Send(std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 11));  // a TLS hello
+  auto tls = ReadHttpResponse(binary);
+  ASSERT_TRUE(tls);
+  EXPECT_EQ(tls->status, 400);
+
+  // Huge headers: 431 before they are all read.
+  Connection huge(http_->port());
+  huge.SendFor("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1 << 20, 'h'),
+               std::chrono::seconds(2));
+  auto big = ReadHttpResponse(huge);
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 431);
+
+  // A chunked body that never ends: cut off by the body limit, or when it stalls, by the timeout.
+  Connection endless(http_->port());
+  endless.Send("POST /api/v1/keys/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  for (int i = 0; i < 10000; ++i) {
+    if (endless.SendFor("10\r\n0123456789abcdef\r\n", std::chrono::seconds(1)) == 0) break;
+  }
+  auto over = ReadHttpResponse(endless);
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 413);
+  Connection stalled(http_->port());
+  stalled.Send(
+      "POST /api/v1/keys/k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5\r\nhello\r\n");
+  // Slowloris: a header byte every 100 ms never completes a request in time.
+  Connection slow(http_->port());
+  Connection idle(http_->port());
+
+  // Meanwhile others are served.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(http_->Curl({http_->Url("/hello")}).status, 200);
+    slow.SendFor("X", std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  bool slow_closed = false;
+  for (int i = 0; i < 100 && !slow_closed; ++i) {
+    slow.SendFor("X", std::chrono::milliseconds(100));
+    slow_closed = slow.ClosedByPeer(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(slow_closed);
+  EXPECT_TRUE(stalled.ClosedByPeer(std::chrono::seconds(10)));
+  EXPECT_TRUE(idle.ClosedByPeer(std::chrono::seconds(10)));
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/k")}).status, 404) << "no partial body stored";
+  EXPECT_EQ(kvd_->Kvctl({"ping"}).exit_code, 0);
+}
+
+TEST_F(HttpTest, ConnectionsOverTheLimitGet503) {
+  Start({"--max-connections", "2"});
+  Connection a(http_->port()), b(http_->port());
+  for (Connection* c : {&a, &b}) {
+    c->Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(ReadHttpResponse(*c)->status, 200);
+  }
+  HttpResult refused = http_->Curl({http_->Url("/hello")});
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_THAT(ErrorOf(refused), HasSubstr("at most 2 HTTP connections"));
+  a.Close();
+  HttpResult served = refused;
+  for (int i = 0; i < 100 && served.status == 503; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    served = http_->Curl({http_->Url("/hello")});
+  }
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(kvd_->Kvctl({"ping"}).exit_code, 0) << "the socket has a limit of its own";
+}
+
+TEST_F(HttpTest, SigtermClosesIdleKeepAliveConnectionsAndExitsClean) {
+  Connection c(http_->port());
+  c.Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(ReadHttpResponse(c)->status, 200);
+  EXPECT_EQ(kvd_->Stop(), 0);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST(HttpOptionsTest, BadAddressIsUsageAndBusyPortIsAClearError) {
+  EXPECT_EQ(RunKvd({"--http", "no-port:"}).exit_code, 2);
+  EXPECT_EQ(RunKvd({"--http", "70000"}).exit_code, 2);
+  TestDir dir;
+  Daemon first(dir, {"--http", "0"});
+  HttpClient http(first, "");
+  TestDir other;
+  RunResult second = RunKvd({"--socket", (other / "kvd.sock").string(), "--data",
+                             (other / "storage.data").string(), "--http",
+                             "127.0.0.1:" + std::to_string(http.port())});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(http.port())));
+}
+
+TEST(HttpHealthTest, FullDiskGives503UntilAWriteSucceedsAgain) {
+  TestDir dir;
+  TmpfsMount disk(dir / "disk");
+  if (!disk.mounted()) GTEST_SKIP() << "needs root to mount a tmpfs";
+  Daemon kvd(dir / "kvd.sock", dir / "disk" / "storage.data", {"--http", "0", "--name", "n"});
+  HttpClient http(kvd, "n");
+  EXPECT_EQ(http.Curl({http.Url("/health")}).status, 200);
+  {
+    std::ofstream filler(dir / "disk" / "filler", std::ios::binary);
+    filler << std::string(300 * 1024, 'f');
+  }
+  HttpResult failed;
+  for (int i = 0; i < 10000; ++i) {
+    failed = http.Curl({"--data-binary", std::string(200, 'x'), http.Url("/api/v1/keys/k")});
+    if (failed.status != 200) break;
+  }
+  ASSERT_EQ(failed.status, 503) << failed.body;
+  EXPECT_THAT(ErrorOf(failed), HasSubstr("No space left"));
+  HttpResult health = http.Curl({http.Url("/health")});
+  EXPECT_EQ(health.status, 503);
+  EXPECT_THAT(ErrorOf(health), HasSubstr("No space left"));
+  EXPECT_EQ(http.Curl({http.Url("/api/v1/storage?key=k")}).status, 200) << "reads go on";
+  std::filesystem::remove(dir / "disk" / "filler");
+  EXPECT_EQ(http.Curl({"--data-binary", "after", http.Url("/api/v1/keys/k")}).status, 200);
+  EXPECT_EQ(http.Curl({http.Url("/health")}).status, 200);
+}
+
+}  // namespace
+}  // namespace kvd::testing
