@@ -129,6 +129,13 @@ def put(base, count, map_path):
                 sys.exit(f"read {key!r} by {form}: status {status} from '{served_by}' (appended "
                          f"on '{owner}'): {body!r}")
         owners[key] = owner
+    # A form body whose key HAProxy cannot see (after a value past its buffer)
+    # must be refused, not sent to whichever server.
+    status, _, body = request(base, "POST", "/api/v1/storage",
+                              body=urllib.parse.urlencode({"val": "x" * 20000, "key": "ha late"}),
+                              content_type="application/x-www-form-urlencoded")
+    if status != 400 or not is_json_error(body):
+        sys.exit(f"append with the key after a 20 kB value: expected 400, got {status}: {body!r}")
     json.dump(owners, open(map_path, "w"))
     per_server = {s: list(owners.values()).count(s) for s in sorted(set(owners.values()))}
     print(f"{count} keys appended in the 3 forms, each read back 4 times (2 forms) from the "
