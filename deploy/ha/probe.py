@@ -10,8 +10,9 @@
   probe.py put BASE N MAP       append one value to each of N keys through the API
                                 (?key=&val=, form body, /api/v1/keys/K in turn),
                                 read each back by ?key= and by /api/v1/keys/K, twice,
-                                check each key stays on one server; saves key ->
-                                server in MAP
+                                check each key stays on one server, and that a form
+                                body hiding its key past HAProxy's buffer is refused
+                                (400); saves key -> server in MAP
   probe.py check BASE MAP [DOWN]
                                 read every key of MAP again: each must come from the
                                 server that holds it, with its value; the keys of
@@ -31,7 +32,8 @@ PERIOD = 0.05
 # Long enough for one retransmitted SYN (after 1 s): a SYN lost while the VIP
 # moves makes a slow answer, as a browser would see it, not a failed request.
 WATCH_TIMEOUT = 2.0
-# The API answers 503 for a down server after HAProxy's retry (about 1 s).
+# API requests: answered at once, even for a down server (503); this only
+# bounds a hung one.
 API_TIMEOUT = 5.0
 
 
