@@ -75,6 +75,8 @@ asio::awaitable<void> HttpSession::Run() {
   stream_.socket().set_option(tcp::no_delay(true), ignored);
   for (;;) {
     if (server_.stopping() && buffer_.size() == 0) break;
+    // An idle keep-alive connection keeps no large buffer.
+    if (buffer_.size() == 0 && buffer_.capacity() > 16 * 1024) buffer_.shrink_to_fit();
     bool ok = false;
     std::optional<Reply> failure = co_await ReadRequest(&ok);
     if (!ok) {

@@ -54,6 +54,8 @@ class HttpTest : public ::testing::Test {
     http_.emplace(*kvd_, kName);
   }
   void SetUp() override { Start(); }
+  // Whatever a test did, kvd exits clean on SIGTERM (in the ASan build: without leaks).
+  void TearDown() override { EXPECT_EQ(kvd_->Stop(), 0) << kvd_->Log(); }
 
   static constexpr const char* kName = "Server 1";
   TestDir dir_;
