@@ -15,7 +15,10 @@ case " ${ID} ${ID_LIKE:-} " in
               libcli11-dev libgtest-dev libgmock-dev python3 socat
               clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
               libsystemd-dev systemd systemd-container rpm cpio  # the service suite
-              curl chromium wrk nginx-light)       # HTTP API tests and benchmark
+              curl chromium wrk nginx-light        # HTTP API tests and benchmark
+              # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
+              # and the Compose file's checks (docker-compose validates, no engine)
+              haproxy keepalived iproute2 python3-yaml docker-compose)
     # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
     missing=()
@@ -38,14 +41,15 @@ case " ${ID} ${ID_LIKE:-} " in
     packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
               cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux
               glibc-static libstdc++-static  # a static kvctl starts faster
-              systemd-devel systemd-container systemd-rpm-macros rpm-build cpio)  # the service suite
+              systemd-devel systemd-container systemd-rpm-macros rpm-build cpio  # the service suite
+              haproxy keepalived iproute python3-pyyaml)  # deploy/ha/ha-test.sh
     missing=()
     for p in "${packages[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then dnf install -y -q "${missing[@]}"; fi
     # HTTP API: curl for the tests; chromium (EPEL; the browser test skips
     # without it), wrk and nginx (bench/http.sh) as far as the repositories
     # have them.
-    rpm -q curl >/dev/null 2>&1 || dnf install -y -q curl
+    command -v curl >/dev/null || dnf install -y -q curl  # curl-minimal is enough
     for p in chromium wrk nginx; do
       rpm -q "$p" >/dev/null 2>&1 || dnf install -y -q "$p" ||
         echo "install-deps.sh: $p is not available; skipping it" >&2

@@ -5,7 +5,8 @@
 # runs the service suite: systemd units, a systemd boot, the RPM); then each libFuzzer
 # target for FUZZ_SECONDS (default 60, scripts/fuzz.sh). Ends with one line
 # "N passed, N failed" counting test cases over all builds, and each fuzz
-# target and each benchmark script's smoke run as one test.
+# target, each benchmark script's smoke run and the failover test of the
+# high-availability set-up (deploy/ha) as one test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +67,18 @@ for script in run durability compare-redis cli-latency load-memory http; do
     status=1
   fi
 done
+
+# The high-availability set-up of deploy/ha: real kvd, HAProxy and keepalived
+# in network namespaces of its own, with failures injected (about 30 s).
+echo "=== high availability (deploy/ha/ha-test.sh) ==="
+if deploy/ha/ha-test.sh build 2>&1 | tee build/ha-test.log; then
+  echo "high availability: passed"
+  extra_passed=$((extra_passed + 1))
+else
+  echo "high availability: failed"
+  extra_failed=$((extra_failed + 1))
+  status=1
+fi
 
 python3 scripts/count-tests.py --extra "${extra_passed}" "${extra_failed}" "${builds[@]}"
 exit "${status}"
