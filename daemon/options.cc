@@ -1,6 +1,8 @@
 #include "daemon/options.h"
 
+#ifndef _WIN32
 #include <grp.h>
+#endif
 
 #include <iostream>
 
@@ -24,11 +26,16 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   std::string fsync = "always";
   bool check = false, repair = false;
 
-  CLI::App app{"kvd: a crash-safe key -> list-of-values store, served on a Unix socket"};
+  CLI::App app{
+      "kvd: a crash-safe key -> list-of-values store, served on a Unix socket (a named pipe on "
+      "Windows)"};
   app.set_version_flag("--version", KVD_VERSION);
   app.add_option("--data", data, "data file (env KVD_DATA)")->capture_default_str();
-  app.add_option("--socket", options.socket_path, "Unix socket to listen on (env KVD_SOCKET)")
+  app.add_option("--socket", options.socket_path,
+                 "Unix socket (on Windows: named pipe) to listen on (env KVD_SOCKET)")
       ->capture_default_str();
+#ifndef _WIN32
+  // POSIX only: on Windows the pipe is for this user alone (README, "Windows").
   app.add_option("--socket-mode", socket_mode, "permissions of the socket file (octal)")
       ->capture_default_str();
   app.add_option("--socket-group", socket_group, "group of the socket file (name or gid)");
@@ -36,6 +43,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "accept connections only from this uid (repeatable; checked with SO_PEERCRED)");
   app.add_option("--allow-gid", options.access.allow_gids,
                  "accept connections only from this gid (repeatable)");
+#endif
   app.add_option("--max-line", limits.max_line, "longest request line accepted, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
@@ -96,6 +104,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     *exit_code = 2;
     return std::nullopt;
   }
+#ifndef _WIN32
   try {
     std::size_t used = 0;
     options.access.socket_mode = static_cast<unsigned>(std::stoul(socket_mode, &used, 8));
@@ -116,6 +125,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
       return std::nullopt;
     }
   }
+#endif
   limits.idle_timeout = std::chrono::seconds(idle_seconds);
   options.data_path = data;
   options.engine.sync = *ParseSyncPolicy(fsync);
