@@ -14,8 +14,11 @@ case " ${ID} ${ID_LIKE:-} " in
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
               libcli11-dev libgtest-dev libgmock-dev python3 socat
               clang libclang-rt-14-dev util-linux)  # clang + its runtime: libFuzzer
-    # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
-    if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
+    # Extra toolchains for the CI builds: GCC 11 is CentOS Stream 9's compiler;
+    # mingw-w64 cross-builds for Windows, whose tests run under Wine.
+    if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then
+      packages+=(g++-11 g++-mingw-w64-x86-64-posix wine wine64)
+    fi
     missing=()
     for p in "${packages[@]}"; do
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds kvd and runs every test suite: the normal
 # build, then again under ASan+UBSan and under TSan, and a build with GCC 11
-# (CentOS Stream 9's compiler) when it is installed; then each libFuzzer
+# (CentOS Stream 9's compiler) when it is installed, and a Windows build
+# (mingw-w64, tests under Wine) when those are installed; then each libFuzzer
 # target for FUZZ_SECONDS (default 60, scripts/fuzz.sh). Ends with one line
 # "N passed, N failed" counting test cases over all builds, and each fuzz
 # target and each benchmark script's smoke run as one test.
@@ -38,6 +39,24 @@ for i in "${!builds[@]}"; do
   meson compile -C "${dir}"
   meson test -C "${dir}" --print-errorlogs --num-processes 2 || status=1
 done
+
+# Windows: everything cross-built with mingw-w64, its tests run under Wine in
+# a fresh prefix of their own, removed afterwards (README, "Windows").
+if command -v x86_64-w64-mingw32-g++-posix >/dev/null && command -v wine >/dev/null; then
+  echo "=== build-mingw (Windows, tests under Wine) ==="
+  builds+=("build-mingw")
+  if [ ! -f build-mingw/build.ninja ]; then
+    meson setup build-mingw --cross-file scripts/mingw-w64.ini
+  fi
+  meson compile -C build-mingw
+  wine_prefix=$(mktemp -d "${TMPDIR:-/tmp}/kvd-wine.XXXXXX")
+  export WINEDEBUG=-all
+  WINEPREFIX="$wine_prefix" wineboot --init >/dev/null 2>&1 || true
+  WINEPREFIX="$wine_prefix" meson test -C build-mingw --print-errorlogs --num-processes 2 ||
+    status=1
+  WINEPREFIX="$wine_prefix" wineserver -k || true  # this prefix's wineserver only
+  rm -rf "$wine_prefix"
+fi
 
 echo "=== fuzzing ==="
 scripts/fuzz.sh | tee fuzz-results.txt || status=1
