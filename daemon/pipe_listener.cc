@@ -4,8 +4,12 @@
 // many clients connect at once and the name is never without an instance.
 #include "daemon/listener.h"
 
-#include <sddl.h>
 #include <windows.h>
+
+#include <sddl.h>  // after <windows.h>, which it needs
+
+#include <filesystem>
+#include <vector>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/windows/overlapped_ptr.hpp>

@@ -2,7 +2,7 @@
 # Integration test of the Windows build (README, "Windows"): kvd.exe serving
 # a named pipe of its own (never the default \\.\pipe\kvd), several kvctl.exe
 # processes appending at once, values read back in order, a second kvd
-# refused, and data kept across a clean restart and across kill -9. Run by
+# (same pipe, or same data file) refused, and data kept across a clean restart and across kill -9. Run by
 # `meson test` in the mingw build, under Wine from Linux (in $WINEPREFIX, set
 # up by the caller) or directly on Windows (MSYS2). Prints TAP.
 #   tests/windows/pipe_test.sh KVD.EXE KVCTL.EXE
@@ -111,6 +111,12 @@ second_kvd_refused() {
   [ $? -eq 1 ] && grep -q "already serving" <<<"$out"
 }
 
+second_owner_refused() {
+  local out
+  out=$("${run[@]}" "$kvd_exe" --socket "${pipe}-other" --data "$data" 2>&1)
+  [ $? -eq 1 ] && grep -q "owned by a running kvd" <<<"$out"
+}
+
 clean_restart_keeps_data() {
   stop_kvd INT
   grep -q "stopped; everything is in" "$dir/kvd.log" || return 1
@@ -132,12 +138,13 @@ unreachable_is_reported() {
   [ $? -eq 1 ] && grep -q 'kvd-nobody-serves-this' <<<"$out"
 }
 
-echo "1..7"
+echo "1..8"
 check "kvd.exe serves a named pipe" start_kvd
 check "kvctl.exe processes append concurrently; values read back in order" \
   eval 'concurrent_appends && values_in_order'
 check "commas, quotes, empty values and missing keys" text_survives
 check "a second kvd.exe on the same pipe is refused" second_kvd_refused
+check "a second kvd.exe on the same data file is refused (file lock)" second_owner_refused
 check "clean shutdown (Ctrl+C) folds the journal; restart keeps data" clean_restart_keeps_data
 check "after kill -9 the journal is replayed" crash_restart_keeps_data
 check "kvctl.exe names an unreachable pipe" unreachable_is_reported
