@@ -34,7 +34,7 @@ class Listener {
 
   // Claims options.socket_path and listens on it. Unix: see ClaimSocketPath,
   // then --socket-mode and --socket-group. Windows: the first instance of
-  // the pipe, open to this user only.
+  // the pipe, open to this user only (and --socket-group's members).
   Status Listen();
   // The next client's stream, ready for StreamReader; `ec` set on failure
   // or once Close() was called.

@@ -43,6 +43,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "accept connections only from this uid (repeatable; checked with SO_PEERCRED)");
   app.add_option("--allow-gid", options.access.allow_gids,
                  "accept connections only from this gid (repeatable)");
+#else
+  app.add_option("--socket-group", options.access.pipe_group,
+                 "also let this group use the pipe (a SID such as S-1-5-32-545, or a name)");
 #endif
   app.add_option("--max-line", limits.max_line, "longest request line accepted, in bytes")
       ->capture_default_str()

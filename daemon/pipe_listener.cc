@@ -30,9 +30,36 @@ std::string Win32Message(DWORD error) {
       .message();
 }
 
-// "D:P(A;;GA;;;<SID>)": full access for this process's user, nobody else
-// (not even Administrators or LocalSystem), and no inherited entries.
-Status OwnerOnlyDescriptor(void** descriptor) {
+// The string form of the SID of `account` (a SID already, or a name).
+Status SidString(const std::string& account, std::wstring* sid) {
+  const std::wstring name = std::filesystem::u8path(account).wstring();
+  PSID parsed = nullptr;
+  if (::ConvertStringSidToSidW(name.c_str(), &parsed)) {
+    ::LocalFree(parsed);
+    *sid = name;
+    return Status::OK();
+  }
+  DWORD sid_size = 0, domain_size = 0;
+  SID_NAME_USE use;
+  ::LookupAccountNameW(nullptr, name.c_str(), nullptr, &sid_size, nullptr, &domain_size, &use);
+  std::vector<char> buffer(sid_size);
+  std::vector<wchar_t> domain(domain_size);
+  LPWSTR text = nullptr;
+  if (sid_size == 0 ||
+      !::LookupAccountNameW(nullptr, name.c_str(), buffer.data(), &sid_size, domain.data(),
+                            &domain_size, &use) ||
+      !::ConvertSidToStringSidW(buffer.data(), &text)) {
+    return Status::InvalidArgument("--socket-group: no such group: " + account);
+  }
+  *sid = text;
+  ::LocalFree(text);
+  return Status::OK();
+}
+
+// "D:P(A;;GA;;;<user's SID>)": full access for this process's user, nobody
+// else (not even Administrators or LocalSystem), no inherited entries; and
+// read and write access for `group` if given.
+Status PipeDescriptor(const std::string& group, void** descriptor) {
   HANDLE token = nullptr;
   if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
     return Status::IOError("cannot read this process's user: " + Win32Message(::GetLastError()));
@@ -47,8 +74,13 @@ Status OwnerOnlyDescriptor(void** descriptor) {
       !::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(user.data())->User.Sid, &sid)) {
     return Status::IOError("cannot read this process's user: " + Win32Message(::GetLastError()));
   }
-  const std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")";
+  std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")";
   ::LocalFree(sid);
+  if (!group.empty()) {
+    std::wstring group_sid;
+    if (Status s = SidString(group, &group_sid); !s.ok()) return s;
+    sddl += L"(A;;GRGW;;;" + group_sid + L")";
+  }
   if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
                                                               descriptor, nullptr)) {
     return Status::IOError("cannot make the pipe's security descriptor: " +
@@ -81,7 +113,9 @@ Status Listener::Listen() {
     if (probe != INVALID_HANDLE_VALUE) ::CloseHandle(probe);
     return Status::Busy("another kvd is already serving on " + options_.socket_path);
   }
-  if (Status s = OwnerOnlyDescriptor(&security_descriptor_); !s.ok()) return s;
+  if (Status s = PipeDescriptor(options_.access.pipe_group, &security_descriptor_); !s.ok()) {
+    return s;
+  }
   return CreateInstance(/*first=*/true);
 }
 

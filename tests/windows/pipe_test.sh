@@ -132,13 +132,20 @@ crash_restart_keeps_data() {
   start_kvd && [ "$(kvctl --key crash)" = before ] && values_in_order
 }
 
+unknown_group_refused() {
+  local out
+  out=$("${run[@]}" "$kvd_exe" --socket "${pipe}-group" --data "${data}.group" \
+    --socket-group no-such-group-kvd 2>&1)
+  [ $? -eq 1 ] && grep -q "no such group: no-such-group-kvd" <<<"$out"
+}
+
 unreachable_is_reported() {
   local out
   out=$("${run[@]}" "$kvctl_exe" --socket '\\.\pipe\kvd-nobody-serves-this' ping 2>&1)
   [ $? -eq 1 ] && grep -q 'kvd-nobody-serves-this' <<<"$out"
 }
 
-echo "1..8"
+echo "1..9"
 check "kvd.exe serves a named pipe" start_kvd
 check "kvctl.exe processes append concurrently; values read back in order" \
   eval 'concurrent_appends && values_in_order'
@@ -148,4 +155,5 @@ check "a second kvd.exe on the same data file is refused (file lock)" second_own
 check "clean shutdown (Ctrl+C) folds the journal; restart keeps data" clean_restart_keeps_data
 check "after kill -9 the journal is replayed" crash_restart_keeps_data
 check "kvctl.exe names an unreachable pipe" unreachable_is_reported
+check "--socket-group with an unknown group is refused" unknown_group_refused
 exit "$failed"
