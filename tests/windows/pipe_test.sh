@@ -40,7 +40,9 @@ trap cleanup EXIT
 # kvctl.exe ends lines with \r\n, as Windows programs do.
 kvctl() { "${run[@]}" "$kvctl_exe" --socket "$pipe" "$@" | tr -d '\r'; }
 start_kvd() {
-  "${run[@]}" "$kvd_exe" --socket "$pipe" --data "$data" 2>>"$dir/kvd.log" &
+  # A long --shutdown-timeout: a shutdown must not need it (stop_kvd waits 10 s).
+  "${run[@]}" "$kvd_exe" --socket "$pipe" --data "$data" --shutdown-timeout 60 \
+    2>>"$dir/kvd.log" &
   disown  # its end (even by kill -9) is checked here, not reported by bash
   for _ in $(seq 150); do
     if [ "$(kvctl ping 2>/dev/null)" = PONG ]; then
@@ -118,7 +120,19 @@ second_owner_refused() {
 }
 
 clean_restart_keeps_data() {
+  # An idle client (kvctl import waiting for stdin) must not hold up the
+  # shutdown: its pending pipe read is cancelled.
+  mkfifo "$dir/stdin"
+  kvctl import <"$dir/stdin" >/dev/null 2>&1 &
+  local idle=$!
+  exec 3>"$dir/stdin"
+  for _ in $(seq 50); do
+    kvctl stats | grep -q '^connections:2$' && break
+    sleep 0.2
+  done
   stop_kvd INT
+  exec 3>&-
+  wait "$idle"
   grep -q "stopped; everything is in" "$dir/kvd.log" || return 1
   [ ! -e "$dir/storage.data.journal" ] || return 1  # folded into storage.data
   grep -q '"k1":\["1","2"' "$dir/storage.data" || return 1
@@ -152,7 +166,7 @@ check "kvctl.exe processes append concurrently; values read back in order" \
 check "commas, quotes, empty values and missing keys" text_survives
 check "a second kvd.exe on the same pipe is refused" second_kvd_refused
 check "a second kvd.exe on the same data file is refused (file lock)" second_owner_refused
-check "clean shutdown (Ctrl+C) folds the journal; restart keeps data" clean_restart_keeps_data
+check "Ctrl+C with an idle client connected: clean shutdown folds the journal; restart keeps data" clean_restart_keeps_data
 check "after kill -9 the journal is replayed" crash_restart_keeps_data
 check "kvctl.exe names an unreachable pipe" unreachable_is_reported
 check "--socket-group with an unknown group is refused" unknown_group_refused
