@@ -18,25 +18,13 @@
 
 #include "store/journal_format.h"
 #include "tests/test_dir.h"
+#include "tests/unit/engine_helpers.h"
 
 namespace kvd {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::unique_ptr<Engine> MustOpen(const std::filesystem::path& path, EngineOptions options = {}) {
-  std::unique_ptr<Engine> engine;
-  Status s = Engine::Open(path, options, &engine);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return engine;
-}
-
-Status Append(Engine& engine, const std::string& key, const std::string& val) {
-  WriteBatch batch;
-  batch.Append(key, val);
-  return engine.Write(batch);
-}
 
 // Runs `body` in a child process that dies at its end without closing
 // anything, as a crash would (`body` ends with CRASH_HERE); returns once the
