@@ -17,7 +17,7 @@ case " ${ID} ${ID_LIKE:-} " in
     # Extra toolchains for the CI builds: GCC 11 is CentOS Stream 9's compiler;
     # mingw-w64 cross-builds for Windows, whose tests run under Wine.
     if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then
-      packages+=(g++-11 g++-mingw-w64-x86-64-posix wine wine64)
+      packages+=(g++-11 g++-mingw-w64-x86-64-posix wine wine64 procps)  # procps: pgrep
     fi
     missing=()
     for p in "${packages[@]}"; do
