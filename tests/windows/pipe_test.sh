@@ -32,6 +32,7 @@ stop_kvd() {  # SIGNAL: signals kvd.exe and waits for it to be gone (10 s, then 
   kvd_pid=""
 }
 cleanup() {
+  [ -n "$kvd_pid" ] || kvd_pid=$(find_kvd)  # one that never answered, too
   stop_kvd INT
   rm -rf "$dir"
 }
