@@ -8,9 +8,7 @@ namespace kvd::client {
 namespace asio = boost::asio;
 
 Client::Client(const std::string& socket_path) : socket_path_(socket_path), socket_(io_) {
-  boost::system::error_code ec;
-  socket_.connect(asio::local::stream_protocol::endpoint(socket_path), ec);
-  if (ec) {
+  if (const boost::system::error_code ec = Connect(socket_, socket_path)) {
     throw Error("unreachable", "cannot connect to kvd at " + socket_path + ": " + ec.message());
   }
 }

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 
 #include "client/backend.h"
+#include "client/transport.h"
 #include "proto/request.h"
 #include "proto/response.h"
 
@@ -22,7 +22,8 @@ namespace kvd::client {
 
 class Client final : public Backend {
  public:
-  // Connects to the daemon at `socket_path`; throws "unreachable" naming it.
+  // Connects to the daemon at `socket_path` (a named pipe's name on
+  // Windows); throws "unreachable" naming it.
   explicit Client(const std::string& socket_path);
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -44,7 +45,7 @@ class Client final : public Backend {
  private:
   std::string socket_path_;
   boost::asio::io_context io_;
-  boost::asio::local::stream_protocol::socket socket_;
+  Stream socket_;
   std::string in_;  // bytes received after the last response line
 };
 

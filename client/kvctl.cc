@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   std::string data = kvd::DefaultDataPath().string();
   bool embedded = false;
   auto* socket_opt =
-      app.add_option("--socket", socket, "kvd's socket (env KVD_SOCKET)")->capture_default_str();
+      app.add_option("--socket", socket, "kvd's socket, or named pipe on Windows (env KVD_SOCKET)")
+          ->capture_default_str();
   auto* embedded_flag = app.add_flag(
       "--embedded", embedded,
       "use the data file directly, without a daemon (refused while a kvd owns the file; waits "

@@ -1,7 +1,10 @@
-// kvd: serves the store over a Unix socket until SIGINT/SIGTERM.
+// kvd: serves the store over a Unix socket (a named pipe on Windows) until
+// SIGINT/SIGTERM (Ctrl+C).
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 
 #include <algorithm>
 #include <csignal>
@@ -34,6 +37,7 @@ int CheckOrRepair(const kvd::daemon::Options& options) {
   return s.ok() ? 0 : 1;
 }
 
+#ifndef _WIN32
 // Each connection takes a descriptor: raise the soft limit to fit
 // --max-connections (and the data files), as far as the hard limit allows.
 // --max-connections applies to the socket and to HTTP each.
@@ -53,6 +57,7 @@ void RaiseDescriptorLimit(kvd::daemon::Limits& limits, bool http) {
                       std::to_string(limits.max_connections) + " connections");
   }
 }
+#endif
 
 // The STATUS= line a service manager shows (systemctl status).
 std::string ServiceStatus(const kvd::Engine& engine, const kvd::daemon::Server& server) {
@@ -73,9 +78,11 @@ int main(int argc, char** argv) {
   auto options = daemon::ParseOptions(argc, argv, &exit_code);
   if (!options) return exit_code;
   if (options->mode != daemon::Options::Mode::kServe) return CheckOrRepair(*options);
+#ifndef _WIN32
   // A client that hangs up must not kill the daemon mid-write.
   std::signal(SIGPIPE, SIG_IGN);
   RaiseDescriptorLimit(options->limits, !options->http.host.empty());
+#endif
   daemon::ServiceNotifier notifier;
   std::optional<daemon::InheritedSocket> inherited;
   if (Status s = daemon::TakeInheritedSocket(&inherited); !s.ok()) {

@@ -1,10 +1,13 @@
 #include "daemon/options.h"
 
+#ifndef _WIN32
 #include <grp.h>
-#include <unistd.h>
+#endif
 
 #include <iostream>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <boost/asio/ip/host_name.hpp>
 #include <CLI/CLI.hpp>
 
 #include "proto/endpoint.h"
@@ -34,9 +37,9 @@ bool ParseHttpAddress(const std::string& spec, HttpOptions* http) {
 }
 
 std::string HostName() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "kvd";
-  return name;
+  boost::system::error_code ec;
+  std::string name = boost::asio::ip::host_name(ec);
+  return ec || name.empty() ? "kvd" : name;
 }
 
 }  // namespace
@@ -57,12 +60,15 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   options.http.name = HostName();
 
   CLI::App app{
-      "kvd: a crash-safe key -> list-of-values store, served on a Unix socket (and with --http "
-      "over HTTP)"};
+      "kvd: a crash-safe key -> list-of-values store, served on a Unix socket (a named pipe on "
+      "Windows), and with --http over HTTP"};
   app.set_version_flag("--version", KVD_VERSION);
   app.add_option("--data", data, "data file (env KVD_DATA)")->capture_default_str();
-  app.add_option("--socket", options.socket_path, "Unix socket to listen on (env KVD_SOCKET)")
+  app.add_option("--socket", options.socket_path,
+                 "Unix socket (on Windows: named pipe) to listen on (env KVD_SOCKET)")
       ->capture_default_str();
+#ifndef _WIN32
+  // POSIX only: on Windows the pipe is for this user alone (README, "Windows").
   app.add_option("--socket-mode", socket_mode, "permissions of the socket file (octal)")
       ->capture_default_str();
   app.add_option("--socket-group", socket_group, "group of the socket file (name or gid)");
@@ -70,6 +76,10 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "accept connections only from this uid (repeatable; checked with SO_PEERCRED)");
   app.add_option("--allow-gid", options.access.allow_gids,
                  "accept connections only from this gid (repeatable)");
+#else
+  app.add_option("--socket-group", options.access.pipe_group,
+                 "also let this group use the pipe (a SID such as S-1-5-32-545, or a name)");
+#endif
   app.add_option("--max-line", limits.max_line, "longest request line accepted, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
@@ -144,6 +154,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     *exit_code = 2;
     return std::nullopt;
   }
+#ifndef _WIN32
   try {
     std::size_t used = 0;
     options.access.socket_mode = static_cast<unsigned>(std::stoul(socket_mode, &used, 8));
@@ -164,6 +175,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
       return std::nullopt;
     }
   }
+#endif
   if (!http.empty() && !ParseHttpAddress(http, &options.http)) {
     std::cerr << "--http: expected PORT, HOST:PORT or [IPv6]:PORT, got: " << http << "\n";
     *exit_code = 2;

@@ -34,6 +34,7 @@ struct Access {
   std::optional<unsigned> socket_group;  // --socket-group (name or gid)
   std::vector<unsigned> allow_uids;      // --allow-uid; with no --allow-gid either: anyone
   std::vector<unsigned> allow_gids;      // --allow-gid
+  std::string pipe_group;  // Windows --socket-group: a group's SID or name, also let in
 };
 
 // The HTTP API (README, "HTTP API"); off unless --http is given.

@@ -1,10 +1,5 @@
 #include "daemon/server.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-
-#include <algorithm>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -18,56 +13,31 @@
 namespace kvd::daemon {
 
 namespace asio = boost::asio;
-using Protocol = asio::local::stream_protocol;
 
 Server::Server(asio::io_context& io, Engine& engine, CommitQueue& commits, const Options& options)
     : io_(io),
       engine_(engine),
       commits_(commits),
       options_(options),
-      acceptor_(io),
+      listener_(io, options_),
       signals_(io, SIGINT, SIGTERM),
-      shutdown_deadline_(io) {}
-
-Server::~Server() {
-  if (bound_) RemoveSocketFile(options_.socket_path, socket_id_);
+      shutdown_deadline_(io) {
+#ifdef SIGBREAK
+  signals_.add(SIGBREAK);  // Windows: Ctrl+Break
+#endif
 }
 
-Status Server::Listen() {
-  if (Status s = ClaimSocketPath(options_.socket_path); !s.ok()) return s;
-  boost::system::error_code ec;
-  acceptor_.open(Protocol(), ec);
-  if (!ec) {
-    // Created owner-only, then opened up to --socket-mode: no moment where
-    // the umask decides who may connect.
-    const mode_t umask = ::umask(0177);
-    acceptor_.bind(Protocol::endpoint(options_.socket_path), ec);
-    ::umask(umask);
-  }
-  if (ec) return Status::IOError("cannot bind " + options_.socket_path + ": " + ec.message());
-  bound_ = true;
-  if (Status s = IdentifySocketFile(options_.socket_path, &socket_id_); !s.ok()) return s;
-  if (Status s = SetSocketAccess(options_.socket_path, options_.access.socket_mode,
-                                 options_.access.socket_group);
-      !s.ok()) {
-    return s;
-  }
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IOError("cannot listen on " + options_.socket_path + ": " + ec.message());
-  return Status::OK();
-}
+Status Server::Listen() { return listener_.Listen(); }
 
-Status Server::Adopt(int listening_fd) {
-  boost::system::error_code ec;
-  acceptor_.assign(Protocol(), listening_fd, ec);
-  if (ec) return Status::IOError("cannot serve the inherited socket: " + ec.message());
-  return Status::OK();
-}
+Status Server::Adopt(int listening_fd) { return listener_.Adopt(listening_fd); }
 
 void Server::Start() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
-    log::Notice(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") +
+    log::Notice(std::string("received ") +
+                (signo == SIGINT    ? "SIGINT"
+                 : signo == SIGTERM ? "SIGTERM"
+                                    : "Ctrl+Break") +
                 ", shutting down");
     Shutdown();
   });
@@ -77,8 +47,7 @@ void Server::Start() {
 asio::awaitable<void> Server::Accept() {
   for (;;) {
     boost::system::error_code ec;
-    Protocol::socket socket =
-        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    Stream socket = co_await listener_.Accept(ec);
     if (shutting_down_) co_return;
     if (ec) {
       // Out of descriptors and the like: keep serving the clients we have.
@@ -99,7 +68,7 @@ asio::awaitable<void> Server::Accept() {
   }
 }
 
-bool Server::Admit(Protocol::socket& socket) {
+bool Server::Admit(Stream& socket) {
   std::optional<proto::Error> refusal;
   std::string why;
   if (sessions_.size() >= options_.limits.max_connections) {
@@ -107,22 +76,8 @@ bool Server::Admit(Protocol::socket& socket) {
                            "kvd serves at most " + std::to_string(options_.limits.max_connections) +
                                " connections at once; try again later"};
     why = "at --max-connections " + std::to_string(options_.limits.max_connections);
-  } else if (!options_.access.allow_uids.empty() || !options_.access.allow_gids.empty()) {
-    ucred peer{};
-    socklen_t length = sizeof(peer);
-    const bool known =
-        ::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0;
-    auto listed = [](const std::vector<unsigned>& ids, unsigned id) {
-      return std::find(ids.begin(), ids.end(), id) != ids.end();
-    };
-    if (!known || !(listed(options_.access.allow_uids, peer.uid) ||
-                    listed(options_.access.allow_gids, peer.gid))) {
-      refusal = proto::Error{proto::ErrorCode::kPermissionDenied,
-                             "uid " + std::to_string(peer.uid) + " / gid " +
-                                 std::to_string(peer.gid) + " may not use this kvd"};
-      why = "uid " + std::to_string(peer.uid) + " gid " + std::to_string(peer.gid) + " pid " +
-            std::to_string(peer.pid) + " is not allowed";
-    }
+  } else {
+    refusal = listener_.Refusal(socket, &why);
   }
   if (!refusal) return true;
   ++refused_;
@@ -146,8 +101,7 @@ void Server::Shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   if (on_shutdown_) on_shutdown_();
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  listener_.Close();
   if (sessions_.empty()) return;
   for (auto& [raw, session] : sessions_) session->Stop();
   shutdown_deadline_.expires_after(options_.shutdown_timeout);

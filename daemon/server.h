@@ -1,5 +1,5 @@
-// The Unix-socket server: accepts connections, runs one Session per client,
-// and on SIGINT/SIGTERM stops accepting and lets the sessions finish.
+// The server: accepts connections (Listener: a Unix socket or a named pipe), runs one Session per
+// client, and on SIGINT/SIGTERM stops accepting and lets the sessions finish.
 #ifndef KVD_DAEMON_SERVER_H_
 #define KVD_DAEMON_SERVER_H_
 
@@ -17,13 +17,13 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/commit_queue.h"
+#include "daemon/listener.h"
 #include "daemon/options.h"
-#include "daemon/socket_file.h"
+#include "daemon/stream.h"
 #include "store/engine.h"
 
 namespace kvd::daemon {
@@ -33,10 +33,8 @@ class Session;
 class Server {
  public:
   Server(boost::asio::io_context& io, Engine& engine, CommitQueue& commits, const Options& options);
-  // Removes the socket file if it is still the one this server bound.
-  ~Server();
 
-  // Claims the socket path (see ClaimSocketPath) and listens on it.
+  // Claims the endpoint (see Listener::Listen) and listens on it.
   Status Listen();
   // Serves a socket that is already listening (socket activation) instead:
   // its file belongs to whoever made it, so it is neither changed nor removed.
@@ -61,19 +59,17 @@ class Server {
  private:
   boost::asio::awaitable<void> Accept();
   // Admits a new connection, or answers it with an error and closes it
-  // (connection limit, --allow-uid/--allow-gid).
-  bool Admit(boost::asio::local::stream_protocol::socket& socket);
+  // (connection limit, Listener::Refusal).
+  bool Admit(Stream& socket);
   void Shutdown();
 
   boost::asio::io_context& io_;
   Engine& engine_;
   CommitQueue& commits_;
   const Options options_;
-  boost::asio::local::stream_protocol::acceptor acceptor_;
+  Listener listener_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_deadline_;
-  SocketFileId socket_id_;
-  bool bound_ = false;
   bool shutting_down_ = false;
   std::function<void()> on_shutdown_;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;

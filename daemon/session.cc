@@ -12,7 +12,7 @@ namespace kvd::daemon {
 
 namespace asio = boost::asio;
 
-Session::Session(Server& server, asio::local::stream_protocol::socket socket)
+Session::Session(Server& server, Stream socket)
     : server_(server),
       limits_(server.limits()),
       socket_(std::move(socket)),
@@ -35,8 +35,6 @@ void Session::Close() {
 }
 
 asio::awaitable<void> Session::Run() {
-  boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);
   for (;;) {
     const bool more_lines = pending_.empty() && !framing_lost_ ? TakeLines() : false;
     if (!pending_.empty()) co_await ExecutePending();
@@ -58,21 +56,15 @@ asio::awaitable<void> Session::Run() {
     }
     if (stopping_) break;
 
-    // Wait for data without a buffer of our own, then read into the
-    // server's: an idle connection costs no read buffer.
+    // On POSIX an idle connection costs no read buffer (StreamReader).
     reading_ = true;
     boost::system::error_code ec;
-    co_await socket_.async_wait(asio::socket_base::wait_read,
-                                asio::redirect_error(asio::use_awaitable, ec));
+    const std::string_view chunk = co_await reader_.ReadSome(socket_, server_.read_buffer(), ec);
     reading_ = false;
-    if (ec) break;  // Stop() or the socket was closed
-    const std::span<char> chunk = server_.read_buffer();
-    const std::size_t n = socket_.read_some(asio::buffer(chunk.data(), chunk.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    // End of stream or a reset: bytes after the last newline are an
-    // incomplete request and are not executed.
+    // Stop(), the socket closed, end of stream or a reset: bytes after the
+    // last newline are an incomplete request and are not executed.
     if (ec) break;
-    framer_.Feed(std::string_view(chunk.data(), n));
+    framer_.Feed(chunk);
   }
   Close();
   server_.SessionEnded(this);

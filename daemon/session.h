@@ -16,10 +16,10 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/options.h"
+#include "daemon/stream.h"
 #include "proto/line_framer.h"
 #include "proto/request.h"
 #include "proto/response.h"
@@ -30,7 +30,7 @@ class Server;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server& server, boost::asio::local::stream_protocol::socket socket);
+  Session(Server& server, Stream socket);
 
   // Serves the connection until the client leaves or Stop() takes effect.
   boost::asio::awaitable<void> Run();
@@ -63,7 +63,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server& server_;
   const Limits& limits_;
-  boost::asio::local::stream_protocol::socket socket_;
+  Stream socket_;
+  StreamReader reader_;
   proto::LineFramer framer_;  // received bytes not yet decoded
   std::deque<Decoded> pending_;
   std::string out_;  // responses not yet written

@@ -7,9 +7,13 @@ namespace kvd::proto {
 
 std::string DefaultSocketPath() {
   if (const char* env = std::getenv("KVD_SOCKET"); env != nullptr && *env != '\0') return env;
+#ifdef _WIN32
+  return R"(\\.\pipe\kvd)";
+#else
   if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime != nullptr && *runtime != '\0')
     return (std::filesystem::path(runtime) / "kvd.sock").string();
   return (std::filesystem::temp_directory_path() / "kvd.sock").string();
+#endif
 }
 
 }  // namespace kvd::proto

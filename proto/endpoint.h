@@ -6,7 +6,8 @@
 
 namespace kvd::proto {
 
-// $KVD_SOCKET if set, else $XDG_RUNTIME_DIR/kvd.sock, else <temp dir>/kvd.sock.
+// $KVD_SOCKET if set, else $XDG_RUNTIME_DIR/kvd.sock, else <temp dir>/kvd.sock;
+// on Windows $KVD_SOCKET if set, else the named pipe \\.\pipe\kvd.
 std::string DefaultSocketPath();
 
 }  // namespace kvd::proto

@@ -19,8 +19,11 @@ case " ${ID} ${ID_LIKE:-} " in
               # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
               # and the Compose file's checks (docker-compose validates, no engine)
               haproxy keepalived iproute2 python3-yaml docker-compose)
-    # Extra toolchain for the CI builds: GCC 11 is CentOS Stream 9's compiler.
-    if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then packages+=(g++-11); fi
+    # Extra toolchains for the CI builds: GCC 11 is CentOS Stream 9's compiler;
+    # mingw-w64 cross-builds for Windows, whose tests run under Wine.
+    if [ "${KVD_CI_TOOLCHAINS:-0}" = 1 ]; then
+      packages+=(g++-11 g++-mingw-w64-x86-64-posix wine wine64 procps)  # procps: pgrep
+    fi
     missing=()
     for p in "${packages[@]}"; do
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds kvd and runs every test suite: the normal
 # build, then again under ASan+UBSan and under TSan, and a build with GCC 11
-# (CentOS Stream 9's compiler) when it is installed (the release build also
-# runs the service suite: systemd units, a systemd boot, the RPM); then each libFuzzer
+# (CentOS Stream 9's compiler) when it is installed, and a Windows build
+# (mingw-w64, tests under Wine) when those are installed (the release build
+# also runs the service suite: systemd units, a systemd boot, the RPM); then each libFuzzer
 # target for FUZZ_SECONDS (default 60, scripts/fuzz.sh). Ends with one line
 # "N passed, N failed" counting test cases over all builds, and each fuzz
 # target, each benchmark script's smoke run and the failover test of the
@@ -44,6 +45,24 @@ for i in "${!builds[@]}"; do
   if [ "${dir}" != build ]; then suites=(--no-suite service); fi
   meson test -C "${dir}" --print-errorlogs --num-processes 2 "${suites[@]}" || status=1
 done
+
+# Windows: everything cross-built with mingw-w64, its tests run under Wine in
+# a fresh prefix of their own, removed afterwards (README, "Windows").
+if command -v x86_64-w64-mingw32-g++-posix >/dev/null && command -v wine >/dev/null; then
+  echo "=== build-mingw (Windows, tests under Wine) ==="
+  builds+=("build-mingw")
+  if [ ! -f build-mingw/build.ninja ]; then
+    meson setup build-mingw --cross-file scripts/mingw-w64.ini
+  fi
+  meson compile -C build-mingw
+  wine_prefix=$(mktemp -d "${TMPDIR:-/tmp}/kvd-wine.XXXXXX")
+  export WINEDEBUG=-all
+  WINEPREFIX="$wine_prefix" wineboot --init >/dev/null 2>&1 || true
+  WINEPREFIX="$wine_prefix" meson test -C build-mingw --print-errorlogs --num-processes 2 ||
+    status=1
+  WINEPREFIX="$wine_prefix" wineserver -k || true  # this prefix's wineserver only
+  rm -rf "$wine_prefix"
+fi
 
 echo "=== fuzzing ==="
 scripts/fuzz.sh | tee fuzz-results.txt || status=1

@@ -1,12 +1,10 @@
 #include "store/atomic_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include "store/file.h"
 
 namespace kvd {
 namespace {
@@ -19,30 +17,25 @@ Status ErrnoError(const std::string& what, const std::filesystem::path& path, in
 
 Status SyncParentDirectory(const std::filesystem::path& path) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open directory", dir, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoError("cannot fsync directory", dir, err);
+  if (file::SyncDirectory(dir) != 0) return ErrnoError("cannot fsync directory", dir, errno);
   return Status::OK();
 }
 
 Status WriteFileDurably(const std::filesystem::path& path,
                         const std::function<bool(std::FILE*)>& write) {
   std::error_code ignored;
-  std::FILE* file = std::fopen(path.c_str(), "wbxe");
+  std::FILE* file = file::CreateNew(path);
   if (file == nullptr && errno == EEXIST) {
     // Left over from a crash mid-replace; it never became the real file.
     std::filesystem::remove(path, ignored);
-    file = std::fopen(path.c_str(), "wbxe");
+    file = file::CreateNew(path);
   }
   if (file == nullptr) return ErrnoError("cannot create", path, errno);
 
   errno = 0;
   bool ok = write(file) && std::fflush(file) == 0 && !std::ferror(file);
   int err = errno != 0 ? errno : EIO;
-  if (ok && ::fsync(::fileno(file)) != 0) {
+  if (ok && file::Sync(file) != 0) {
     ok = false;
     err = errno;
   }
@@ -58,30 +51,30 @@ Status WriteFileDurably(const std::filesystem::path& path,
 }
 
 Status ReadWholeFile(const std::filesystem::path& path, std::string* contents) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = file::OpenRead(path);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
   contents->clear();
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    contents->reserve(static_cast<std::size_t>(st.st_size));
+  if (const std::int64_t size = file::Size(fd); size > 0) {
+    contents->reserve(static_cast<std::size_t>(size));
+  }
   char buffer[1 << 16];
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    const std::int64_t n = file::ReadAt(fd, buffer, sizeof(buffer), contents->size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int err = errno;
-      ::close(fd);
+      file::Close(fd);
       return ErrnoError("cannot read", path, err);
     }
     if (n == 0) break;
     contents->append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(fd);
+  file::Close(fd);
   return Status::OK();
 }
 
 Status RenameDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0) {
+  if (file::Replace(from, to) != 0) {
     return ErrnoError("cannot rename " + from.string() + " to", to, errno);
   }
   return SyncParentDirectory(to);

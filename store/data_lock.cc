@@ -27,7 +27,7 @@ Status OpenLockFile(const std::filesystem::path& path, std::optional<file_lock>*
     if (!create) return Status::IOError("cannot create lock file " + path.string());
   }
   try {
-    lock->emplace(path.c_str());
+    lock->emplace(path.string().c_str());
   } catch (const boost::interprocess::interprocess_exception& e) {
     return Status::IOError("cannot open lock file " + path.string() + ": " + e.what());
   }

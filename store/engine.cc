@@ -1,7 +1,5 @@
 #include "store/engine.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -9,6 +7,7 @@
 #include <utility>
 
 #include "store/atomic_file.h"
+#include "store/file.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
 
@@ -254,7 +253,9 @@ Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers) {
   std::string later;
   if (s = journal_->ReadRange(covers, checkpoint_at, &later); !s.ok()) return s;
   std::unique_ptr<JournalWriter> fresh;
-  if (s = JournalWriter::Create(journal_path_, id, later, &fresh); !s.ok()) return s;
+  if (s = JournalWriter::Create(journal_path_, id, later, &fresh, journal_.get()); !s.ok()) {
+    return s;
+  }
   journal_ = std::move(fresh);
   ++journal_generation_;
   journal_dirty_ = !later.empty();
@@ -268,13 +269,13 @@ void Engine::SyncEverySecond() {
     if (closed_ || journal_->synced_size() == journal_->size()) continue;
     // fsync a duplicate of the descriptor without the writer lock, so that
     // writers go on meanwhile (as Redis's background fsync does).
-    const int fd = ::dup(journal_->fd());
+    const int fd = file::Duplicate(journal_->fd());
     const std::uint64_t size = journal_->size();
     const std::uint64_t generation = journal_generation_;
     writer.unlock();
-    const int rc = fd < 0 ? -1 : ::fdatasync(fd);
+    const int rc = fd < 0 ? -1 : file::SyncData(fd);
     const int err = errno;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) file::Close(fd);
     writer.lock();
     if (rc == 0) {
       if (generation == journal_generation_) journal_->MarkSynced(size);

@@ -1,12 +1,10 @@
 #include "store/journal_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
 #include "store/atomic_file.h"
+#include "store/file.h"
 #include "store/journal_format.h"
 
 namespace kvd {
@@ -21,21 +19,24 @@ Status ErrnoError(const std::string& what, const std::filesystem::path& path, in
 JournalWriter::JournalWriter(std::filesystem::path path, int fd, std::uint64_t size)
     : path_(std::move(path)), fd_(fd), size_(size), synced_size_(size) {}
 
-JournalWriter::~JournalWriter() { ::close(fd_); }
+JournalWriter::~JournalWriter() {
+  if (fd_ >= 0) file::Close(fd_);
+}
 
 Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t valid_size,
                            std::unique_ptr<JournalWriter>* writer) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  const int fd = file::OpenReadWrite(path);
   if (fd < 0) return ErrnoError("cannot open journal", path, errno);
   writer->reset(new JournalWriter(path, fd, valid_size));
-  const off_t end = ::lseek(fd, 0, SEEK_END);
-  if (end < 0) return ErrnoError("cannot seek in journal", path, errno);
+  const std::int64_t end = file::Size(fd);
+  if (end < 0) return ErrnoError("cannot inspect journal", path, errno);
   if (static_cast<std::uint64_t>(end) != valid_size) return (*writer)->Truncate(valid_size);
   return Status::OK();
 }
 
 Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId& base,
-                             std::string_view records, std::unique_ptr<JournalWriter>* writer) {
+                             std::string_view records, std::unique_ptr<JournalWriter>* writer,
+                             JournalWriter* replaced) {
   std::string contents;
   journal::EncodeBase(base, &contents);
   contents.append(records);
@@ -44,21 +45,33 @@ Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId
   Status s = WriteFileDurably(tmp, [&](std::FILE* file) {
     return std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
   });
+  if (s.ok() && replaced != nullptr) replaced->CloseFile();
   if (s.ok()) s = RenameDurably(tmp, path);
+  if (!s.ok() && replaced != nullptr) replaced->ReopenFile();
   if (s.ok()) s = Open(path, contents.size(), writer);
   return s;
+}
+
+void JournalWriter::CloseFile() {
+  file::Close(fd_);
+  fd_ = -1;
+}
+
+void JournalWriter::ReopenFile() {
+  // Failing that, every later call fails (EBADF) and reports it.
+  if (fd_ < 0) fd_ = file::OpenReadWrite(path_);
 }
 
 Status JournalWriter::Append(std::string_view records) {
   std::size_t written = 0;
   while (written < records.size()) {
-    const ssize_t n = ::pwrite(fd_, records.data() + written, records.size() - written,
-                               static_cast<off_t>(size_ + written));
+    const std::int64_t n =
+        file::WriteAt(fd_, records.data() + written, records.size() - written, size_ + written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
       // A partial record would read as damage once later records follow it.
-      if (written > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+      if (written > 0 && file::Truncate(fd_, size_) != 0) {
         return ErrnoError(
             "cannot write to journal (and cannot cut off the partial write:"
             " the journal is damaged until the next successful write)",
@@ -73,13 +86,13 @@ Status JournalWriter::Append(std::string_view records) {
 }
 
 Status JournalWriter::Sync() {
-  if (::fdatasync(fd_) != 0) return ErrnoError("cannot fsync journal", path_, errno);
+  if (file::SyncData(fd_) != 0) return ErrnoError("cannot fsync journal", path_, errno);
   synced_size_ = size_;
   return Status::OK();
 }
 
 Status JournalWriter::Truncate(std::uint64_t size) {
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+  if (file::Truncate(fd_, size) != 0) {
     return ErrnoError("cannot truncate journal", path_, errno);
   }
   size_ = size;
@@ -91,8 +104,7 @@ Status JournalWriter::ReadRange(std::uint64_t from, std::uint64_t to, std::strin
   out->resize(to - from);
   std::size_t done = 0;
   while (done < out->size()) {
-    const ssize_t n =
-        ::pread(fd_, out->data() + done, out->size() - done, static_cast<off_t>(from + done));
+    const std::int64_t n = file::ReadAt(fd_, out->data() + done, out->size() - done, from + done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return ErrnoError("cannot read journal", path_, n < 0 ? errno : EIO);
     done += static_cast<std::size_t>(n);

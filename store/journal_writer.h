@@ -23,8 +23,12 @@ class JournalWriter {
                      std::unique_ptr<JournalWriter>* writer);
   // Durably replaces the journal at `path` with one holding a base record
   // for `base` followed by `records` (already encoded), and opens it.
+  // `replaced`, the open writer of the journal at `path` if any, has its
+  // file closed just before the rename (Windows renames over no open file)
+  // and reopened if the rename fails.
   static Status Create(const std::filesystem::path& path, const SnapshotId& base,
-                       std::string_view records, std::unique_ptr<JournalWriter>* writer);
+                       std::string_view records, std::unique_ptr<JournalWriter>* writer,
+                       JournalWriter* replaced = nullptr);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -39,7 +43,7 @@ class JournalWriter {
   // Reads bytes [from, to) back (to carry records into a new journal).
   Status ReadRange(std::uint64_t from, std::uint64_t to, std::string* out) const;
 
-  // For an fsync by another thread on a dup() of it, without holding up
+  // For an fsync by another thread on a file::Duplicate of it, without holding up
   // appends; MarkSynced then records what that fsync covered.
   int fd() const { return fd_; }
   void MarkSynced(std::uint64_t size) { synced_size_ = std::max(synced_size_, size); }
@@ -50,9 +54,11 @@ class JournalWriter {
 
  private:
   JournalWriter(std::filesystem::path path, int fd, std::uint64_t size);
+  void CloseFile();
+  void ReopenFile();
 
   const std::filesystem::path path_;
-  const int fd_;
+  int fd_;  // -1 between CloseFile and ReopenFile
   std::uint64_t size_;
   std::uint64_t synced_size_;
 };

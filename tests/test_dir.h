@@ -2,18 +2,19 @@
 #ifndef KVD_TESTS_TEST_DIR_H_
 #define KVD_TESTS_TEST_DIR_H_
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 
 class TestDir {
  public:
   TestDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "kvd-unit-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
+    std::random_device random;
+    do {
+      path_ = std::filesystem::temp_directory_path() / ("kvd-unit-" + std::to_string(random()));
+    } while (!std::filesystem::create_directory(path_));  // false: it exists already
   }
   ~TestDir() {
     std::error_code ignored;

@@ -34,7 +34,8 @@ TEST(ValueListTest, KeepsValuesInOrderWithAnyBytes) {
   EXPECT_EQ(list.view().ToStrings(), values);
   EXPECT_EQ(list.view().count(), values.size());
   // 1-byte length prefixes up to 127, 2 bytes to 16383, 3 bytes beyond.
-  EXPECT_EQ(list.packed_bytes(), 1 + 1 + 1 + 1 + 9 + 5 + 1 + 127 + 2 + 128 + 3 + 70000 + 1);
+  EXPECT_EQ(list.packed_bytes(),
+            std::size_t{1 + 1 + 1 + 1 + 9 + 5 + 1 + 127 + 2 + 128 + 3 + 70000 + 1});
 }
 
 TEST(ValueListTest, GrowsAcrossManyAppends) {

@@ -1,0 +1,52 @@
+// The file calls the engine needs beyond <cstdio> and <filesystem>, for
+// POSIX (file_posix.cc) and Windows (file_win.cc). Like their POSIX
+// namesakes, they return -1 (or nullptr) with errno set on failure, so
+// callers report std::strerror(errno) the same way on both.
+//
+// Files are opened without inheritance by child processes and, on Windows,
+// shared for deletion, so that a file can be renamed over while it is open
+// (the journal is, when a compaction replaces it), as on POSIX.
+#ifndef KVD_STORE_FILE_H_
+#define KVD_STORE_FILE_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+
+namespace kvd::file {
+
+// Descriptors: POSIX ones, or on Windows C runtime ones over a HANDLE.
+int OpenReadWrite(const std::filesystem::path& path);
+int OpenRead(const std::filesystem::path& path);
+int Close(int fd);
+// Another descriptor for the same open file.
+int Duplicate(int fd);
+// The file's size in bytes, or -1.
+std::int64_t Size(int fd);
+// Positioned I/O: bytes transferred (0 at the end of the file), or -1.
+std::int64_t WriteAt(int fd, const char* data, std::size_t size, std::uint64_t offset);
+std::int64_t ReadAt(int fd, char* data, std::size_t size, std::uint64_t offset);
+int Truncate(int fd, std::uint64_t size);
+// The file's contents (and size) on stable storage: fdatasync(2), or
+// FlushFileBuffers.
+int SyncData(int fd);
+
+// Creates `path`, which must not exist yet (else EEXIST), as a binary
+// stdio stream for writing.
+std::FILE* CreateNew(const std::filesystem::path& path);
+// Flushes `file` and puts it on stable storage.
+int Sync(std::FILE* file);
+
+// Renames `from` over `to` in one step: readers see the old or the new
+// file. On Windows MoveFileExW with MOVEFILE_WRITE_THROUGH, which returns
+// once the rename is on disk; on POSIX rename(2), made durable by
+// SyncDirectory.
+int Replace(const std::filesystem::path& from, const std::filesystem::path& to);
+// Makes the creation, renaming or removal of entries in `dir` durable:
+// fsync of the directory on POSIX; nothing on Windows, which has no such
+// call (Replace is durable by itself there).
+int SyncDirectory(const std::filesystem::path& dir);
+
+}  // namespace kvd::file
+
+#endif  // KVD_STORE_FILE_H_

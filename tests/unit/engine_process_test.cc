@@ -1,0 +1,200 @@
+// Engine tests that need POSIX processes: crashes (fork, then SIGKILL
+// before anything is closed), another process taking the lock, and
+// RLIMIT_FSIZE standing in for a full disk. Not built for Windows, where
+// tests/windows/pipe_test.sh restarts a real kvd.exe instead.
+#include "store/engine.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store/journal_format.h"
+#include "tests/test_dir.h"
+#include "tests/unit/engine_helpers.h"
+
+namespace kvd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Runs `body` in a child process that dies at its end without closing
+// anything, as a crash would (`body` ends with CRASH_HERE); returns once the
+// child is gone.
+#define CRASH_HERE ::kill(::getpid(), SIGKILL)  // no destructors: the engine is never closed
+template <typename Body>
+void InCrashingChild(Body body) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    body();
+    ::_exit(2);  // body returned, and so closed what it opened
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the child failed before its crash, status " << status;
+}
+
+TEST(EngineTest, AcknowledgedWritesSurviveACrash) {
+  TestDir dir;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", {}, &engine).ok()) ::_exit(1);
+    for (const char* v : {"x", "y, z"}) {
+      if (!Append(*engine, "a", v).ok()) ::_exit(1);
+    }
+    CRASH_HERE;
+  });
+  EXPECT_TRUE(std::filesystem::exists(dir / "storage.data.journal"));
+  auto engine = MustOpen(dir / "storage.data");
+  EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("x", "y, z"));
+}
+
+TEST(EngineTest, FailedWriteChangesNothingAndWritesResumeAfterwards) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(Append(*engine, "a", "kept").ok());
+  // A file size limit makes the journal write fail like a full disk would.
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ::getrlimit(RLIMIT_FSIZE, &old);
+  const auto journal_size = std::filesystem::file_size(dir / "storage.data.journal");
+  rlimit tight = old;
+  tight.rlim_cur = journal_size + 10;
+  ::setrlimit(RLIMIT_FSIZE, &tight);
+  const Status failed = Append(*engine, "a", std::string(100, 'x'));
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  EXPECT_EQ(failed.code(), Status::Code::kIOError);
+  EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("kept")) << "readers never see a failed write";
+  EXPECT_EQ(std::filesystem::file_size(dir / "storage.data.journal"), journal_size)
+      << "the partial record was cut off";
+  ASSERT_TRUE(Append(*engine, "a", "after").ok()) << "writes resume once the cause is gone";
+  ASSERT_TRUE(engine->Close().ok());
+  auto reopened = MustOpen(dir / "storage.data");
+  EXPECT_THAT(reopened->Get("a").view().ToStrings(), ElementsAre("kept", "after"));
+}
+
+TEST(EngineTest, JournalOfAnotherStorageDataIsRefused) {
+  TestDir dir;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", {}, &engine).ok()) ::_exit(1);
+    if (!Append(*engine, "a", "journaled").ok()) ::_exit(1);
+    CRASH_HERE;
+  });
+  // Someone edits storage.data (say, with storage.py) while the journal holds changes.
+  WriteFile(dir / "storage.data", R"({"b": ["edited"]})");
+  const std::string journal = ReadFile(dir / "storage.data.journal");
+  std::unique_ptr<Engine> engine;
+  Status s = Engine::Open(dir / "storage.data", {}, &engine);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr("replaced or edited"));
+  EXPECT_EQ(ReadFile(dir / "storage.data.journal"), journal);
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"b": ["edited"]})");
+}
+
+TEST(EngineTest, RecoveryResumesAtTheCheckpointOfTheInstalledSnapshot) {
+  // A compaction that crashed after installing storage.data but before
+  // cutting the journal leaves: the old journal, ending in a checkpoint for
+  // the new storage.data, and maybe records after it.
+  TestDir dir;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", {}, &engine).ok()) ::_exit(1);
+    if (!Append(*engine, "k", "1").ok() || !Append(*engine, "k", "2").ok()) ::_exit(1);
+    CRASH_HERE;
+  });
+  const std::string old_journal = ReadFile(dir / "storage.data.journal");
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    ASSERT_TRUE(engine->Close().ok());  // storage.data now holds 1 and 2
+  }
+  Store folded;
+  SnapshotId id;
+  ASSERT_TRUE(LoadSnapshot(dir / "storage.data", &folded, &id).ok());
+  std::string journal = old_journal;
+  journal::EncodeCheckpoint(id, old_journal.size(), &journal);
+  WriteBatch later;
+  later.Append("k", "3");
+  journal::EncodeBatch(later, &journal);
+  WriteFile(dir / "storage.data.journal", journal);
+
+  auto engine = MustOpen(dir / "storage.data");
+  EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("1", "2", "3")) << "nothing replayed twice";
+  ASSERT_TRUE(engine->Close().ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k":["1","2","3"]})");
+}
+
+TEST(EngineTest, AnotherProcessCannotOpenTheSameDataFile) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  // POSIX record locks only exclude other processes, so ask a child.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::unique_ptr<Engine> second;
+    Status s = Engine::Open(dir / "storage.data", {}, &second);
+    EngineOptions embedded;
+    embedded.lock_mode = DataLock::Mode::kEmbedded;
+    Status e = Engine::Open(dir / "storage.data", embedded, &second);
+    ::_exit(s.code() == Status::Code::kBusy && e.code() == Status::Code::kBusy &&
+                    e.message().find("running kvd") != std::string::npos
+                ? 0
+                : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "second open was not refused as busy";
+}
+
+TEST(EngineTest, BackgroundCompactionLosesAndDuplicatesNothing) {
+  TestDir dir;
+  EngineOptions options;
+  options.compact_min_bytes = 2048;
+  options.compact_percentage = 50;
+  constexpr int kWriters = 4, kPerWriter = 400;
+  InCrashingChild([&] {
+    std::unique_ptr<Engine> engine;
+    if (!Engine::Open(dir / "storage.data", options, &engine).ok()) ::_exit(1);
+    std::vector<std::thread> writers;
+    std::atomic<bool> failed{false};
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < kPerWriter; ++i) {
+          WriteBatch batch;
+          batch.Append("k" + std::to_string(i % 7), std::to_string(w) + ":" + std::to_string(i));
+          if (i % 50 == 49) batch.Delete("tmp");
+          batch.Append("tmp", "t");
+          if (!engine->Write(batch).ok()) failed = true;
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+    if (failed || engine->GetStats().compactions == 0) ::_exit(1);
+    CRASH_HERE;
+  });  // crashes without Close: recovery must combine storage.data and journal
+  auto engine = MustOpen(dir / "storage.data", options);
+  std::multiset<std::string> seen;
+  for (int k = 0; k < 7; ++k) {
+    for (const auto& v : engine->Get("k" + std::to_string(k)).view().ToStrings()) seen.insert(v);
+  }
+  EXPECT_EQ(seen.size(), std::size_t{kWriters * kPerWriter});
+  for (int w = 0; w < kWriters; ++w) {
+    for (int i = 0; i < kPerWriter; ++i) {
+      EXPECT_EQ(seen.count(std::to_string(w) + ":" + std::to_string(i)), 1u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kvd
