@@ -102,12 +102,14 @@ RunResult Kvctl(const TestDir& dir, std::vector<std::string> args) {
   return RunCommand(args);
 }
 
-std::string FindProgram(const std::string& name) {
-  for (const char* dir : {"/usr/bin", "/bin", "/usr/local/bin"}) {
-    const std::string path = std::string(dir) + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
+// `kvctl ping` against `kvd` until it answers (or kvd ends, or 20 s pass).
+RunResult PingUntilServed(const TestDir& dir, Process& kvd) {
+  RunResult ping = Kvctl(dir, {"ping"});
+  for (int i = 0; i < 2000 && ping.exit_code != 0 && kvd.Running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ping = Kvctl(dir, {"ping"});
   }
-  return {};
+  return ping;
 }
 
 TEST(SystemdTest, ReadyOnlyOnceTheLoadedDataIsServedAndStoppingOnSigterm) {
@@ -164,11 +166,7 @@ TEST(SystemdTest, AnUnreachableNotifySocketIsLoggedAndKvdServesAnyway) {
               ProcessOptions{.env = {{"NOTIFY_SOCKET", (dir / "nobody-listens").string()}},
                              .stdin_data = {},
                              .stderr_file = dir / "log"});
-  RunResult ping = Kvctl(dir, {"ping"});
-  for (int i = 0; i < 2000 && ping.exit_code != 0 && kvd.Running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ping = Kvctl(dir, {"ping"});
-  }
+  const RunResult ping = PingUntilServed(dir, kvd);
   EXPECT_EQ(ping.out, "PONG\n");
   EXPECT_THAT(ReadFile(dir / "log"),
               HasSubstr("<3>cannot notify the service manager at NOTIFY_SOCKET=" +
@@ -244,11 +242,7 @@ TEST(SystemdTest, LogLinesHavePrioritiesAndNoTimestamps) {
                                                             std::to_string(log.st_ino)}},
                              .stdin_data = {},
                              .stderr_file = dir / "log"});
-  RunResult ping = Kvctl(dir, {"ping"});
-  for (int i = 0; i < 2000 && ping.exit_code != 0 && kvd.Running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ping = Kvctl(dir, {"ping"});
-  }
+  const RunResult ping = PingUntilServed(dir, kvd);
   ASSERT_EQ(ping.exit_code, 0);
   kvd.Signal(SIGTERM);
   ASSERT_EQ(kvd.Wait(), 0);
