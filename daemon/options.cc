@@ -7,8 +7,8 @@
 #include <iostream>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
-#include <boost/asio/ip/host_name.hpp>
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/host_name.hpp>
 
 #include "proto/endpoint.h"
 #include "proto/limits.h"

@@ -225,11 +225,9 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
         bool started = false;
         for (bool more = true; more;) {
           std::shared_lock read(mu_);
-          more =
-              store_.VisitFrozen(&cursor, &started, kSnapshotChunk,
-                                 [&](const std::string& key, ValueView values) {
-                                   sink.Entry(key, values);
-                                 });
+          more = store_.VisitFrozen(
+              &cursor, &started, kSnapshotChunk,
+              [&](const std::string& key, ValueView values) { sink.Entry(key, values); });
         }
       },
       id);

@@ -31,7 +31,8 @@ std::vector<std::size_t> RecordOffsets(const std::string& journal) {
   for (std::size_t pos = 0; pos + 12 <= journal.size();) {
     offsets.push_back(pos);
     std::uint32_t length = 0;
-    for (int i = 0; i < 4; ++i) length |= std::uint32_t{static_cast<unsigned char>(journal[pos + i])} << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      length |= std::uint32_t{static_cast<unsigned char>(journal[pos + i])} << (8 * i);
     pos += 12 + length;
   }
   return offsets;
@@ -92,7 +93,8 @@ TEST(CrashTest, FiftyKillNineCyclesLoseNoAcknowledgedWrite) {
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(5, 120)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution(5, 120)(rng)));
     kvd.Kill();
     for (auto& t : clients) t.join();
   }
@@ -133,8 +135,8 @@ TEST(TornJournalTest, DamageInTheMiddleIsRefusedAndNothingIsTouched) {
     damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
     WriteFile(dir / "storage.data.journal", damaged);
     WriteFile(dir / "storage.data", "{}");
-    RunResult r = RunKvd({"--socket", (dir / "kvd.sock").string(), "--data",
-                          (dir / "storage.data").string()});
+    RunResult r = RunKvd(
+        {"--socket", (dir / "kvd.sock").string(), "--data", (dir / "storage.data").string()});
     EXPECT_EQ(r.exit_code, 1) << "flipped byte " << at;
     EXPECT_THAT(r.err, HasSubstr((dir / "storage.data.journal").string()));
     EXPECT_THAT(r.err, HasSubstr("offset " + std::to_string(offsets[3])));
@@ -224,7 +226,8 @@ TEST(CompactionTest, ValuesWrittenDuringCompactionAreNeitherLostNorDuplicated) {
 class EmbeddedTest : public ::testing::Test {
  protected:
   RunResult Embedded(std::vector<std::string> args) {
-    args.insert(args.begin(), {KvctlBin(), "--embedded", "--data", (dir_ / "storage.data").string()});
+    args.insert(args.begin(),
+                {KvctlBin(), "--embedded", "--data", (dir_ / "storage.data").string()});
     return RunCommand(args);
   }
   TestDir dir_;
@@ -273,8 +276,10 @@ TEST(FullDiskTest, AppendsFailClearlyReadsGoOnAndWritesResumeOnceThereIsRoom) {
     c.Append("k", "before");
     acked.push_back("before");
     // Fill the disk, then keep appending until the journal cannot grow.
-    { std::ofstream filler(dir / "disk" / "filler", std::ios::binary);
-      filler << std::string(300 * 1024, 'f'); }
+    {
+      std::ofstream filler(dir / "disk" / "filler", std::ios::binary);
+      filler << std::string(300 * 1024, 'f');
+    }
     std::string failure;
     for (int i = 0; i < 10000 && failure.empty(); ++i) {
       const std::string v = "v" + std::to_string(i) + std::string(200, 'x');

@@ -123,14 +123,18 @@ TEST(LimitTest, KeysAndValuesOverTheLimitAreRefusedWhole) {
   TestDir dir;
   Daemon kvd(dir, {"--max-key-size", "8", "--max-value-size", "16"});
   Connection conn(kvd.socket());
-  conn.Send(R"({"op":"append","key":"123456789","val":"v"})" "\n");
+  conn.Send(R"({"op":"append","key":"123456789","val":"v"})"
+            "\n");
   EXPECT_EQ(ErrorCodeOf(conn.ReadLine()), "key_too_large");
-  conn.Send(R"({"op":"append","key":"k","val":"12345678901234567"})" "\n");
-  EXPECT_EQ(ErrorCodeOf(conn.ReadLine()), "value_too_large");
-  conn.Send(R"({"op":"append_many","items":[{"key":"k","val":"ok"},{"key":"k","val":"12345678901234567"}]})"
+  conn.Send(R"({"op":"append","key":"k","val":"12345678901234567"})"
             "\n");
   EXPECT_EQ(ErrorCodeOf(conn.ReadLine()), "value_too_large");
-  conn.Send(R"({"op":"append","key":"12345678","val":"1234567890123456"})" "\n");
+  conn.Send(
+      R"({"op":"append_many","items":[{"key":"k","val":"ok"},{"key":"k","val":"12345678901234567"}]})"
+      "\n");
+  EXPECT_EQ(ErrorCodeOf(conn.ReadLine()), "value_too_large");
+  conn.Send(R"({"op":"append","key":"12345678","val":"1234567890123456"})"
+            "\n");
   EXPECT_EQ(conn.ReadLine(), R"({"ok":true})") << "exactly at the limits";
   EXPECT_EQ(client::Client(kvd.socket()).Keys(), std::vector<std::string>{"12345678"});
 }
@@ -176,7 +180,9 @@ TEST(LimitTest, ClientThatPipelinesAndNeverReadsCannotGrowMemory) {
   const std::size_t rss_before = RssBytes(kvd.process().pid());
   Connection greedy(kvd.socket());
   std::string requests;
-  for (int i = 0; i < 100000; ++i) requests += R"({"op":"get","key":"big"})" "\n";
+  for (int i = 0; i < 100000; ++i)
+    requests += R"({"op":"get","key":"big"})"
+                "\n";
   const std::size_t sent = greedy.SendFor(requests, std::chrono::seconds(3));
   EXPECT_LT(sent, requests.size()) << "kvd kept reading although nobody took the answers";
   // Unbounded, the answers to what was sent would take gigabytes.
@@ -220,16 +226,18 @@ TEST(LimitTest, GarbageGetsErrorsAndChangesNothing) {
   std::erase(random, '\n');
   for (const std::string& garbage :
        {random, std::string("{\"op\":\"get\",\"key\":\"\0\"}", 22),
-        std::string("\xff\xfe{\"op\":\"ping\"}"), std::string(100000, '[') + std::string(100000, ']'),
+        std::string("\xff\xfe{\"op\":\"ping\"}"),
+        std::string(100000, '[') + std::string(100000, ']'),
         std::string(R"({"op":"get","key":"keep","id":1e999999})"),
         std::string(R"({"op":"get","key":"keep","id":123456789012345678901234567890})")}) {
     Connection conn(kvd.socket());
     conn.Send(garbage + "\n");
     const auto line = conn.ReadLine();
-    EXPECT_THAT(ErrorCodeOf(line), ::testing::AnyOf("invalid_json", "invalid_utf8",
-                                                    "invalid_request"))
+    EXPECT_THAT(ErrorCodeOf(line),
+                ::testing::AnyOf("invalid_json", "invalid_utf8", "invalid_request"))
         << line.value_or("<none>");
-    conn.Send(R"({"op":"ping"})" "\n");
+    conn.Send(R"({"op":"ping"})"
+              "\n");
     EXPECT_EQ(conn.ReadLine(), R"({"ok":true})") << "the connection stays usable";
   }
   {
@@ -271,8 +279,11 @@ TEST(LeakTest, DaemonThatServedTenThousandRequestsShutsDownClean) {
     Connection conn((dir / "kvd.sock").string());
     std::string burst;
     for (int i = 0; i < 10000; ++i) {
-      burst += i % 2 == 0 ? R"({"op":"append","key":"k)" + std::to_string(i % 10) + R"(","val":"v"})" "\n"
-                          : R"({"op":"get","key":"k1"})" "\n";
+      burst += i % 2 == 0 ? R"({"op":"append","key":"k)" + std::to_string(i % 10) +
+                                R"(","val":"v"})"
+                                "\n"
+                          : R"({"op":"get","key":"k1"})"
+                            "\n";
     }
     conn.Send(burst);
     for (int i = 0; i < 10000; ++i) ASSERT_TRUE(conn.ReadLine(std::chrono::seconds(60)));

@@ -14,7 +14,7 @@
 namespace kvd::testing {
 
 struct HttpResult {
-  int status = 0;  // 0: no response (curl failed; body holds its error)
+  int status = 0;                              // 0: no response (curl failed; body holds its error)
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 

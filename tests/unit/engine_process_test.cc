@@ -74,7 +74,8 @@ TEST(EngineTest, FailedWriteChangesNothingAndWritesResumeAfterwards) {
   const Status failed = Append(*engine, "a", std::string(100, 'x'));
   ::setrlimit(RLIMIT_FSIZE, &old);
   EXPECT_EQ(failed.code(), Status::Code::kIOError);
-  EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("kept")) << "readers never see a failed write";
+  EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("kept"))
+      << "readers never see a failed write";
   EXPECT_EQ(std::filesystem::file_size(dir / "storage.data.journal"), journal_size)
       << "the partial record was cut off";
   ASSERT_TRUE(Append(*engine, "a", "after").ok()) << "writes resume once the cause is gone";
@@ -129,7 +130,8 @@ TEST(EngineTest, RecoveryResumesAtTheCheckpointOfTheInstalledSnapshot) {
   WriteFile(dir / "storage.data.journal", journal);
 
   auto engine = MustOpen(dir / "storage.data");
-  EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("1", "2", "3")) << "nothing replayed twice";
+  EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("1", "2", "3"))
+      << "nothing replayed twice";
   ASSERT_TRUE(engine->Close().ok());
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k":["1","2","3"]})");
 }
