@@ -1,6 +1,7 @@
 #include "daemon/http_routes.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -30,15 +31,20 @@ Reply JsonReply(unsigned status, const std::function<void(Json&)>& fill) {
       status, "application/json", std::string(buffer.GetString(), buffer.GetSize()) + "\n", {}};
 }
 
-Reply ValuesReply(const std::string& key, const std::vector<std::string>& values) {
-  return JsonReply(200, [&](Json& json) {
-    json.Key("key");
-    String(json, key);
-    json.Key("values");
-    json.StartArray();
-    for (const auto& v : values) String(json, v);
-    json.EndArray();
-  });
+// {"key":K,"values":[...]}, encoded straight from the engine's packed copy
+// (proto::AppendJsonString escapes as the JSON writer does).
+Reply ValuesReply(std::string_view key, ValueView values) {
+  std::string body = "{\"key\":";
+  proto::AppendJsonString(key, &body);
+  body += ",\"values\":[";
+  bool first = true;
+  for (std::string_view v : values) {
+    if (!first) body.push_back(',');
+    first = false;
+    proto::AppendJsonString(v, &body);
+  }
+  body += "]}\n";
+  return Reply{200, "application/json", std::move(body), {}};
 }
 
 Reply OkReply() {
@@ -84,6 +90,16 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
   co_return response;
 }
 
+// The values of `key` (a copy, one allocation), or a 413 in *error when the
+// key is over --max-key-size.
+std::optional<ValueList> Get(const Services& s, const std::string& key, Reply* error) {
+  if (auto e = CheckSizes(proto::Request::Get(key), s.limits.max_key, s.limits.max_value)) {
+    *error = ErrorReply(StatusOf(e->code), e->message);
+    return std::nullopt;
+  }
+  return s.engine.Get(key);
+}
+
 // The parameter `name`, or a 400 in *error.
 const std::string* Required(const Request& r, std::string_view name, Reply* error) {
   const std::string* value = r.Param(name);
@@ -113,9 +129,9 @@ asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
   Reply error;
   const std::string* key = Required(r, "key", &error);
   if (key == nullptr) co_return error;
-  auto response = co_await Execute(s, proto::Request::Get(*key), &error);
-  if (!response) co_return error;
-  co_return ValuesReply(*key, *response->values);
+  const std::optional<ValueList> values = Get(s, *key, &error);
+  if (!values) co_return error;
+  co_return ValuesReply(*key, values->view());
 }
 
 asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
@@ -144,10 +160,10 @@ asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
 
 asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
   Reply error;
-  auto response = co_await Execute(s, proto::Request::Get(r.key), &error);
-  if (!response) co_return error;
-  if (response->values->empty()) co_return ErrorReply(404, "no such key");
-  co_return ValuesReply(r.key, *response->values);
+  const std::optional<ValueList> values = Get(s, r.key, &error);
+  if (!values) co_return error;
+  if (values->empty()) co_return ErrorReply(404, "no such key");
+  co_return ValuesReply(r.key, values->view());
 }
 
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {

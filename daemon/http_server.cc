@@ -161,7 +161,7 @@ asio::awaitable<Reply> HttpSession::Handle() {
 }
 
 asio::awaitable<bool> HttpSession::Write(Reply reply, bool keep_alive, bool head) {
-  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
   bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(reply.status), version};
   response.set(bhttp::field::server, "kvd/" KVD_VERSION);
   response.set("X-Served-By", server_.options().name);
@@ -209,7 +209,6 @@ HttpServer::HttpServer(asio::io_context& io, Engine& engine, CommitQueue& commit
                 },
                 [this] { return stopping_; }},
       acceptor_(io),
-      signals_(io, SIGINT, SIGTERM),
       shutdown_deadline_(io) {}
 
 Status HttpServer::Listen() {
@@ -235,12 +234,7 @@ Status HttpServer::Listen() {
   return Status::OK();
 }
 
-void HttpServer::Start() {
-  signals_.async_wait([this](const boost::system::error_code& ec, int) {
-    if (!ec) Shutdown();
-  });
-  asio::co_spawn(io_, Accept(), asio::detached);
-}
+void HttpServer::Start() { asio::co_spawn(io_, Accept(), asio::detached); }
 
 asio::awaitable<void> HttpServer::Accept() {
   for (;;) {
@@ -269,10 +263,7 @@ asio::awaitable<void> HttpServer::Accept() {
 
 void HttpServer::Refuse(tcp::socket& socket) {
   ++refused_;
-  // One line a second at most: a flood of refusals must not flood the log.
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
-    last_refusal_log_ = now;
+  if (refusal_log_.Allow()) {
     log::Warning("refused an HTTP connection (at --max-connections " +
                  std::to_string(options_.limits.max_connections) + "); " +
                  std::to_string(refused_) + " refused so far");

@@ -4,9 +4,9 @@
 // (keep-alive and pipelining). Per connection, memory is bounded by
 // --http-max-header and the body limit, and a request must arrive in full,
 // and a response be taken, within --http-timeout, so a slow or hostile
-// client costs one connection slot and never stalls the others. Like the
-// socket server it stops accepting on SIGINT/SIGTERM and lets each
-// connection finish the request it is reading before closing it.
+// client costs one connection slot and never stalls the others. When the
+// socket server shuts down (SIGINT/SIGTERM; main.cc calls Shutdown) it stops
+// accepting and lets each connection finish the request it is reading.
 #ifndef KVD_DAEMON_HTTP_SERVER_H_
 #define KVD_DAEMON_HTTP_SERVER_H_
 
@@ -21,11 +21,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/commit_queue.h"
 #include "daemon/http_routes.h"
+#include "daemon/log.h"
 #include "daemon/operations.h"
 #include "daemon/options.h"
 #include "store/engine.h"
@@ -43,8 +43,11 @@ class HttpServer {
   // Binds options.http's address and logs the one bound ("HTTP API on
   // http://127.0.0.1:8080/"; tests read the port from it when it was 0).
   Status Listen();
-  // Starts accepting and watching for SIGINT/SIGTERM.
+  // Starts accepting.
   void Start();
+  // Stops accepting and lets each connection finish the request it is in
+  // (until --shutdown-timeout); called when the socket server shuts down.
+  void Shutdown();
 
   // For sessions.
   const Services& services() const { return services_; }
@@ -58,21 +61,19 @@ class HttpServer {
   boost::asio::awaitable<void> Accept();
   // Answers a connection over --max-connections with 503 and closes it.
   void Refuse(boost::asio::ip::tcp::socket& socket);
-  void Shutdown();
 
   boost::asio::io_context& io_;
   const Options options_;
   const std::size_t body_limit_;
   const Services services_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_deadline_;
   bool stopping_ = false;
   std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;
   std::uint64_t connections_total_ = 0;
   std::uint64_t requests_ = 0;
   std::uint64_t refused_ = 0;
-  std::chrono::steady_clock::time_point last_refusal_log_{};
+  log::Throttle refusal_log_{std::chrono::seconds(1)};  // a flood must not flood the log
 };
 
 }  // namespace kvd::daemon::http

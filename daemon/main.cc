@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
   notifier.Ready(ServiceStatus(*engine, server));
   notifier.ReportPeriodically(io, std::chrono::seconds(5),
                               [&] { return ServiceStatus(*engine, server); });
-  server.OnShutdown([&notifier] {
+  server.OnShutdown([&notifier, &http] {
+    if (http) http->Shutdown();
     notifier.StopReporting();
     notifier.Stopping("stopping: answering the requests received, folding the journal");
   });

@@ -72,9 +72,6 @@ proto::Response ReadResponse(const proto::Request& request, const Engine& engine
   proto::Response response;
   response.id = request.id;
   switch (request.op) {
-    case proto::Op::kGet:
-      response.values = engine.Get(request.key).view().ToStrings();
-      break;
     case proto::Op::kKeys:
       response.keys = engine.Keys(request.prefix);
       break;

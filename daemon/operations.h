@@ -34,12 +34,14 @@ proto::Response WriteResponse(const proto::Request& request, const Status& statu
 
 using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 
-// The response to a read request (get, keys, ping, stats). `server_stats`
-// gives the server's own figures, which "stats" reports after the engine's.
+// The response to a read request other than get (keys, ping, stats): a
+// get's values are encoded straight from Engine::Get's packed copy, without
+// a std::string per value (AppendReadResponse; the HTTP routes likewise).
+// `server_stats` gives the server's own figures, which "stats" reports
+// after the engine's.
 proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
                              const std::function<ServerStats()>& server_stats);
-// The same, encoded as a line appended to *out; a get's values are encoded
-// straight from the engine's packed copy, without a std::string per value.
+// The response line to any read request, get included, appended to *out.
 void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out);
 

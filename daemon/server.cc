@@ -81,10 +81,7 @@ bool Server::Admit(Stream& socket) {
   }
   if (!refusal) return true;
   ++refused_;
-  // One line a second at most: a flood of refusals must not flood the log.
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
-    last_refusal_log_ = now;
+  if (refusal_log_.Allow()) {
     log::Warning("refused a connection (" + why + "); " + std::to_string(refused_) +
                  " refused so far");
   }

@@ -22,6 +22,7 @@
 
 #include "daemon/commit_queue.h"
 #include "daemon/listener.h"
+#include "daemon/log.h"
 #include "daemon/options.h"
 #include "daemon/stream.h"
 #include "store/engine.h"
@@ -78,7 +79,7 @@ class Server {
   std::uint64_t requests_ = 0;
   std::uint64_t refused_ = 0;
   std::array<char, 64 * 1024> read_buffer_;
-  std::chrono::steady_clock::time_point last_refusal_log_{};
+  log::Throttle refusal_log_{std::chrono::seconds(1)};  // a flood must not flood the log
 };
 
 }  // namespace kvd::daemon

@@ -19,8 +19,9 @@ std::filesystem::path WithSuffix(std::filesystem::path path, const char* suffix)
   return path;
 }
 
-// Values visited per hold of the store's lock while writing a snapshot.
-constexpr std::size_t kSnapshotChunk = 4096;
+// Bytes of keys and values visited per hold of the store's lock while
+// writing a snapshot.
+constexpr std::size_t kSnapshotChunk = 256 * 1024;
 
 }  // namespace
 

@@ -99,13 +99,15 @@ void Store::Thaw() {
   before_.clear();
 }
 
-bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_values,
+bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_bytes,
                         const Visitor& visit) const {
   // The frozen view's keys are the live keys merged with the keys of before_.
   auto live = *started ? map_.upper_bound(*cursor) : map_.begin();
   auto old = *started ? before_.upper_bound(*cursor) : before_.begin();
   std::size_t visited = 0;
-  while (visited < min_values && (live != map_.end() || old != before_.end())) {
+  // Measured in packed bytes, which a list knows without walking its values;
+  // each key counts at least one, so empty ones advance too.
+  while (visited < min_bytes && (live != map_.end() || old != before_.end())) {
     const bool take_old = live == map_.end() || (old != before_.end() && old->first <= live->first);
     const std::string& key = take_old ? old->first : live->first;
     if (take_old) {
@@ -114,14 +116,14 @@ bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_valu
         const ValueList& values = b.moved ? b.values : map_.find(key)->second;
         const ValueView view = values.view().Prefix(b.packed_bytes);
         visit(key, view);
-        visited += view.count() + 1;
+        visited += key.size() + view.packed_bytes() + 1;
       }
       if (live != map_.end() && live->first == key) ++live;
       ++old;
     } else {
       const ValueView view = live->second.view();
       visit(key, view);
-      visited += view.count() + 1;
+      visited += key.size() + view.packed_bytes() + 1;
       ++live;
     }
     *cursor = key;

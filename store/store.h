@@ -44,9 +44,10 @@ class Store {
   void Thaw();
   // Visits keys of the frozen view in byte order, resuming after *cursor
   // (from the first key when *cursor is empty and *started false), until at
-  // least `min_values` values were visited or the keys ran out. Updates the
-  // cursor; returns false once every key was visited.
-  bool VisitFrozen(std::string* cursor, bool* started, std::size_t min_values,
+  // least `min_bytes` bytes of keys and packed values were visited or the
+  // keys ran out. Updates the cursor; returns false once every key was
+  // visited.
+  bool VisitFrozen(std::string* cursor, bool* started, std::size_t min_bytes,
                    const Visitor& visit) const;
 
   std::size_t key_count() const { return map_.size(); }
