@@ -7,7 +7,6 @@
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
 //
 // Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage.
-#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -20,6 +19,7 @@
 #include "client/client.h"
 #include "client/embedded.h"
 #include "proto/endpoint.h"
+#include "proto/limits.h"
 
 namespace {
 
@@ -30,7 +30,7 @@ constexpr int kFailed = 1;
 
 // One import request stays below the server's default 1 MiB line limit even
 // if every byte needs a 6-byte \u escape.
-constexpr std::size_t kImportBatchBytes = 1024 * 1024 - 64;  // less the envelope
+constexpr std::size_t kImportBatchBytes = kvd::proto::kDefaultMaxLine - 64;  // less the envelope
 constexpr std::size_t kWorstCaseEscape = 6;
 constexpr std::size_t kItemOverhead = 20;  // {"key":"","val":""},
 

@@ -52,10 +52,11 @@ class Listener {
   std::optional<proto::Error> Refusal(Stream& stream, std::string* why);
 
  private:
-  boost::asio::io_context& io_;
   const Options& options_;
 #ifdef _WIN32
+  boost::asio::io_context& io_;
   Status CreateInstance(bool first);
+  std::wstring pipe_name_;               // options.socket_path, for the Win32 calls
   Stream next_;                          // the pipe instance that the next client connects to
   void* security_descriptor_ = nullptr;  // LocalAlloc'd, LocalFree'd at the end
 #else

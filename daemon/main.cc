@@ -62,12 +62,8 @@ void RaiseDescriptorLimit(kvd::daemon::Limits& limits, bool http) {
 // The STATUS= line a service manager shows (systemctl status).
 std::string ServiceStatus(const kvd::Engine& engine, const kvd::daemon::Server& server) {
   const auto stats = engine.GetStats();
-  std::uint64_t clients = 0;
-  for (const auto& [name, value] : server.Stats()) {
-    if (name == "connections") clients = value;
-  }
   return "serving " + std::to_string(stats.keys) + " keys, " + std::to_string(stats.values) +
-         " values, " + std::to_string(clients) + " clients";
+         " values, " + std::to_string(server.connections()) + " clients";
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ Status PipeDescriptor(const std::string& group, void** descriptor) {
 }  // namespace
 
 Listener::Listener(asio::io_context& io, const Options& options)
-    : io_(io), options_(options), next_(io) {}
+    : options_(options), io_(io), next_(io) {}
 
 Listener::~Listener() {
   Close();
@@ -106,9 +106,9 @@ Status Listener::Listen() {
   }
   // A pipe someone answers on is another kvd's. (FILE_FLAG_FIRST_PIPE_INSTANCE
   // says so too, but Wine does not enforce it.)
-  const std::wstring name = std::filesystem::u8path(options_.socket_path).wstring();
+  pipe_name_ = std::filesystem::u8path(options_.socket_path).wstring();
   const HANDLE probe =
-      ::CreateFileW(name.c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+      ::CreateFileW(pipe_name_.c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING, 0, nullptr);
   if (probe != INVALID_HANDLE_VALUE || ::GetLastError() == ERROR_PIPE_BUSY) {
     if (probe != INVALID_HANDLE_VALUE) ::CloseHandle(probe);
     return Status::Busy("another kvd is already serving on " + options_.socket_path);
@@ -124,11 +124,10 @@ Status Listener::Adopt(int) {
 }
 
 Status Listener::CreateInstance(bool first) {
-  const std::wstring name = std::filesystem::u8path(options_.socket_path).wstring();
   SECURITY_ATTRIBUTES attributes{sizeof(attributes), security_descriptor_, FALSE};
   // FILE_FLAG_FIRST_PIPE_INSTANCE: if the name exists, another kvd serves it.
   const HANDLE pipe = ::CreateNamedPipeW(
-      name.c_str(),
+      pipe_name_.c_str(),
       PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
       PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
       PIPE_UNLIMITED_INSTANCES, kBufferSize, kBufferSize, 0, &attributes);
@@ -181,10 +180,7 @@ asio::awaitable<Stream> Listener::Accept(boost::system::error_code& ec) {
   if (ec) co_return client;
   // The next instance before this client is served; if that fails, Accept
   // tries again (this client still gets served).
-  if (Status s = CreateInstance(/*first=*/false); !s.ok()) {
-    log::Warning(s.ToString());
-    next_ = Stream(io_);
-  }
+  if (Status s = CreateInstance(/*first=*/false); !s.ok()) log::Warning(s.ToString());
   co_return client;
 }
 

@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -118,7 +117,7 @@ void Server::SessionEnded(Session* session) {
 std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
   const auto uptime = std::chrono::steady_clock::now() - started_;
   return {
-      {"connections", sessions_.size()},
+      {"connections", connections()},
       {"connections_total", connections_total_},
       {"requests", requests_},
       {"refused_connections", refused_},

@@ -55,6 +55,7 @@ class Server {
   std::span<char> read_buffer() { return read_buffer_; }
   void CountRequests(std::size_t n) { requests_ += n; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
+  std::size_t connections() const { return sessions_.size(); }
   void SessionEnded(Session* session);
 
  private:

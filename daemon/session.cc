@@ -130,7 +130,6 @@ asio::awaitable<void> Session::ExecutePending() {
 
 asio::awaitable<void> Session::ExecuteWrites() {
   // Consecutive pipelined writes share one commit.
-  std::size_t count = 0;
   WriteBatch batch;
   std::vector<std::size_t> sizes;
   for (Decoded& d : pending_) {
@@ -138,18 +137,17 @@ asio::awaitable<void> Session::ExecuteWrites() {
     WriteBatch mutations = TakeMutations(d.request);
     sizes.push_back(mutations.size());
     batch.Absorb(std::move(mutations));
-    ++count;
   }
   const CommitResult result = co_await server_.commits().AsyncSubmit(
       std::move(batch), socket_.get_executor(), asio::use_awaitable);
   std::size_t offset = 0;
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
     Answer(WriteResponse(pending_.front().request, result.status,
                          result.Part(offset, sizes[i]).applied));
     offset += sizes[i];
     pending_.pop_front();
   }
-  server_.CountRequests(count);
+  server_.CountRequests(sizes.size());
 }
 
 void Session::Answer(const proto::Response& response) { proto::AppendResponse(response, &out_); }

@@ -28,7 +28,7 @@ namespace kvd::daemon {
 
 class Server;
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session {
  public:
   Session(Server& server, Stream socket);
 

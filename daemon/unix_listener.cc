@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 using Protocol = asio::local::stream_protocol;
 
 Listener::Listener(asio::io_context& io, const Options& options)
-    : io_(io), options_(options), acceptor_(io) {}
+    : options_(options), acceptor_(io) {}
 
 Listener::~Listener() {
   if (bound_) RemoveSocketFile(options_.socket_path, socket_id_);

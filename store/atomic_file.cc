@@ -7,13 +7,10 @@
 #include "store/file.h"
 
 namespace kvd {
-namespace {
 
 Status ErrnoError(const std::string& what, const std::filesystem::path& path, int err) {
   return Status::IOError(what + " " + path.string() + ": " + std::strerror(err));
 }
-
-}  // namespace
 
 Status SyncParentDirectory(const std::filesystem::path& path) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");

@@ -13,6 +13,9 @@
 
 namespace kvd {
 
+// IOError "<what> <path>: <strerror(err)>".
+Status ErrnoError(const std::string& what, const std::filesystem::path& path, int err);
+
 // Creates `path` afresh (replacing a leftover), calls write(file), and
 // fsyncs. If anything fails (write reports false, a short write, a failed
 // flush or fsync) the file is removed and the error returned.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
 
 #include "store/atomic_file.h"
@@ -280,8 +279,7 @@ void Engine::SyncEverySecond() {
       if (generation == journal_generation_) journal_->MarkSynced(size);
       sync_error_ = Status::OK();
     } else {
-      const Status s = Status::IOError("cannot fsync journal " + journal_path_.string() + ": " +
-                                       std::strerror(err));
+      const Status s = ErrnoError("cannot fsync journal", journal_path_, err);
       if (sync_error_.ok()) options_.warn(s.ToString() + "; refusing writes until a sync succeeds");
       sync_error_ = s;
     }

@@ -1,20 +1,12 @@
 #include "store/journal_writer.h"
 
 #include <cerrno>
-#include <cstring>
 
 #include "store/atomic_file.h"
 #include "store/file.h"
 #include "store/journal_format.h"
 
 namespace kvd {
-namespace {
-
-Status ErrnoError(const std::string& what, const std::filesystem::path& path, int err) {
-  return Status::IOError(what + " " + path.string() + ": " + std::strerror(err));
-}
-
-}  // namespace
 
 JournalWriter::JournalWriter(std::filesystem::path path, int fd, std::uint64_t size)
     : path_(std::move(path)), fd_(fd), size_(size), synced_size_(size) {}
@@ -37,18 +29,19 @@ Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t vali
 Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId& base,
                              std::string_view records, std::unique_ptr<JournalWriter>* writer,
                              JournalWriter* replaced) {
-  std::string contents;
-  journal::EncodeBase(base, &contents);
-  contents.append(records);
+  std::string base_record;
+  journal::EncodeBase(base, &base_record);
   std::filesystem::path tmp = path;
   tmp += ".tmp";
+  // The records carried over may be megabytes: written as they are, not copied.
   Status s = WriteFileDurably(tmp, [&](std::FILE* file) {
-    return std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
+    return std::fwrite(base_record.data(), 1, base_record.size(), file) == base_record.size() &&
+           std::fwrite(records.data(), 1, records.size(), file) == records.size();
   });
   if (s.ok() && replaced != nullptr) replaced->CloseFile();
   if (s.ok()) s = RenameDurably(tmp, path);
   if (!s.ok() && replaced != nullptr) replaced->ReopenFile();
-  if (s.ok()) s = Open(path, contents.size(), writer);
+  if (s.ok()) s = Open(path, base_record.size() + records.size(), writer);
   return s;
 }
 

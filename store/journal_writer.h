@@ -50,7 +50,6 @@ class JournalWriter {
 
   std::uint64_t size() const { return size_; }
   std::uint64_t synced_size() const { return synced_size_; }
-  const std::filesystem::path& path() const { return path_; }
 
  private:
   JournalWriter(std::filesystem::path path, int fd, std::uint64_t size);
