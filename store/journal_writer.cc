@@ -36,7 +36,8 @@ Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId
   // The records carried over may be megabytes: written as they are, not copied.
   Status s = WriteFileDurably(tmp, [&](std::FILE* file) {
     return std::fwrite(base_record.data(), 1, base_record.size(), file) == base_record.size() &&
-           std::fwrite(records.data(), 1, records.size(), file) == records.size();
+           (records.empty() ||  // an empty view's data() may be null, which fwrite must not get
+            std::fwrite(records.data(), 1, records.size(), file) == records.size());
   });
   if (s.ok() && replaced != nullptr) replaced->CloseFile();
   if (s.ok()) s = RenameDurably(tmp, path);

@@ -55,7 +55,12 @@ class HttpTest : public ::testing::Test {
   }
   void SetUp() override { Start(); }
   // Whatever a test did, kvd exits clean on SIGTERM (in the ASan build: without leaks).
-  void TearDown() override { EXPECT_EQ(kvd_->Stop(), 0) << kvd_->Log(); }
+  // (A kvd that failed to start has failed the test in SetUp already.)
+  void TearDown() override {
+    if (kvd_) {
+      EXPECT_EQ(kvd_->Stop(), 0) << kvd_->Log();
+    }
+  }
 
   static constexpr const char* kName = "Server 1";
   TestDir dir_;
