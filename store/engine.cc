@@ -79,9 +79,8 @@ Status Engine::Recover() {
   if (Status s = ReadJournal(journal_path_, &contents); !s.ok()) return s;
   if (!contents.torn_reason.empty()) {
     options_.warn("journal " + journal_path_.string() + ": dropped a torn record at offset " +
-                  std::to_string(contents.valid_end) + " (" +
-                  std::to_string(contents.file_size - contents.valid_end) +
-                  " bytes: " + contents.torn_reason + "), left by a crash mid-append");
+                  std::to_string(contents.valid_end) + " (" + contents.torn_reason +
+                  "), left by a crash mid-append");
   }
   if (contents.entries.empty()) {
     // Torn while being created: it never held a change.

@@ -27,6 +27,13 @@ std::int64_t Size(int fd);
 std::int64_t WriteAt(int fd, const char* data, std::size_t size, std::uint64_t offset);
 std::int64_t ReadAt(int fd, char* data, std::size_t size, std::uint64_t offset);
 int Truncate(int fd, std::uint64_t size);
+// Reserves disk space for bytes [offset, offset + length) and extends the
+// file to cover them; they read as zeros until written. fallocate(2) mode 0:
+// the space is allocated but marked unwritten, so an fdatasync after writing
+// into it need not persist a new file size, and a write that a crash cut
+// short reads as zeros, as past the end of a file. -1 with errno where the
+// file system (EOPNOTSUPP) or the platform (ENOSYS: Windows) has no such call.
+int Preallocate(int fd, std::uint64_t offset, std::uint64_t length);
 // The file's contents (and size) on stable storage: fdatasync(2), or
 // FlushFileBuffers.
 int SyncData(int fd);

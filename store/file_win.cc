@@ -120,6 +120,11 @@ int Truncate(int fd, std::uint64_t size) {
   return 0;
 }
 
+int Preallocate(int, std::uint64_t, std::uint64_t) {
+  errno = ENOSYS;  // writes extend the file as they go
+  return -1;
+}
+
 int SyncData(int fd) {
   if (!::FlushFileBuffers(HandleOf(fd))) {
     SetErrno();

@@ -27,11 +27,16 @@ Status ReadJournal(const std::filesystem::path& path, JournalContents* contents)
 
 Status ParseJournal(const std::string& data, const std::string& name, JournalContents* contents) {
   *contents = JournalContents{};
-  contents->file_size = data.size();
   auto corruption = [&](std::size_t offset, const std::string& why) {
     contents->damaged_at = offset;
     return Status::Corruption(name + ": offset " + std::to_string(offset) + ": " + why +
                               " (kvd --check tells more; kvd --repair cuts the journal there)");
+  };
+  // From `at` on, only zeros: space the writer reserved, or that a file
+  // system filled in where a write never landed.
+  auto zeros_from = [&](std::size_t at) {
+    return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at), data.end(),
+                       [](char c) { return c == '\0'; });
   };
   std::size_t pos = 0;
   while (pos < data.size()) {
@@ -42,10 +47,9 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
     }
     const std::uint32_t length = Fixed32(data, pos);
     if (Crc32c(std::string_view(data).substr(pos, 4)) != Fixed32(data, pos + 4)) {
-      // File systems may leave zeros after a crash where a write never landed.
-      if (std::all_of(data.begin() + static_cast<std::ptrdiff_t>(pos), data.end(),
-                      [](char c) { return c == '\0'; })) {
-        contents->torn_reason = "zero-filled tail";
+      if (zeros_from(pos)) break;  // the end of the records (no header checksums to zero)
+      if (zeros_from(pos + journal::kHeaderSize)) {
+        contents->torn_reason = "incomplete record header";
         break;
       }
       return corruption(pos, "record header checksum mismatch");
@@ -58,7 +62,7 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
         std::string_view(data).substr(pos + journal::kHeaderSize, length);
     const std::size_t end = pos + journal::kHeaderSize + length;
     if (Crc32c(payload) != Fixed32(data, pos + 8)) {
-      if (end == data.size()) {
+      if (zeros_from(end)) {  // nothing but reserved space after it: the last record
         contents->torn_reason = "last record's checksum mismatch";
         break;
       }

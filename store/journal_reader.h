@@ -20,7 +20,6 @@ struct JournalContents {
   };
   std::vector<Entry> entries;
   std::uint64_t valid_end = 0;  // end of the last whole record
-  std::uint64_t file_size = 0;
   // Why the bytes after valid_end were dropped, if there are any: a record
   // cut short by a crash mid-append.
   std::string torn_reason;
@@ -28,10 +27,12 @@ struct JournalContents {
   std::optional<std::uint64_t> damaged_at;
 };
 
-// Reads every record of the journal at `path`. A torn last record is not an
-// error: it is left out and described in `torn_reason`. Damage anywhere else
-// (a bad checksum with more data after it, a malformed record) is
-// Corruption naming the file and offset. The file is only read.
+// Reads every record of the journal at `path`. The records end where the
+// file does or where only zeros follow (space JournalWriter reserved). A
+// torn last record, cut short or failing its checksum with only zeros after
+// it, is not an error: it is left out and described in `torn_reason`.
+// Damage anywhere else (a bad checksum with more data after it, a malformed
+// record) is Corruption naming the file and offset. The file is only read.
 Status ReadJournal(const std::filesystem::path& path, JournalContents* contents);
 // The same for a journal's bytes `data`, read from the file `name`.
 Status ParseJournal(const std::string& data, const std::string& name, JournalContents* contents);

@@ -9,7 +9,7 @@
 namespace kvd {
 
 JournalWriter::JournalWriter(std::filesystem::path path, int fd, std::uint64_t size)
-    : path_(std::move(path)), fd_(fd), size_(size), synced_size_(size) {}
+    : path_(std::move(path)), fd_(fd), size_(size), synced_size_(size), file_size_(size) {}
 
 JournalWriter::~JournalWriter() {
   if (fd_ >= 0) file::Close(fd_);
@@ -56,7 +56,18 @@ void JournalWriter::ReopenFile() {
   if (fd_ < 0) fd_ = file::OpenReadWrite(path_);
 }
 
+void JournalWriter::Reserve(std::uint64_t end) {
+  const std::uint64_t target = end + kPreallocateStep;
+  if (file::Preallocate(fd_, file_size_, target - file_size_) == 0) {
+    file_size_ = target;
+  } else if (const std::int64_t now = file::Size(fd_); now >= 0) {
+    // A failed reservation may still have extended the file part of the way.
+    file_size_ = std::max(file_size_, static_cast<std::uint64_t>(now));
+  }
+}
+
 Status JournalWriter::Append(std::string_view records) {
+  if (size_ + records.size() > file_size_) Reserve(size_ + records.size());
   std::size_t written = 0;
   while (written < records.size()) {
     const std::int64_t n =
@@ -65,17 +76,22 @@ Status JournalWriter::Append(std::string_view records) {
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
       // A partial record would read as damage once later records follow it.
-      if (written > 0 && file::Truncate(fd_, size_) != 0) {
-        return ErrnoError(
-            "cannot write to journal (and cannot cut off the partial write:"
-            " the journal is damaged until the next successful write)",
-            path_, err);
+      if (written > 0 || file_size_ > size_) {
+        if (file::Truncate(fd_, size_) == 0) {
+          file_size_ = size_;
+        } else if (written > 0) {
+          return ErrnoError(
+              "cannot write to journal (and cannot cut off the partial write:"
+              " the journal is damaged until the next successful write)",
+              path_, err);
+        }
       }
       return ErrnoError("cannot write to journal", path_, err);
     }
     written += static_cast<std::size_t>(n);
   }
   size_ += records.size();
+  file_size_ = std::max(file_size_, size_);
   return Status::OK();
 }
 
@@ -90,6 +106,7 @@ Status JournalWriter::Truncate(std::uint64_t size) {
     return ErrnoError("cannot truncate journal", path_, errno);
   }
   size_ = size;
+  file_size_ = size;
   if (synced_size_ > size) synced_size_ = size;
   return Sync();
 }

@@ -20,15 +20,18 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::vector<std::string> Values(const Daemon& kvd, const std::string& key) {
   return client::Client(kvd.socket()).Get(key);
 }
 
-// Where each record of a journal starts (header: u32 length, two u32 CRCs).
+// Where each record of a journal starts (header: u32 length, two u32 CRCs),
+// up to the zeros of the space kvd reserves after the records.
 std::vector<std::size_t> RecordOffsets(const std::string& journal) {
   std::vector<std::size_t> offsets;
-  for (std::size_t pos = 0; pos + 12 <= journal.size();) {
+  for (std::size_t pos = 0;
+       pos + 12 <= journal.size() && journal.compare(pos, 12, std::string(12, '\0')) != 0;) {
     offsets.push_back(pos);
     std::uint32_t length = 0;
     for (int i = 0; i < 4; ++i)
@@ -38,13 +41,28 @@ std::vector<std::size_t> RecordOffsets(const std::string& journal) {
   return offsets;
 }
 
-// A kvd killed with SIGKILL after appending v0..v<n-1> to "k", one record each.
-std::string CrashedJournal(const TestDir& dir, int n) {
-  Daemon kvd(dir);
-  client::Client c(kvd.socket());
-  for (int i = 0; i < n; ++i) c.Append("k", "v" + std::to_string(i));
-  kvd.Kill();
-  return ReadFile(dir / "storage.data.journal");
+// The journal of a kvd killed with SIGKILL after appending v0..v<n-1> to
+// "k", one record each: its records, and separately the whole file.
+struct Crashed {
+  std::string records;
+  std::string file;  // the records and zeros: space reserved for more
+};
+Crashed CrashedJournal(const TestDir& dir, int n) {
+  {
+    Daemon kvd(dir);
+    client::Client c(kvd.socket());
+    for (int i = 0; i < n; ++i) c.Append("k", "v" + std::to_string(i));
+    kvd.Kill();
+  }
+  Crashed crashed;
+  crashed.file = ReadFile(dir / "storage.data.journal");
+  const auto offsets = RecordOffsets(crashed.file);
+  std::size_t end = offsets.back() + 12;
+  for (int i = 0; i < 4; ++i) {
+    end += std::size_t{static_cast<unsigned char>(crashed.file[offsets.back() + i])} << (8 * i);
+  }
+  crashed.records = crashed.file.substr(0, end);
+  return crashed;
 }
 
 TEST(CrashTest, FiftyKillNineCyclesLoseNoAcknowledgedWrite) {
@@ -103,14 +121,32 @@ TEST(CrashTest, FiftyKillNineCyclesLoseNoAcknowledgedWrite) {
   EXPECT_GT(total, std::size_t{kCycles}) << "the clients hardly wrote anything";
 }
 
+TEST(TornJournalTest, ReservedSpaceAfterTheRecordsIsNoDamage) {
+  TestDir dir;
+  const Crashed crashed = CrashedJournal(dir, 3);
+  ASSERT_GT(crashed.file.size(), crashed.records.size()) << "kvd reserved no journal space";
+  Daemon kvd(dir);
+  EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2"));
+  EXPECT_THAT(kvd.Log(), Not(HasSubstr("torn")));
+  client::Client(kvd.socket()).Append("k", "after");
+  kvd.Kill();
+  Daemon again(dir);
+  EXPECT_THAT(Values(again, "k"), ElementsAre("v0", "v1", "v2", "after"));
+}
+
 TEST(TornJournalTest, EveryCutInsideTheLastRecordKeepsAllEarlierRecords) {
   TestDir source;
-  const std::string journal = CrashedJournal(source, 6);
+  const Crashed crashed = CrashedJournal(source, 6);
+  const std::string& journal = crashed.records;
   const auto offsets = RecordOffsets(journal);
   ASSERT_EQ(offsets.size(), 7u);  // the base record and six appends
   for (std::size_t cut = offsets.back() + 1; cut < journal.size(); ++cut) {
     TestDir dir;
-    WriteFile(dir / "storage.data.journal", journal.substr(0, cut));
+    // Cut off at the end of the file, or (alternately) followed by the
+    // zeros of reserved space where the rest of the write never landed.
+    std::string torn = journal.substr(0, cut);
+    if (cut % 2 == 0) torn += std::string(journal.size() - cut + 4096, '\0');
+    WriteFile(dir / "storage.data.journal", torn);
     Daemon kvd(dir);
     EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2", "v3", "v4")) << "cut at " << cut;
     const std::string log = kvd.Log();
@@ -126,7 +162,7 @@ TEST(TornJournalTest, EveryCutInsideTheLastRecordKeepsAllEarlierRecords) {
 
 TEST(TornJournalTest, DamageInTheMiddleIsRefusedAndNothingIsTouched) {
   TestDir source;
-  const std::string journal = CrashedJournal(source, 6);
+  const std::string journal = CrashedJournal(source, 6).file;
   const auto offsets = RecordOffsets(journal);
   // A byte of a middle record's length, of its checksum, and of its payload.
   for (std::size_t at : {offsets[3], offsets[3] + 5, offsets[3] + 14}) {
@@ -148,7 +184,7 @@ TEST(TornJournalTest, DamageInTheMiddleIsRefusedAndNothingIsTouched) {
 
 TEST(TornJournalTest, CheckReportsAndRepairCutsDeliberately) {
   TestDir dir;
-  const std::string journal = CrashedJournal(dir, 6);
+  const std::string journal = CrashedJournal(dir, 6).file;
   const auto offsets = RecordOffsets(journal);
   std::string damaged = journal;
   damaged[offsets[4] + 14] ^= 0x01;

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "store/engine.h"
+#include "store/journal_reader.h"
+#include "tests/test_dir.h"
 
 namespace kvd {
 
@@ -24,6 +26,15 @@ inline Status Append(Engine& engine, const std::string& key, const std::string& 
   WriteBatch batch;
   batch.Append(key, val);
   return engine.Write(batch);
+}
+
+// The journal's records: the file without the zero-reading space
+// JournalWriter reserves after them (to build journals from).
+inline std::string JournalRecords(const std::filesystem::path& path) {
+  JournalContents contents;
+  const Status s = ReadJournal(path, &contents);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return ReadFile(path).substr(0, contents.valid_end);
 }
 
 }  // namespace kvd

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "store/journal_format.h"
+#include "store/journal_writer.h"
 #include "tests/test_dir.h"
 #include "tests/unit/engine_helpers.h"
 
@@ -63,21 +64,25 @@ TEST(EngineTest, FailedWriteChangesNothingAndWritesResumeAfterwards) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data");
   ASSERT_TRUE(Append(*engine, "a", "kept").ok());
-  // A file size limit makes the journal write fail like a full disk would.
+  // A file size limit makes the journal write fail like a full disk would:
+  // no more space can be reserved, and the write runs out of room halfway
+  // (it is larger than the space reserved already).
   ::signal(SIGXFSZ, SIG_IGN);
   rlimit old{};
   ::getrlimit(RLIMIT_FSIZE, &old);
-  const auto journal_size = std::filesystem::file_size(dir / "storage.data.journal");
+  const auto journal_file = dir / "storage.data.journal";
+  const std::uint64_t records = engine->GetStats().journal_bytes;
   rlimit tight = old;
-  tight.rlim_cur = journal_size + 10;
+  tight.rlim_cur = std::filesystem::file_size(journal_file) + 10;
   ::setrlimit(RLIMIT_FSIZE, &tight);
-  const Status failed = Append(*engine, "a", std::string(100, 'x'));
+  const Status failed = Append(*engine, "a", std::string(2 * JournalWriter::kPreallocateStep, 'x'));
   ::setrlimit(RLIMIT_FSIZE, &old);
   EXPECT_EQ(failed.code(), Status::Code::kIOError);
   EXPECT_THAT(engine->Get("a").view().ToStrings(), ElementsAre("kept"))
       << "readers never see a failed write";
-  EXPECT_EQ(std::filesystem::file_size(dir / "storage.data.journal"), journal_size)
-      << "the partial record was cut off";
+  EXPECT_EQ(engine->GetStats().journal_bytes, records);
+  EXPECT_EQ(std::filesystem::file_size(journal_file), records)
+      << "the partial record (and the reserved space) was cut off";
   ASSERT_TRUE(Append(*engine, "a", "after").ok()) << "writes resume once the cause is gone";
   ASSERT_TRUE(engine->Close().ok());
   auto reopened = MustOpen(dir / "storage.data");
@@ -114,7 +119,7 @@ TEST(EngineTest, RecoveryResumesAtTheCheckpointOfTheInstalledSnapshot) {
     if (!Append(*engine, "k", "1").ok() || !Append(*engine, "k", "2").ok()) ::_exit(1);
     CRASH_HERE;
   });
-  const std::string old_journal = ReadFile(dir / "storage.data.journal");
+  const std::string old_journal = JournalRecords(dir / "storage.data.journal");
   {
     auto engine = MustOpen(dir / "storage.data");
     ASSERT_TRUE(engine->Close().ok());  // storage.data now holds 1 and 2
