@@ -16,6 +16,8 @@
 //
 // The length has its own checksum so that damage to it is told apart from a
 // record cut short by a crash, which is the only damage recovery forgives.
+// Zeros may follow the last record (space the writer reserved): a header of
+// zeros cannot pass its checksum, so they read as the end of the records.
 #ifndef KVD_STORE_JOURNAL_FORMAT_H_
 #define KVD_STORE_JOURNAL_FORMAT_H_
 
