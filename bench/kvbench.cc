@@ -494,16 +494,24 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
   std::cout << out << '\n';
 }
 
-// Keys are unique to this run, so runs against the same daemon do not read
-// each other's values.
+// Appends go to keys of redis-benchmark's shape for `RPUSH key:__rand_int__`
+// (16 bytes: "key:" and 12 digits) or to one hot list, the same from run to
+// run as Redis's are. A mix with gets uses keys unique to this run, so that
+// runs against the same daemon do not read each other's values.
 std::vector<std::string> MakeKeys(const Config& config) {
-  const auto stamp = Clock::now().time_since_epoch().count();
-  const std::string prefix =
-      "bench." + config.mix + "." + std::to_string(::getpid()) + "." + std::to_string(stamp) + ".";
-  if (config.hot_key) return {prefix + "hot"};
+  std::string prefix = "key:";
+  if (config.get_percent > 0) {
+    const auto stamp = Clock::now().time_since_epoch().count();
+    prefix = "bench." + config.mix + "." + std::to_string(::getpid()) + "." +
+             std::to_string(stamp) + ".";
+  }
+  if (config.hot_key) return {prefix + "hotlist"};
   std::vector<std::string> keys;
   keys.reserve(config.keys);
-  for (std::size_t i = 0; i < config.keys; ++i) keys.push_back(prefix + std::to_string(i));
+  for (std::size_t i = 0; i < config.keys; ++i) {
+    const std::string n = std::to_string(i);
+    keys.push_back(prefix + std::string(n.size() < 12 ? 12 - n.size() : 0, '0') + n);
+  }
   return keys;
 }
 
