@@ -6,7 +6,9 @@ namespace kvd::journal {
 namespace {
 
 void PutFixed(std::string* out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char little_endian[8];
+  for (int i = 0; i < bytes; ++i) little_endian[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(little_endian, static_cast<std::size_t>(bytes));
 }
 
 void PutString(std::string* out, std::string_view s) {
@@ -14,14 +16,23 @@ void PutString(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-// Frames `payload` as a record at the end of *out.
-void PutRecord(std::string* out, std::string_view payload) {
-  std::string length;
-  PutFixed(&length, payload.size(), 4);
-  out->append(length);
-  PutFixed(out, Crc32c(length), 4);
-  PutFixed(out, Crc32c(payload), 4);
-  out->append(payload);
+// A record is built in place at the end of *out: BeginRecord leaves room for
+// the header, the payload is appended, EndRecord fills the header in.
+std::size_t BeginRecord(std::string* out, RecordType type) {
+  const std::size_t start = out->size();
+  out->append(kHeaderSize, '\0');
+  out->push_back(static_cast<char>(type));
+  return start;
+}
+
+void EndRecord(std::string* out, std::size_t start) {
+  const std::string_view payload(out->data() + start + kHeaderSize,
+                                 out->size() - start - kHeaderSize);
+  std::string header;
+  PutFixed(&header, payload.size(), 4);
+  PutFixed(&header, Crc32c(header), 4);
+  PutFixed(&header, Crc32c(payload), 4);
+  out->replace(start, kHeaderSize, header);
 }
 
 class PayloadReader {
@@ -58,29 +69,33 @@ class PayloadReader {
 }  // namespace
 
 void EncodeBase(const SnapshotId& id, std::string* out) {
-  std::string payload(1, static_cast<char>(RecordType::kBase));
-  PutFixed(&payload, id.size, 8);
-  PutFixed(&payload, id.crc, 4);
-  PutRecord(out, payload);
+  const std::size_t start = BeginRecord(out, RecordType::kBase);
+  PutFixed(out, id.size, 8);
+  PutFixed(out, id.crc, 4);
+  EndRecord(out, start);
 }
 
 void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* out) {
-  std::string payload(1, static_cast<char>(RecordType::kCheckpoint));
-  PutFixed(&payload, id.size, 8);
-  PutFixed(&payload, id.crc, 4);
-  PutFixed(&payload, offset, 8);
-  PutRecord(out, payload);
+  const std::size_t start = BeginRecord(out, RecordType::kCheckpoint);
+  PutFixed(out, id.size, 8);
+  PutFixed(out, id.crc, 4);
+  PutFixed(out, offset, 8);
+  EndRecord(out, start);
 }
 
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
-  std::string payload;
+  std::size_t size = out->size();
   for (const Mutation& m : batch.mutations()) {
-    payload.clear();
+    size += kHeaderSize + 1 + 4 + m.key.size() + (m.kind == Mutation::Kind::kAppend ? 4 : 0) +
+            m.val.size();
+  }
+  out->reserve(size);
+  for (const Mutation& m : batch.mutations()) {
     const bool append = m.kind == Mutation::Kind::kAppend;
-    payload.push_back(static_cast<char>(append ? RecordType::kAppend : RecordType::kDelete));
-    PutString(&payload, m.key);
-    if (append) PutString(&payload, m.val);
-    PutRecord(out, payload);
+    const std::size_t start = BeginRecord(out, append ? RecordType::kAppend : RecordType::kDelete);
+    PutString(out, m.key);
+    if (append) PutString(out, m.val);
+    EndRecord(out, start);
   }
 }
 

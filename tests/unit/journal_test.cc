@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/crc32c.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
 #include "tests/test_dir.h"
@@ -40,6 +41,28 @@ std::vector<std::string> AppendedValues(const JournalContents& contents) {
     if (e.record.type == journal::RecordType::kAppend) values.push_back(e.record.val);
   }
   return values;
+}
+
+// The record layout of journal_format.h, byte by byte.
+TEST(JournalTest, AnAppendRecordHasTheDocumentedBytes) {
+  const std::string payload("\x02\x01\0\0\0k\x02\0\0\0vw", 12);
+  const std::string length("\x0c\0\0\0", 4);
+  auto fixed32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 24)};
+  };
+  const std::string expected = length + fixed32(internal::Crc32cPortable(length)) +
+                               fixed32(internal::Crc32cPortable(payload)) + payload;
+  EXPECT_EQ(AppendRecord("k", "vw"), expected);
+  WriteBatch two;
+  two.Append("k", "vw");
+  two.Delete("k");
+  std::string records = "kept";
+  journal::EncodeBatch(two, &records);
+  const std::string del("\x03\x01\0\0\0k", 6);
+  EXPECT_EQ(records, "kept" + expected + std::string("\x06\0\0\0", 4) +
+                         fixed32(internal::Crc32cPortable(std::string("\x06\0\0\0", 4))) +
+                         fixed32(internal::Crc32cPortable(del)) + del);
 }
 
 TEST(JournalTest, ReservedSpaceAfterTheRecordsReadsAsTheirEnd) {
