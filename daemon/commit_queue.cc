@@ -7,6 +7,12 @@
 #include "daemon/log.h"
 
 namespace kvd::daemon {
+namespace {
+
+// Memory a group keeps for the next commit (a burst may have grown it).
+constexpr std::size_t kKeepBytes = 1024 * 1024;
+
+}  // namespace
 
 CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network)
     : engine_(engine), mode_(mode), network_(std::move(network)) {
@@ -18,35 +24,43 @@ CommitQueue::~CommitQueue() { Stop(); }
 void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
   {
     std::lock_guard lock(mu_);
-    if (!stopping_) {
-      queued_.batch.Absorb(batch);
-      queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
-      if (mode_ == Mode::kThread) {
-        if (in_flight_++ == 0) {
-          work_ = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
-        }
-        wake_.notify_one();
-      } else if (!commit_posted_) {
-        // Runs after the handlers already due in this turn of the event
-        // loop, whose writes join the same commit.
-        commit_posted_ = true;
-        boost::asio::post(network_, [this] { CommitQueued(); });
-      }
+    if (stopping_) {
+      boost::asio::post(network_, [done = std::move(done)]() mutable {
+        const Status stopped = Status::IOError("the server is shutting down");
+        done(CommitResult(stopped, nullptr, 0));
+      });
       return;
     }
+    queued_.batch.Absorb(batch);
+    queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
   }
-  boost::asio::post(network_, [done = std::move(done)]() mutable {
-    const Status stopped = Status::IOError("the server is shutting down");
-    done(CommitResult(stopped, nullptr, 0));
-  });
+  if (mode_ == Mode::kThread && in_flight_++ == 0) {
+    work_ = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
+  }
+  if (!turn_end_posted_) {
+    // Runs after the handlers already due in this turn of the event loop,
+    // whose writes join the same commit.
+    turn_end_posted_ = true;
+    boost::asio::post(network_, [this] { EndTurn(); });
+  }
 }
 
-void CommitQueue::CommitQueued() {
+void CommitQueue::EndTurn() {
+  turn_end_posted_ = false;
+  if (mode_ == Mode::kThread) {
+    bool wake;
+    {
+      std::lock_guard lock(mu_);
+      handed_over_ = true;
+      wake = thread_idle_;
+    }
+    if (wake) wake_.notify_one();
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     std::swap(queued_.batch, committing_.batch);
     std::swap(queued_.waiters, committing_.waiters);
-    commit_posted_ = false;
   }
   Write(committing_);
   Complete(committing_);
@@ -56,8 +70,8 @@ void CommitQueue::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    wake_.notify_one();
   }
+  wake_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -68,20 +82,36 @@ Status CommitQueue::LastCommitStatus() const {
 
 void CommitQueue::Run() {
   for (;;) {
-    Group group;
+    std::unique_ptr<Group> group;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queued_.waiters.empty(); });
-      if (queued_.waiters.empty()) return;  // stopping, and nothing left to commit
-      std::swap(queued_.batch, group.batch);
-      std::swap(queued_.waiters, group.waiters);
+      thread_idle_ = true;
+      wake_.wait(lock, [this] { return stopping_ || handed_over_; });
+      thread_idle_ = false;
+      // Stopping: what is queued is committed first, handed over or not.
+      if (queued_.waiters.empty()) {
+        if (stopping_) return;
+        handed_over_ = false;
+        continue;
+      }
+      handed_over_ = false;
+      if (spare_.empty()) {
+        group = std::make_unique<Group>();
+      } else {
+        group = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      std::swap(queued_.batch, group->batch);
+      std::swap(queued_.waiters, group->waiters);
     }
-    Write(group);
-    // One hand-over for the whole commit.
+    Write(*group);
+    // One hand-back for the whole commit.
     boost::asio::post(network_, [this, group = std::move(group)]() mutable {
-      in_flight_ -= group.waiters.size();
-      Complete(group);
+      in_flight_ -= group->waiters.size();
+      Complete(*group);
       if (in_flight_ == 0) work_ = {};
+      std::lock_guard lock(mu_);
+      spare_.push_back(std::move(group));
     });
   }
 }
@@ -109,6 +139,7 @@ void CommitQueue::Complete(Group& group) {
   }
   group.waiters.clear();
   group.batch.Clear();
+  if (group.batch.capacity_bytes() > kKeepBytes) group.batch = WriteBatch();
 }
 
 }  // namespace kvd::daemon
