@@ -22,6 +22,7 @@ CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor
 CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
@@ -33,30 +34,24 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
     }
     queued_.batch.Absorb(batch);
     queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
+    wake = thread_idle_;
   }
-  if (mode_ == Mode::kThread && in_flight_++ == 0) {
-    work_ = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
-  }
-  if (!turn_end_posted_) {
+  if (mode_ == Mode::kThread) {
+    if (in_flight_++ == 0) {
+      work_ = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
+    }
+    // Outside the lock: the woken thread need not wait for it.
+    if (wake) wake_.notify_one();
+  } else if (!turn_end_posted_) {
     // Runs after the handlers already due in this turn of the event loop,
     // whose writes join the same commit.
     turn_end_posted_ = true;
-    boost::asio::post(network_, [this] { EndTurn(); });
+    boost::asio::post(network_, [this] { CommitQueued(); });
   }
 }
 
-void CommitQueue::EndTurn() {
+void CommitQueue::CommitQueued() {
   turn_end_posted_ = false;
-  if (mode_ == Mode::kThread) {
-    bool wake;
-    {
-      std::lock_guard lock(mu_);
-      handed_over_ = true;
-      wake = thread_idle_;
-    }
-    if (wake) wake_.notify_one();
-    return;
-  }
   {
     std::lock_guard lock(mu_);
     std::swap(queued_.batch, committing_.batch);
@@ -86,15 +81,9 @@ void CommitQueue::Run() {
     {
       std::unique_lock lock(mu_);
       thread_idle_ = true;
-      wake_.wait(lock, [this] { return stopping_ || handed_over_; });
+      wake_.wait(lock, [this] { return stopping_ || !queued_.waiters.empty(); });
       thread_idle_ = false;
-      // Stopping: what is queued is committed first, handed over or not.
-      if (queued_.waiters.empty()) {
-        if (stopping_) return;
-        handed_over_ = false;
-        continue;
-      }
-      handed_over_ = false;
+      if (queued_.waiters.empty()) return;  // stopping, and nothing left to commit
       if (spare_.empty()) {
         group = std::make_unique<Group>();
       } else {

@@ -46,18 +46,14 @@ class CommitQueue {
  public:
   using Callback = InlineCallback<const CommitResult&>;
 
-  // Either way the batches submitted during one turn of the network
-  // thread's event loop go to the same commit. kThread commits on a thread of
-  // its own (for fsync=always, where a commit waits for the disk): at the
-  // end of a turn the network thread hands what was submitted over, and a
-  // commit takes everything handed over meanwhile; each commit's completions
-  // come back to the network thread in one go. Handing over per turn rather
-  // than per batch makes the thread start fewer, fuller commits: woken by the
-  // first batch of a turn it would commit that one alone. kInline commits on
-  // the network thread at the end of the turn (a commit without fsync is a
-  // write to the page cache: cheaper done than handed over, and one write
-  // for all the clients served in a turn rather than one each), and
-  // completes the submitters right there.
+  // kThread commits on a thread of its own, merging what waits meanwhile
+  // (for fsync=always, where a commit waits for the disk); each commit's
+  // completions come back to the network thread in one go. kInline commits
+  // on the network thread, once per turn of its event loop, merging what the
+  // sessions handed in during that turn (a commit without fsync is a write to
+  // the page cache: cheaper done than handed over, and one write for all the
+  // clients served in a turn rather than one each), and completes the
+  // submitters right there.
   enum class Mode { kThread, kInline };
   // `network` is the executor of the thread that submits (the sessions').
   CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network);
@@ -110,9 +106,8 @@ class CommitQueue {
   };
 
   void Run();
-  // At the end of the turn that submitted: commits what is queued and
-  // completes it (kInline), or hands it to the commit thread (kThread).
-  void EndTurn();
+  // Commits what is queued and completes it (kInline).
+  void CommitQueued();
   // Commits `group` as one Engine::Write.
   void Write(Group& group);
   // Runs the completions of `group` on the network thread, in order, and
@@ -126,10 +121,9 @@ class CommitQueue {
   std::condition_variable wake_;
   Group queued_;                               // batch and waiters guarded by mu_
   bool stopping_ = false;                      // guarded by mu_
-  bool handed_over_ = false;                   // guarded by mu_; kThread: queued_ may be committed
-  bool thread_idle_ = false;                   // guarded by mu_; kThread: waiting for a hand-over
+  bool thread_idle_ = false;                   // guarded by mu_; kThread: the thread waits
   std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
-  bool turn_end_posted_ = false;               // network thread
+  bool turn_end_posted_ = false;               // network thread; kInline
   Group committing_;  // kInline: the group being committed (network thread)
   // kThread, network thread: submissions not completed yet, and while there
   // are any, a tracked executor: io_context::run() must not return while a
