@@ -121,7 +121,6 @@ class CommitQueue {
   std::condition_variable wake_;
   Group queued_;                               // batch and waiters guarded by mu_
   bool stopping_ = false;                      // guarded by mu_
-  bool thread_idle_ = false;                   // guarded by mu_; kThread: the thread waits
   std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
   bool turn_end_posted_ = false;               // network thread; kInline
   Group committing_;  // kInline: the group being committed (network thread)
