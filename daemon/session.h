@@ -2,8 +2,10 @@
 // writes one response line per request, in request order (PROTOCOL.md).
 // Memory per connection is bounded: it reads more only once everything read
 // is answered, executes at most --max-pipeline requests and buffers about
-// --max-output response bytes before writing them, and a client that
-// completes no request, or takes no response, for --idle-timeout is cut off.
+// --max-output response bytes before writing them, keeps at most kKeepBytes
+// of each of its buffers between requests (reused, so that a request costs
+// no allocation), and a client that completes no request, or takes no
+// response, for --idle-timeout is cut off.
 #ifndef KVD_DAEMON_SESSION_H_
 #define KVD_DAEMON_SESSION_H_
 
