@@ -26,7 +26,7 @@ class WriteBatch {
     Add(Mutation::Kind::kAppend, key, val);
   }
   void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}); }
-  // Appends a copy of every mutation of `other`.
+  // Appends a copy of every mutation of `other` (another batch).
   void Absorb(const WriteBatch& other) {
     bytes_ += other.bytes_;
     entries_.insert(entries_.end(), other.entries_.begin(), other.entries_.end());
