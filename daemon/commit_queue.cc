@@ -1,8 +1,18 @@
 #include "daemon/commit_queue.h"
 
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+
 #include "daemon/log.h"
 
 namespace kvd::daemon {
+namespace {
+
+// Memory a group keeps for the next commit (a burst may have grown it).
+constexpr std::size_t kKeepBytes = 1024 * 1024;
+
+}  // namespace
 
 CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network)
     : engine_(engine), mode_(mode), network_(std::move(network)) {
@@ -11,33 +21,43 @@ CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor
 
 CommitQueue::~CommitQueue() { Stop(); }
 
-void CommitQueue::Submit(WriteBatch batch, Callback done) {
+void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
   {
     std::lock_guard lock(mu_);
-    if (!stopping_) {
-      queue_.push_back(Pending{std::move(batch), std::move(done)});
-      if (mode_ == Mode::kThread) {
-        wake_.notify_one();
-      } else if (!commit_posted_) {
-        // Runs after the handlers already due in this turn of the event
-        // loop, whose writes join the same commit.
-        commit_posted_ = true;
-        boost::asio::post(network_, [this] { CommitQueued(); });
-      }
+    if (stopping_) {
+      boost::asio::post(network_, [done = std::move(done)]() mutable {
+        const Status stopped = Status::IOError("the server is shutting down");
+        done(CommitResult(stopped, nullptr, 0));
+      });
       return;
     }
+    queued_.batch.Absorb(batch);
+    queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
+    // Under the lock: measured faster at one client than signalling after
+    // it (costs nothing while the thread is busy: nobody waits).
+    if (mode_ == Mode::kThread) wake_.notify_one();
   }
-  done(CommitResult{Status::IOError("the server is shutting down"), {}});
+  if (mode_ == Mode::kThread) {
+    if (in_flight_++ == 0) {
+      work_ = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
+    }
+  } else if (!turn_end_posted_) {
+    // Runs after the handlers already due in this turn of the event loop,
+    // whose writes join the same commit.
+    turn_end_posted_ = true;
+    boost::asio::post(network_, [this] { CommitQueued(); });
+  }
 }
 
 void CommitQueue::CommitQueued() {
-  std::deque<Pending> group;
+  turn_end_posted_ = false;
   {
     std::lock_guard lock(mu_);
-    group.swap(queue_);
-    commit_posted_ = false;
+    std::swap(queued_.batch, committing_.batch);
+    std::swap(queued_.waiters, committing_.waiters);
   }
-  Commit(group);
+  Write(committing_);
+  Complete(committing_);
 }
 
 void CommitQueue::Stop() {
@@ -56,41 +76,56 @@ Status CommitQueue::LastCommitStatus() const {
 
 void CommitQueue::Run() {
   for (;;) {
-    std::deque<Pending> group;
+    std::unique_ptr<Group> group;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to commit
-      group.swap(queue_);
+      wake_.wait(lock, [this] { return stopping_ || !queued_.waiters.empty(); });
+      if (queued_.waiters.empty()) return;  // stopping, and nothing left to commit
+      if (spare_.empty()) {
+        group = std::make_unique<Group>();
+      } else {
+        group = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      std::swap(queued_.batch, group->batch);
+      std::swap(queued_.waiters, group->waiters);
     }
-    Commit(group);
+    Write(*group);
+    // One hand-back for the whole commit.
+    boost::asio::post(network_, [this, group = std::move(group)]() mutable {
+      in_flight_ -= group->waiters.size();
+      Complete(*group);
+      if (in_flight_ == 0) work_ = {};
+      std::lock_guard lock(mu_);
+      spare_.push_back(std::move(group));
+    });
   }
 }
 
-void CommitQueue::Commit(std::deque<Pending>& group) {
-  WriteBatch merged;
-  std::vector<std::size_t> sizes;
-  sizes.reserve(group.size());
-  for (auto& p : group) {
-    sizes.push_back(p.batch.size());
-    merged.Absorb(std::move(p.batch));
-  }
-  CommitResult all;
-  all.status = engine_.Write(merged, &all.applied);
+void CommitQueue::Write(Group& group) {
+  group.applied.clear();
+  group.status = engine_.Write(group.batch, &group.applied);
   {
     std::lock_guard lock(status_mu_);
-    last_status_ = all.status;
+    last_status_ = group.status;
   }
-  (all.status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
-  if (!all.status.ok()) {
-    log::Error("commit of " + std::to_string(merged.size()) +
-               " writes failed: " + all.status.ToString());
+  (group.status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+  if (!group.status.ok()) {
+    log::Error("commit of " + std::to_string(group.batch.size()) +
+               " writes failed: " + group.status.ToString());
   }
+}
+
+void CommitQueue::Complete(Group& group) {
+  // A completion may submit again: that goes to queued_, never to `group`.
   std::size_t offset = 0;
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    group[i].done(all.Part(offset, sizes[i]));
-    offset += sizes[i];
+  for (Waiter& waiter : group.waiters) {
+    waiter.done(CommitResult(group.status, &group.applied, offset));
+    offset += waiter.size;
   }
+  group.waiters.clear();
+  group.batch.Clear();
+  if (group.batch.capacity_bytes() > kKeepBytes) group.batch = WriteBatch();
 }
 
 }  // namespace kvd::daemon

@@ -1,7 +1,8 @@
-// Group commit: sessions hand in write batches; one commit thread merges all
-// that are waiting into a single Engine::Write (one fsync covers them all)
-// and completes each submitter on its own executor. The I/O never runs on the
-// network thread, so readers and other clients keep being served meanwhile.
+// Group commit: sessions hand in write batches, and what waits is merged into
+// a single Engine::Write (one fsync covers them all). With fsync the I/O runs
+// on a thread of its own, so readers and other clients keep being served
+// meanwhile. Submitters are completed on the network thread, in the order
+// they submitted, without an allocation per batch.
 #ifndef KVD_DAEMON_COMMIT_QUEUE_H_
 #define KVD_DAEMON_COMMIT_QUEUE_H_
 
@@ -9,81 +10,77 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 
+#include "daemon/inline_callback.h"
 #include "store/engine.h"
+#include "store/write_batch.h"
 
 namespace kvd::daemon {
 
-struct CommitResult {
-  Status status;
-  std::vector<bool> applied;  // per mutation of the submitted batch, as Engine::Write
+// The outcome of one submitted batch, as its completion sees it. A view of
+// its commit's results: valid while the completion runs (a coroutine resumed
+// by it: until it next suspends).
+class CommitResult {
+ public:
+  CommitResult(const Status& status, const std::vector<bool>* applied, std::size_t offset)
+      : status_(&status), applied_(applied), offset_(offset) {}
 
-  // The result of the `n` mutations from `offset` on, when several batches
-  // were merged into this one.
-  CommitResult Part(std::size_t offset, std::size_t n) const {
-    CommitResult part{status, {}};
-    if (status.ok()) {
-      const auto from = applied.begin() + static_cast<std::ptrdiff_t>(offset);
-      part.applied.assign(from, from + static_cast<std::ptrdiff_t>(n));
-    }
-    return part;
-  }
+  const Status& status() const { return *status_; }
+  // Engine::Write's result for mutation `i` of the batch; only if status() is OK.
+  bool applied(std::size_t i) const { return (*applied_)[offset_ + i]; }
+
+ private:
+  const Status* status_;
+  const std::vector<bool>* applied_;  // the whole commit's
+  std::size_t offset_;                // where the batch's mutations start in it
 };
 
 class CommitQueue {
  public:
-  using Callback = std::function<void(CommitResult)>;
+  using Callback = InlineCallback<const CommitResult&>;
 
   // kThread commits on a thread of its own, merging what waits meanwhile
-  // (for fsync=always, where a commit waits for the disk). kInline commits
-  // on the network thread, once per turn of its event loop, merging what
-  // the sessions handed in during that turn (a commit without fsync is a
-  // write to the page cache: cheaper done than handed over, and one write
-  // for all the clients served in a turn rather than one each).
+  // (for fsync=always, where a commit waits for the disk); each commit's
+  // completions come back to the network thread in one go. kInline commits
+  // on the network thread, once per turn of its event loop, merging what the
+  // sessions handed in during that turn (a commit without fsync is a write to
+  // the page cache: cheaper done than handed over, and one write for all the
+  // clients served in a turn rather than one each), and completes the
+  // submitters right there.
   enum class Mode { kThread, kInline };
-  // `network` is the executor the sessions run on (kInline commits there).
+  // `network` is the executor of the thread that submits (the sessions').
   CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network);
   ~CommitQueue();  // Stop()
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
 
-  // Queues `batch`; `done` runs on the committing thread once it is durable
-  // (or failed). After Stop(), fails at once.
-  void Submit(WriteBatch batch, Callback done);
+  // Queues a copy of `batch`; on the network thread only. `done` runs on the
+  // network thread once the batch is durable (or failed). The completions of
+  // one commit run one after the other, in submission order; one that
+  // submits again joins a later commit. After Stop(), fails (through a post).
+  void Submit(const WriteBatch& batch, Callback done);
 
-  // Asio form of Submit: completes with CommitResult on the executor
-  // associated with the completion token (e.g. the awaiting coroutine's).
-  template <typename Executor, typename Token>
-  auto AsyncSubmit(WriteBatch batch, const Executor& executor, Token&& token) {
+  // Asio form of Submit: completes with CommitResult. `batch` must stay
+  // unchanged until the operation has started (with use_awaitable: the
+  // awaiting coroutine has suspended).
+  template <typename Token>
+  auto AsyncSubmit(const WriteBatch& batch, Token&& token) {
     return boost::asio::async_initiate<Token, void(CommitResult)>(
-        [this, executor](auto handler, WriteBatch batch) {
-          // A tracked executor counts as work: io_context::run() must not
-          // return while a commit is in flight.
-          auto ex = boost::asio::prefer(boost::asio::get_associated_executor(handler, executor),
-                                        boost::asio::execution::outstanding_work.tracked);
-          // std::function needs a copyable target; Asio handlers are move-only.
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          Submit(std::move(batch), [ex, shared](CommitResult result) {
-            boost::asio::post(ex, [shared, result = std::move(result)]() mutable {
-              (*shared)(std::move(result));
-            });
+        [this](auto handler, const WriteBatch* batch) {
+          Submit(*batch, [handler = std::move(handler)](const CommitResult& result) mutable {
+            std::move(handler)(result);
           });
         },
-        token, std::move(batch));
+        token, &batch);
   }
 
   // Commits what is queued, then stops the thread. Idempotent.
@@ -98,25 +95,42 @@ class CommitQueue {
   std::uint64_t failed_commits() const { return failed_commits_.load(std::memory_order_relaxed); }
 
  private:
-  struct Pending {
-    WriteBatch batch;
+  struct Waiter {
+    std::size_t size;  // mutations in its batch
     Callback done;
+  };
+  // The batches of one commit, merged, and who waits for them.
+  struct Group {
+    WriteBatch batch;
+    std::vector<Waiter> waiters;
+    Status status;
+    std::vector<bool> applied;
   };
 
   void Run();
-  // Commits what is queued (kInline).
+  // Commits what is queued and completes it (kInline).
   void CommitQueued();
-  // Commits `group` as one Engine::Write and completes each of its batches.
-  void Commit(std::deque<Pending>& group);
+  // Commits `group` as one Engine::Write.
+  void Write(Group& group);
+  // Runs the completions of `group` on the network thread, in order, and
+  // empties it (its memory stays for the next commit).
+  void Complete(Group& group);
 
   Engine& engine_;
   const Mode mode_;
   const boost::asio::any_io_executor network_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Pending> queue_;   // guarded by mu_
-  bool stopping_ = false;       // guarded by mu_
-  bool commit_posted_ = false;  // guarded by mu_; kInline
+  Group queued_;                               // batch and waiters guarded by mu_
+  bool stopping_ = false;                      // guarded by mu_
+  std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
+  bool turn_end_posted_ = false;               // network thread; kInline
+  Group committing_;  // kInline: the group being committed (network thread)
+  // kThread, network thread: submissions not completed yet, and while there
+  // are any, a tracked executor: io_context::run() must not return while a
+  // commit is in flight.
+  std::size_t in_flight_ = 0;
+  boost::asio::any_io_executor work_;
   mutable std::mutex status_mu_;
   Status last_status_;  // guarded by status_mu_
   std::atomic<std::uint64_t> commits_{0};

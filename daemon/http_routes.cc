@@ -5,7 +5,6 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/http_docs.h"
@@ -76,10 +75,10 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     co_return response;
   }
   if (proto::IsWrite(op.op)) {
-    const auto executor = co_await asio::this_coro::executor;
-    const CommitResult result =
-        co_await s.commits.AsyncSubmit(TakeMutations(op), executor, asio::use_awaitable);
-    response = WriteResponse(op, result.status, result.applied);
+    WriteBatch batch;
+    AppendMutations(op, &batch);
+    const CommitResult result = co_await s.commits.AsyncSubmit(batch, asio::use_awaitable);
+    response = WriteResponse(op, result);
   } else {
     response = ReadResponse(op, s.engine, s.stats);
   }

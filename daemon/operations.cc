@@ -37,33 +37,32 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
   return std::nullopt;
 }
 
-WriteBatch TakeMutations(proto::Request& request) {
-  WriteBatch batch;
+std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
   switch (request.op) {
     case proto::Op::kAppend:
-      batch.Append(std::move(request.key), std::move(request.val));
-      break;
+      batch->Append(request.key, request.val);
+      return 1;
     case proto::Op::kAppendMany:
-      for (auto& kv : request.items) batch.Append(std::move(kv.key), std::move(kv.val));
-      break;
+      for (const auto& kv : request.items) batch->Append(kv.key, kv.val);
+      return request.items.size();
     case proto::Op::kDelete:
-      batch.Delete(std::move(request.key));
-      break;
+      batch->Delete(request.key);
+      return 1;
     default:
-      break;
+      return 0;
   }
-  return batch;
 }
 
-proto::Response WriteResponse(const proto::Request& request, const Status& status,
-                              const std::vector<bool>& applied) {
-  if (!status.ok()) {
+proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
+                              std::size_t first) {
+  if (!result.status().ok()) {
     return proto::Response::Failure(
-        {proto::ErrorCode::kStorageError, "not written: " + status.ToString()}, request.id);
+        {proto::ErrorCode::kStorageError, "not written: " + result.status().ToString()},
+        request.id);
   }
   proto::Response response;
   response.id = request.id;
-  if (request.op == proto::Op::kDelete) response.deleted = !applied.empty() && applied.front();
+  if (request.op == proto::Op::kDelete) response.deleted = result.applied(first);
   return response;
 }
 

@@ -23,14 +23,14 @@ namespace kvd::daemon {
 std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
                                        std::size_t max_value);
 
-// The mutations a write request (proto::IsWrite) makes, in order. Moves
-// the keys and values out of `request`; its op and id stay for the answer.
-WriteBatch TakeMutations(proto::Request& request);
+// Appends the mutations a write request (proto::IsWrite) makes to *batch,
+// in order; returns how many.
+std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch);
 
-// The response to a write request once its mutations were committed with
-// `status`; `applied` holds Engine::Write's results for its mutations.
-proto::Response WriteResponse(const proto::Request& request, const Status& status,
-                              const std::vector<bool>& applied);
+// The response to a write request once its mutations were committed, they
+// being those from `first` on in the batch that `result` is about.
+proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
+                              std::size_t first = 0);
 
 using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 

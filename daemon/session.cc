@@ -34,20 +34,36 @@ void Session::Close() {
   idle_timer_.cancel();
 }
 
+// The awaits are all here rather than in helper coroutines: each coroutine
+// call allocates a frame, and this loop runs once per request.
 asio::awaitable<void> Session::Run() {
   for (;;) {
-    const bool more_lines = pending_.empty() && !framing_lost_ ? TakeLines() : false;
-    if (!pending_.empty()) co_await ExecutePending();
+    const bool more_lines = next_ == decoded_ && !framing_lost_ ? TakeLines() : false;
+    // Up to max_output bytes of responses, then write them.
+    while (next_ < decoded_ && out_.size() < limits_.max_output) {
+      if (const std::size_t writes = GatherWrites()) {
+        // Consecutive pipelined writes share one commit.
+        const CommitResult result =
+            co_await server_.commits().AsyncSubmit(batch_, asio::use_awaitable);
+        AnswerWrites(writes, result);
+      } else {
+        AnswerOther();
+      }
+    }
     if (!out_.empty()) {
+      // Most responses fit the socket's buffer: only the rest waits.
       boost::system::error_code ec;
-      co_await asio::async_write(socket_, asio::buffer(out_),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t sent = WriteAvailable(socket_, out_, ec);
+      if (!ec && sent < out_.size()) {
+        co_await asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
       out_.clear();
       if (ec) break;
       last_progress_ = std::chrono::steady_clock::now();
     }
     // Up to a limit: go on with what was received before reading more.
-    if (!pending_.empty() || more_lines) continue;
+    if (next_ < decoded_ || more_lines) continue;
     if (framing_lost_) {
       // The rest of an over-long line cannot be framed: the error is sent, hang up.
       log::Warning("closed a connection that sent a line over " + std::to_string(limits_.max_line) +
@@ -56,15 +72,15 @@ asio::awaitable<void> Session::Run() {
     }
     if (stopping_) break;
 
-    // On POSIX an idle connection costs no read buffer (StreamReader).
+    TrimBuffers();
     reading_ = true;
     boost::system::error_code ec;
-    const std::string_view chunk = co_await reader_.ReadSome(socket_, server_.read_buffer(), ec);
+    const std::size_t n = co_await reader_.Wait(socket_, ec);
     reading_ = false;
     // Stop(), the socket closed, end of stream or a reset: bytes after the
     // last newline are an incomplete request and are not executed.
     if (ec) break;
-    framer_.Feed(chunk);
+    framer_.Feed(reader_.Take(socket_, n, server_.read_buffer()));
   }
   Close();
   server_.SessionEnded(this);
@@ -86,70 +102,74 @@ asio::awaitable<void> Session::WatchIdle() {
 }
 
 bool Session::TakeLines() {
-  std::string line;
-  while (pending_.size() < limits_.max_pipeline) {
-    switch (framer_.Next(&line)) {
-      case proto::LineFramer::Result::kLine: {
-        last_progress_ = std::chrono::steady_clock::now();
-        Decoded d;
-        d.error = proto::DecodeRequest(line, &d.request);
-        if (!d.error) d.error = CheckSizes(d.request, limits_.max_key, limits_.max_value);
-        pending_.push_back(std::move(d));
-        break;
-      }
-      case proto::LineFramer::Result::kNeedMore:
-        return false;
-      case proto::LineFramer::Result::kTooLong:
-        pending_.push_back(Decoded{{},
-                                   proto::Error{proto::ErrorCode::kLineTooLong,
-                                                "request line longer than " +
-                                                    std::to_string(limits_.max_line) + " bytes"}});
-        framing_lost_ = true;
-        return false;
+  next_ = decoded_ = 0;
+  std::string_view line;
+  while (decoded_ < limits_.max_pipeline) {
+    const proto::LineFramer::Result result = framer_.Next(&line);
+    if (result == proto::LineFramer::Result::kNeedMore) return false;
+    // One clock reading for the lines that arrived together: reading it for
+    // each showed in profiles.
+    if (result == proto::LineFramer::Result::kLine && decoded_ == 0) {
+      last_progress_ = std::chrono::steady_clock::now();
     }
+    if (decoded_ == pending_.size()) pending_.emplace_back();
+    Decoded& d = pending_[decoded_++];
+    if (result == proto::LineFramer::Result::kTooLong) {
+      d.request = proto::Request{};
+      d.error =
+          proto::Error{proto::ErrorCode::kLineTooLong,
+                       "request line longer than " + std::to_string(limits_.max_line) + " bytes"};
+      framing_lost_ = true;
+      return false;
+    }
+    d.error = proto::DecodeRequest(line, &d.request);
+    if (!d.error) d.error = CheckSizes(d.request, limits_.max_key, limits_.max_value);
   }
   return true;
 }
 
-asio::awaitable<void> Session::ExecutePending() {
-  while (!pending_.empty() && out_.size() < limits_.max_output) {
-    const Decoded& d = pending_.front();
-    if (d.error) {
-      Answer(proto::Response::Failure(*d.error, d.request.id));
-    } else if (proto::IsWrite(d.request.op)) {
-      co_await ExecuteWrites();
-      continue;
-    } else {
-      AppendReadResponse(
-          d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
-    }
-    server_.CountRequests(1);
-    pending_.pop_front();
-  }
-}
-
-asio::awaitable<void> Session::ExecuteWrites() {
-  // Consecutive pipelined writes share one commit.
-  WriteBatch batch;
-  std::vector<std::size_t> sizes;
-  for (Decoded& d : pending_) {
+std::size_t Session::GatherWrites() {
+  batch_.Clear();
+  std::size_t n = 0;
+  for (std::size_t i = next_; i < decoded_; ++i, ++n) {
+    Decoded& d = pending_[i];
     if (d.error || !proto::IsWrite(d.request.op)) break;
-    WriteBatch mutations = TakeMutations(d.request);
-    sizes.push_back(mutations.size());
-    batch.Absorb(std::move(mutations));
+    d.mutations = AppendMutations(d.request, &batch_);
   }
-  const CommitResult result = co_await server_.commits().AsyncSubmit(
-      std::move(batch), socket_.get_executor(), asio::use_awaitable);
-  std::size_t offset = 0;
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    Answer(WriteResponse(pending_.front().request, result.status,
-                         result.Part(offset, sizes[i]).applied));
-    offset += sizes[i];
-    pending_.pop_front();
-  }
-  server_.CountRequests(sizes.size());
+  return n;
 }
 
-void Session::Answer(const proto::Response& response) { proto::AppendResponse(response, &out_); }
+void Session::AnswerWrites(std::size_t n, const CommitResult& result) {
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Decoded& d = pending_[next_++];
+    proto::AppendResponse(WriteResponse(d.request, result, first), &out_);
+    first += d.mutations;
+  }
+  server_.CountRequests(n);
+}
+
+void Session::AnswerOther() {
+  const Decoded& d = pending_[next_++];
+  if (d.error) {
+    proto::AppendResponse(proto::Response::Failure(*d.error, d.request.id), &out_);
+  } else {
+    AppendReadResponse(
+        d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
+  }
+  server_.CountRequests(1);
+}
+
+void Session::TrimBuffers() {
+  std::size_t kept = pending_.capacity() * sizeof(Decoded);
+  for (const Decoded& d : pending_) {
+    const proto::Request& r = d.request;
+    kept += r.key.capacity() + r.val.capacity() + r.prefix.capacity() + r.id.capacity() +
+            r.items.capacity() * sizeof(proto::KeyValue);
+  }
+  if (kept > kKeepBytes) std::vector<Decoded>().swap(pending_);
+  if (batch_.capacity_bytes() > kKeepBytes) batch_ = WriteBatch();
+  if (out_.capacity() > kKeepBytes) std::string().swap(out_);
+}
 
 }  // namespace kvd::daemon

@@ -2,27 +2,31 @@
 // writes one response line per request, in request order (PROTOCOL.md).
 // Memory per connection is bounded: it reads more only once everything read
 // is answered, executes at most --max-pipeline requests and buffers about
-// --max-output response bytes before writing them, and a client that
-// completes no request, or takes no response, for --idle-timeout is cut off.
+// --max-output response bytes before writing them, keeps at most kKeepBytes
+// of each of its buffers between requests (reused, so that a request costs
+// no allocation), and a client that completes no request, or takes no
+// response, for --idle-timeout is cut off.
 #ifndef KVD_DAEMON_SESSION_H_
 #define KVD_DAEMON_SESSION_H_
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/commit_queue.h"
 #include "daemon/options.h"
 #include "daemon/stream.h"
 #include "proto/line_framer.h"
 #include "proto/request.h"
 #include "proto/response.h"
+#include "store/write_batch.h"
 
 namespace kvd::daemon {
 
@@ -45,29 +49,42 @@ class Session {
 
  private:
   // A request line as decoded: the request, or the error to answer it with.
+  // The slots are reused from one batch of lines to the next, so decoding
+  // reuses their strings' memory.
   struct Decoded {
     proto::Request request;
     std::optional<proto::Error> error;
+    std::size_t mutations = 0;  // in the commit it is part of (a write)
   };
 
-  // Decodes complete lines received into pending_, at most max_pipeline;
-  // true if complete lines are left over. A line over the limit ends the
-  // framing: its error is the last entry and framing_lost_ is set.
+  // Decodes complete lines received into the slots of pending_, at most
+  // max_pipeline; true if complete lines are left over. A line over the
+  // limit ends the framing: its error is the last entry and framing_lost_ is
+  // set. Only once every decoded request is answered.
   bool TakeLines();
-  // Executes pending requests in order, appending their responses to out_,
-  // until none is left or out_ holds max_output bytes.
-  boost::asio::awaitable<void> ExecutePending();
-  // Commits the consecutive writes at the front of pending_ as one group.
-  boost::asio::awaitable<void> ExecuteWrites();
-  void Answer(const proto::Response& response);
+  // Puts the mutations of the consecutive writes from next_ on into batch_;
+  // returns how many requests they are (0: next_ is no write).
+  std::size_t GatherWrites();
+  // Answers the `n` writes from next_ on, committed with `result`.
+  void AnswerWrites(std::size_t n, const CommitResult& result);
+  // Answers the request at next_, a read or an error.
+  void AnswerOther();
+  // Frees what is kept for the next requests if it has grown over kKeepBytes.
+  void TrimBuffers();
+
+  // Memory a connection keeps between requests, to reuse.
+  static constexpr std::size_t kKeepBytes = 32 * 1024;
 
   Server& server_;
   const Limits& limits_;
   Stream socket_;
   StreamReader reader_;
-  proto::LineFramer framer_;  // received bytes not yet decoded
-  std::deque<Decoded> pending_;
-  std::string out_;  // responses not yet written
+  proto::LineFramer framer_;      // received bytes not yet decoded
+  std::vector<Decoded> pending_;  // slots; [next_, decoded_) are not answered yet
+  std::size_t decoded_ = 0;
+  std::size_t next_ = 0;
+  WriteBatch batch_;  // the writes being committed
+  std::string out_;   // responses not yet written
   bool framing_lost_ = false;
   bool reading_ = false;
   bool stopping_ = false;

@@ -1,11 +1,13 @@
 // A client connection's byte stream, chosen at build time: a Unix socket,
 // or on Windows a named pipe instance (README, "Windows"). Session and
-// Server see only Stream and StreamReader.
+// Server see only Stream, StreamReader and WriteAvailable.
 #ifndef KVD_DAEMON_STREAM_H_
 #define KVD_DAEMON_STREAM_H_
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <array>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -28,32 +30,47 @@ using Stream = boost::asio::windows::stream_handle;
 using Stream = boost::asio::local::stream_protocol::socket;
 #endif
 
-// Reads whatever a stream has received. On POSIX it waits for the stream to
-// become readable and only then reads into `shared`, the server's buffer,
-// so an idle connection holds none (the stream must be non-blocking). A
-// Windows overlapped read keeps its buffer while it waits, so there each
-// reader has its own.
+// Reads whatever a stream has received, in two steps: co_await Wait(), then
+// Take(). On POSIX (the stream must be non-blocking) Wait reads into a small
+// buffer of the reader's own, which a request usually fits, and when that
+// fills up Take reads the rest of what has arrived into `shared`, the
+// server's buffer: an idle connection holds no big buffer, and a read costs
+// no re-arming of the wait (an Asio read completes from the readiness event;
+// a bare wait for readability re-registers the socket with epoll each time).
+// A Windows overlapped read keeps its buffer while it waits, so there each
+// reader has a big one of its own.
 class StreamReader {
  public:
-  // The bytes read, valid until the next suspension; empty with `ec` unset
-  // when there was nothing after all; `ec` set at end of stream, on a reset,
-  // or when the wait was cancelled.
-  boost::asio::awaitable<std::string_view> ReadSome(Stream& stream, std::span<char> shared,
-                                                    boost::system::error_code& ec) {
+  // Completes with the bytes read into the reader's buffer; `ec` set at end
+  // of stream, on a reset, or when the read was cancelled.
+  boost::asio::awaitable<std::size_t> Wait(Stream& stream, boost::system::error_code& ec) {
     namespace asio = boost::asio;
 #ifdef _WIN32
-    (void)shared;
     own_.resize(kOwnBuffer);
-    const std::size_t n = co_await stream.async_read_some(
-        asio::buffer(own_), asio::redirect_error(asio::use_awaitable, ec));
-    co_return std::string_view(own_.data(), ec ? 0 : n);
+    return stream.async_read_some(asio::buffer(own_),
+                                  asio::redirect_error(asio::use_awaitable, ec));
 #else
-    co_await stream.async_wait(asio::socket_base::wait_read,
-                               asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return std::string_view();
-    const std::size_t n = stream.read_some(asio::buffer(shared.data(), shared.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
-    co_return std::string_view(shared.data(), ec ? 0 : n);
+    return stream.async_read_some(asio::buffer(first_),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+#endif
+  }
+
+  // The bytes received, given the `n` that Wait completed with: valid until
+  // the next suspension.
+  std::string_view Take(Stream& stream, std::size_t n, std::span<char> shared) {
+#ifdef _WIN32
+    (void)stream;
+    (void)shared;
+    return std::string_view(own_.data(), n);
+#else
+    if (n < first_.size() || shared.size() <= n) return std::string_view(first_.data(), n);
+    // More may have arrived: read it behind the first bytes. An error here
+    // (end of stream) shows again at the next Wait, after these bytes.
+    std::memcpy(shared.data(), first_.data(), n);
+    boost::system::error_code ec;
+    const std::size_t more =
+        stream.read_some(boost::asio::buffer(shared.data() + n, shared.size() - n), ec);
+    return std::string_view(shared.data(), n + (ec ? 0 : more));
 #endif
   }
 
@@ -61,8 +78,32 @@ class StreamReader {
 #ifdef _WIN32
   static constexpr std::size_t kOwnBuffer = 16 * 1024;
   std::vector<char> own_;
+#else
+  // Holds a typical request line (PROTOCOL.md: about 100 bytes) whole.
+  std::array<char, 256> first_;
 #endif
 };
+
+// Writes what `stream` takes at once, without waiting: on POSIX (a
+// non-blocking socket) a prefix of `bytes`, all of it unless the socket's
+// buffer is full; on Windows nothing, as a pipe handle opened for overlapped
+// I/O only writes asynchronously. The caller writes the rest asynchronously.
+inline std::size_t WriteAvailable(Stream& stream, std::string_view bytes,
+                                  boost::system::error_code& ec) {
+#ifdef _WIN32
+  (void)stream;
+  (void)bytes;
+  ec.clear();
+  return 0;
+#else
+  const std::size_t n = stream.write_some(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+    ec.clear();
+    return 0;
+  }
+  return ec ? 0 : n;
+#endif
+}
 
 }  // namespace kvd::daemon
 

@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kvd::proto::LineFramer framer(64);
   framer.Feed(input.substr(0, size / 2));
   framer.Feed(input.substr(size / 2));
-  std::string line;
+  std::string_view line;
   while (framer.Next(&line) == kvd::proto::LineFramer::Result::kLine) {
     if (line.size() > 64) std::abort();
   }

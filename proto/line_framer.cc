@@ -12,7 +12,7 @@ void LineFramer::Feed(std::string_view bytes) {
   buffer_.append(bytes);
 }
 
-LineFramer::Result LineFramer::Next(std::string* line) {
+LineFramer::Result LineFramer::Next(std::string_view* line) {
   if (too_long_) return Result::kTooLong;
   const std::size_t nl = buffer_.find('\n', start_);
   if (nl == std::string::npos) {
@@ -26,7 +26,7 @@ LineFramer::Result LineFramer::Next(std::string* line) {
     too_long_ = true;
     return Result::kTooLong;
   }
-  line->assign(buffer_, start_, end - start_);
+  *line = std::string_view(buffer_).substr(start_, end - start_);
   start_ = nl + 1;
   return Result::kLine;
 }

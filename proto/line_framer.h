@@ -13,7 +13,7 @@ namespace kvd::proto {
 class LineFramer {
  public:
   enum class Result {
-    kLine,      // *line holds the next line, without its terminator
+    kLine,      // *line views the next line, without its terminator, until the next Feed
     kNeedMore,  // no complete line buffered yet
     kTooLong,   // the next line exceeds the limit; the stream cannot be framed any further
   };
@@ -25,7 +25,7 @@ class LineFramer {
   // The next complete line. kTooLong is reported as soon as the buffered
   // part of a line is over the limit, without waiting for its end, and from
   // then on for good.
-  Result Next(std::string* line);
+  Result Next(std::string_view* line);
 
   // Bytes buffered that are not part of a line returned yet.
   std::size_t buffered() const { return buffer_.size() - start_; }

@@ -1,6 +1,10 @@
 // Many clients at once: nothing lost, per-client order kept, pipelining.
+#include <memory>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -90,6 +94,90 @@ TEST(ConcurrencyTest, PipelinedRequestsAreAnsweredInOrder) {
       ++appended;
     }
   }
+}
+
+// Writes that many connections pipeline at once share commits and are
+// completed from inside them; each connection still gets its answers in
+// order, deletes their own results, and reads see its earlier writes. Some
+// lines are longer than what a first read takes (256 bytes).
+TEST(ConcurrencyTest, PipelinedWritesFromManyConnectionsAreAnsweredInOrder) {
+  TestDir dir;
+  Daemon kvd(dir);
+  constexpr int kConnections = 20, kRequests = 200;
+  std::vector<std::unique_ptr<Connection>> connections;
+  for (int c = 0; c < kConnections; ++c) {
+    connections.push_back(std::make_unique<Connection>(kvd.socket()));
+  }
+  auto value = [](int c, int i) {
+    return std::to_string(c) + "/" + std::to_string(i) + (i % 7 == 0 ? std::string(1000, 'x') : "");
+  };
+  // Every connection's whole burst goes out before any answer is read.
+  for (int c = 0; c < kConnections; ++c) {
+    const std::string key = "conn" + std::to_string(c);
+    std::string burst;
+    for (int i = 0; i < kRequests; ++i) {
+      proto::Request r = i % 10 == 9   ? proto::Request::Delete("absent" + std::to_string(c))
+                         : i % 10 == 5 ? proto::Request::AppendMany({{key, value(c, i)}})
+                                       : proto::Request::Append(key, value(c, i));
+      r.id = std::to_string(i);
+      burst += proto::EncodeRequest(r);
+    }
+    proto::Request get = proto::Request::Get(key);
+    get.id = "\"last\"";
+    burst += proto::EncodeRequest(get);
+    connections[c]->Send(burst);
+  }
+  for (int c = 0; c < kConnections; ++c) {
+    std::vector<std::string> expected;
+    for (int i = 0; i < kRequests; ++i) {
+      auto line = connections[c]->ReadLine();
+      ASSERT_TRUE(line) << "connection " << c << ": no response " << i;
+      proto::Response response;
+      ASSERT_FALSE(proto::DecodeResponse(*line, &response)) << *line;
+      ASSERT_TRUE(response.ok()) << *line;
+      ASSERT_EQ(response.id, std::to_string(i)) << "connection " << c;
+      if (i % 10 == 9) {
+        ASSERT_EQ(response.deleted, std::optional<bool>(false)) << *line;
+      } else {
+        expected.push_back(value(c, i));
+      }
+    }
+    auto line = connections[c]->ReadLine();
+    ASSERT_TRUE(line);
+    proto::Response response;
+    ASSERT_FALSE(proto::DecodeResponse(*line, &response));
+    EXPECT_EQ(response.id, "\"last\"");
+    ASSERT_TRUE(response.values);
+    EXPECT_EQ(*response.values, expected) << "connection " << c;
+  }
+}
+
+// A response far larger than the socket takes at once: written in part at
+// once, the rest as the client reads.
+TEST(ConcurrencyTest, ResponseLargerThanTheSocketBufferArrivesWhole) {
+  TestDir dir;
+  Daemon kvd(dir);
+  client::Client writer(kvd.socket());
+  const std::string big(8 * 1024, 'b');
+  for (int batch = 0; batch < 4; ++batch) {
+    std::vector<proto::KeyValue> items;
+    for (int i = 0; i < 100; ++i) items.push_back({"big", big + std::to_string(batch * 100 + i)});
+    writer.AppendMany(items);
+  }
+  Connection reader(kvd.socket());
+  reader.Send(proto::EncodeRequest(proto::Request::Get("big")) +
+              proto::EncodeRequest(proto::Request::Ping()));
+  const auto line = reader.ReadLine();
+  ASSERT_TRUE(line);
+  EXPECT_GT(line->size(), 3u * 1024 * 1024);
+  proto::Response response;
+  ASSERT_FALSE(proto::DecodeResponse(*line, &response));
+  ASSERT_TRUE(response.values);
+  ASSERT_EQ(response.values->size(), 400u);
+  for (int i = 0; i < 400; ++i) EXPECT_EQ((*response.values)[i], big + std::to_string(i));
+  const auto pong = reader.ReadLine();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(*pong, R"({"ok":true})");
 }
 
 }  // namespace

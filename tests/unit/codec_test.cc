@@ -324,7 +324,7 @@ TEST(ResponseTest, MalformedResponsesAreRefused) {
 
 TEST(LineFramerTest, SplitsLinesAcrossFeeds) {
   LineFramer framer(100);
-  std::string line;
+  std::string_view line;
   framer.Feed("{\"a\":1}\r\n{\"b\"");
   ASSERT_EQ(framer.Next(&line), LineFramer::Result::kLine);
   EXPECT_EQ(line, "{\"a\":1}");
@@ -340,7 +340,7 @@ TEST(LineFramerTest, SplitsLinesAcrossFeeds) {
 
 TEST(LineFramerTest, AcceptsALineOfExactlyTheLimit) {
   LineFramer framer(10);
-  std::string line;
+  std::string_view line;
   framer.Feed(std::string(10, 'x') + "\r");
   EXPECT_EQ(framer.Next(&line), LineFramer::Result::kNeedMore);
   framer.Feed("\n");
@@ -350,7 +350,7 @@ TEST(LineFramerTest, AcceptsALineOfExactlyTheLimit) {
 
 TEST(LineFramerTest, OversizeLineIsReportedBeforeItEnds) {
   LineFramer framer(10);
-  std::string line;
+  std::string_view line;
   framer.Feed("ok\n" + std::string(12, 'x'));
   ASSERT_EQ(framer.Next(&line), LineFramer::Result::kLine);
   EXPECT_EQ(framer.Next(&line), LineFramer::Result::kTooLong);
@@ -360,7 +360,7 @@ TEST(LineFramerTest, OversizeLineIsReportedBeforeItEnds) {
 
 TEST(LineFramerTest, OversizeCompleteLineIsReported) {
   LineFramer framer(10);
-  std::string line;
+  std::string_view line;
   framer.Feed(std::string(11, 'x') + "\n");
   EXPECT_EQ(framer.Next(&line), LineFramer::Result::kTooLong);
 }

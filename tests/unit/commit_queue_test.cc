@@ -5,12 +5,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "tests/test_dir.h"
 
@@ -28,17 +32,35 @@ std::unique_ptr<Engine> MustOpen(const TestDir& dir, SyncPolicy sync) {
   return engine;
 }
 
+// What a completion saw: its status, and the applied flags of its batch's
+// `size` mutations (CommitResult is a view, valid only while it runs).
+struct Seen {
+  Status status;
+  std::vector<bool> applied;
+  std::thread::id thread;
+};
+
+CommitQueue::Callback Record(std::optional<Seen>* seen, std::size_t size) {
+  return [seen, size](const CommitResult& r) {
+    Seen s{r.status(), {}, std::this_thread::get_id()};
+    if (r.status().ok()) {
+      for (std::size_t i = 0; i < size; ++i) s.applied.push_back(r.applied(i));
+    }
+    *seen = s;
+  };
+}
+
 // Submits three batches from one handler, as sessions served in one turn
 // of the event loop do; the second also deletes a key that is absent.
-std::vector<std::optional<CommitResult>> SubmitThreeInOneTurn(CommitQueue& commits,
-                                                              boost::asio::io_context& io) {
-  std::vector<std::optional<CommitResult>> results(3);
+std::vector<std::optional<Seen>> SubmitThreeInOneTurn(CommitQueue& commits,
+                                                      boost::asio::io_context& io) {
+  std::vector<std::optional<Seen>> results(3);
   boost::asio::post(io, [&] {
     for (int i = 0; i < 3; ++i) {
       WriteBatch batch;
       batch.Append("k", "v" + std::to_string(i));
       if (i == 1) batch.Delete("absent");
-      commits.Submit(std::move(batch), [&results, i](CommitResult r) { results[i] = r; });
+      commits.Submit(batch, Record(&results[i], batch.size()));
     }
   });
   io.run();
@@ -62,27 +84,100 @@ TEST(CommitQueueTest, InlineModeCommitsWhatOneTurnSubmittedAsOneWrite) {
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v0", "v1", "v2"));
 }
 
-TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrder) {
+TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
   TestDir dir;
   auto engine = MustOpen(dir, SyncPolicy::kAlways);
   boost::asio::io_context io;
   CommitQueue commits(*engine, CommitQueue::Mode::kThread, io.get_executor());
-  auto work = std::make_optional(boost::asio::make_work_guard(io));
-  std::vector<std::optional<CommitResult>> results(3);
+  std::vector<int> order;
   for (int i = 0; i < 3; ++i) {
     WriteBatch batch;
     batch.Append("k", "v" + std::to_string(i));
-    commits.Submit(std::move(batch), [&, i](CommitResult r) {
-      boost::asio::post(io, [&, i, r] {
-        results[i] = r;
-        if (results[0] && results[1] && results[2]) work.reset();
-      });
+    commits.Submit(batch, [&order, i](const CommitResult& r) {
+      EXPECT_TRUE(r.status().ok());
+      EXPECT_TRUE(r.applied(0));
+      order.push_back(i);
     });
   }
+  // No other work: run() returns only once every completion ran, because
+  // submissions in flight keep the io_context busy.
   io.run();
-  for (const auto& r : results) EXPECT_TRUE(r.has_value() && r->status.ok());
+  EXPECT_THAT(order, ElementsAre(0, 1, 2));
   EXPECT_GE(commits.commits(), 1u);
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v0", "v1", "v2"));
+}
+
+TEST(CommitQueueTest, InlineCompletionThatSubmitsAgainJoinsTheNextCommit) {
+  TestDir dir;
+  auto engine = MustOpen(dir, SyncPolicy::kNo);
+  boost::asio::io_context io;
+  CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
+  std::vector<std::string> done;
+  // Each completion submits the next batch right from inside the commit that
+  // completes it, and the one after it in the same commit sees its own result.
+  std::function<void(int)> submit = [&](int i) {
+    WriteBatch batch;
+    batch.Append("chain", std::to_string(i));
+    commits.Submit(batch, [&, i](const CommitResult& r) {
+      EXPECT_TRUE(r.status().ok());
+      done.push_back("chain" + std::to_string(i));
+      if (i < 4) submit(i + 1);
+    });
+  };
+  boost::asio::post(io, [&] {
+    submit(0);
+    WriteBatch other;
+    other.Append("other", "x");
+    commits.Submit(other, [&](const CommitResult& r) {
+      EXPECT_TRUE(r.status().ok());
+      done.push_back("other");
+    });
+  });
+  io.run();
+  EXPECT_THAT(done, ElementsAre("chain0", "other", "chain1", "chain2", "chain3", "chain4"));
+  EXPECT_EQ(commits.commits(), 5u);
+  EXPECT_THAT(engine->Get("chain").view().ToStrings(), ElementsAre("0", "1", "2", "3", "4"));
+}
+
+// Coroutines awaiting AsyncSubmit in a loop, as sessions do: each is resumed
+// from inside the commit and submits again before the commit is over.
+TEST(CommitQueueTest, CoroutinesResumedByACommitSubmitAgainAndKeepTheirOrder) {
+  for (const auto mode : {CommitQueue::Mode::kInline, CommitQueue::Mode::kThread}) {
+    TestDir dir;
+    auto engine =
+        MustOpen(dir, mode == CommitQueue::Mode::kInline ? SyncPolicy::kNo : SyncPolicy::kAlways);
+    boost::asio::io_context io;
+    CommitQueue commits(*engine, mode, io.get_executor());
+    constexpr int kWriters = 8, kEach = 50;
+    int finished = 0;
+    for (int w = 0; w < kWriters; ++w) {
+      boost::asio::co_spawn(
+          io,
+          [&, w]() -> boost::asio::awaitable<void> {
+            WriteBatch batch;
+            for (int i = 0; i < kEach; ++i) {
+              batch.Clear();
+              batch.Append("w" + std::to_string(w), std::to_string(i));
+              batch.Delete("absent");
+              const CommitResult r =
+                  co_await commits.AsyncSubmit(batch, boost::asio::use_awaitable);
+              EXPECT_TRUE(r.status().ok());
+              EXPECT_TRUE(r.applied(0));
+              EXPECT_FALSE(r.applied(1));
+            }
+            ++finished;
+          },
+          boost::asio::detached);
+    }
+    io.run();
+    EXPECT_EQ(finished, kWriters);
+    EXPECT_LT(commits.commits(), std::uint64_t{kWriters * kEach}) << "writers share commits";
+    for (int w = 0; w < kWriters; ++w) {
+      const auto values = engine->Get("w" + std::to_string(w)).view().ToStrings();
+      ASSERT_EQ(values.size(), std::size_t{kEach});
+      for (int i = 0; i < kEach; ++i) EXPECT_EQ(values[i], std::to_string(i));
+    }
+  }
 }
 
 TEST(CommitQueueTest, AfterStopSubmissionsFail) {
@@ -91,10 +186,11 @@ TEST(CommitQueueTest, AfterStopSubmissionsFail) {
   boost::asio::io_context io;
   CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
   commits.Stop();
-  std::optional<CommitResult> result;
+  std::optional<Seen> result;
   WriteBatch batch;
   batch.Append("k", "v");
-  commits.Submit(std::move(batch), [&](CommitResult r) { result = r; });
+  commits.Submit(batch, Record(&result, batch.size()));
+  io.run();
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(result->status.ok());
   EXPECT_TRUE(engine->Get("k").view().ToStrings().empty());

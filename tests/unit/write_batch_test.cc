@@ -1,0 +1,54 @@
+#include "store/write_batch.h"
+
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace kvd {
+namespace {
+
+std::vector<std::string> Describe(const WriteBatch& batch) {
+  std::vector<std::string> out;
+  for (const Mutation& m : batch.mutations()) {
+    out.push_back((m.kind == Mutation::Kind::kAppend ? "append " : "delete ") + std::string(m.key) +
+                  (m.kind == Mutation::Kind::kAppend ? "=" + std::string(m.val) : ""));
+  }
+  return out;
+}
+
+TEST(WriteBatchTest, KeepsMutationsInOrderWithTheirBytes) {
+  WriteBatch batch;
+  EXPECT_TRUE(batch.empty());
+  batch.Append("a", "1");
+  batch.Delete("b");
+  batch.Append("", "");
+  batch.Append(std::string(100, 'k'), std::string(1000, 'v'));
+  EXPECT_EQ(batch.size(), 4u);
+  EXPECT_THAT(Describe(batch),
+              ::testing::ElementsAre(
+                  "append a=1", "delete b",
+                  "append =", "append " + std::string(100, 'k') + "=" + std::string(1000, 'v')));
+}
+
+TEST(WriteBatchTest, AbsorbCopiesAndClearKeepsTheMemory) {
+  WriteBatch merged, part;
+  part.Append("x", "1");
+  part.Delete("y");
+  merged.Append("w", "0");
+  merged.Absorb(part);
+  merged.Absorb(part);
+  EXPECT_THAT(Describe(merged), ::testing::ElementsAre("append w=0", "append x=1", "delete y",
+                                                       "append x=1", "delete y"));
+  EXPECT_EQ(part.size(), 2u) << "the absorbed batch is unchanged";
+  const std::size_t capacity = merged.capacity_bytes();
+  merged.Clear();
+  EXPECT_TRUE(merged.empty());
+  EXPECT_EQ(merged.capacity_bytes(), capacity);
+  merged.Append("z", "2");
+  EXPECT_THAT(Describe(merged), ::testing::ElementsAre("append z=2"));
+}
+
+}  // namespace
+}  // namespace kvd
