@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t values = 0;
   std::string cursor;
   bool started = false;
-  store.VisitFrozen(&cursor, &started, SIZE_MAX, [&](const std::string& key, auto vals) {
+  store.VisitFrozen(&cursor, &started, SIZE_MAX, [&](std::string_view key, auto vals) {
     if (!kvd::IsValidUtf8(key)) std::abort();
     for (const auto& v : vals) {
       if (!kvd::IsValidUtf8(v)) std::abort();

@@ -226,7 +226,7 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
           std::shared_lock read(mu_);
           more = store_.VisitFrozen(
               &cursor, &started, kSnapshotChunk,
-              [&](const std::string& key, ValueView values) { sink.Entry(key, values); });
+              [&](std::string_view key, ValueView values) { sink.Entry(key, values); });
         }
       },
       id);

@@ -20,14 +20,14 @@ void Store::Replace(std::string_view key, ValueList values) {
   }
   // In ascending order each new key goes at the end: no search needed.
   auto at = map_.end();
-  if (!map_.empty() && !(std::prev(map_.end())->first < key)) {
+  if (!map_.empty() && !(View(std::prev(map_.end())->first) < key)) {
     at = map_.lower_bound(key);
-    if (at != map_.end() && at->first == key) {
+    if (at != map_.end() && View(at->first) == key) {
       Delete(key);  // a repeated key loses its old list (kept aside for a frozen view)
       at = map_.lower_bound(key);
     }
   }
-  map_.emplace_hint(at, std::string(key), std::move(values));
+  map_.emplace_hint(at, Key(key.data(), key.size()), std::move(values));
   byte_count_ += key.size();
 }
 
@@ -35,7 +35,7 @@ void Store::Append(std::string_view key, std::string_view val) {
   Remember(key);
   auto it = map_.find(key);
   if (it == map_.end()) {
-    it = map_.emplace(std::string(key), ValueList{}).first;
+    it = map_.emplace(Key(key.data(), key.size()), ValueList{}).first;
     byte_count_ += key.size();
   }
   byte_count_ += val.size();
@@ -82,9 +82,9 @@ const ValueList* Store::Find(std::string_view key) const {
 
 std::vector<std::string> Store::Keys(std::string_view prefix) const {
   std::vector<std::string> keys;
-  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix);
+  for (auto it = map_.lower_bound(prefix); it != map_.end() && View(it->first).starts_with(prefix);
        ++it) {
-    keys.push_back(it->first);
+    keys.emplace_back(View(it->first));
   }
   return keys;
 }
@@ -108,8 +108,9 @@ bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_byte
   // Measured in packed bytes, which a list knows without walking its values;
   // each key counts at least one, so empty ones advance too.
   while (visited < min_bytes && (live != map_.end() || old != before_.end())) {
-    const bool take_old = live == map_.end() || (old != before_.end() && old->first <= live->first);
-    const std::string& key = take_old ? old->first : live->first;
+    const bool take_old =
+        live == map_.end() || (old != before_.end() && old->first <= View(live->first));
+    const std::string_view key = take_old ? std::string_view(old->first) : View(live->first);
     if (take_old) {
       const Before& b = old->second;
       if (b.existed) {
@@ -118,7 +119,7 @@ bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_byte
         visit(key, view);
         visited += key.size() + view.packed_bytes() + 1;
       }
-      if (live != map_.end() && live->first == key) ++live;
+      if (live != map_.end() && View(live->first) == key) ++live;
       ++old;
     } else {
       const ValueView view = live->second.view();

@@ -21,7 +21,7 @@ Status Save(const std::filesystem::path& path, const Store& store, SnapshotId* i
         std::string cursor;
         bool started = false;
         store.VisitFrozen(&cursor, &started, SIZE_MAX,
-                          [&](const std::string& k, ValueView v) { sink.Entry(k, v); });
+                          [&](std::string_view k, ValueView v) { sink.Entry(k, v); });
       },
       id != nullptr ? id : &ignored);
 }

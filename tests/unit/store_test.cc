@@ -117,8 +117,8 @@ Entries FrozenView(const Store& store, std::size_t chunk) {
   Entries entries;
   std::string cursor;
   bool started = false;
-  while (store.VisitFrozen(&cursor, &started, chunk, [&](const std::string& k, ValueView v) {
-    entries.emplace_back(k, v.ToStrings());
+  while (store.VisitFrozen(&cursor, &started, chunk, [&](std::string_view k, ValueView v) {
+    entries.emplace_back(std::string(k), v.ToStrings());
   })) {
   }
   return entries;
@@ -173,8 +173,8 @@ TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
   std::string cursor;
   bool started = false;
   int round = 0;
-  while (store.VisitFrozen(&cursor, &started, 7, [&](const std::string& k, ValueView v) {
-    entries.emplace_back(k, v.ToStrings());
+  while (store.VisitFrozen(&cursor, &started, 7, [&](std::string_view k, ValueView v) {
+    entries.emplace_back(std::string(k), v.ToStrings());
   })) {
     // Between chunks, writers change keys on both sides of the cursor.
     store.Delete("k" + std::to_string(round * 3));
