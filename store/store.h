@@ -73,16 +73,15 @@ class Store {
   // cache miss per level of the tree rather than two for keys of 16 to 22
   // bytes, such as "key:" and 12 digits.
   using Key = boost::container::string;
+  static std::string_view View(const Key& k) { return {k.data(), k.size()}; }
+  static std::string_view View(std::string_view k) { return k; }
   struct KeyLess {
     using is_transparent = void;
-    static std::string_view View(const Key& k) { return {k.data(), k.size()}; }
-    static std::string_view View(std::string_view k) { return k; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
       return View(a) < View(b);
     }
   };
-  static std::string_view View(const Key& k) { return KeyLess::View(k); }
 
   std::map<Key, ValueList, KeyLess> map_;
   std::size_t value_count_ = 0;
