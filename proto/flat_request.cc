@@ -68,7 +68,8 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   if (!in.Expect('}') || !in.AtEnd() || !seen[kOp]) return false;
 
   const auto op = OpFromName(values[kOp]);
-  if (!op) return false;
+  // append_many's items are an array: never flat, even when missing.
+  if (!op || *op == Op::kAppendMany) return false;
   // Exactly the members the op reads: the general path ignores others, and
   // names what is missing.
   const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kDelete;

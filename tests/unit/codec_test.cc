@@ -206,6 +206,7 @@ TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
            R"({"op":"get","key":"a","key":"b"})",             // a repeated member
            R"({"op":"get","key":5})",                         // not a string
            R"({"op":"nope"})",                                // an unknown op
+           R"({"op":"append_many"})",                         // an op whose items are no string
            R"({"op":"get","key":"k"} x)",                     // trailing bytes
            R"({"op":"get","key":"k"})"
            "\n{}",                      // two lines
