@@ -22,6 +22,16 @@ CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor
 CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
+  // Not from inside a completion: a session resumed by a commit submits again
+  // before the commit is over, and its batch waits for the turn's end.
+  if (mode_ == Mode::kInline && !completing_) {
+    std::size_t queued;
+    {
+      std::lock_guard lock(mu_);
+      queued = queued_.waiters.size();
+    }
+    if (queued >= kMaxInlineGroup) CommitQueued();
+  }
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
@@ -45,14 +55,17 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
     // Runs after the handlers already due in this turn of the event loop,
     // whose writes join the same commit.
     turn_end_posted_ = true;
-    boost::asio::post(network_, [this] { CommitQueued(); });
+    boost::asio::post(network_, [this] {
+      turn_end_posted_ = false;
+      CommitQueued();
+    });
   }
 }
 
 void CommitQueue::CommitQueued() {
-  turn_end_posted_ = false;
   {
     std::lock_guard lock(mu_);
+    if (queued_.waiters.empty()) return;
     std::swap(queued_.batch, committing_.batch);
     std::swap(queued_.waiters, committing_.waiters);
   }
@@ -119,10 +132,12 @@ void CommitQueue::Write(Group& group) {
 void CommitQueue::Complete(Group& group) {
   // A completion may submit again: that goes to queued_, never to `group`.
   std::size_t offset = 0;
+  completing_ = true;
   for (Waiter& waiter : group.waiters) {
     waiter.done(CommitResult(group.status, &group.applied, offset));
     offset += waiter.size;
   }
+  completing_ = false;
   group.waiters.clear();
   group.batch.Clear();
   if (group.batch.capacity_bytes() > kKeepBytes) group.batch = WriteBatch();

@@ -55,8 +55,13 @@ class CommitQueue {
   // sessions handed in during that turn (a commit without fsync is a write to
   // the page cache: cheaper done than handed over, and one write for all the
   // clients served in a turn rather than one each), and completes the
-  // submitters right there.
+  // submitters right there. A turn's commit covers at most
+  // kMaxInlineGroup submitters: the one after them commits them first, so
+  // their clients get their answers, and go on, while the rest of the turn
+  // is served (all at the end kept a few busy clients in lock step with the
+  // server: it idled while they worked, and they while it did).
   enum class Mode { kThread, kInline };
+  static constexpr std::size_t kMaxInlineGroup = 4;
   // `network` is the executor of the thread that submits (the sessions').
   CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network);
   ~CommitQueue();  // Stop()
@@ -64,9 +69,11 @@ class CommitQueue {
   CommitQueue& operator=(const CommitQueue&) = delete;
 
   // Queues a copy of `batch`; on the network thread only. `done` runs on the
-  // network thread once the batch is durable (or failed). The completions of
-  // one commit run one after the other, in submission order; one that
-  // submits again joins a later commit. After Stop(), fails (through a post).
+  // network thread once the batch is durable (or failed), never inside this
+  // call for this batch (kInline: earlier submitters' may run inside it, see
+  // kMaxInlineGroup). The completions of one commit run one after the other,
+  // in submission order; one that submits again joins a later commit. After
+  // Stop(), fails (through a post).
   void Submit(const WriteBatch& batch, Callback done);
 
   // Asio form of Submit: completes with CommitResult. `batch` must stay
@@ -108,7 +115,7 @@ class CommitQueue {
   };
 
   void Run();
-  // Commits what is queued and completes it (kInline).
+  // Commits what is queued, if anything, and completes it (kInline).
   void CommitQueued();
   // Commits `group` as one Engine::Write.
   void Write(Group& group);
@@ -125,6 +132,7 @@ class CommitQueue {
   bool stopping_ = false;                      // guarded by mu_
   std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
   bool turn_end_posted_ = false;               // network thread; kInline
+  bool completing_ = false;                    // network thread: in Complete()
   Group committing_;  // kInline: the group being committed (network thread)
   // kThread, network thread: submissions not completed yet, and while there
   // are any, a tracked executor: io_context::run() must not return while a

@@ -99,10 +99,18 @@ TEST(ConcurrencyTest, PipelinedRequestsAreAnsweredInOrder) {
 // Writes that many connections pipeline at once share commits and are
 // completed from inside them; each connection still gets its answers in
 // order, deletes their own results, and reads see its earlier writes. Some
-// lines are longer than what a first read takes (256 bytes).
-TEST(ConcurrencyTest, PipelinedWritesFromManyConnectionsAreAnsweredInOrder) {
+// lines are longer than what a first read takes (256 bytes). Under every
+// --fsync mode: without fsync, the sessions of one turn are committed in
+// groups, and a group's sessions are resumed by the session after it while
+// that one submits (CommitQueue::kMaxInlineGroup).
+class PipelinedWritesTest : public ::testing::TestWithParam<const char*> {};
+
+INSTANTIATE_TEST_SUITE_P(FsyncModes, PipelinedWritesTest,
+                         ::testing::Values("always", "everysec", "no"));
+
+TEST_P(PipelinedWritesTest, FromManyConnectionsAreAnsweredInOrder) {
   TestDir dir;
-  Daemon kvd(dir);
+  Daemon kvd(dir, {"--fsync", GetParam()});
   constexpr int kConnections = 20, kRequests = 200;
   std::vector<std::unique_ptr<Connection>> connections;
   for (int c = 0; c < kConnections; ++c) {

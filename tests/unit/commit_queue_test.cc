@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,40 @@ TEST(CommitQueueTest, InlineModeCommitsWhatOneTurnSubmittedAsOneWrite) {
   EXPECT_THAT(results[1]->applied, ElementsAre(true, false)) << "each gets its own part";
   EXPECT_THAT(results[2]->applied, ElementsAre(true));
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v0", "v1", "v2"));
+}
+
+// A turn with more submitters than one commit covers: the submitter after a
+// full group commits it, so those clients are answered before the turn ends.
+TEST(CommitQueueTest, InlineModeCommitsAFullGroupBeforeQueueingTheNext) {
+  TestDir dir;
+  auto engine = MustOpen(dir, SyncPolicy::kNo);
+  boost::asio::io_context io;
+  CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
+  constexpr std::size_t kGroup = CommitQueue::kMaxInlineGroup;
+  std::vector<std::optional<Seen>> results(kGroup + 2);
+  std::vector<std::size_t> completed_before;  // by each Submit's return
+  boost::asio::post(io, [&] {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      WriteBatch batch;
+      batch.Append("k", "v" + std::to_string(i));
+      commits.Submit(batch, Record(&results[i], batch.size()));
+      completed_before.push_back(static_cast<std::size_t>(
+          std::count_if(results.begin(), results.end(), [](const auto& r) { return r; })));
+    }
+  });
+  io.run();
+  std::vector<std::size_t> expected(results.size(), 0);
+  expected[kGroup] = expected[kGroup + 1] = kGroup;  // the group, not the submitter
+  EXPECT_EQ(completed_before, expected);
+  EXPECT_EQ(commits.commits(), 2u) << "the full group, then the rest at the turn's end";
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->status.ok());
+    EXPECT_THAT(r->applied, ElementsAre(true));
+  }
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < results.size(); ++i) values.push_back("v" + std::to_string(i));
+  EXPECT_EQ(engine->Get("k").view().ToStrings(), values);
 }
 
 TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
