@@ -171,6 +171,7 @@ class Connection {
     error_code ec;
     socket_.connect(asio::local::stream_protocol::endpoint(path), ec);
     if (ec) throw std::runtime_error("cannot connect to kvd at " + path + ": " + ec.message());
+    socket_.non_blocking(true);  // StartWrite writes at once what the socket takes
   }
   void Close() {
     error_code ignored;
@@ -180,10 +181,18 @@ class Connection {
   // The requests of the next round: fill it, then StartWrite.
   std::string& out() { return out_; }
 
-  // Starts writing out() whole, in a coroutine of its own.
+  // Writes out() whole: what the socket takes at once right here (a round
+  // usually fits), the rest in a coroutine of its own.
   void StartWrite() {
-    writing_ = true;
     write_error_ = {};
+    const std::size_t sent = socket_.write_some(asio::buffer(out_), write_error_);
+    if (write_error_ == asio::error::would_block || write_error_ == asio::error::try_again) {
+      write_error_ = {};
+    } else if (write_error_ || sent == out_.size()) {
+      return;
+    }
+    written_ = sent;
+    writing_ = true;
     asio::co_spawn(socket_.get_executor(), WriteOut(), asio::detached);
   }
 
@@ -228,7 +237,8 @@ class Connection {
 
  private:
   awaitable<void> WriteOut() {
-    co_await asio::async_write(socket_, asio::buffer(out_),
+    co_await asio::async_write(socket_,
+                               asio::buffer(out_.data() + written_, out_.size() - written_),
                                asio::redirect_error(use_awaitable, write_error_));
     writing_ = false;
     write_done_.cancel();
@@ -236,6 +246,7 @@ class Connection {
 
   Socket socket_;
   std::string out_;
+  std::size_t written_ = 0;  // of out_ by StartWrite; WriteOut writes the rest
   bool writing_ = false;
   error_code write_error_;
   asio::steady_timer write_done_;  // never expires; cancelled when the write ends
