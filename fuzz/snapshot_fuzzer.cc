@@ -14,9 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kvd::SnapshotId id;
   if (!kvd::ParseSnapshot(text, "fuzz", &store, &id).ok()) return 0;
   std::size_t values = 0;
-  std::string cursor;
-  bool started = false;
-  store.VisitFrozen(&cursor, &started, SIZE_MAX, [&](std::string_view key, auto vals) {
+  kvd::Store::FrozenCursor cursor;
+  store.VisitFrozen(&cursor, SIZE_MAX, [&](std::string_view key, auto vals, bool, bool) {
     if (!kvd::IsValidUtf8(key)) std::abort();
     for (const auto& v : vals) {
       if (!kvd::IsValidUtf8(v)) std::abort();

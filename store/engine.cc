@@ -18,7 +18,7 @@ std::filesystem::path WithSuffix(std::filesystem::path path, const char* suffix)
   return path;
 }
 
-// Bytes of keys and values visited per hold of the store's lock while
+// Bytes of keys and values copied per hold of the store's lock while
 // writing a snapshot.
 constexpr std::size_t kSnapshotChunk = 256 * 1024;
 
@@ -198,7 +198,16 @@ void Engine::MaybeCompact() {
 void Engine::Compact(std::uint64_t covers) {
   SnapshotId id;
   Status s = WriteFrozenSnapshot(&id);
-  std::lock_guard writer(write_mu_);
+  std::unique_lock writer(write_mu_);
+  // The checkpoint's fsync holds up writers; most of what it would write
+  // (all records since the last sync: tens of MB without --fsync always)
+  // is made durable first, while they go on. A failed fsync may not be
+  // reported twice: like a failed background sync, it stops writes until a
+  // sync succeeds (and this compaction).
+  if (s.ok()) {
+    s = SyncOutsideWriterLock(writer);
+    if (!s.ok()) sync_error_ = s;
+  }
   if (s.ok()) s = InstallSnapshot(id, covers);
   {
     std::unique_lock write(mu_);
@@ -220,13 +229,34 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
   return WriteSnapshotFile(
       snapshot_tmp_path_,
       [this](SnapshotSink& sink) {
-        std::string cursor;
-        bool started = false;
+        // Each chunk is copied out under the lock and written after it: a
+        // writer then waits for a copy of up to kSnapshotChunk bytes at most,
+        // not for their JSON and file writes.
+        struct Part {
+          std::size_t key_at, key_size, values_at, values_size;
+          bool first, last;
+        };
+        std::string bytes;
+        std::vector<Part> parts;
+        Store::FrozenCursor cursor;
         for (bool more = true; more;) {
-          std::shared_lock read(mu_);
-          more = store_.VisitFrozen(
-              &cursor, &started, kSnapshotChunk,
-              [&](std::string_view key, ValueView values) { sink.Entry(key, values); });
+          bytes.clear();
+          parts.clear();
+          {
+            std::shared_lock read(mu_);
+            more = store_.VisitFrozen(
+                &cursor, kSnapshotChunk,
+                [&](std::string_view key, ValueView values, bool first, bool last) {
+                  parts.push_back({bytes.size(), key.size(), bytes.size() + key.size(),
+                                   values.packed_bytes(), first, last});
+                  bytes.append(key);
+                  bytes.append(values.packed_data(), values.packed_bytes());
+                });
+          }
+          for (const Part& p : parts) {
+            sink.Entry(std::string_view(bytes.data() + p.key_at, p.key_size),
+                       ValueView(bytes.data() + p.values_at, p.values_size), p.first, p.last);
+          }
         }
       },
       id);
@@ -264,25 +294,29 @@ void Engine::SyncEverySecond() {
   while (!closed_) {
     syncer_wake_.wait_for(writer, std::chrono::seconds(1));
     if (closed_ || journal_->synced_size() == journal_->size()) continue;
-    // fsync a duplicate of the descriptor without the writer lock, so that
-    // writers go on meanwhile (as Redis's background fsync does).
-    const int fd = file::Duplicate(journal_->fd());
-    const std::uint64_t size = journal_->size();
-    const std::uint64_t generation = journal_generation_;
-    writer.unlock();
-    const int rc = fd < 0 ? -1 : file::SyncData(fd);
-    const int err = errno;
-    if (fd >= 0) file::Close(fd);
-    writer.lock();
-    if (rc == 0) {
-      if (generation == journal_generation_) journal_->MarkSynced(size);
+    // Writers go on meanwhile, as with Redis's background fsync.
+    if (Status s = SyncOutsideWriterLock(writer); s.ok()) {
       sync_error_ = Status::OK();
     } else {
-      const Status s = ErrnoError("cannot fsync journal", journal_path_, err);
       if (sync_error_.ok()) options_.warn(s.ToString() + "; refusing writes until a sync succeeds");
       sync_error_ = s;
     }
   }
+}
+
+Status Engine::SyncOutsideWriterLock(std::unique_lock<std::mutex>& writer) {
+  // On a duplicate of the descriptor: the journal may be replaced meanwhile.
+  const int fd = file::Duplicate(journal_->fd());
+  const std::uint64_t size = journal_->size();
+  const std::uint64_t generation = journal_generation_;
+  writer.unlock();
+  const int rc = fd < 0 ? -1 : file::SyncData(fd);
+  const int err = errno;
+  if (fd >= 0) file::Close(fd);
+  writer.lock();
+  if (rc != 0) return ErrnoError("cannot fsync journal", journal_path_, err);
+  if (generation == journal_generation_) journal_->MarkSynced(size);
+  return Status::OK();
 }
 
 Status Engine::Close() {

@@ -116,6 +116,9 @@ class Engine {
   void MaybeCompact();
   void Compact(std::uint64_t covers);
   void SyncEverySecond();
+  // fsyncs the journal as far as it is written, releasing `writer` (a hold
+  // of write_mu_) meanwhile so that writes go on; records what it covered.
+  Status SyncOutsideWriterLock(std::unique_lock<std::mutex>& writer);
 
   const std::filesystem::path data_path_;
   const std::filesystem::path journal_path_;

@@ -143,13 +143,15 @@ using SnapshotJsonWriter =
 class JsonSink final : public SnapshotSink {
  public:
   explicit JsonSink(SnapshotJsonWriter& w) : w_(w) {}
-  void Entry(std::string_view key, ValueView values) override {
-    w_.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-    w_.StartArray();
+  void Entry(std::string_view key, ValueView values, bool first, bool last) override {
+    if (first) {
+      w_.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+      w_.StartArray();
+    }
     for (std::string_view v : values) {
       w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     }
-    w_.EndArray();
+    if (last) w_.EndArray();
   }
 
  private:

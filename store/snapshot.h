@@ -36,7 +36,9 @@ Status ParseSnapshot(const std::string& text, const std::string& name, Store* st
 class SnapshotSink {
  public:
   virtual ~SnapshotSink() = default;
-  virtual void Entry(std::string_view key, ValueView values) = 0;
+  // One part of the entry of `key` (see Store::Visitor): the first opens
+  // it, the last closes it.
+  virtual void Entry(std::string_view key, ValueView values, bool first, bool last) = 0;
 };
 
 // Writes a snapshot to `path` durably (see WriteFileDurably): produce(sink)

@@ -99,11 +99,15 @@ void Store::Thaw() {
   before_.clear();
 }
 
-bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_bytes,
-                        const Visitor& visit) const {
+bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visitor& visit) const {
   // The frozen view's keys are the live keys merged with the keys of before_.
-  auto live = *started ? map_.upper_bound(*cursor) : map_.begin();
-  auto old = *started ? before_.upper_bound(*cursor) : before_.begin();
+  // A key visited in part is visited again, from its offset.
+  auto live = map_.begin();
+  auto old = before_.begin();
+  if (cursor->started) {
+    live = cursor->offset > 0 ? map_.lower_bound(cursor->key) : map_.upper_bound(cursor->key);
+    old = cursor->offset > 0 ? before_.lower_bound(cursor->key) : before_.upper_bound(cursor->key);
+  }
   std::size_t visited = 0;
   // Measured in packed bytes, which a list knows without walking its values;
   // each key counts at least one, so empty ones advance too.
@@ -111,24 +115,36 @@ bool Store::VisitFrozen(std::string* cursor, bool* started, std::size_t min_byte
     const bool take_old =
         live == map_.end() || (old != before_.end() && old->first <= View(live->first));
     const std::string_view key = take_old ? std::string_view(old->first) : View(live->first);
+    bool existed = true;
+    ValueView view;
     if (take_old) {
       const Before& b = old->second;
-      if (b.existed) {
-        const ValueList& values = b.moved ? b.values : map_.find(key)->second;
-        const ValueView view = values.view().Prefix(b.packed_bytes);
-        visit(key, view);
-        visited += key.size() + view.packed_bytes() + 1;
+      existed = b.existed;
+      if (existed)
+        view = (b.moved ? b.values : map_.find(key)->second).view().Prefix(b.packed_bytes);
+    } else {
+      view = live->second.view();
+    }
+    cursor->key = key;
+    cursor->started = true;
+    if (existed) {
+      const std::size_t from = cursor->offset;
+      const ValueView part = view.Slice(from, min_bytes - visited);
+      const std::size_t to = from + part.packed_bytes();
+      visit(key, part, from == 0, to == view.packed_bytes());
+      visited += key.size() + part.packed_bytes() + 1;
+      if (to < view.packed_bytes()) {
+        cursor->offset = to;
+        return true;
       }
+      cursor->offset = 0;
+    }
+    if (take_old) {
       if (live != map_.end() && View(live->first) == key) ++live;
       ++old;
     } else {
-      const ValueView view = live->second.view();
-      visit(key, view);
-      visited += key.size() + view.packed_bytes() + 1;
       ++live;
     }
-    *cursor = key;
-    *started = true;
   }
   return live != map_.end() || old != before_.end();
 }

@@ -19,7 +19,18 @@ namespace kvd {
 
 class Store {
  public:
-  using Visitor = std::function<void(std::string_view key, ValueView values)>;
+  // Part of a key's values: a visit hands a key's values over in one part,
+  // or in several when they outgrow it (`first` on the first, `last` on the
+  // last), so that no visit takes long however many values a key has.
+  using Visitor =
+      std::function<void(std::string_view key, ValueView values, bool first, bool last)>;
+  // Where a visit of the frozen view resumes: after the key visited last, or
+  // within it when its values are visited only up to packed byte `offset`.
+  struct FrozenCursor {
+    std::string key;
+    bool started = false;
+    std::size_t offset = 0;
+  };
 
   // Adds `val` after the values `key` already has.
   void Append(std::string_view key, std::string_view val);
@@ -44,13 +55,12 @@ class Store {
   // to the end, keep just the old length.
   void Freeze();
   void Thaw();
-  // Visits keys of the frozen view in byte order, resuming after *cursor
-  // (from the first key when *cursor is empty and *started false), until at
-  // least `min_bytes` bytes of keys and packed values were visited or the
-  // keys ran out. Updates the cursor; returns false once every key was
-  // visited.
-  bool VisitFrozen(std::string* cursor, bool* started, std::size_t min_bytes,
-                   const Visitor& visit) const;
+  // Visits keys of the frozen view in byte order, resuming at *cursor (a
+  // default one starts at the first key), until at least `min_bytes` bytes of
+  // keys and packed values were visited (a key's values are cut into parts
+  // to stop there) or the keys ran out. Updates the cursor; returns false
+  // once every key was visited.
+  bool VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visitor& visit) const;
 
   std::size_t key_count() const { return map_.size(); }
   std::size_t value_count() const { return value_count_; }

@@ -62,6 +62,14 @@ std::vector<std::string> ValueView::ToStrings() const {
   return strings;
 }
 
+ValueView ValueView::Slice(std::size_t from, std::size_t min_bytes) const {
+  const ValueView rest(data_ + from, bytes_ - from);
+  if (rest.bytes_ <= min_bytes) return rest;
+  auto it = rest.begin();
+  while (it != rest.end() && static_cast<std::size_t>(it.at_ - rest.data_) < min_bytes) ++it;
+  return rest.Prefix(static_cast<std::size_t>(it.at_ - rest.data_));
+}
+
 ValueList::ValueList(const ValueList& other) {
   const std::size_t used = other.packed_bytes();
   if (used == 0) return;

@@ -63,9 +63,13 @@ class ValueView {
   std::size_t count() const;
   // Packed bytes, length prefixes included.
   std::size_t packed_bytes() const { return bytes_; }
+  const char* packed_data() const { return data_; }
   // The first `packed_bytes` bytes: the values a list held when its
   // packed_bytes() was that.
   ValueView Prefix(std::size_t packed_bytes) const { return {data_, packed_bytes}; }
+  // The whole values from packed byte `from` (where a value starts) on, as
+  // few as make at least `min_bytes` packed bytes, or all that are left.
+  ValueView Slice(std::size_t from, std::size_t min_bytes) const;
   std::vector<std::string> ToStrings() const;
 
  private:

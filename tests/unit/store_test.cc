@@ -1,5 +1,9 @@
 #include "store/store.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -113,14 +117,26 @@ TEST(StoreTest, EmptyKeyFromASnapshotIsVisible) {
 
 using Entries = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
+// Adds a visited part to `entries`, checking that parts come whole and in order.
+void AddPart(Entries* entries, std::string_view key, ValueView values, bool first, bool last,
+             bool* open) {
+  EXPECT_EQ(first, !*open) << key;
+  if (first) entries->emplace_back(std::string(key), std::vector<std::string>{});
+  EXPECT_EQ(entries->back().first, key);
+  for (std::string_view v : values) entries->back().second.emplace_back(v);
+  *open = !last;
+}
+
 Entries FrozenView(const Store& store, std::size_t chunk) {
   Entries entries;
-  std::string cursor;
-  bool started = false;
-  while (store.VisitFrozen(&cursor, &started, chunk, [&](std::string_view k, ValueView v) {
-    entries.emplace_back(std::string(k), v.ToStrings());
-  })) {
+  Store::FrozenCursor cursor;
+  bool open = false;
+  while (store.VisitFrozen(&cursor, chunk,
+                           [&](std::string_view k, ValueView v, bool first, bool last) {
+                             AddPart(&entries, k, v, first, last, &open);
+                           })) {
   }
+  EXPECT_FALSE(open);
   return entries;
 }
 
@@ -170,11 +186,11 @@ TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
   for (int i = 0; i < 100; ++i) store.Append("k" + std::to_string(i), "v");
   store.Freeze();
   Entries entries;
-  std::string cursor;
-  bool started = false;
+  Store::FrozenCursor cursor;
+  bool open = false;
   int round = 0;
-  while (store.VisitFrozen(&cursor, &started, 7, [&](std::string_view k, ValueView v) {
-    entries.emplace_back(std::string(k), v.ToStrings());
+  while (store.VisitFrozen(&cursor, 7, [&](std::string_view k, ValueView v, bool first, bool last) {
+    AddPart(&entries, k, v, first, last, &open);
   })) {
     // Between chunks, writers change keys on both sides of the cursor.
     store.Delete("k" + std::to_string(round * 3));
@@ -184,6 +200,42 @@ TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
   }
   ASSERT_EQ(entries.size(), 100u);
   for (const auto& [k, v] : entries) EXPECT_THAT(v, ElementsAre("v")) << k;
+}
+
+// A key with more values than a visit takes comes in parts, and later
+// changes to it between the parts (appends, a delete, a new list) do not show.
+TEST(StoreTest, FrozenKeyWithManyValuesComesInPartsWhileItChanges) {
+  Store store;
+  store.Append("a", "first");
+  std::vector<std::string> big;
+  for (int i = 0; i < 1000; ++i) {
+    big.push_back("value" + std::to_string(i));
+    store.Append("big", big.back());
+  }
+  store.Append("z", "last");
+  store.Freeze();
+  constexpr std::size_t kChunk = 100;
+  Entries entries;
+  Store::FrozenCursor cursor;
+  bool open = false;
+  int visits = 0;
+  std::size_t most = 0;  // packed bytes of values in one visit
+  for (bool more = true; more; ++visits) {
+    std::size_t bytes = 0;
+    more = store.VisitFrozen(&cursor, kChunk,
+                             [&](std::string_view k, ValueView v, bool first, bool last) {
+                               bytes += v.packed_bytes();
+                               AddPart(&entries, k, v, first, last, &open);
+                             });
+    most = std::max(most, bytes);
+    store.Append("big", "later" + std::to_string(visits));
+    if (visits == 20) store.Delete("big");
+  }
+  EXPECT_EQ(entries, (Entries{{"a", {"first"}}, {"big", big}, {"z", {"last"}}}));
+  EXPECT_GT(visits, 50) << "about 9 KB of values in visits of about 100 bytes";
+  EXPECT_LE(most, kChunk + 9) << "no visit goes past its size by more than one value";
+  store.Thaw();
+  EXPECT_EQ(store.Find("big")->view().count(), std::size_t(visits - 21));
 }
 
 }  // namespace
