@@ -120,8 +120,9 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
     if (take_old) {
       const Before& b = old->second;
       existed = b.existed;
-      if (existed)
+      if (existed) {
         view = (b.moved ? b.values : map_.find(key)->second).view().Prefix(b.packed_bytes);
+      }
     } else {
       view = live->second.view();
     }
