@@ -45,11 +45,13 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
     queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
     // Under the lock: measured faster at one client than signalling after
     // it (costs nothing while the thread is busy: nobody waits).
-    if (mode_ == Mode::kThread) wake_.notify_one();
+    if (mode_ == Mode::kThread && in_flight_ > 0) wake_.notify_one();
   }
   if (mode_ == Mode::kThread) {
     if (in_flight_++ == 0) {
       work_ = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
+      // The turn's end decides: alone, or hand over (see Mode).
+      boost::asio::post(network_, [this] { CommitAloneOrHandOver(); });
     }
   } else if (!turn_end_posted_) {
     // Runs after the handlers already due in this turn of the event loop,
@@ -60,6 +62,23 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
       CommitQueued();
     });
   }
+}
+
+void CommitQueue::CommitAloneOrHandOver() {
+  {
+    std::lock_guard lock(mu_);
+    if (queued_.waiters.empty()) return;  // the thread took it
+    if (queued_.waiters.size() > 1 || in_flight_ > 1 || stopping_) {
+      wake_.notify_one();
+      return;
+    }
+    std::swap(queued_.batch, committing_.batch);
+    std::swap(queued_.waiters, committing_.waiters);
+  }
+  Write(committing_);
+  in_flight_ -= committing_.waiters.size();
+  Complete(committing_);
+  if (in_flight_ == 0) work_ = {};
 }
 
 void CommitQueue::CommitQueued() {

@@ -50,7 +50,12 @@ class CommitQueue {
 
   // kThread commits on a thread of its own, merging what waits meanwhile
   // (for fsync=always, where a commit waits for the disk); each commit's
-  // completions come back to the network thread in one go. kInline commits
+  // completions come back to the network thread in one go. Except a lone
+  // submission: when nothing is in flight and one submitter is all that a
+  // turn of the event loop brought, it is committed on the network thread
+  // at the turn's end, as Redis does every commit (the hand-over to the
+  // thread and back, two wake-ups across cores, cost more than the other
+  // clients' wait for that fsync). kInline commits
   // on the network thread, once per turn of its event loop, merging what the
   // sessions handed in during that turn (a commit without fsync is a write to
   // the page cache: cheaper done than handed over, and one write for all the
@@ -117,6 +122,9 @@ class CommitQueue {
   void Run();
   // Commits what is queued, if anything, and completes it (kInline).
   void CommitQueued();
+  // kThread, at the end of a turn that started with nothing in flight:
+  // commits a lone submission here, or wakes the thread for more.
+  void CommitAloneOrHandOver();
   // Commits `group` as one Engine::Write.
   void Write(Group& group);
   // Runs the completions of `group` on the network thread, in order, and
@@ -133,7 +141,7 @@ class CommitQueue {
   std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
   bool turn_end_posted_ = false;               // network thread; kInline
   bool completing_ = false;                    // network thread: in Complete()
-  Group committing_;  // kInline: the group being committed (network thread)
+  Group committing_;                           // the group being committed on the network thread
   // kThread, network thread: submissions not completed yet, and while there
   // are any, a tracked executor: io_context::run() must not return while a
   // commit is in flight.

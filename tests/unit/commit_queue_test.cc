@@ -142,6 +142,30 @@ TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v0", "v1", "v2"));
 }
 
+// A lone submission (nothing in flight, nobody else in its turn) is
+// committed at the end of its turn on the network thread: it completes
+// before handlers posted after it, with no trip through the commit thread.
+TEST(CommitQueueTest, ThreadModeCommitsALoneSubmissionAtTheEndOfItsTurn) {
+  TestDir dir;
+  auto engine = MustOpen(dir, SyncPolicy::kAlways);
+  boost::asio::io_context io;
+  CommitQueue commits(*engine, CommitQueue::Mode::kThread, io.get_executor());
+  std::vector<std::string> order;
+  boost::asio::post(io, [&] {
+    WriteBatch batch;
+    batch.Append("k", "alone");
+    commits.Submit(batch, [&](const CommitResult& r) {
+      EXPECT_TRUE(r.status().ok());
+      order.push_back("committed");
+    });
+    boost::asio::post(io, [&] { order.push_back("next handler"); });
+  });
+  io.run();
+  EXPECT_THAT(order, ElementsAre("committed", "next handler"));
+  EXPECT_EQ(commits.commits(), 1u);
+  EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("alone"));
+}
+
 TEST(CommitQueueTest, InlineCompletionThatSubmitsAgainJoinsTheNextCommit) {
   TestDir dir;
   auto engine = MustOpen(dir, SyncPolicy::kNo);
