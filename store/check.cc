@@ -103,7 +103,10 @@ Status RepairDataFiles(const std::filesystem::path& data_path, std::vector<std::
     report->push_back("set the journal aside; kvd starts from storage.data alone");
   } else {
     std::unique_ptr<JournalWriter> writer;
-    if (Status s = JournalWriter::Open(journal_path, *fault.damaged_at, &writer); !s.ok()) return s;
+    if (Status s = JournalWriter::Open(journal_path, *fault.damaged_at,
+                                       JournalWriter::Reservation::kAllocated, &writer);
+        !s.ok())
+      return s;
     report->push_back("cut the journal at offset " + std::to_string(*fault.damaged_at) +
                       "; the records after it are only in the saved copy");
   }

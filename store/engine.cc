@@ -73,7 +73,7 @@ Status Engine::Recover() {
   if (Status s = LoadSnapshot(data_path_, &store_, &snapshot_id_); !s.ok()) return s;
   std::error_code ec;
   if (!std::filesystem::exists(journal_path_, ec)) {
-    return JournalWriter::Create(journal_path_, snapshot_id_, {}, &journal_);
+    return JournalWriter::Create(journal_path_, snapshot_id_, {}, reservation(), &journal_);
   }
   JournalContents contents;
   if (Status s = ReadJournal(journal_path_, &contents); !s.ok()) return s;
@@ -84,7 +84,7 @@ Status Engine::Recover() {
   }
   if (contents.entries.empty()) {
     // Torn while being created: it never held a change.
-    return JournalWriter::Create(journal_path_, snapshot_id_, {}, &journal_);
+    return JournalWriter::Create(journal_path_, snapshot_id_, {}, reservation(), &journal_);
   }
   const journal::Record& base = contents.entries.front().record;
   if (base.type != journal::RecordType::kBase) {
@@ -117,7 +117,8 @@ Status Engine::Recover() {
       journal_dirty_ = true;
     }
   }
-  if (Status s = JournalWriter::Open(journal_path_, contents.valid_end, &journal_); !s.ok()) {
+  if (Status s = JournalWriter::Open(journal_path_, contents.valid_end, reservation(), &journal_);
+      !s.ok()) {
     return s;
   }
   if (base.snapshot == snapshot_id_) return Status::OK();
@@ -280,7 +281,8 @@ Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers) {
   std::string later;
   if (s = journal_->ReadRange(covers, checkpoint_at, &later); !s.ok()) return s;
   std::unique_ptr<JournalWriter> fresh;
-  if (s = JournalWriter::Create(journal_path_, id, later, &fresh, journal_.get()); !s.ok()) {
+  if (s = JournalWriter::Create(journal_path_, id, later, reservation(), &fresh, journal_.get());
+      !s.ok()) {
     return s;
   }
   journal_ = std::move(fresh);

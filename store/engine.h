@@ -103,6 +103,12 @@ class Engine {
   Engine(std::filesystem::path data_path, EngineOptions options, std::unique_ptr<DataLock> lock);
 
   Status Recover();
+  // How the journal reserves space: filled with zeros where every append is
+  // fsynced (JournalWriter::Reservation).
+  JournalWriter::Reservation reservation() const {
+    return options_.sync == SyncPolicy::kAlways ? JournalWriter::Reservation::kZeroFilled
+                                                : JournalWriter::Reservation::kAllocated;
+  }
   // Writes the frozen view to storage.data.tmp; sets *id.
   Status WriteFrozenSnapshot(SnapshotId* id);
   // With write_mu_ held: makes the written storage.data.tmp (identified by

@@ -1,5 +1,7 @@
 #include "store/journal_writer.h"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "store/atomic_file.h"
@@ -8,18 +10,24 @@
 
 namespace kvd {
 
-JournalWriter::JournalWriter(std::filesystem::path path, int fd, std::uint64_t size)
-    : path_(std::move(path)), fd_(fd), size_(size), synced_size_(size), file_size_(size) {}
+JournalWriter::JournalWriter(std::filesystem::path path, int fd, std::uint64_t size,
+                             Reservation reservation)
+    : path_(std::move(path)),
+      reservation_(reservation),
+      fd_(fd),
+      size_(size),
+      synced_size_(size),
+      file_size_(size) {}
 
 JournalWriter::~JournalWriter() {
   if (fd_ >= 0) file::Close(fd_);
 }
 
 Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t valid_size,
-                           std::unique_ptr<JournalWriter>* writer) {
+                           Reservation reservation, std::unique_ptr<JournalWriter>* writer) {
   const int fd = file::OpenReadWrite(path);
   if (fd < 0) return ErrnoError("cannot open journal", path, errno);
-  writer->reset(new JournalWriter(path, fd, valid_size));
+  writer->reset(new JournalWriter(path, fd, valid_size, reservation));
   const std::int64_t end = file::Size(fd);
   if (end < 0) return ErrnoError("cannot inspect journal", path, errno);
   if (static_cast<std::uint64_t>(end) != valid_size) return (*writer)->Truncate(valid_size);
@@ -27,8 +35,8 @@ Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t vali
 }
 
 Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId& base,
-                             std::string_view records, std::unique_ptr<JournalWriter>* writer,
-                             JournalWriter* replaced) {
+                             std::string_view records, Reservation reservation,
+                             std::unique_ptr<JournalWriter>* writer, JournalWriter* replaced) {
   std::string base_record;
   journal::EncodeBase(base, &base_record);
   std::filesystem::path tmp = path;
@@ -42,7 +50,7 @@ Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId
   if (s.ok() && replaced != nullptr) replaced->CloseFile();
   if (s.ok()) s = RenameDurably(tmp, path);
   if (!s.ok() && replaced != nullptr) replaced->ReopenFile();
-  if (s.ok()) s = Open(path, base_record.size() + records.size(), writer);
+  if (s.ok()) s = Open(path, base_record.size() + records.size(), reservation, writer);
   return s;
 }
 
@@ -59,11 +67,28 @@ void JournalWriter::ReopenFile() {
 void JournalWriter::Reserve(std::uint64_t end) {
   const std::uint64_t target = end + kPreallocateStep;
   if (file::Preallocate(fd_, file_size_, target - file_size_) == 0) {
+    if (reservation_ == Reservation::kZeroFilled) FillWithZeros(file_size_, target);
     file_size_ = target;
   } else if (const std::int64_t now = file::Size(fd_); now >= 0) {
     // A failed reservation may still have extended the file part of the way.
     file_size_ = std::max(file_size_, static_cast<std::uint64_t>(now));
   }
+}
+
+void JournalWriter::FillWithZeros(std::uint64_t from, std::uint64_t to) {
+  // Best effort: space allocated but not filled still reads as zeros, so a
+  // failure here costs speed only. The fdatasync comes before any record is
+  // written there: the zeros, not whatever the blocks held, are what a crash
+  // can leave after the last record.
+  static const std::array<char, 64 * 1024> kZeros{};
+  for (std::uint64_t at = from; at < to;) {
+    const std::int64_t n =
+        file::WriteAt(fd_, kZeros.data(), std::min<std::uint64_t>(kZeros.size(), to - at), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    at += static_cast<std::uint64_t>(n);
+  }
+  file::SyncData(fd_);
 }
 
 Status JournalWriter::Append(std::string_view records) {

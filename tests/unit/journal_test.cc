@@ -1,6 +1,17 @@
-// The journal file: space reserved ahead of the records, and how the reader
+// The journal file: space reserved ahead of the records (both ways), and how the reader
 // tells the end of the records, a torn last record and damage apart.
 #include "store/journal_writer.h"
+
+#ifdef __linux__
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#endif
+
+#include <optional>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -23,11 +34,14 @@ std::string AppendRecord(const std::string& key, const std::string& val) {
   return record;
 }
 
+using Reservation = JournalWriter::Reservation;
+
 // A journal of a base record and `n` appends k=v0..v<n-1>, written through
 // JournalWriter; returns its records (without reserved space).
-std::string WriteJournal(const std::filesystem::path& path, int n) {
+std::string WriteJournal(const std::filesystem::path& path, int n,
+                         Reservation reservation = Reservation::kAllocated) {
   std::unique_ptr<JournalWriter> writer;
-  EXPECT_TRUE(JournalWriter::Create(path, SnapshotId{}, {}, &writer).ok());
+  EXPECT_TRUE(JournalWriter::Create(path, SnapshotId{}, {}, reservation, &writer).ok());
   for (int i = 0; i < n; ++i) {
     EXPECT_TRUE(writer->Append(AppendRecord("k", "v" + std::to_string(i))).ok());
     EXPECT_TRUE(writer->Sync().ok());
@@ -65,10 +79,19 @@ TEST(JournalTest, AnAppendRecordHasTheDocumentedBytes) {
                          fixed32(internal::Crc32cPortable(del)) + del);
 }
 
-TEST(JournalTest, ReservedSpaceAfterTheRecordsReadsAsTheirEnd) {
+class ReservationTest : public ::testing::TestWithParam<Reservation> {};
+
+INSTANTIATE_TEST_SUITE_P(Journal, ReservationTest,
+                         ::testing::Values(Reservation::kAllocated, Reservation::kZeroFilled),
+                         [](const auto& info) {
+                           return info.param == Reservation::kAllocated ? "Allocated"
+                                                                        : "ZeroFilled";
+                         });
+
+TEST_P(ReservationTest, ReservedSpaceAfterTheRecordsReadsAsTheirEnd) {
   TestDir dir;
   const auto path = dir / "storage.data.journal";
-  const std::string records = WriteJournal(path, 3);
+  const std::string records = WriteJournal(path, 3, GetParam());
   const std::string file = ReadFile(path);
 #ifdef __linux__  // elsewhere appends extend the file as they go
   EXPECT_GT(file.size(), records.size()) << "no space reserved after the records";
@@ -83,13 +106,13 @@ TEST(JournalTest, ReservedSpaceAfterTheRecordsReadsAsTheirEnd) {
   EXPECT_EQ(AppendedValues(contents), (std::vector<std::string>{"v0", "v1", "v2"}));
 }
 
-TEST(JournalTest, ReopeningAppendsAfterTheRecordsNotAfterTheReservedSpace) {
+TEST_P(ReservationTest, ReopeningAppendsAfterTheRecordsNotAfterTheReservedSpace) {
   TestDir dir;
   const auto path = dir / "storage.data.journal";
-  const std::string records = WriteJournal(path, 2);
+  const std::string records = WriteJournal(path, 2, GetParam());
   {
     std::unique_ptr<JournalWriter> writer;
-    ASSERT_TRUE(JournalWriter::Open(path, records.size(), &writer).ok());
+    ASSERT_TRUE(JournalWriter::Open(path, records.size(), GetParam(), &writer).ok());
     ASSERT_TRUE(writer->Append(AppendRecord("k", "after")).ok());
     ASSERT_TRUE(writer->Sync().ok());
   }
@@ -97,6 +120,44 @@ TEST(JournalTest, ReopeningAppendsAfterTheRecordsNotAfterTheReservedSpace) {
   ASSERT_TRUE(ReadJournal(path, &contents).ok());
   EXPECT_EQ(AppendedValues(contents), (std::vector<std::string>{"v0", "v1", "after"}));
 }
+
+#ifdef __linux__
+// Whether the file system has blocks of `path` in [from, to) allocated but
+// marked unwritten (FIEMAP); nullopt where it cannot tell.
+std::optional<bool> HasUnwrittenBlocks(const std::filesystem::path& path, std::uint64_t from,
+                                       std::uint64_t to) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  constexpr std::size_t kMaxExtents = 64;
+  std::vector<char> buffer(sizeof(fiemap) + kMaxExtents * sizeof(fiemap_extent));
+  auto* map = reinterpret_cast<fiemap*>(buffer.data());
+  map->fm_start = from;
+  map->fm_length = to - from;
+  map->fm_flags = FIEMAP_FLAG_SYNC;
+  map->fm_extent_count = kMaxExtents;
+  const int r = ::ioctl(fd, FS_IOC_FIEMAP, map);
+  ::close(fd);
+  if (r != 0 || map->fm_mapped_extents == 0) return std::nullopt;
+  for (std::uint32_t i = 0; i < map->fm_mapped_extents; ++i) {
+    if (map->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) return true;
+  }
+  return false;
+}
+
+// The point of kZeroFilled: an fsynced append into reserved space then
+// changes no file system metadata. kAllocated is the control: its blocks
+// are unwritten, which shows the check can see it.
+TEST_P(ReservationTest, ZeroFilledSpaceHasNoUnwrittenBlocks) {
+  TestDir dir;
+  const auto path = dir / "storage.data.journal";
+  const std::string records = WriteJournal(path, 3, GetParam());
+  const std::uint64_t file_size = std::filesystem::file_size(path);
+  ASSERT_GT(file_size, records.size()) << "no space reserved after the records";
+  const std::optional<bool> unwritten = HasUnwrittenBlocks(path, records.size(), file_size);
+  if (!unwritten) GTEST_SKIP() << "the file system here does not map extents (FIEMAP)";
+  EXPECT_EQ(*unwritten, GetParam() == Reservation::kAllocated);
+}
+#endif
 
 TEST(JournalTest, ARecordTornInsideReservedSpaceIsDroppedAtEveryCut) {
   TestDir dir;
