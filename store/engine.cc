@@ -22,6 +22,13 @@ std::filesystem::path WithSuffix(std::filesystem::path path, const char* suffix)
 // writing a snapshot.
 constexpr std::size_t kSnapshotChunk = 256 * 1024;
 
+// Carrying a compaction's later records to the next journal: at most this
+// many rounds while writers go on (each carries what came during the one
+// before; writers faster than the carrying never leave little), and the
+// bytes read per step.
+constexpr int kMaxCarryRounds = 4;
+constexpr std::uint64_t kCarryChunk = 4 * 1024 * 1024;
+
 }  // namespace
 
 std::filesystem::path DefaultDataPath() {
@@ -73,7 +80,7 @@ Status Engine::Recover() {
   if (Status s = LoadSnapshot(data_path_, &store_, &snapshot_id_); !s.ok()) return s;
   std::error_code ec;
   if (!std::filesystem::exists(journal_path_, ec)) {
-    return JournalWriter::Create(journal_path_, snapshot_id_, {}, reservation(), &journal_);
+    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_);
   }
   JournalContents contents;
   if (Status s = ReadJournal(journal_path_, &contents); !s.ok()) return s;
@@ -84,7 +91,7 @@ Status Engine::Recover() {
   }
   if (contents.entries.empty()) {
     // Torn while being created: it never held a change.
-    return JournalWriter::Create(journal_path_, snapshot_id_, {}, reservation(), &journal_);
+    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_);
   }
   const journal::Record& base = contents.entries.front().record;
   if (base.type != journal::RecordType::kBase) {
@@ -138,7 +145,11 @@ Status Engine::Fold() {
     std::unique_lock write(mu_);
     store_.Thaw();
   }
-  if (s.ok()) s = InstallSnapshot(id, journal_->size());
+  std::unique_ptr<JournalWriter> next;
+  if (s.ok()) s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next);
+  const std::uint64_t covers = journal_->size();
+  Retired retired;
+  if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), covers, &retired);
   return s;
 }
 
@@ -199,17 +210,35 @@ void Engine::MaybeCompact() {
 void Engine::Compact(std::uint64_t covers) {
   SnapshotId id;
   Status s = WriteFrozenSnapshot(&id);
+  std::unique_ptr<JournalWriter> next;
+  if (s.ok()) s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next);
+  // Writers are held up from the checkpoint on (InstallSnapshot), so most
+  // of its work is done before, in rounds while they go on: the journal is
+  // made durable (without --fsync always, tens of MB wait for an fsync),
+  // and the records written since `covers` are carried to the next journal,
+  // until a round leaves little. A failed fsync may not be reported twice:
+  // like a failed background sync, it stops writes until a sync succeeds
+  // (and this compaction).
+  Retired retired;  // after the lock below is let go
   std::unique_lock writer(write_mu_);
-  // The checkpoint's fsync holds up writers; most of what it would write
-  // (all records since the last sync: tens of MB without --fsync always)
-  // is made durable first, while they go on. A failed fsync may not be
-  // reported twice: like a failed background sync, it stops writes until a
-  // sync succeeds (and this compaction).
-  if (s.ok()) {
+  std::uint64_t carried = covers;
+  for (int round = 0; s.ok(); ++round) {
     s = SyncOutsideWriterLock(writer);
-    if (!s.ok()) sync_error_ = s;
+    if (!s.ok()) {
+      sync_error_ = s;
+      break;
+    }
+    // Between writes: every record before `end` is committed for good (a
+    // write whose fsync fails is cut off before the lock is let go).
+    const std::uint64_t end = journal_->size();
+    if (end - carried <= options_.carry_under_lock_bytes || round == kMaxCarryRounds) break;
+    writer.unlock();
+    s = CarryRecords(carried, end, next.get());
+    if (s.ok()) s = next->Sync();
+    writer.lock();
+    carried = end;
   }
-  if (s.ok()) s = InstallSnapshot(id, covers);
+  if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), carried, &retired);
   {
     std::unique_lock write(mu_);
     store_.Thaw();
@@ -263,7 +292,13 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
       id);
 }
 
-Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers) {
+Engine::Retired::~Retired() {
+  if (snapshot_fd >= 0) file::Close(snapshot_fd);
+}
+
+Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
+                               std::unique_ptr<JournalWriter> next, std::uint64_t carried,
+                               Retired* retired) {
   // The checkpoint goes first: whichever storage.data a crash leaves,
   // recovery then knows which records it already holds.
   const std::uint64_t checkpoint_at = journal_->size();
@@ -275,19 +310,25 @@ Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers) {
     journal_->Truncate(checkpoint_at);
     return s;
   }
+  if (file::kReplacesOpenFiles) retired->snapshot_fd = file::OpenRead(data_path_);
   if (s = RenameDurably(snapshot_tmp_path_, data_path_); !s.ok()) return s;
   snapshot_id_ = id;
-  // Records written while the snapshot was being made go on to the new journal.
-  std::string later;
-  if (s = journal_->ReadRange(covers, checkpoint_at, &later); !s.ok()) return s;
-  std::unique_ptr<JournalWriter> fresh;
-  if (s = JournalWriter::Create(journal_path_, id, later, reservation(), &fresh, journal_.get());
-      !s.ok()) {
-    return s;
-  }
-  journal_ = std::move(fresh);
+  if (s = CarryRecords(carried, checkpoint_at, next.get()); !s.ok()) return s;
+  if (s = next->Install(journal_.get()); !s.ok()) return s;
+  retired->journal = std::exchange(journal_, std::move(next));
   ++journal_generation_;
-  journal_dirty_ = !later.empty();
+  journal_dirty_ = checkpoint_at > covers;
+  return Status::OK();
+}
+
+Status Engine::CarryRecords(std::uint64_t from, std::uint64_t to, JournalWriter* next) const {
+  std::string chunk;
+  for (std::uint64_t at = from; at < to;) {
+    const std::uint64_t end = std::min(to, at + kCarryChunk);
+    if (Status s = journal_->ReadRange(at, end, &chunk); !s.ok()) return s;
+    if (Status s = next->Append(chunk); !s.ok()) return s;
+    at = end;
+  }
   return Status::OK();
 }
 

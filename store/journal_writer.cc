@@ -21,6 +21,10 @@ JournalWriter::JournalWriter(std::filesystem::path path, int fd, std::uint64_t s
 
 JournalWriter::~JournalWriter() {
   if (fd_ >= 0) file::Close(fd_);
+  if (!install_at_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
 }
 
 Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t valid_size,
@@ -35,23 +39,44 @@ Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t vali
 }
 
 Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId& base,
-                             std::string_view records, Reservation reservation,
-                             std::unique_ptr<JournalWriter>* writer, JournalWriter* replaced) {
+                             Reservation reservation, std::unique_ptr<JournalWriter>* writer) {
+  std::unique_ptr<JournalWriter> fresh;
+  if (Status s = CreateReplacement(path, base, reservation, &fresh); !s.ok()) return s;
+  if (Status s = fresh->Install(nullptr); !s.ok()) return s;
+  *writer = std::move(fresh);
+  return Status::OK();
+}
+
+Status JournalWriter::CreateReplacement(const std::filesystem::path& path, const SnapshotId& base,
+                                        Reservation reservation,
+                                        std::unique_ptr<JournalWriter>* writer) {
   std::string base_record;
   journal::EncodeBase(base, &base_record);
   std::filesystem::path tmp = path;
   tmp += ".tmp";
-  // The records carried over may be megabytes: written as they are, not copied.
   Status s = WriteFileDurably(tmp, [&](std::FILE* file) {
-    return std::fwrite(base_record.data(), 1, base_record.size(), file) == base_record.size() &&
-           (records.empty() ||  // an empty view's data() may be null, which fwrite must not get
-            std::fwrite(records.data(), 1, records.size(), file) == records.size());
+    return std::fwrite(base_record.data(), 1, base_record.size(), file) == base_record.size();
   });
-  if (s.ok() && replaced != nullptr) replaced->CloseFile();
-  if (s.ok()) s = RenameDurably(tmp, path);
-  if (!s.ok() && replaced != nullptr) replaced->ReopenFile();
-  if (s.ok()) s = Open(path, base_record.size() + records.size(), reservation, writer);
-  return s;
+  if (!s.ok()) return s;
+  if (s = Open(tmp, base_record.size(), reservation, writer); !s.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    return s;
+  }
+  (*writer)->install_at_ = path;
+  return Status::OK();
+}
+
+Status JournalWriter::Install(JournalWriter* replaced) {
+  if (Status s = Sync(); !s.ok()) return s;
+  if (replaced != nullptr && !file::kReplacesOpenFiles) replaced->CloseFile();
+  if (Status s = RenameDurably(path_, install_at_); !s.ok()) {
+    if (replaced != nullptr) replaced->ReopenFile();
+    return s;
+  }
+  path_ = std::move(install_at_);
+  install_at_.clear();
+  return Status::OK();
 }
 
 void JournalWriter::CloseFile() {

@@ -44,14 +44,22 @@ class JournalWriter {
   // bytes, cutting off anything beyond them (a torn tail).
   static Status Open(const std::filesystem::path& path, std::uint64_t valid_size,
                      Reservation reservation, std::unique_ptr<JournalWriter>* writer);
-  // Durably replaces the journal at `path` with one holding a base record
-  // for `base` followed by `records` (already encoded), and opens it.
-  // `replaced`, the open writer of the journal at `path` if any, has its
-  // file closed just before the rename (Windows renames over no open file)
-  // and reopened if the rename fails.
+  // Durably replaces the journal at `path` with one holding just a base
+  // record for `base`, and opens it.
   static Status Create(const std::filesystem::path& path, const SnapshotId& base,
-                       std::string_view records, Reservation reservation,
-                       std::unique_ptr<JournalWriter>* writer, JournalWriter* replaced = nullptr);
+                       Reservation reservation, std::unique_ptr<JournalWriter>* writer);
+  // Starts a journal to replace the one at `path`: a file beside it holding
+  // a base record for `base`, open for appends, which may come in several
+  // steps (a compaction carries records over while writers go on). Install()
+  // puts it in place; destroyed before that, it removes its file.
+  static Status CreateReplacement(const std::filesystem::path& path, const SnapshotId& base,
+                                  Reservation reservation, std::unique_ptr<JournalWriter>* writer);
+  // Syncs this replacement and durably renames it over the journal it
+  // replaces. `replaced`, the open writer of that journal if any, keeps its
+  // file open where file::kReplacesOpenFiles (the old file's blocks are then
+  // freed when `replaced` is destroyed); elsewhere it is closed just before
+  // the rename and reopened if the rename fails.
+  Status Install(JournalWriter* replaced);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -87,7 +95,8 @@ class JournalWriter {
   // kZeroFilled: writes zeros over [from, to) and fdatasyncs.
   void FillWithZeros(std::uint64_t from, std::uint64_t to);
 
-  const std::filesystem::path path_;
+  std::filesystem::path path_;
+  std::filesystem::path install_at_;  // a replacement's destination; empty once installed
   const Reservation reservation_;
   int fd_;  // -1 between CloseFile and ReopenFile
   std::uint64_t size_;

@@ -164,11 +164,21 @@ TEST(EngineTest, AnotherProcessCannotOpenTheSameDataFile) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "second open was not refused as busy";
 }
 
-TEST(EngineTest, BackgroundCompactionLosesAndDuplicatesNothing) {
+// The parameter is carry_under_lock_bytes (see engine_test.cc).
+class CrashAfterCompactionTest : public ::testing::TestWithParam<std::uint64_t> {};
+
+INSTANTIATE_TEST_SUITE_P(Engine, CrashAfterCompactionTest,
+                         ::testing::Values(EngineOptions().carry_under_lock_bytes, 0),
+                         [](const auto& info) {
+                           return info.param == 0 ? "CarriedInRounds" : "CarriedUnderLock";
+                         });
+
+TEST_P(CrashAfterCompactionTest, BackgroundCompactionLosesAndDuplicatesNothing) {
   TestDir dir;
   EngineOptions options;
   options.compact_min_bytes = 2048;
   options.compact_percentage = 50;
+  options.carry_under_lock_bytes = GetParam();
   constexpr int kWriters = 4, kPerWriter = 400;
   InCrashingChild([&] {
     std::unique_ptr<Engine> engine;

@@ -110,12 +110,23 @@ TEST(EngineTest, ReadersRunWhileWritersCommit) {
 }
 
 // Compaction replaces storage.data and the journal while writers go on
-// (on Windows: renamed over the open journal).
-TEST(EngineTest, CompactionUnderConcurrentWritersKeepsEverything) {
+// (on Windows: renamed over the open journal). The parameter is
+// carry_under_lock_bytes: at 0 the records written during a compaction are
+// carried to the next journal in rounds, without the writer lock.
+class CompactionTest : public ::testing::TestWithParam<std::uint64_t> {};
+
+INSTANTIATE_TEST_SUITE_P(Engine, CompactionTest,
+                         ::testing::Values(EngineOptions().carry_under_lock_bytes, 0),
+                         [](const auto& info) {
+                           return info.param == 0 ? "CarriedInRounds" : "CarriedUnderLock";
+                         });
+
+TEST_P(CompactionTest, CompactionUnderConcurrentWritersKeepsEverything) {
   TestDir dir;
   EngineOptions options;
   options.compact_min_bytes = 2048;
   options.compact_percentage = 50;
+  options.carry_under_lock_bytes = GetParam();
   constexpr int kWriters = 4, kPerWriter = 300;
   {
     auto engine = MustOpen(dir / "storage.data", options);

@@ -41,7 +41,7 @@ using Reservation = JournalWriter::Reservation;
 std::string WriteJournal(const std::filesystem::path& path, int n,
                          Reservation reservation = Reservation::kAllocated) {
   std::unique_ptr<JournalWriter> writer;
-  EXPECT_TRUE(JournalWriter::Create(path, SnapshotId{}, {}, reservation, &writer).ok());
+  EXPECT_TRUE(JournalWriter::Create(path, SnapshotId{}, reservation, &writer).ok());
   for (int i = 0; i < n; ++i) {
     EXPECT_TRUE(writer->Append(AppendRecord("k", "v" + std::to_string(i))).ok());
     EXPECT_TRUE(writer->Sync().ok());
