@@ -113,6 +113,26 @@ TEST(SnapshotTest, RoundTripKeepsEveryKindOfText) {
   EXPECT_EQ(loaded.key_count(), 2u);
 }
 
+// The bytes of each kind of string: printable ASCII (and DEL) as it is,
+// quotes, backslashes and control characters escaped, non-ASCII as \u
+// escapes (a surrogate pair beyond the BMP). Python's json.dump differs
+// only in lower-case hex digits and in escaping DEL; it reads both forms.
+TEST(SnapshotTest, WritesPlainAndEscapedStringsExactly) {
+  TestDir dir;
+  Store store;
+  for (const char* v : {"plain, 1/2 ~", "\"q\"", "back\\slash", "\x01\n\t", "\x7f",
+                        "\xc3\xa9\xf0\x9f\x98\x80", "mixed \xc3\xa9 end"}) {
+    store.Append("k", v);
+  }
+  store.Append("\"key\"", "v");
+  ASSERT_TRUE(Save(dir / "storage.data", store).ok());
+  EXPECT_EQ(ReadFile(dir / "storage.data"),
+            R"({"\"key\"":["v"],"k":["plain, 1/2 ~","\"q\"","back\\slash","\u0001\n\t",")"
+            "\x7f"
+            R"(",)"
+            R"("\u00E9\uD83D\uDE00","mixed \u00E9 end"]})");
+}
+
 TEST(SnapshotTest, EmptyListsSurviveARoundTrip) {
   TestDir dir;
   WriteFile(dir / "storage.data", R"({"empty": []})");
