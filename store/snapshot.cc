@@ -196,7 +196,10 @@ Status ParseSnapshot(const std::string& text, const std::string& name, Store* st
   // was a sixth of the load time). Only a damaged file pays for a second,
   // validating parse, which names the exact position of bad encoding.
   SnapshotHandler loader(store);
-  if (Parse<rapidjson::kParseNoFlags>(text, loader).IsError()) {
+  if (store != nullptr) store->BeginLoad();
+  const bool failed = Parse<rapidjson::kParseNoFlags>(text, loader).IsError();
+  if (store != nullptr) store->EndLoad();
+  if (failed) {
     SnapshotHandler checker(nullptr);
     const auto result = Parse<rapidjson::kParseValidateEncodingFlag>(text, checker);
     if (result.IsError()) {

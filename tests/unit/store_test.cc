@@ -1,6 +1,9 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -113,6 +116,84 @@ TEST(StoreTest, EmptyKeyFromASnapshotIsVisible) {
   ASSERT_NE(store.Find("empty"), nullptr);
   EXPECT_THAT(store.Find("empty")->view().ToStrings(), IsEmpty());
   EXPECT_THAT(store.Keys(""), ElementsAre("empty"));
+}
+
+// The store's two indexes (tree and hash table) stay in step through
+// thousands of inserts (the table doubling many times), deletes and
+// re-inserts: checked against a std::map of the same changes.
+TEST(StoreTest, ManyKeysStayFindableAndOrdered) {
+  Store store;
+  std::map<std::string, std::vector<std::string>> model;
+  std::uint64_t x = 42;
+  auto next = [&] { return (x = x * 6364136223846793005u + 1442695040888963407u) >> 33; };
+  for (int i = 0; i < 20000; ++i) {
+    const std::string key = "k" + std::to_string(next() % 5000);
+    if (next() % 5 == 0) {
+      EXPECT_EQ(store.Delete(key), model.erase(key) == 1) << key;
+    } else {
+      const std::string val = std::to_string(i);
+      store.Append(key, val);
+      model[key].push_back(val);
+    }
+  }
+  ASSERT_EQ(store.key_count(), model.size());
+  std::vector<std::string> keys;
+  for (const auto& [key, values] : model) {
+    keys.push_back(key);
+    ASSERT_NE(store.Find(key), nullptr) << key;
+    EXPECT_EQ(store.Find(key)->view().ToStrings(), values) << key;
+  }
+  EXPECT_EQ(store.Keys(""), keys);
+  std::vector<std::string> with_prefix;
+  std::copy_if(keys.begin(), keys.end(), std::back_inserter(with_prefix),
+               [](const std::string& k) { return k.starts_with("k49"); });
+  EXPECT_FALSE(with_prefix.empty());
+  EXPECT_EQ(store.Keys("k49"), with_prefix);
+  for (int i = 5000; i < 5100; ++i) EXPECT_EQ(store.Find("k" + std::to_string(i)), nullptr);
+}
+
+// A load (a snapshot's keys, in any order, a key repeated) leaves a store
+// that finds, lists and changes its keys as if they had come one by one.
+TEST(StoreTest, LoadedKeysAreFoundListedAndChangeable) {
+  for (const bool ascending : {true, false}) {
+    Store store;
+    store.BeginLoad();
+    for (int i = 0; i < 3000; ++i) {
+      const int k = ascending ? i : 2999 - i;
+      store.Replace("key" + std::to_string(100000 + k), List({std::to_string(k)}));
+    }
+    store.Replace("key100007", List({"again"}));  // the last one of a key counts
+    store.EndLoad();
+    ASSERT_EQ(store.key_count(), 3000u);
+    EXPECT_EQ(store.value_count(), 3000u);
+    for (int k = 0; k < 3000; ++k) {
+      const ValueList* values = store.Find("key" + std::to_string(100000 + k));
+      ASSERT_NE(values, nullptr) << k;
+      EXPECT_THAT(values->view().ToStrings(),
+                  ElementsAre(k == 7 ? std::string("again") : std::to_string(k)));
+    }
+    const std::vector<std::string> keys = store.Keys("");
+    EXPECT_EQ(keys.size(), 3000u);
+    EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+    store.Append("key100001", "more");
+    EXPECT_THAT(store.Find("key100001")->view().ToStrings(), ElementsAre("1", "more"));
+    EXPECT_TRUE(store.Delete("key102999"));
+    EXPECT_EQ(store.Find("key102999"), nullptr);
+    EXPECT_EQ(store.key_count(), 2999u);
+  }
+}
+
+// Loading into a store that holds keys already adds them one by one.
+TEST(StoreTest, LoadIntoAStoreWithKeysKeepsThem) {
+  Store store;
+  store.Append("kept", "v");
+  store.BeginLoad();
+  store.Replace("a", List({"1"}));
+  store.Replace("kept", List({"replaced"}));
+  store.EndLoad();
+  EXPECT_THAT(store.Keys(""), ElementsAre("a", "kept"));
+  EXPECT_THAT(store.Find("kept")->view().ToStrings(), ElementsAre("replaced"));
+  EXPECT_THAT(store.Find("a")->view().ToStrings(), ElementsAre("1"));
 }
 
 using Entries = std::vector<std::pair<std::string, std::vector<std::string>>>;
