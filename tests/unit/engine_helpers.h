@@ -22,6 +22,17 @@ inline std::unique_ptr<Engine> MustOpen(const std::filesystem::path& path,
   return engine;
 }
 
+// For compaction tests, parameterized by EngineOptions::carry_under_lock_bytes:
+// the default, and 0, at which every record written during a compaction is
+// carried to the next journal in rounds, while writers go on.
+class CarryTest : public ::testing::TestWithParam<std::uint64_t> {
+ public:
+  static auto Modes() { return ::testing::Values(EngineOptions().carry_under_lock_bytes, 0); }
+  static std::string Name(const ::testing::TestParamInfo<std::uint64_t>& info) {
+    return info.param == 0 ? "CarriedInRounds" : "CarriedUnderLock";
+  }
+};
+
 inline Status Append(Engine& engine, const std::string& key, const std::string& val) {
   WriteBatch batch;
   batch.Append(key, val);

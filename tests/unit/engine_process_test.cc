@@ -164,14 +164,8 @@ TEST(EngineTest, AnotherProcessCannotOpenTheSameDataFile) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "second open was not refused as busy";
 }
 
-// The parameter is carry_under_lock_bytes (see engine_test.cc).
-class CrashAfterCompactionTest : public ::testing::TestWithParam<std::uint64_t> {};
-
-INSTANTIATE_TEST_SUITE_P(Engine, CrashAfterCompactionTest,
-                         ::testing::Values(EngineOptions().carry_under_lock_bytes, 0),
-                         [](const auto& info) {
-                           return info.param == 0 ? "CarriedInRounds" : "CarriedUnderLock";
-                         });
+class CrashAfterCompactionTest : public CarryTest {};
+INSTANTIATE_TEST_SUITE_P(Engine, CrashAfterCompactionTest, CarryTest::Modes(), CarryTest::Name);
 
 TEST_P(CrashAfterCompactionTest, BackgroundCompactionLosesAndDuplicatesNothing) {
   TestDir dir;

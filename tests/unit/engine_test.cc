@@ -110,16 +110,9 @@ TEST(EngineTest, ReadersRunWhileWritersCommit) {
 }
 
 // Compaction replaces storage.data and the journal while writers go on
-// (on Windows: renamed over the open journal). The parameter is
-// carry_under_lock_bytes: at 0 the records written during a compaction are
-// carried to the next journal in rounds, without the writer lock.
-class CompactionTest : public ::testing::TestWithParam<std::uint64_t> {};
-
-INSTANTIATE_TEST_SUITE_P(Engine, CompactionTest,
-                         ::testing::Values(EngineOptions().carry_under_lock_bytes, 0),
-                         [](const auto& info) {
-                           return info.param == 0 ? "CarriedInRounds" : "CarriedUnderLock";
-                         });
+// (on Windows: renamed over the open journal).
+class CompactionTest : public CarryTest {};
+INSTANTIATE_TEST_SUITE_P(Engine, CompactionTest, CarryTest::Modes(), CarryTest::Name);
 
 TEST_P(CompactionTest, CompactionUnderConcurrentWritersKeepsEverything) {
   TestDir dir;
