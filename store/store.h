@@ -4,6 +4,7 @@
 #define KVD_STORE_STORE_H_
 
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -110,6 +111,14 @@ class Store {
   struct Entry : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<true>>,
                  boost::intrusive::unordered_set_base_hook<boost::intrusive::store_hash<true>> {
     explicit Entry(std::string_view k) : key(k.data(), k.size()) {}
+    // The tree's hook keeps the colour in its parent pointer's low bit, and
+    // setting the pointer keeps that bit: it is read before it is first
+    // written (valgrind: a jump on an uninitialised value). So an entry's
+    // memory starts zeroed.
+    static void* operator new(std::size_t size) {
+      return std::memset(::operator new(size), 0, size);
+    }
+    static void operator delete(void* p) { ::operator delete(p); }
     Key key;
     ValueList values;
   };
