@@ -28,17 +28,16 @@ Store::Entry& Store::FindOrInsert(std::string_view key, bool* inserted) {
   if (!absent) return *found;
   auto* e = new Entry(key);
   table_.insert_commit(*e, commit);
-  // Keys in ascending order (a snapshot being loaded) go at the end without
-  // a search.
-  tree_.insert_unique(tree_.end(), *e);
+  tree_.insert_unique(*e);
   byte_count_ += key.size();
-  if (table_.size() > table_.bucket_count()) {
-    const std::size_t count = table_.bucket_count() * 2;
-    std::unique_ptr<Table::bucket_type[]> bigger(new Table::bucket_type[count]);
-    table_.rehash(Table::bucket_traits(bigger.get(), count));
-    buckets_ = std::move(bigger);
-  }
+  if (table_.size() > table_.bucket_count()) Rehash(table_.bucket_count() * 2);
   return *e;
+}
+
+void Store::Rehash(std::size_t buckets) {
+  std::unique_ptr<Table::bucket_type[]> array(new Table::bucket_type[buckets]);
+  table_.rehash(Table::bucket_traits(array.get(), buckets));
+  buckets_ = std::move(array);
 }
 
 Store::Entry& Store::FindOrInsertLoading(std::string_view key, bool* inserted) {
@@ -68,9 +67,7 @@ void Store::EndLoad() {
   loading_ = false;
   std::size_t count = table_.bucket_count();
   while (count < tree_.size()) count *= 2;
-  std::unique_ptr<Table::bucket_type[]> buckets(new Table::bucket_type[count]);
-  table_.rehash(Table::bucket_traits(buckets.get(), count));
-  buckets_ = std::move(buckets);
+  Rehash(count);
   // The entries come in the tree's order, their buckets at random. Each
   // insert reads its bucket and the entry the bucket links first (a key
   // inserted earlier, anywhere): both are fetched ahead, the bucket two

@@ -140,6 +140,8 @@ class Store {
   // The entry of `key`, added (with no values) if there was none; sets
   // *inserted to whether it was added.
   Entry& FindOrInsert(std::string_view key, bool* inserted = nullptr);
+  // Moves the table to a new array of `buckets` buckets (a power of two).
+  void Rehash(std::size_t buckets);
   // FindOrInsert while loading_: the tree alone.
   Entry& FindOrInsertLoading(std::string_view key, bool* inserted);
   // Takes `e`'s values out of the counts, and hands them to the frozen view
