@@ -24,14 +24,27 @@ namespace {
 
 using ::testing::ElementsAre;
 
-std::unique_ptr<Engine> MustOpen(const TestDir& dir, SyncPolicy sync) {
-  EngineOptions options;
-  options.sync = sync;
+// A commit queue in `mode` over an engine in a temp dir, and the io_context
+// that stands for the network thread. kThread goes with fsync always and
+// kInline with fsync no, as kvd pairs them.
+struct QueueUnderTest {
+  explicit QueueUnderTest(CommitQueue::Mode mode)
+      : engine(Open(dir, mode)), commits(*engine, mode, io.get_executor()) {}
+
+  static std::unique_ptr<Engine> Open(const TestDir& dir, CommitQueue::Mode mode) {
+    EngineOptions options;
+    options.sync = mode == CommitQueue::Mode::kThread ? SyncPolicy::kAlways : SyncPolicy::kNo;
+    std::unique_ptr<Engine> engine;
+    const Status s = Engine::Open(dir / "storage.data", options, &engine);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return engine;
+  }
+
+  TestDir dir;
   std::unique_ptr<Engine> engine;
-  const Status s = Engine::Open(dir / "storage.data", options, &engine);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return engine;
-}
+  boost::asio::io_context io;
+  CommitQueue commits;
+};
 
 // What a completion saw: its status, and the applied flags of its batch's
 // `size` mutations (CommitResult is a view, valid only while it runs).
@@ -69,10 +82,8 @@ std::vector<std::optional<Seen>> SubmitThreeInOneTurn(CommitQueue& commits,
 }
 
 TEST(CommitQueueTest, InlineModeCommitsWhatOneTurnSubmittedAsOneWrite) {
-  TestDir dir;
-  auto engine = MustOpen(dir, SyncPolicy::kNo);
-  boost::asio::io_context io;
-  CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
+  QueueUnderTest t(CommitQueue::Mode::kInline);
+  auto& [dir, engine, io, commits] = t;
   const auto results = SubmitThreeInOneTurn(commits, io);
   EXPECT_EQ(commits.commits(), 1u) << "one Engine::Write for the whole turn";
   for (const auto& r : results) {
@@ -88,10 +99,8 @@ TEST(CommitQueueTest, InlineModeCommitsWhatOneTurnSubmittedAsOneWrite) {
 // A turn with more submitters than one commit covers: the submitter after a
 // full group commits it, so those clients are answered before the turn ends.
 TEST(CommitQueueTest, InlineModeCommitsAFullGroupBeforeQueueingTheNext) {
-  TestDir dir;
-  auto engine = MustOpen(dir, SyncPolicy::kNo);
-  boost::asio::io_context io;
-  CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
+  QueueUnderTest t(CommitQueue::Mode::kInline);
+  auto& [dir, engine, io, commits] = t;
   constexpr std::size_t kGroup = CommitQueue::kMaxInlineGroup;
   std::vector<std::optional<Seen>> results(kGroup + 2);
   std::vector<std::size_t> completed_before;  // by each Submit's return
@@ -120,10 +129,8 @@ TEST(CommitQueueTest, InlineModeCommitsAFullGroupBeforeQueueingTheNext) {
 }
 
 TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
-  TestDir dir;
-  auto engine = MustOpen(dir, SyncPolicy::kAlways);
-  boost::asio::io_context io;
-  CommitQueue commits(*engine, CommitQueue::Mode::kThread, io.get_executor());
+  QueueUnderTest t(CommitQueue::Mode::kThread);
+  auto& [dir, engine, io, commits] = t;
   std::vector<int> order;
   for (int i = 0; i < 3; ++i) {
     WriteBatch batch;
@@ -146,10 +153,8 @@ TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
 // committed at the end of its turn on the network thread: it completes
 // before handlers posted after it, with no trip through the commit thread.
 TEST(CommitQueueTest, ThreadModeCommitsALoneSubmissionAtTheEndOfItsTurn) {
-  TestDir dir;
-  auto engine = MustOpen(dir, SyncPolicy::kAlways);
-  boost::asio::io_context io;
-  CommitQueue commits(*engine, CommitQueue::Mode::kThread, io.get_executor());
+  QueueUnderTest t(CommitQueue::Mode::kThread);
+  auto& [dir, engine, io, commits] = t;
   std::vector<std::string> order;
   boost::asio::post(io, [&] {
     WriteBatch batch;
@@ -167,10 +172,8 @@ TEST(CommitQueueTest, ThreadModeCommitsALoneSubmissionAtTheEndOfItsTurn) {
 }
 
 TEST(CommitQueueTest, InlineCompletionThatSubmitsAgainJoinsTheNextCommit) {
-  TestDir dir;
-  auto engine = MustOpen(dir, SyncPolicy::kNo);
-  boost::asio::io_context io;
-  CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
+  QueueUnderTest t(CommitQueue::Mode::kInline);
+  auto& [dir, engine, io, commits] = t;
   std::vector<std::string> done;
   // Each completion submits the next batch right from inside the commit that
   // completes it, and the one after it in the same commit sees its own result.
@@ -202,11 +205,8 @@ TEST(CommitQueueTest, InlineCompletionThatSubmitsAgainJoinsTheNextCommit) {
 // from inside the commit and submits again before the commit is over.
 TEST(CommitQueueTest, CoroutinesResumedByACommitSubmitAgainAndKeepTheirOrder) {
   for (const auto mode : {CommitQueue::Mode::kInline, CommitQueue::Mode::kThread}) {
-    TestDir dir;
-    auto engine =
-        MustOpen(dir, mode == CommitQueue::Mode::kInline ? SyncPolicy::kNo : SyncPolicy::kAlways);
-    boost::asio::io_context io;
-    CommitQueue commits(*engine, mode, io.get_executor());
+    QueueUnderTest t(mode);
+    auto& [dir, engine, io, commits] = t;
     constexpr int kWriters = 8, kEach = 50;
     int finished = 0;
     for (int w = 0; w < kWriters; ++w) {
@@ -240,10 +240,8 @@ TEST(CommitQueueTest, CoroutinesResumedByACommitSubmitAgainAndKeepTheirOrder) {
 }
 
 TEST(CommitQueueTest, AfterStopSubmissionsFail) {
-  TestDir dir;
-  auto engine = MustOpen(dir, SyncPolicy::kNo);
-  boost::asio::io_context io;
-  CommitQueue commits(*engine, CommitQueue::Mode::kInline, io.get_executor());
+  QueueUnderTest t(CommitQueue::Mode::kInline);
+  auto& [dir, engine, io, commits] = t;
   commits.Stop();
   std::optional<Seen> result;
   WriteBatch batch;
