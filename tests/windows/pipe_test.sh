@@ -64,7 +64,9 @@ check() {  # NAME COMMAND...: one TAP line
   else
     echo "not ok $n - $1"
     failed=1
-    sed 's/^/# kvd: /' "$dir/kvd.log" 2>/dev/null | tail -n 20
+    # On stderr too: meson prints a failed test's stderr, not its TAP output.
+    echo "not ok $n - $1" >&2
+    sed 's/^/# kvd: /' "$dir/kvd.log" 2>/dev/null | tail -n 20 | tee /dev/stderr
   fi
 }
 
@@ -77,8 +79,8 @@ concurrent_appends() {
   for w in $(seq "$writers"); do
     (
       for i in $(seq "$per_writer"); do
-        kvctl --key "k$w" --val "$i" || exit 1
-        kvctl append shared "$w:$i" || exit 1
+        kvctl --key "k$w" --val "$i" || { echo "# writer $w: append k$w $i: exit $?" >&2; exit 1; }
+        kvctl append shared "$w:$i" || { echo "# writer $w: append shared $w:$i: exit $?" >&2; exit 1; }
       done
     ) &
     pids+=($!)
@@ -89,16 +91,19 @@ concurrent_appends() {
 }
 
 values_in_order() {
+  local got
   for w in $(seq "$writers"); do
-    [ "$(kvctl --key "k$w")" = "$(expected_list)" ] || return 1
+    got=$(kvctl --key "k$w")
+    [ "$got" = "$(expected_list)" ] || { echo "# k$w: $got" >&2; return 1; }
   done
   # Every writer's values on the shared key, each writer's in its order.
+  got=$(kvctl --key shared)
   local shared
-  shared=$(kvctl --key shared | sed 's/, /\n/g')
-  [ "$(wc -l <<<"$shared")" -eq $((writers * per_writer)) ] || return 1
+  shared=$(sed 's/, /\n/g' <<<"$got")
+  [ "$(wc -l <<<"$shared")" -eq $((writers * per_writer)) ] || { echo "# shared: $got" >&2; return 1; }
   for w in $(seq "$writers"); do
     [ "$(grep "^$w:" <<<"$shared" | cut -d: -f2 | tr '\n' ' ')" = "$(seq -s ' ' 1 "$per_writer") " ] ||
-      return 1
+      { echo "# shared: $got" >&2; return 1; }
   done
 }
 
