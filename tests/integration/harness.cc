@@ -58,6 +58,7 @@ std::string FindProgram(const std::string& program) {
 
 std::string KvdBin() { return RequiredEnv("KVD_BIN"); }
 std::string KvctlBin() { return RequiredEnv("KVCTL_BIN"); }
+std::string KvbenchBin() { return RequiredEnv("KVBENCH_BIN"); }
 
 Process::Process(const std::vector<std::string>& argv, const ProcessOptions& options)
     : dir_(MakeTempDir()) {

@@ -21,6 +21,7 @@ namespace kvd::testing {
 // Paths of the binaries under test, from the environment meson sets.
 std::string KvdBin();
 std::string KvctlBin();
+std::string KvbenchBin();
 
 // The path of `program` found in $PATH; empty if it is not installed.
 std::string FindProgram(const std::string& program);

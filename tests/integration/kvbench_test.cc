@@ -1,0 +1,68 @@
+// kvbench against a real kvd: every request sent is answered and counted,
+// on a blocking connection (one connection, no pipelining) and on the
+// event-driven ones, and a daemon that stops answering is reported after
+// --timeout either way.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/harness.h"
+
+namespace kvd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Shape {
+  const char* connections;
+  const char* pipeline;
+};
+void PrintTo(const Shape& shape, std::ostream* out) {
+  *out << shape.connections << " connections x " << shape.pipeline;
+}
+
+class KvbenchTest : public ::testing::TestWithParam<Shape> {
+ protected:
+  std::vector<std::string> Kvbench(std::vector<std::string> args) const {
+    args.insert(args.begin(), {KvbenchBin(), "--socket", kvd_.socket(), "--connections",
+                               GetParam().connections, "--pipeline", GetParam().pipeline});
+    return args;
+  }
+
+  TestDir dir_;
+  Daemon kvd_{dir_};
+};
+
+TEST_P(KvbenchTest, EveryAppendIsAnsweredAndStored) {
+  RunResult run = RunCommand(Kvbench({"--hot-key", "--requests", "320", "--format", "json"}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(R"("ops":320,"appends":320,"gets":0,"errors":0)"));
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:1\nvalues:320\n"));
+}
+
+TEST_P(KvbenchTest, GetsReadThePreloadedValues) {
+  RunResult run = RunCommand(
+      Kvbench({"--mix", "get", "--keys", "3", "--preload-values", "40", "--requests", "128"}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(" ops=128 appends=0 gets=128 errors=0 "));
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:3\nvalues:120\n"));
+}
+
+TEST_P(KvbenchTest, ADaemonThatStopsAnsweringIsReportedAfterTheTimeout) {
+  kvd_.process().Signal(SIGSTOP);
+  Process run(Kvbench({"--duration", "30", "--timeout", "1"}), {});
+  const int code = run.Wait(std::chrono::seconds(15));
+  kvd_.process().Signal(SIGCONT);
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(run.Stderr(), HasSubstr("no response from kvd for 1 s"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Connections, KvbenchTest,
+                         ::testing::Values(Shape{"1", "1"}, Shape{"1", "4"}, Shape{"3", "1"}),
+                         [](const auto& info) {
+                           return std::string(info.param.connections) + "x" + info.param.pipeline;
+                         });
+
+}  // namespace
+}  // namespace kvd::testing
