@@ -178,7 +178,7 @@ class Connection {
   explicit Connection(asio::io_context& io) : socket_(io), write_done_(io), in_(kReadChunk) {}
 
   // Connects synchronously (before the clock starts); throws naming the socket.
-  // A blocking connection's reads give up after `timeout` seconds.
+  // A blocking connection's writes and reads give up after `timeout` seconds.
   void Connect(const std::string& path, bool blocking, double timeout) {
     error_code ec;
     socket_.connect(asio::local::stream_protocol::endpoint(path), ec);
@@ -191,9 +191,10 @@ class Connection {
     const auto usec = static_cast<long long>(timeout * 1e6);
     const timeval limit{static_cast<time_t>(usec / 1'000'000),
                         static_cast<suseconds_t>(usec % 1'000'000)};
-    if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0) {
-      throw std::runtime_error("cannot set the receive timeout: " +
-                               error_code(errno, boost::system::system_category()).message());
+    for (const int option : {SO_RCVTIMEO, SO_SNDTIMEO}) {
+      if (::setsockopt(socket_.native_handle(), SOL_SOCKET, option, &limit, sizeof limit) != 0) {
+        throw std::runtime_error("cannot set the socket's timeout: " + LastError().message());
+      }
     }
   }
   void Close() {
@@ -209,7 +210,7 @@ class Connection {
   void StartWrite() {
     write_error_ = {};
     if (blocking_) {
-      asio::write(socket_, asio::buffer(out_), write_error_);
+      write_error_ = Send();
       return;
     }
     const std::size_t sent = socket_.write_some(asio::buffer(out_), write_error_);
@@ -272,23 +273,38 @@ class Connection {
     write_done_.cancel();
   }
 
-  // One blocking recv(2) into the free part of the buffer. Not Asio's
-  // read_some: on a timeout that one would poll again, without end.
+  // A blocking connection's I/O: send(2) and recv(2) themselves, not Asio's
+  // synchronous calls, which on a timeout would poll again, without end.
+
+  // Writes out() whole.
+  error_code Send() {
+    for (std::size_t sent = 0; sent < out_.size();) {
+      const ssize_t n =
+          ::send(socket_.native_handle(), out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+      if (n >= 0) {
+        sent += static_cast<std::size_t>(n);
+      } else if (errno != EINTR) {
+        return LastError();
+      }
+    }
+    return {};
+  }
+
+  // One read into the free part of the buffer.
   std::size_t Receive(error_code& ec) {
     for (;;) {
       const ssize_t n = ::recv(socket_.native_handle(), in_.data() + end_, in_.size() - end_, 0);
       if (n > 0) return static_cast<std::size_t>(n);
-      if (n == 0) {
-        ec = asio::error::eof;
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        ec = asio::error::timed_out;  // SO_RCVTIMEO: --timeout without an answer
-      } else if (errno == EINTR) {
-        continue;
-      } else {
-        ec = error_code(errno, boost::system::system_category());
-      }
+      if (n < 0 && errno == EINTR) continue;
+      ec = n == 0 ? asio::error::eof : LastError();
       return 0;
     }
+  }
+
+  // errno as an error code; a socket timeout's EAGAIN as timed_out.
+  static error_code LastError() {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return asio::error::timed_out;
+    return error_code(errno, boost::system::system_category());
   }
 
   bool blocking_ = false;
