@@ -54,7 +54,9 @@ TEST_P(KvbenchTest, GetsReadThePreloadedValues) {
 TEST_P(KvbenchTest, ADaemonThatStopsIsReportedAfterTheTimeout) {
   kvd_.process().Signal(SIGSTOP);
   for (const char* value_size : {"16", "262144"}) {
-    Process run(Kvbench({"--duration", "30", "--timeout", "1", "--value-size", value_size}), {});
+    Process run(
+        Kvbench({"--hot-key", "--duration", "30", "--timeout", "1", "--value-size", value_size}),
+        {});
     const int code = run.Wait(std::chrono::seconds(15));
     EXPECT_EQ(code, 1) << value_size << "-byte values";
     EXPECT_THAT(run.Stderr(), HasSubstr("no response from kvd for 1 s")) << value_size;
