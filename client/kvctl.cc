@@ -7,6 +7,8 @@
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
 //
 // Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage.
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -185,5 +187,9 @@ int main(int argc, char** argv) {
     return kFailed;
   }
   std::cout.flush();
-  return std::cout ? 0 : kFailed;
+  if (!std::cout) {  // a full disk, a closed pipe: the output did not arrive
+    std::cerr << "kvctl: cannot write to standard output: " << std::strerror(errno) << '\n';
+    return kFailed;
+  }
+  return 0;
 }

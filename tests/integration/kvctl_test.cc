@@ -32,6 +32,14 @@ TEST_F(KvctlTest, AppendThenReadJoinsWithCommaSpace) {
   EXPECT_FALSE(std::filesystem::exists(kvd_.data() + ".journal"));
 }
 
+TEST_F(KvctlTest, AnOutputThatCannotBeWrittenIsAnError) {
+  ASSERT_EQ(kvd_.Kvctl({"--key", "a", "--val", "x"}).exit_code, 0);
+  RunResult full = RunCommand({"/bin/sh", "-c", R"(exec "$0" --socket "$1" --key a >/dev/full)",
+                               KvctlBin(), kvd_.socket()});
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_THAT(full.err, HasSubstr("kvctl: cannot write to standard output: No space left"));
+}
+
 TEST_F(KvctlTest, MissingKeyPrintsAnEmptyLine) {
   RunResult r = kvd_.Kvctl({"--key", "nothing-here"});
   EXPECT_EQ(r.exit_code, 0);
