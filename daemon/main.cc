@@ -16,6 +16,7 @@
 
 #include "daemon/activation.h"
 #include "daemon/commit_queue.h"
+#include "daemon/event_loop.h"
 #include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
@@ -124,7 +125,9 @@ int main(int argc, char** argv) {
   log::Notice(
       "kvd " KVD_VERSION " serving " +
       (inherited ? inherited->path + " (socket from the service manager)" : options->socket_path) +
-      " with data " + options->data_path.string());
+      " with data " + options->data_path.string() + " (fsync " +
+      std::string(SyncPolicyName(engine->sync_policy())) + ", busy-poll " +
+      std::to_string(options->busy_poll.count()) + " us)");
   // Only now: the data is loaded and the socket listens.
   notifier.Ready(ServiceStatus(*engine, server));
   notifier.ReportPeriodically(io, std::chrono::seconds(5),
@@ -134,7 +137,7 @@ int main(int argc, char** argv) {
     notifier.StopReporting();
     notifier.Stopping("stopping: answering the requests received, folding the journal");
   });
-  io.run();
+  daemon::RunEventLoop(io, options->busy_poll);
   commits.Stop();
   Status closed;
   {

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/host_name.hpp>
 
+#include "daemon/event_loop.h"
 #include "proto/endpoint.h"
 #include "proto/limits.h"
 #include "store/engine.h"
@@ -54,6 +55,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   std::string socket_mode = "0660", socket_group;
   double shutdown_seconds = 10;
   std::string fsync = "always";
+  long long busy_poll_us = -1;  // not given: by --fsync
   bool check = false, repair = false;
   std::string http;
   long long http_timeout = options.http.timeout.count();
@@ -115,6 +117,13 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "everysec, or no (leave it to the OS)")
       ->capture_default_str()
       ->check(CLI::IsMember({"always", "everysec", "no"}));
+  app.add_option("--busy-poll", busy_poll_us,
+                 "microseconds to go on polling for requests after the last one before "
+                 "sleeping: a client that waits for each answer is served without a "
+                 "wake-up, for CPU time (default: " +
+                     std::to_string(kDefaultBusyPoll.count()) +
+                     " with --fsync everysec or no, 0 with always)")
+      ->check(CLI::Range(0LL, 1000000LL));
   app.add_option("--compact-min-size", options.engine.compact_min_bytes,
                  "compact once the journal is at least this many bytes...")
       ->capture_default_str();
@@ -185,6 +194,8 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   limits.idle_timeout = std::chrono::seconds(idle_seconds);
   options.data_path = data;
   options.engine.sync = *ParseSyncPolicy(fsync);
+  options.busy_poll = busy_poll_us < 0 ? DefaultBusyPoll(options.engine.sync)
+                                       : std::chrono::microseconds(busy_poll_us);
   options.mode = check    ? Options::Mode::kCheck
                  : repair ? Options::Mode::kRepair
                           : Options::Mode::kServe;

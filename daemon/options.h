@@ -60,6 +60,9 @@ struct Options {
   // --shutdown-timeout: how long SIGTERM waits for clients to take their
   // last responses before their connections are cut.
   std::chrono::milliseconds shutdown_timeout{0};
+  // --busy-poll: how long the event loop goes on polling after its last
+  // piece of work before it sleeps (daemon/event_loop.h).
+  std::chrono::microseconds busy_poll{0};
 };
 
 // Parses argv. Returns the options, or nothing with *exit_code set: 0 after

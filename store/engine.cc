@@ -43,6 +43,18 @@ std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view SyncPolicyName(SyncPolicy policy) {
+  switch (policy) {
+    case SyncPolicy::kAlways:
+      return "always";
+    case SyncPolicy::kEverySec:
+      return "everysec";
+    case SyncPolicy::kNo:
+      return "no";
+  }
+  return "?";
+}
+
 Engine::Engine(std::filesystem::path data_path, EngineOptions options,
                std::unique_ptr<DataLock> lock)
     : data_path_(std::move(data_path)),

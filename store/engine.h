@@ -46,7 +46,9 @@ enum class SyncPolicy {
   kEverySec,  // once a second in the background; a power loss may lose the last second
   kNo,        // when the OS flushes; a power loss may lose its flush interval (~30 s)
 };
+// The names of --fsync: "always", "everysec", "no".
 std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name);
+std::string_view SyncPolicyName(SyncPolicy policy);
 
 struct EngineOptions {
   SyncPolicy sync = SyncPolicy::kAlways;

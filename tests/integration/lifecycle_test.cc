@@ -4,7 +4,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -124,13 +126,43 @@ TEST(LifecycleTest, DamagedDataFileIsRefusedWithItsPositionAndKept) {
   EXPECT_FALSE(std::filesystem::exists(dir / "kvd.sock"));
 }
 
+// The busy poll (daemon/event_loop.h) is on by default without fsync, off
+// under fsync always, and serves as the plain loop does either way; the log's
+// start-up line tells which is in effect.
+TEST(LifecycleTest, BusyPollDependsOnFsyncUnlessGivenAndIsLogged) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string logged;
+  };
+  const Case cases[] = {
+      {{}, "(fsync always, busy-poll 0 us)"},
+      {{"--fsync", "everysec"}, "(fsync everysec, busy-poll 50 us)"},
+      {{"--fsync", "no"}, "(fsync no, busy-poll 50 us)"},
+      {{"--fsync", "always", "--busy-poll", "200"}, "(fsync always, busy-poll 200 us)"},
+      {{"--fsync", "no", "--busy-poll", "0"}, "(fsync no, busy-poll 0 us)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.logged);
+    TestDir dir;
+    Daemon kvd(dir, c.args);
+    EXPECT_THAT(kvd.Log(), HasSubstr(c.logged));
+    ASSERT_EQ(kvd.Kvctl({"--key", "a", "--val", "x"}).exit_code, 0);
+    ASSERT_EQ(kvd.Kvctl({"--key", "a", "--val", "y"}).exit_code, 0);
+    EXPECT_EQ(kvd.Kvctl({"--key", "a"}).out, "x, y\n");
+    EXPECT_EQ(kvd.Stop(), 0);
+  }
+}
+
 TEST(LifecycleTest, BadFlagsExitTwo) {
   EXPECT_EQ(RunKvd({"--no-such-flag"}).exit_code, 2);
   EXPECT_EQ(RunKvd({"--max-line", "ten"}).exit_code, 2);
+  EXPECT_EQ(RunKvd({"--busy-poll", "-1"}).exit_code, 2);
+  EXPECT_EQ(RunKvd({"--busy-poll", "1000001"}).exit_code, 2);
   RunResult help = RunKvd({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("--data"));
   EXPECT_THAT(help.out, HasSubstr("--socket"));
+  EXPECT_THAT(help.out, HasSubstr("--busy-poll"));
 }
 
 }  // namespace
