@@ -99,7 +99,8 @@ TEST(ConcurrencyTest, PipelinedRequestsAreAnsweredInOrder) {
 // Writes that many connections pipeline at once share commits and are
 // completed from inside them; each connection still gets its answers in
 // order, deletes their own results, and reads see its earlier writes. Some
-// lines are longer than what a first read takes (256 bytes). Under every
+// lines are longer than what a first read takes (4096 bytes, StreamReader),
+// and the bursts longer than the server's shared buffer (64 KiB). Under every
 // --fsync mode: without fsync, the sessions of one turn are committed in
 // groups, and a group's sessions are resumed by the session after it while
 // that one submits (CommitQueue::kMaxInlineGroup).
@@ -117,7 +118,7 @@ TEST_P(PipelinedWritesTest, FromManyConnectionsAreAnsweredInOrder) {
     connections.push_back(std::make_unique<Connection>(kvd.socket()));
   }
   auto value = [](int c, int i) {
-    return std::to_string(c) + "/" + std::to_string(i) + (i % 7 == 0 ? std::string(1000, 'x') : "");
+    return std::to_string(c) + "/" + std::to_string(i) + (i % 7 == 0 ? std::string(5000, 'x') : "");
   };
   // Every connection's whole burst goes out before any answer is read.
   for (int c = 0; c < kConnections; ++c) {
