@@ -31,14 +31,14 @@ using Stream = boost::asio::local::stream_protocol::socket;
 #endif
 
 // Reads whatever a stream has received, in two steps: co_await Wait(), then
-// Take(). On POSIX (the stream must be non-blocking) Wait reads into a page
-// of the reader's own, which what a client sends at once usually fits, and
-// when that fills up Take reads the rest of what has arrived into `shared`,
-// the server's 64 KiB buffer: an idle connection holds no big buffer, and a
-// read costs no re-arming of the wait (an Asio read completes from the
-// readiness event; a bare wait for readability re-registers the socket with
-// epoll each time). A Windows overlapped read keeps its buffer while it
-// waits, so there each reader has a big one of its own.
+// Take(). On POSIX (the stream must be non-blocking) Wait reads into a 4 KiB
+// buffer of the reader's own, which usually takes all that a client sent at
+// once, and when that fills up Take reads the rest of what has arrived into
+// `shared`, the server's 64 KiB buffer: an idle connection holds no big
+// buffer, and a read costs no re-arming of the wait (an Asio read completes
+// from the readiness event; a bare wait for readability re-registers the
+// socket with epoll each time). A Windows overlapped read keeps its buffer
+// while it waits, so there each reader has a big one of its own.
 class StreamReader {
  public:
   // Completes with the bytes read into the reader's buffer; `ec` set at end
