@@ -4,6 +4,11 @@
 // either way.
 #include <signal.h>
 
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
