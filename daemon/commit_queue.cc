@@ -1,5 +1,7 @@
 #include "daemon/commit_queue.h"
 
+#include <algorithm>
+
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -46,7 +48,10 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
     queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
     // Under the lock: measured faster at one client than signalling after
     // it (costs nothing while the thread is busy: nobody waits).
-    if (mode_ == Mode::kThread && in_flight_ > 0) wake_.notify_one();
+    if (mode_ == Mode::kThread && in_flight_ > 0 &&
+        queued_.waiters.size() >= std::max<std::size_t>(gathering_for_, 1)) {
+      wake_.notify_one();
+    }
   }
   if (mode_ == Mode::kThread) {
     if (in_flight_++ == 0) {
@@ -117,6 +122,8 @@ void CommitQueue::Run() {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queued_.waiters.empty(); });
       if (queued_.waiters.empty()) return;  // stopping, and nothing left to commit
+      AwaitLastGroupSize(lock);
+      last_group_size_ = queued_.waiters.size();
       if (spare_.empty()) {
         group = std::make_unique<Group>();
       } else {
@@ -126,7 +133,9 @@ void CommitQueue::Run() {
       std::swap(queued_.batch, group->batch);
       std::swap(queued_.waiters, group->waiters);
     }
+    const auto start = std::chrono::steady_clock::now();
     Write(*group);
+    last_commit_time_ = std::chrono::steady_clock::now() - start;
     // One hand-back for the whole commit.
     boost::asio::post(network_, [this, group = std::move(group)]() mutable {
       in_flight_ -= group->waiters.size();
@@ -136,6 +145,20 @@ void CommitQueue::Run() {
       spare_.push_back(std::move(group));
     });
   }
+}
+
+void CommitQueue::AwaitLastGroupSize(std::unique_lock<std::mutex>& lock) {
+#ifndef _WIN32
+  if (stopping_ || queued_.waiters.size() >= last_group_size_) return;
+  gathering_for_ = last_group_size_;
+  const auto wait =
+      std::min<std::chrono::steady_clock::duration>(last_commit_time_ / 2, kMaxGatherWait);
+  wake_.wait_for(lock, wait,
+                 [this] { return stopping_ || queued_.waiters.size() >= gathering_for_; });
+  gathering_for_ = 0;
+#else
+  (void)lock;
+#endif
 }
 
 void CommitQueue::Write(Group& group) {

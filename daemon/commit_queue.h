@@ -9,6 +9,7 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +57,9 @@ class CommitQueue {
   // turn of the event loop brought, it is committed on the network thread
   // at the turn's end, as Redis does every commit (the hand-over to the
   // thread and back, two wake-ups across cores, cost more than the other
-  // clients' wait for that fsync). kInline commits
+  // clients' wait for that fsync). Under steady load the thread waits a
+  // little before each commit for as many submitters as the last commit
+  // carried (see kMaxGatherWait). kInline commits
   // on the network thread, once per turn of its event loop, merging what the
   // sessions handed in during that turn (a commit without fsync is a write to
   // the page cache: cheaper done than handed over, and one write for all the
@@ -68,6 +71,18 @@ class CommitQueue {
   // server: it idled while they worked, and they while it did).
   enum class Mode { kThread, kInline };
   static constexpr std::size_t kMaxInlineGroup = 4;
+  // kThread: when fewer submitters wait than the last commit carried, the
+  // thread waits for that many, up to half the last commit's time and at
+  // most kMaxGatherWait. Why: the clients of the last commit are on their
+  // way back; committing the first few alone makes the rest wait for that
+  // whole fsync before theirs begins, so commits alternate between a few
+  // clients and the rest. Waiting a fraction of a commit for them makes one
+  // commit of the two: 50 clients appending to one key went from 139-144k
+  // to 143-167k a second on this project's VMs (random keys: no change
+  // beyond the noise). When load falls, a wait that runs out commits what
+  // has come, and that size becomes the next target. Not on Windows, where
+  // a timed wait lasts a clock tick (15.6 ms by default).
+  static constexpr std::chrono::microseconds kMaxGatherWait{2000};
   // `network` is the executor of the thread that submits (the sessions').
   CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network);
   ~CommitQueue();  // Stop()
@@ -121,6 +136,9 @@ class CommitQueue {
   };
 
   void Run();
+  // Run, before a commit (mu_ held): waits for as many submitters as the
+  // last commit carried (see kMaxGatherWait).
+  void AwaitLastGroupSize(std::unique_lock<std::mutex>& lock);
   // Commits what is queued, if anything, and completes it (kInline).
   void CommitQueued();
   // kThread, at the end of a turn that started with nothing in flight:
@@ -140,6 +158,7 @@ class CommitQueue {
   Group queued_;                               // batch and waiters guarded by mu_
   bool stopping_ = false;                      // guarded by mu_
   std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
+  std::size_t gathering_for_ = 0;              // guarded by mu_: submitters Run waits for; 0: any
   bool turn_end_posted_ = false;               // network thread; kInline
   bool completing_ = false;                    // network thread: in Complete()
   Group committing_;                           // the group being committed on the network thread
@@ -152,6 +171,9 @@ class CommitQueue {
   Status last_status_;  // guarded by status_mu_
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> failed_commits_{0};
+  // Run's thread: what the last commit it made carried and how long it took.
+  std::size_t last_group_size_ = 0;
+  std::chrono::steady_clock::duration last_commit_time_{};
   std::thread thread_;
 };
 

@@ -3,6 +3,8 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -169,6 +171,58 @@ TEST(CommitQueueTest, ThreadModeCommitsALoneSubmissionAtTheEndOfItsTurn) {
   EXPECT_THAT(order, ElementsAre("committed", "next handler"));
   EXPECT_EQ(commits.commits(), 1u);
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("alone"));
+}
+
+// After a commit of two submitters, one submission alone does not make a
+// commit while the next comes within the wait (CommitQueue::kMaxGatherWait):
+// the two make one commit.
+TEST(CommitQueueTest, ThreadModeWaitsForAsManySubmittersAsTheLastCommitCarried) {
+#ifdef _WIN32
+  GTEST_SKIP() << "the commit thread does not wait on Windows";
+#endif
+  QueueUnderTest t(CommitQueue::Mode::kThread);
+  auto& [dir, engine, io, commits] = t;
+  // Run again if the test thread oversleeps the wait (a loaded machine): the
+  // wait is capped at 2 ms, the second submission comes after 200 us.
+  constexpr int kAttempts = 3;
+  std::vector<std::uint64_t> commits_of_the_pair;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    std::vector<std::optional<Seen>> results(4);
+    boost::asio::post(io, [&] {
+      const std::uint64_t before = commits.commits();
+      // Two submitters, one of them with 16 MB: a commit of several ms, so
+      // the wait is its cap. In flight both, the thread takes them together.
+      WriteBatch big;
+      for (int i = 0; i < 16; ++i) big.Append("big", std::string(1 << 20, 'b'));
+      commits.Submit(big, Record(&results[0], big.size()));
+      WriteBatch small;
+      small.Append("k", "first pair");
+      commits.Submit(small, Record(&results[1], small.size()));
+      // Their completions wait behind this handler, so they stay in flight,
+      // as under load, and the next submission goes to the thread.
+      while (commits.commits() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      WriteBatch one, two;
+      one.Append("k", "one");
+      two.Append("k", "two");
+      commits.Submit(one, Record(&results[2], one.size()));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      // Once it completes, its commit has been counted.
+      commits.Submit(two, [&, before, record = Record(&results[3], two.size())](
+                              const CommitResult& r) mutable {
+        record(r);
+        commits_of_the_pair.push_back(commits.commits() - before);
+      });
+    });
+    io.run();
+    io.restart();
+    for (const auto& r : results) {
+      ASSERT_TRUE(r.has_value());
+      EXPECT_TRUE(r->status.ok()) << r->status.ToString();
+    }
+    if (commits_of_the_pair.back() == 2) break;  // the big one's, and one for one and two
+  }
+  EXPECT_EQ(commits_of_the_pair.back(), 2u)
+      << "commits of each attempt: " << ::testing::PrintToString(commits_of_the_pair);
 }
 
 TEST(CommitQueueTest, InlineCompletionThatSubmitsAgainJoinsTheNextCommit) {
