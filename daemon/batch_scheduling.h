@@ -1,17 +1,17 @@
 // SCHED_BATCH for kvd's commit thread.
 //
 // Why: under --fsync always the commit thread sleeps in fdatasync, and the
-// disk's completion wakes it on whichever CPU is free or not. Woken as a
+// disk's completion wakes it, often on a CPU that is busy. Woken as a
 // normal thread, it preempts what runs there, often the network thread in
 // the middle of a turn: the network thread then stops reading requests and
 // sending answers until the commit thread sleeps again, and the submissions
 // it had yet to make miss the next commit. A woken SCHED_BATCH thread does
 // not preempt: it runs on an idle CPU at once, else once the running thread
 // blocks or its time slice ends. With 50 clients on 2 cores, the network
-// thread was preempted 11k times a second, and appends went from
-// 112-129k to 138-146k a second (README, "Performance"). It gets its fair
-// share of CPU time as before: Linux's SCHED_BATCH changes only wake-up
-// preemption (sched(7)), and needs no privilege.
+// thread was preempted 13k times a second (6k after), and appends to one
+// key went from 101-121k to 126-137k a second (README, "Performance"). It
+// gets its fair share of CPU time as before: Linux's SCHED_BATCH changes
+// only wake-up preemption (sched(7)), and needs no privilege.
 #ifndef KVD_DAEMON_BATCH_SCHEDULING_H_
 #define KVD_DAEMON_BATCH_SCHEDULING_H_
 
