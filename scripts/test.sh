@@ -57,13 +57,16 @@ if command -v x86_64-w64-mingw32-g++-posix >/dev/null && command -v wine >/dev/n
   meson compile -C build-mingw
   wine_prefix=$(mktemp -d "${TMPDIR:-/tmp}/kvd-wine.XXXXXX")
   export WINEDEBUG=-all
-  WINEPREFIX="$wine_prefix" wineboot --init >/dev/null 2>&1 || true
+  # wineserver makes its socket's directory (wine-XXXXXX) in TMPDIR: inside
+  # the prefix, it goes when the prefix does.
+  mkdir "$wine_prefix/tmp"
+  wine_env=(env WINEPREFIX="$wine_prefix" TMPDIR="$wine_prefix/tmp")
+  "${wine_env[@]}" wineboot --init >/dev/null 2>&1 || true
   # The boot's own processes (services, its registry updates) still run for
   # seconds after wineboot returns: the tests start once they are done.
-  WINEPREFIX="$wine_prefix" timeout 120 wineserver -w || true
-  WINEPREFIX="$wine_prefix" meson test -C build-mingw --print-errorlogs --num-processes 2 ||
-    status=1
-  WINEPREFIX="$wine_prefix" wineserver -k || true  # this prefix's wineserver only
+  "${wine_env[@]}" timeout 120 wineserver -w || true
+  "${wine_env[@]}" meson test -C build-mingw --print-errorlogs --num-processes 2 || status=1
+  "${wine_env[@]}" wineserver -k || true  # this prefix's wineserver only
   rm -rf "$wine_prefix"
 fi
 
