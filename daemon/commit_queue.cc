@@ -48,9 +48,9 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
     queued_.waiters.push_back(Waiter{batch.size(), std::move(done)});
     // Under the lock: measured faster at one client than signalling after
     // it (costs nothing while the thread is busy: nobody waits).
-    if (mode_ == Mode::kThread && in_flight_ > 0 &&
-        queued_.waiters.size() >= std::max<std::size_t>(gathering_for_, 1)) {
-      wake_.notify_one();
+    if (mode_ == Mode::kThread && in_flight_ > 0) {
+      handed_over_ = true;
+      if (queued_.waiters.size() >= std::max<std::size_t>(gathering_for_, 1)) wake_.notify_one();
     }
   }
   if (mode_ == Mode::kThread) {
@@ -75,6 +75,7 @@ void CommitQueue::CommitAloneOrHandOver() {
     std::lock_guard lock(mu_);
     if (queued_.waiters.empty()) return;  // the thread took it
     if (queued_.waiters.size() > 1 || in_flight_ > 1 || stopping_) {
+      handed_over_ = true;
       wake_.notify_one();
       return;
     }
@@ -120,7 +121,9 @@ void CommitQueue::Run() {
     std::unique_ptr<Group> group;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queued_.waiters.empty(); });
+      // Only what was handed over: a lone submission is the network thread's
+      // (see Mode), also when this thread starts late or wakes spuriously.
+      wake_.wait(lock, [this] { return stopping_ || (handed_over_ && !queued_.waiters.empty()); });
       if (queued_.waiters.empty()) return;  // stopping, and nothing left to commit
       AwaitLastGroupSize(lock);
       last_group_size_ = queued_.waiters.size();
@@ -132,6 +135,7 @@ void CommitQueue::Run() {
       }
       std::swap(queued_.batch, group->batch);
       std::swap(queued_.waiters, group->waiters);
+      handed_over_ = false;
     }
     const auto start = std::chrono::steady_clock::now();
     Write(*group);

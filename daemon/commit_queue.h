@@ -159,6 +159,7 @@ class CommitQueue {
   bool stopping_ = false;                      // guarded by mu_
   std::vector<std::unique_ptr<Group>> spare_;  // guarded by mu_; kThread: done with
   std::size_t gathering_for_ = 0;              // guarded by mu_: submitters Run waits for; 0: any
+  bool handed_over_ = false;                   // guarded by mu_: Run may take what is queued
   bool turn_end_posted_ = false;               // network thread; kInline
   bool completing_ = false;                    // network thread: in Complete()
   Group committing_;                           // the group being committed on the network thread
