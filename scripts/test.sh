@@ -51,16 +51,17 @@ done
 if command -v x86_64-w64-mingw32-g++-posix >/dev/null && command -v wine >/dev/null; then
   echo "=== build-mingw (Windows, tests under Wine) ==="
   builds+=("build-mingw")
-  if [ ! -f build-mingw/build.ninja ]; then
-    meson setup build-mingw --cross-file scripts/mingw-w64.ini
-  fi
-  meson compile -C build-mingw
   wine_prefix=$(mktemp -d "${TMPDIR:-/tmp}/kvd-wine.XXXXXX")
   export WINEDEBUG=-all
   # wineserver makes its socket's directory (wine-XXXXXX) in TMPDIR: inside
-  # the prefix, it goes when the prefix does.
+  # the prefix, it goes when the prefix does. Also for meson setup, whose
+  # sanity check runs a test program under Wine.
   mkdir "$wine_prefix/tmp"
   wine_env=(env WINEPREFIX="$wine_prefix" TMPDIR="$wine_prefix/tmp")
+  if [ ! -f build-mingw/build.ninja ]; then
+    "${wine_env[@]}" meson setup build-mingw --cross-file scripts/mingw-w64.ini
+  fi
+  meson compile -C build-mingw
   "${wine_env[@]}" wineboot --init >/dev/null 2>&1 || true
   # The boot's own processes (services, its registry updates) still run for
   # seconds after wineboot returns: the tests start once they are done.
