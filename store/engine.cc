@@ -37,9 +37,9 @@ std::filesystem::path DefaultDataPath() {
 }
 
 std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name) {
-  if (name == "always") return SyncPolicy::kAlways;
-  if (name == "everysec") return SyncPolicy::kEverySec;
-  if (name == "no") return SyncPolicy::kNo;
+  for (const SyncPolicy policy : {SyncPolicy::kAlways, SyncPolicy::kEverySec, SyncPolicy::kNo}) {
+    if (name == SyncPolicyName(policy)) return policy;
+  }
   return std::nullopt;
 }
 
