@@ -128,11 +128,8 @@ Status Engine::Recover() {
   }
   for (const auto& e : contents.entries) {
     if (e.offset < *start) continue;
-    if (e.record.type == journal::RecordType::kAppend) {
-      store_.Append(e.record.key, e.record.val);
-      journal_dirty_ = true;
-    } else if (e.record.type == journal::RecordType::kDelete) {
-      store_.Delete(e.record.key);
+    for (const Mutation& m : e.record.batch.mutations()) {
+      store_.Apply(m);
       journal_dirty_ = true;
     }
   }

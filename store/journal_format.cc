@@ -11,10 +11,19 @@ void PutFixed(std::string* out, std::uint64_t v, int bytes) {
   out->append(little_endian, static_cast<std::size_t>(bytes));
 }
 
-void PutString(std::string* out, std::string_view s) {
-  PutFixed(out, s.size(), 4);
+void PutVarint(std::string* out, std::uint64_t v) {
+  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+  out->push_back(static_cast<char>(v));
+}
+
+void PutVarString(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
   out->append(s);
 }
+
+// kBatch's flags byte.
+constexpr unsigned kIsAppend = 1;
+constexpr unsigned kSameKey = 2;
 
 // A record is built in place at the end of *out: BeginRecord leaves room for
 // the header, the payload is appended, EndRecord fills the header in.
@@ -47,10 +56,21 @@ class PayloadReader {
     in_.remove_prefix(bytes);
     return true;
   }
-  bool String(std::string* s) {
+  bool Varint(std::uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && !in_.empty(); shift += 7) {
+      const auto byte = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      *v |= std::uint64_t{byte & 0x7fu} << shift;
+      if (byte < 0x80) return true;
+    }
+    return false;
+  }
+  // A string of `length_bytes` fixed length bytes (0: a varint), then its bytes.
+  bool String(int length_bytes, std::string_view* s) {
     std::uint64_t n = 0;
-    if (!Fixed(4, &n) || in_.size() < n) return false;
-    s->assign(in_.substr(0, n));
+    if (!(length_bytes ? Fixed(length_bytes, &n) : Varint(&n)) || in_.size() < n) return false;
+    *s = in_.substr(0, n);
     in_.remove_prefix(n);
     return true;
   }
@@ -84,32 +104,68 @@ void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* o
 }
 
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
-  std::size_t size = out->size();
-  for (const Mutation& m : batch.mutations()) {
-    size += kHeaderSize + 1 + 4 + m.key.size() + (m.kind == Mutation::Kind::kAppend ? 4 : 0) +
-            m.val.size();
-  }
+  constexpr std::size_t kMaxVarint = 10;
+  std::size_t size = out->size() + kHeaderSize + 1;
+  for (const Mutation& m : batch.mutations())
+    size += 1 + 2 * kMaxVarint + m.key.size() + m.val.size();
   out->reserve(size);
+  std::size_t start = 0;
+  std::size_t payload_start = 0;
+  std::string_view previous_key;
   for (const Mutation& m : batch.mutations()) {
     const bool append = m.kind == Mutation::Kind::kAppend;
-    const std::size_t start = BeginRecord(out, append ? RecordType::kAppend : RecordType::kDelete);
-    PutString(out, m.key);
-    if (append) PutString(out, m.val);
-    EndRecord(out, start);
+    if (payload_start == 0 || out->size() - payload_start >= kMaxBatchPayload) {
+      if (payload_start != 0) EndRecord(out, start);
+      start = BeginRecord(out, RecordType::kBatch);
+      payload_start = out->size();
+      previous_key = {};
+    }
+    const bool same_key = out->size() > payload_start && m.key == previous_key;
+    out->push_back(static_cast<char>((append ? kIsAppend : 0) | (same_key ? kSameKey : 0)));
+    if (!same_key) PutVarString(out, m.key);
+    if (append) PutVarString(out, m.val);
+    previous_key = m.key;
   }
+  if (payload_start != 0) EndRecord(out, start);
 }
 
 bool DecodePayload(std::string_view payload, Record* record) {
   if (payload.empty()) return false;
   PayloadReader in(payload.substr(1));
   record->type = static_cast<RecordType>(payload[0]);
+  record->batch.Clear();
+  std::string_view key, val;
   switch (record->type) {
     case RecordType::kBase:
       return in.Snapshot(&record->snapshot) && in.Done();
+    case RecordType::kBatch:
+      while (!in.Done()) {
+        std::uint64_t flags = 0;
+        if (!in.Fixed(1, &flags) || (flags & ~std::uint64_t{kIsAppend | kSameKey}) != 0) {
+          return false;
+        }
+        if (flags & kSameKey) {
+          if (record->batch.empty()) return false;
+        } else if (!in.String(0, &key)) {
+          return false;
+        }
+        if (!(flags & kIsAppend)) {
+          record->batch.Delete(key);
+        } else if (in.String(0, &val)) {
+          record->batch.Append(key, val);
+        } else {
+          return false;
+        }
+      }
+      return !record->batch.empty();
     case RecordType::kAppend:
-      return in.String(&record->key) && in.String(&record->val) && in.Done();
+      if (!in.String(4, &key) || !in.String(4, &val) || !in.Done()) return false;
+      record->batch.Append(key, val);
+      return true;
     case RecordType::kDelete:
-      return in.String(&record->key) && in.Done();
+      if (!in.String(4, &key) || !in.Done()) return false;
+      record->batch.Delete(key);
+      return true;
     case RecordType::kCheckpoint:
       return in.Snapshot(&record->snapshot) && in.Fixed(8, &record->offset) && in.Done();
   }

@@ -52,31 +52,120 @@ std::string WriteJournal(const std::filesystem::path& path, int n,
 std::vector<std::string> AppendedValues(const JournalContents& contents) {
   std::vector<std::string> values;
   for (const auto& e : contents.entries) {
-    if (e.record.type == journal::RecordType::kAppend) values.push_back(e.record.val);
+    for (const Mutation& m : e.record.batch.mutations()) {
+      if (m.kind == Mutation::Kind::kAppend) values.emplace_back(m.val);
+    }
   }
   return values;
 }
 
+std::string Fixed32(std::uint32_t v) {
+  return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 24)};
+}
+
+// A record around `payload`, with the header of journal_format.h.
+std::string Framed(const std::string& payload) {
+  const std::string length = Fixed32(static_cast<std::uint32_t>(payload.size()));
+  return length + Fixed32(internal::Crc32cPortable(length)) +
+         Fixed32(internal::Crc32cPortable(payload)) + payload;
+}
+
+// The mutations of every record, as "append k=v" / "delete k".
+std::vector<std::string> Mutations(const JournalContents& contents) {
+  std::vector<std::string> out;
+  for (const auto& e : contents.entries) {
+    for (const Mutation& m : e.record.batch.mutations()) {
+      out.push_back(m.kind == Mutation::Kind::kAppend
+                        ? "append " + std::string(m.key) + "=" + std::string(m.val)
+                        : "delete " + std::string(m.key));
+    }
+  }
+  return out;
+}
+
 // The record layout of journal_format.h, byte by byte.
-TEST(JournalTest, AnAppendRecordHasTheDocumentedBytes) {
-  const std::string payload("\x02\x01\0\0\0k\x02\0\0\0vw", 12);
-  const std::string length("\x0c\0\0\0", 4);
-  auto fixed32 = [](std::uint32_t v) {
-    return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
-                       static_cast<char>(v >> 24)};
-  };
-  const std::string expected = length + fixed32(internal::Crc32cPortable(length)) +
-                               fixed32(internal::Crc32cPortable(payload)) + payload;
-  EXPECT_EQ(AppendRecord("k", "vw"), expected);
-  WriteBatch two;
-  two.Append("k", "vw");
-  two.Delete("k");
+TEST(JournalTest, ABatchRecordHasTheDocumentedBytes) {
+  EXPECT_EQ(AppendRecord("k", "vw"), Framed(std::string("\x05\x01\x01k\x02vw", 7)));
+  WriteBatch batch;
+  batch.Append("k", "vw");
+  batch.Delete("k");       // the same key: not repeated
+  batch.Append("j", "");   // another key
+  batch.Append("k", "x");  // not the previous key: written again
   std::string records = "kept";
-  journal::EncodeBatch(two, &records);
-  const std::string del("\x03\x01\0\0\0k", 6);
-  EXPECT_EQ(records, "kept" + expected + std::string("\x06\0\0\0", 4) +
-                         fixed32(internal::Crc32cPortable(std::string("\x06\0\0\0", 4))) +
-                         fixed32(internal::Crc32cPortable(del)) + del);
+  journal::EncodeBatch(batch, &records);
+  EXPECT_EQ(records, "kept" + Framed(std::string("\x05"
+                                                 "\x01\x01k\x02vw"
+                                                 "\x02"
+                                                 "\x01\x01j\x00"
+                                                 "\x01\x01k\x01x",
+                                                 17)));
+  std::string none = "kept";
+  journal::EncodeBatch(WriteBatch(), &none);
+  EXPECT_EQ(none, "kept");
+}
+
+TEST(JournalTest, ALongLengthTakesSeveralVarintBytes) {
+  const std::string val(300, 'v');  // 300 = 0b10'0101100: 0xac 0x02
+  EXPECT_EQ(AppendRecord("k", val), Framed(std::string("\x05\x01\x01k\xac\x02", 6) + val));
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(AppendRecord("k", val), "j", &contents).ok());
+  EXPECT_EQ(AppendedValues(contents), (std::vector<std::string>{val}));
+}
+
+TEST(JournalTest, ABatchOverTheRecordLimitTakesSeveralRecordsAndReadsBackInOrder) {
+  const std::string big(journal::kMaxBatchPayload / 2, 'b');
+  WriteBatch batch;
+  batch.Append("k", big);
+  batch.Append("k", big);  // the record's payload now exceeds the limit: a new one
+  batch.Append("k", "small");
+  batch.Delete("k");
+  std::string records;
+  journal::EncodeBatch(batch, &records);
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(records, "j", &contents).ok());
+  ASSERT_EQ(contents.entries.size(), 2u);
+  EXPECT_EQ(contents.entries[0].record.batch.size(), 2u);
+  EXPECT_EQ(contents.entries[1].record.batch.size(), 2u);
+  EXPECT_EQ(Mutations(contents), (std::vector<std::string>{"append k=" + big, "append k=" + big,
+                                                           "append k=small", "delete k"}))
+      << "the second record names its key again";
+  EXPECT_EQ(contents.valid_end, records.size());
+}
+
+// Journals left by kvd before kBatch (a crash, then an upgrade) still replay.
+TEST(JournalTest, RecordsOfOneMutationEachAreStillRead) {
+  std::string records;
+  journal::EncodeBase(SnapshotId{}, &records);
+  records += Framed(std::string("\x02\x01\0\0\0k\x02\0\0\0vw", 12));  // append k=vw
+  records += Framed(std::string("\x03\x01\0\0\0k", 6));               // delete k
+  records += AppendRecord("k", "after");
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(records, "j", &contents).ok());
+  EXPECT_EQ(Mutations(contents),
+            (std::vector<std::string>{"append k=vw", "delete k", "append k=after"}));
+}
+
+TEST(JournalTest, AMalformedBatchRecordIsCorruption) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"no mutation", std::string("\x05", 1)},
+      {"the previous key, with none before", std::string("\x05\x03\x01v", 4)},
+      {"unknown flags", std::string("\x05\x05\x01k\x01v", 6)},
+      {"value cut short", std::string("\x05\x01\x01k\x05vw", 6)},
+      {"length without its last byte", std::string("\x05\x01\x81", 3)},
+      {"key without a length", std::string("\x05\x00", 2)},
+  };
+  for (const auto& [what, payload] : cases) {
+    std::string records;
+    journal::EncodeBase(SnapshotId{}, &records);
+    const std::size_t at = records.size();
+    records += Framed(payload) + AppendRecord("k", "later");
+    JournalContents contents;
+    const Status s = ParseJournal(records, "j", &contents);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << what;
+    EXPECT_THAT(s.message(), HasSubstr("malformed record")) << what;
+    EXPECT_EQ(contents.damaged_at, std::optional<std::uint64_t>(at)) << what;
+  }
 }
 
 class ReservationTest : public ::testing::TestWithParam<Reservation> {};
