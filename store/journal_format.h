@@ -11,8 +11,8 @@
 //               delete; bit 1: the key of the mutation before it in this
 //               record), then unless bit 1 the key as varint length + bytes,
 //               then for an append the value as varint length + bytes. What
-//               one Engine::Write persists, in records of up to
-//               kMaxBatchPayload (a bigger mutation gets one of its own).
+//               one Engine::Write persists; a record takes no more mutations
+//               once its payload reaches kMaxBatchPayload.
 //   kAppend     key, value (u32 length + bytes each)    one mutation a record, as
 //   kDelete     key (u32 length + bytes)                kvd wrote before kBatch:
 //                                                     still read, no longer written
@@ -54,8 +54,9 @@ enum class RecordType : std::uint8_t {
   kBatch = 5,
 };
 
-// kBatch's payload limit: large enough that a header per record costs
-// nothing, small enough for its u32 length whatever a commit merges.
+// Where a kBatch record ends and the next begins: large enough that a header
+// per record costs nothing, small enough for its u32 length whatever a commit
+// merges (a record exceeds it by at most its last mutation).
 inline constexpr std::size_t kMaxBatchPayload = 1 << 20;
 
 struct Record {
