@@ -44,8 +44,11 @@ Status Inspect(const std::filesystem::path& data_path, std::vector<std::string>*
     fault->damaged_at = contents.damaged_at;
     return s;
   }
+  std::size_t changes = 0;
+  for (const auto& e : contents.entries) changes += e.record.batch.size();
   report->push_back(journal_path.string() + ": " + std::to_string(contents.entries.size()) +
-                    " whole records in " + std::to_string(contents.valid_end) + " bytes");
+                    " whole records (" + std::to_string(changes) + " changes) in " +
+                    std::to_string(contents.valid_end) + " bytes");
   if (!contents.torn_reason.empty()) {
     report->push_back(journal_path.string() + ": torn last record at offset " +
                       std::to_string(contents.valid_end) + " (" + contents.torn_reason +

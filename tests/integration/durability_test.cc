@@ -206,7 +206,10 @@ TEST(TornJournalTest, CheckReportsAndRepairCutsDeliberately) {
     }
   }
   EXPECT_TRUE(saved) << "the damaged journal is kept";
-  EXPECT_EQ(RunKvd({"--check", "--data", data}).exit_code, 0);
+  RunResult recheck = RunKvd({"--check", "--data", data});
+  EXPECT_EQ(recheck.exit_code, 0);
+  // The base record and the appends of v0, v1 and v2 (a record each: one per commit).
+  EXPECT_THAT(recheck.out, HasSubstr(": 4 whole records (3 changes) in "));
   Daemon kvd(dir);
   EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2"));
 }
