@@ -119,6 +119,10 @@ class CommitQueue {
   // disk, an I/O error) makes it the error until a later commit succeeds.
   Status LastCommitStatus() const;
 
+  // Network thread: whether submissions wait for the commit thread (kThread),
+  // whose completion is then due within about a commit's time.
+  bool CompletionsDue() const { return in_flight_ > 0; }
+
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
   std::uint64_t failed_commits() const { return failed_commits_.load(std::memory_order_relaxed); }
 

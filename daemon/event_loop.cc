@@ -1,13 +1,30 @@
 #include "daemon/event_loop.h"
 
+#include <algorithm>
+#include <thread>
+
+#ifdef __linux__
+#include <sched.h>
+#endif
+
 namespace kvd::daemon {
 
 std::chrono::microseconds DefaultBusyPoll(SyncPolicy sync) {
   return sync == SyncPolicy::kAlways ? std::chrono::microseconds(0) : kDefaultBusyPoll;
 }
 
-void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll) {
-  if (busy_poll.count() <= 0) {
+unsigned AvailableCpus() {
+#ifdef __linux__
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return static_cast<unsigned>(CPU_COUNT(&set));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
+                  const std::function<bool()>& work_due) {
+  const bool poll_while_due = work_due && AvailableCpus() > 1;
+  if (busy_poll.count() <= 0 && !poll_while_due) {
     io.run();
     return;
   }
@@ -20,7 +37,9 @@ void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_po
       continue;
     }
     if (io.stopped()) return;  // poll() stops it once no work is left
-    if (Clock::now() - idle_since < busy_poll) continue;
+    const auto idle = Clock::now() - idle_since;
+    if (idle < busy_poll) continue;
+    if (poll_while_due && idle < kMaxDuePoll && work_due()) continue;
     if (io.run_one() == 0) return;  // stopped while it slept
     idle_since = Clock::now();
   }

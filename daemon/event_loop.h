@@ -15,12 +15,24 @@
 // (one client: 8.8k -> 7.4k appends a second, 50 clients: 7% fewer; on 2
 // cores, presumably the CPU time that the disk's I/O needs), so it is off
 // there by default.
+//
+// What pays under --fsync always is narrower: polling while a commit is in
+// flight on the commit thread, whose completion is due within about an
+// fdatasync (~100 us here). The network thread is often idle then, and
+// being woken by the completion cost another of those wake-ups per commit.
+// Polling instead took 50 clients' appends from 118-124k to 134-138k a
+// second to random keys and from 144-156k to 164-178k to one key, 8 clients
+// from 40-43k to 43-47k (3 interleaved runs against the build before, on
+// this project's 2-core VMs; 1 client: unchanged). It needs a second CPU:
+// the commit thread runs as SCHED_BATCH (batch_scheduling.h) and would wait
+// for a poller on its only CPU to use up its time slice.
 #ifndef KVD_DAEMON_EVENT_LOOP_H_
 #define KVD_DAEMON_EVENT_LOOP_H_
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <chrono>
+#include <functional>
 
 #include <boost/asio/io_context.hpp>
 
@@ -33,11 +45,20 @@ namespace kvd::daemon {
 inline constexpr std::chrono::microseconds kDefaultBusyPoll{50};
 std::chrono::microseconds DefaultBusyPoll(SyncPolicy sync);
 
+// The longest the loop polls at a stretch because work is due.
+inline constexpr std::chrono::microseconds kMaxDuePoll{1000};
+
 // Runs `io`'s handlers on this thread until `io` is stopped or runs out of
 // work, as io.run() does. After each stretch of work it keeps polling for
-// `busy_poll` (0: not at all) before it blocks for the next event.
+// `busy_poll` (0: not at all), and also while `work_due()` says that another
+// thread will post work shortly (up to kMaxDuePoll; only where this process
+// may run on more than one CPU), before it blocks for the next event.
 // Exceptions from handlers propagate, as from run().
-void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll);
+void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
+                  const std::function<bool()>& work_due = {});
+
+// How many CPUs this process may run on.
+unsigned AvailableCpus();
 
 }  // namespace kvd::daemon
 

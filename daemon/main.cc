@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     notifier.StopReporting();
     notifier.Stopping("stopping: answering the requests received, folding the journal");
   });
-  daemon::RunEventLoop(io, options->busy_poll);
+  daemon::RunEventLoop(io, options->busy_poll, [&commits] { return commits.CompletionsDue(); });
   commits.Stop();
   Status closed;
   {

@@ -151,6 +151,34 @@ TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v0", "v1", "v2"));
 }
 
+// What the event loop polls on: due from a submission until its commit is
+// done, in thread mode only (inline commits complete within the turn).
+TEST(CommitQueueTest, CompletionsAreDueFromSubmissionToCompletionInThreadModeOnly) {
+  for (const auto mode : {CommitQueue::Mode::kThread, CommitQueue::Mode::kInline}) {
+    QueueUnderTest t(mode);
+    auto& [dir, engine, io, commits] = t;
+    std::vector<bool> due;  // after each Submit, then in each completion
+    boost::asio::post(io, [&] {
+      for (int i = 0; i < 2; ++i) {
+        WriteBatch batch;
+        batch.Append("k", "v" + std::to_string(i));
+        commits.Submit(batch,
+                       [&](const CommitResult&) { due.push_back(commits.CompletionsDue()); });
+        due.push_back(commits.CompletionsDue());
+      }
+    });
+    EXPECT_FALSE(commits.CompletionsDue());
+    io.run();
+    EXPECT_FALSE(commits.CompletionsDue());
+    if (mode == CommitQueue::Mode::kThread) {
+      // The two made one commit: once it is done, nothing is due.
+      EXPECT_THAT(due, ElementsAre(true, true, false, false));
+    } else {
+      EXPECT_THAT(due, ElementsAre(false, false, false, false));
+    }
+  }
+}
+
 // A lone submission (nothing in flight, nobody else in its turn) is
 // committed at the end of its turn on the network thread: it completes
 // before handlers posted after it, with no trip through the commit thread.

@@ -4,7 +4,12 @@
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <thread>
+
+#ifdef __linux__
+#include <sched.h>
+#endif
 
 #include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -99,6 +104,69 @@ TEST(EventLoopTest, WithoutBusyPollSleepsRightAway) {
   EXPECT_LT(CpuTimeOfOneHandlerThenIdle(std::chrono::microseconds(0), milliseconds(300)),
             milliseconds(30));
 }
+
+// A handler every 2 ms for 300 ms, the loop idle in between, without busy
+// poll; `work_due` says whether work is due. Returns the CPU time the loop
+// took.
+milliseconds CpuTimeOfHandlersEvery2Ms(const std::function<bool()>& work_due) {
+  boost::asio::io_context io(1);
+  boost::asio::steady_timer tick(io);
+  const auto end = std::chrono::steady_clock::now() + milliseconds(300);
+  std::function<void(const boost::system::error_code&)> again =
+      [&](const boost::system::error_code&) {
+        if (std::chrono::steady_clock::now() >= end) return;
+        tick.expires_after(milliseconds(2));
+        tick.async_wait(again);
+      };
+  boost::asio::post(io, [&] { again({}); });
+  const milliseconds before = ThreadCpuTime();
+  RunEventLoop(io, std::chrono::microseconds(0), work_due);
+  return ThreadCpuTime() - before;
+}
+
+#ifdef __linux__
+// Runs `f` on a thread of its own confined to one CPU.
+template <typename F>
+void OnOneCpu(F f) {
+  std::thread([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+    ASSERT_EQ(AvailableCpus(), 1u);
+    f();
+  }).join();
+}
+#endif
+
+// Work due (a commit in flight): between the handlers the loop polls, up to
+// kMaxDuePoll each time, instead of sleeping at once: about 1 ms of every
+// 2 ms here, where sleeping takes next to nothing.
+TEST(EventLoopTest, PollsWhileWorkIsDueOnMoreThanOneCpu) {
+  if (AvailableCpus() < 2) GTEST_SKIP() << "one CPU: the loop never polls for due work";
+  EXPECT_GE(CpuTimeOfHandlersEvery2Ms([] { return true; }), milliseconds(30));
+  EXPECT_LT(CpuTimeOfHandlersEvery2Ms([] { return false; }), milliseconds(30));
+  EXPECT_LT(CpuTimeOfHandlersEvery2Ms({}), milliseconds(30));
+}
+
+TEST(EventLoopTest, PollsForDueWorkAtMostMaxDuePollAtAStretch) {
+  if (AvailableCpus() < 2) GTEST_SKIP() << "one CPU: the loop never polls for due work";
+  static_assert(kMaxDuePoll < milliseconds(2));
+  boost::asio::io_context io(1);
+  boost::asio::post(io, [] {});
+  boost::asio::steady_timer stop(io, milliseconds(300));
+  stop.async_wait([&](const boost::system::error_code&) { io.stop(); });
+  const milliseconds before = ThreadCpuTime();
+  RunEventLoop(io, std::chrono::microseconds(0), [] { return true; });
+  EXPECT_LT(ThreadCpuTime() - before, milliseconds(30)) << "polled the whole 300 ms";
+}
+
+#ifdef __linux__
+// The thread that would post the due work needs a CPU too.
+TEST(EventLoopTest, NeverPollsForDueWorkOnOneCpu) {
+  OnOneCpu([] { EXPECT_LT(CpuTimeOfHandlersEvery2Ms([] { return true; }), milliseconds(30)); });
+}
+#endif
 #endif
 
 }  // namespace
