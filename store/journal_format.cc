@@ -66,7 +66,8 @@ class PayloadReader {
     }
     return false;
   }
-  // A string of `length_bytes` fixed length bytes (0: a varint), then its bytes.
+  // A string: its length in `length_bytes` bytes (0: as a varint), then its
+  // bytes.
   bool String(int length_bytes, std::string_view* s) {
     std::uint64_t n = 0;
     if (!(length_bytes ? Fixed(length_bytes, &n) : Varint(&n)) || in_.size() < n) return false;
@@ -106,27 +107,32 @@ void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* o
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
   constexpr std::size_t kMaxVarint = 10;
   std::size_t size = out->size() + kHeaderSize + 1;
-  for (const Mutation& m : batch.mutations())
+  for (const Mutation& m : batch.mutations()) {
     size += 1 + 2 * kMaxVarint + m.key.size() + m.val.size();
+  }
   out->reserve(size);
+  bool in_record = false;  // a record is open
   std::size_t start = 0;
   std::size_t payload_start = 0;
-  std::string_view previous_key;
+  std::string_view previous_key;  // of the open record's last mutation
   for (const Mutation& m : batch.mutations()) {
-    const bool append = m.kind == Mutation::Kind::kAppend;
-    if (payload_start == 0 || out->size() - payload_start >= kMaxBatchPayload) {
-      if (payload_start != 0) EndRecord(out, start);
+    if (in_record && out->size() - payload_start >= kMaxBatchPayload) {
+      EndRecord(out, start);
+      in_record = false;
+    }
+    const bool same_key = in_record && m.key == previous_key;
+    if (!in_record) {
       start = BeginRecord(out, RecordType::kBatch);
       payload_start = out->size();
-      previous_key = {};
+      in_record = true;
     }
-    const bool same_key = out->size() > payload_start && m.key == previous_key;
+    const bool append = m.kind == Mutation::Kind::kAppend;
     out->push_back(static_cast<char>((append ? kIsAppend : 0) | (same_key ? kSameKey : 0)));
     if (!same_key) PutVarString(out, m.key);
     if (append) PutVarString(out, m.val);
     previous_key = m.key;
   }
-  if (payload_start != 0) EndRecord(out, start);
+  if (in_record) EndRecord(out, start);
 }
 
 bool DecodePayload(std::string_view payload, Record* record) {

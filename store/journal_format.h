@@ -24,9 +24,10 @@
 // Why kBatch: a header and two checksums per mutation, and the key again for
 // every append to one list, made the journal 48 bytes a 16-byte append (key
 // "key:hotlist") and its writes an eighth of the network thread's time under
-// --fsync no; kBatch takes about 18, and 50 clients pipelining appends to one key
-// went from 2.19-2.20M to 2.57-2.63M a second (bench/kvbench, this project's
-// VMs). Compaction, which starts by journal size, runs less often too.
+// --fsync no. kBatch takes about 18, and 50 clients pipelining appends to
+// one key went from 2.16-2.20M to 2.53-2.66M a second (bench/kvbench, this
+// project's VMs). Compaction, which starts by journal size, runs less often.
+//
 // The length has its own checksum so that damage to it is told apart from a
 // record cut short by a crash, which is the only damage recovery forgives.
 // Zeros may follow the last record (space the writer reserved): a header of
