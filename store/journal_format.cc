@@ -1,6 +1,7 @@
 #include "store/journal_format.h"
 
 #include "store/crc32c.h"
+#include "store/varint.h"
 
 namespace kvd::journal {
 namespace {
@@ -11,13 +12,9 @@ void PutFixed(std::string* out, std::uint64_t v, int bytes) {
   out->append(little_endian, static_cast<std::size_t>(bytes));
 }
 
-void PutVarint(std::string* out, std::uint64_t v) {
-  for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-  out->push_back(static_cast<char>(v));
-}
-
 void PutVarString(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
+  char length[kMaxVarint];
+  out->append(length, PutVarint(s.size(), length));
   out->append(s);
 }
 
@@ -56,21 +53,13 @@ class PayloadReader {
     in_.remove_prefix(bytes);
     return true;
   }
-  bool Varint(std::uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && !in_.empty(); shift += 7) {
-      const auto byte = static_cast<unsigned char>(in_.front());
-      in_.remove_prefix(1);
-      *v |= std::uint64_t{byte & 0x7fu} << shift;
-      if (byte < 0x80) return true;
-    }
-    return false;
-  }
   // A string: its length in `length_bytes` bytes (0: as a varint), then its
   // bytes.
   bool String(int length_bytes, std::string_view* s) {
     std::uint64_t n = 0;
-    if (!(length_bytes ? Fixed(length_bytes, &n) : Varint(&n)) || in_.size() < n) return false;
+    if (!(length_bytes ? Fixed(length_bytes, &n) : GetVarint(&in_, &n)) || in_.size() < n) {
+      return false;
+    }
     *s = in_.substr(0, n);
     in_.remove_prefix(n);
     return true;
@@ -105,7 +94,6 @@ void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* o
 }
 
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
-  constexpr std::size_t kMaxVarint = 10;
   std::size_t size = out->size() + kHeaderSize + 1;
   for (const Mutation& m : batch.mutations()) {
     size += 1 + 2 * kMaxVarint + m.key.size() + m.val.size();

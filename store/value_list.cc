@@ -5,21 +5,10 @@
 #include <cstring>
 #include <new>
 
+#include "store/varint.h"
+
 namespace kvd {
 namespace {
-
-// LEB128: 7 bits per byte, low bits first, high bit set on all but the last.
-constexpr std::size_t kMaxVarint = 10;
-
-std::size_t PutVarint(std::uint64_t n, char* out) {
-  std::size_t i = 0;
-  while (n >= 0x80) {
-    out[i++] = static_cast<char>((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  out[i++] = static_cast<char>(n);
-  return i;
-}
 
 // Smallest power of two holding `bytes`; lists start at 64 bytes.
 unsigned CapacityLog2For(std::size_t bytes) {
@@ -39,14 +28,10 @@ void ValueView::Iterator::Decode() {
   header_ = 0;
   length_ = 0;
   if (at_ == end_) return;
+  std::string_view rest(at_, static_cast<std::size_t>(end_ - at_));
   std::uint64_t n = 0;
-  unsigned shift = 0;
-  for (;;) {
-    const auto byte = static_cast<unsigned char>(at_[header_++]);
-    n |= std::uint64_t{byte & 0x7fu} << shift;
-    if ((byte & 0x80) == 0) break;
-    shift += 7;
-  }
+  GetVarint(&rest, &n);  // the list wrote it: whole
+  header_ = static_cast<std::size_t>(end_ - at_) - rest.size();
   length_ = static_cast<std::size_t>(n);
 }
 

@@ -1,0 +1,42 @@
+// Varints (LEB128): 7 bits a byte, low bits first, the high bit set on every
+// byte but the last. How ValueList packs its values' lengths and the journal's
+// batch records store theirs.
+#ifndef KVD_STORE_VARINT_H_
+#define KVD_STORE_VARINT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace kvd {
+
+// Bytes of the longest varint, a 64-bit value's.
+inline constexpr std::size_t kMaxVarint = 10;
+
+// Writes `v` to `out`, which has room for kMaxVarint bytes; returns how many
+// it wrote.
+inline std::size_t PutVarint(std::uint64_t v, char* out) {
+  std::size_t i = 0;
+  for (; v >= 0x80; v >>= 7) out[i++] = static_cast<char>((v & 0x7f) | 0x80);
+  out[i++] = static_cast<char>(v);
+  return i;
+}
+
+// Reads the varint at the front of *in into *v and removes it from *in;
+// false if *in ends inside it or it runs over kMaxVarint bytes.
+inline bool GetVarint(std::string_view* in, std::uint64_t* v) {
+  *v = 0;
+  for (std::size_t i = 0; i < in->size() && i < kMaxVarint; ++i) {
+    const auto byte = static_cast<unsigned char>((*in)[i]);
+    *v |= std::uint64_t{byte & 0x7fu} << (7 * i);
+    if (byte < 0x80) {
+      in->remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace kvd
+
+#endif  // KVD_STORE_VARINT_H_
