@@ -20,6 +20,7 @@
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
 #include "tests/test_dir.h"
+#include "tests/unit/describe_batch.h"
 
 namespace kvd {
 namespace {
@@ -74,13 +75,7 @@ std::string Framed(const std::string& payload) {
 // The mutations of every record, as "append k=v" / "delete k".
 std::vector<std::string> Mutations(const JournalContents& contents) {
   std::vector<std::string> out;
-  for (const auto& e : contents.entries) {
-    for (const Mutation& m : e.record.batch.mutations()) {
-      out.push_back(m.kind == Mutation::Kind::kAppend
-                        ? "append " + std::string(m.key) + "=" + std::string(m.val)
-                        : "delete " + std::string(m.key));
-    }
-  }
+  for (const auto& e : contents.entries) Describe(e.record.batch, &out);
   return out;
 }
 

@@ -6,17 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/describe_batch.h"
+
 namespace kvd {
 namespace {
-
-std::vector<std::string> Describe(const WriteBatch& batch) {
-  std::vector<std::string> out;
-  for (const Mutation& m : batch.mutations()) {
-    out.push_back((m.kind == Mutation::Kind::kAppend ? "append " : "delete ") + std::string(m.key) +
-                  (m.kind == Mutation::Kind::kAppend ? "=" + std::string(m.val) : ""));
-  }
-  return out;
-}
 
 TEST(WriteBatchTest, KeepsMutationsInOrderWithTheirBytes) {
   WriteBatch batch;

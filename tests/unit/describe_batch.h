@@ -1,0 +1,31 @@
+// Test helper: a batch's mutations as readable strings, "append k=v" and
+// "delete k", for comparing with the expected list (write_batch_test.cc,
+// journal_test.cc).
+#ifndef KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
+#define KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
+
+#include <string>
+#include <vector>
+
+#include "store/write_batch.h"
+
+namespace kvd {
+
+// Appends the description of each mutation of `batch` to *out.
+inline void Describe(const WriteBatch& batch, std::vector<std::string>* out) {
+  for (const Mutation& m : batch.mutations()) {
+    out->push_back((m.kind == Mutation::Kind::kAppend ? "append " : "delete ") +
+                   std::string(m.key) +
+                   (m.kind == Mutation::Kind::kAppend ? "=" + std::string(m.val) : ""));
+  }
+}
+
+inline std::vector<std::string> Describe(const WriteBatch& batch) {
+  std::vector<std::string> out;
+  Describe(batch, &out);
+  return out;
+}
+
+}  // namespace kvd
+
+#endif  // KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
