@@ -128,10 +128,8 @@ Status Engine::Recover() {
   }
   for (const auto& e : contents.entries) {
     if (e.offset < *start) continue;
-    for (const Mutation& m : e.record.batch.mutations()) {
-      store_.Apply(m);
-      journal_dirty_ = true;
-    }
+    store_.Apply(e.record.batch);
+    if (!e.record.batch.empty()) journal_dirty_ = true;
   }
   if (Status s = JournalWriter::Open(journal_path_, contents.valid_end, reservation(), &journal_);
       !s.ok()) {
@@ -191,10 +189,7 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied) {
   journal_dirty_ = true;
   {
     std::unique_lock write(mu_);
-    for (const Mutation& m : batch.mutations()) {
-      const bool done = store_.Apply(m);
-      if (applied != nullptr) applied->push_back(done);
-    }
+    store_.Apply(batch, applied);
   }
   MaybeCompact();
   return Status::OK();

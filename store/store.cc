@@ -4,6 +4,9 @@ namespace kvd {
 namespace {
 
 constexpr std::size_t kInitialBuckets = 64;
+// How far ahead ForEachFetchingAhead fetches: the fetches of 2 * kFetchAhead
+// items are on their way at a time.
+constexpr int kFetchAhead = 8;
 
 }  // namespace
 
@@ -56,6 +59,39 @@ Store::Entry& Store::FindOrInsertLoading(std::string_view key, bool* inserted) {
   return *e;
 }
 
+template <typename It, typename GetKey, typename Fn>
+void Store::ForEachFetchingAhead(It first, It last, const GetKey& key_of, const Fn& fn) {
+  // The hashes of the keys fetched for and not yet used, by item number
+  // modulo the ring's size.
+  std::size_t hashes[2 * kFetchAhead];
+  const std::hash<std::string_view> hash;
+  std::size_t fetched = 0, linked = 0;  // items whose bucket, first entry was fetched
+  It far = first;
+  auto bucket_of = [&](std::size_t h) -> Table::bucket_type& {
+    // The current table: fn may have doubled it meanwhile.
+    return buckets_[h & (table_.bucket_count() - 1)];
+  };
+  auto fetch_bucket = [&] {
+    const std::size_t h = hash(key_of(*far));
+    ++far;
+    hashes[fetched++ % (2 * kFetchAhead)] = h;
+    __builtin_prefetch(&bucket_of(h), 1);
+  };
+  auto fetch_first = [&] {
+    const std::size_t h = hashes[linked++ % (2 * kFetchAhead)];
+    __builtin_prefetch(&*bucket_of(h).begin().pointed_node(), 1);
+  };
+  for (int i = 0; i < 2 * kFetchAhead && far != last; ++i) {
+    fetch_bucket();
+    if (i >= kFetchAhead) fetch_first();
+  }
+  for (It it = first; it != last; ++it) {
+    if (far != last) fetch_bucket();
+    if (linked < fetched) fetch_first();
+    fn(*it);
+  }
+}
+
 void Store::BeginLoad() {
   // Into a store that holds keys already, they go in one by one.
   loading_ = tree_.empty() && !frozen_;
@@ -68,29 +104,10 @@ void Store::EndLoad() {
   std::size_t count = table_.bucket_count();
   while (count < tree_.size()) count *= 2;
   Rehash(count);
-  // The entries come in the tree's order, their buckets at random. Each
-  // insert reads its bucket and the entry the bucket links first (a key
-  // inserted earlier, anywhere): both are fetched ahead, the bucket two
-  // steps before the entry it leads to.
-  constexpr int kAhead = 8;
-  const std::hash<std::string_view> hash;
-  auto bucket_of = [&](const Entry& e) -> Table::bucket_type& {
-    return buckets_[hash(View(e.key)) & (count - 1)];
-  };
-  auto fetch_bucket = [&](const Entry& e) { __builtin_prefetch(&bucket_of(e), 1); };
-  auto fetch_first = [&](const Entry& e) {
-    __builtin_prefetch(&*bucket_of(e).begin().pointed_node(), 1);
-  };
-  auto far = tree_.begin(), near = tree_.begin();
-  for (int i = 0; i < 2 * kAhead && far != tree_.end(); ++i) {
-    fetch_bucket(*far++);
-    if (i >= kAhead) fetch_first(*near++);
-  }
-  for (Entry& e : tree_) {
-    if (far != tree_.end()) fetch_bucket(*far++);
-    if (near != tree_.end()) fetch_first(*near++);
-    table_.insert(e);
-  }
+  // The entries come in the tree's order, their buckets at random.
+  ForEachFetchingAhead(
+      tree_.begin(), tree_.end(), [](const Entry& e) { return View(e.key); },
+      [this](Entry& e) { table_.insert(e); });
 }
 
 void Store::DropValues(Entry& e) {
@@ -160,6 +177,16 @@ bool Store::Apply(const Mutation& m) {
       return Delete(m.key);
   }
   return true;
+}
+
+void Store::Apply(const WriteBatch& batch, std::vector<bool>* applied) {
+  const WriteBatch::Mutations mutations = batch.mutations();
+  ForEachFetchingAhead(
+      mutations.begin(), mutations.end(), [](const Mutation& m) { return m.key; },
+      [&](const Mutation& m) {
+        const bool done = Apply(m);
+        if (applied != nullptr) applied->push_back(done);
+      });
 }
 
 const ValueList* Store::Find(std::string_view key) const {

@@ -99,6 +99,44 @@ TEST(StoreTest, ApplyRunsMutationsInOrder) {
   EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("2"));
 }
 
+// Apply of a whole batch (which fetches the table ahead of the mutation it
+// applies) does what applying its mutations one by one does: for batches
+// shorter and longer than how far it fetches ahead, with keys repeated, and
+// with the table doubling in the middle of the batch.
+TEST(StoreTest, ApplyOfABatchDoesWhatApplyingEachMutationDoes) {
+  std::uint64_t x = 7;
+  auto next = [&] { return (x = x * 6364136223846793005u + 1442695040888963407u) >> 33; };
+  for (const int size : {0, 1, 3, 17, 40, 20000}) {
+    WriteBatch batch;
+    for (int i = 0; i < size; ++i) {
+      const std::string key = "k" + std::to_string(next() % 5000);
+      if (next() % 5 == 0) {
+        batch.Delete(key);
+      } else {
+        batch.Append(key, std::to_string(i));
+      }
+    }
+    Store whole, each;
+    whole.Append("k1", "before");
+    each.Append("k1", "before");
+    std::vector<bool> whole_results{true}, each_results{true};  // kept: Apply appends to them
+    whole.Apply(batch, &whole_results);
+    for (const auto& m : batch.mutations()) each_results.push_back(each.Apply(m));
+    EXPECT_EQ(whole_results, each_results) << size;
+    EXPECT_EQ(whole_results.size(), batch.size() + 1) << size;
+    const std::vector<std::string> keys = each.Keys("");
+    ASSERT_EQ(whole.Keys(""), keys) << size;
+    for (const std::string& key : keys) {
+      EXPECT_EQ(whole.Find(key)->view().ToStrings(), each.Find(key)->view().ToStrings()) << key;
+    }
+    EXPECT_EQ(whole.value_count(), each.value_count()) << size;
+    EXPECT_EQ(whole.byte_count(), each.byte_count()) << size;
+    if (size == 20000) {
+      EXPECT_GT(keys.size(), 1000u);  // the table doubled meanwhile
+    }
+  }
+}
+
 TEST(StoreTest, ReplaceSetsAKeysWholeList) {
   Store store;
   store.Replace("b", List({"1", "2"}));
