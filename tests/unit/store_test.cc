@@ -22,6 +22,22 @@ ValueList List(std::initializer_list<std::string_view> values) {
   return list;
 }
 
+// `size` changes drawn from `seed` over keys k0..k4999: one in five a
+// delete, the others appends of their position's number.
+WriteBatch RandomChanges(std::uint64_t seed, int size) {
+  auto next = [&] { return (seed = seed * 6364136223846793005u + 1442695040888963407u) >> 33; };
+  WriteBatch batch;
+  for (int i = 0; i < size; ++i) {
+    const std::string key = "k" + std::to_string(next() % 5000);
+    if (next() % 5 == 0) {
+      batch.Delete(key);
+    } else {
+      batch.Append(key, std::to_string(i));
+    }
+  }
+  return batch;
+}
+
 TEST(StoreTest, AppendKeepsInsertionOrder) {
   Store store;
   store.Append("k", "b");
@@ -104,18 +120,8 @@ TEST(StoreTest, ApplyRunsMutationsInOrder) {
 // shorter and longer than how far it fetches ahead, with keys repeated, and
 // with the table doubling in the middle of the batch.
 TEST(StoreTest, ApplyOfABatchDoesWhatApplyingEachMutationDoes) {
-  std::uint64_t x = 7;
-  auto next = [&] { return (x = x * 6364136223846793005u + 1442695040888963407u) >> 33; };
   for (const int size : {0, 1, 3, 17, 40, 20000}) {
-    WriteBatch batch;
-    for (int i = 0; i < size; ++i) {
-      const std::string key = "k" + std::to_string(next() % 5000);
-      if (next() % 5 == 0) {
-        batch.Delete(key);
-      } else {
-        batch.Append(key, std::to_string(i));
-      }
-    }
+    const WriteBatch batch = RandomChanges(7, size);
     Store whole, each;
     whole.Append("k1", "before");
     each.Append("k1", "before");
@@ -162,16 +168,14 @@ TEST(StoreTest, EmptyKeyFromASnapshotIsVisible) {
 TEST(StoreTest, ManyKeysStayFindableAndOrdered) {
   Store store;
   std::map<std::string, std::vector<std::string>> model;
-  std::uint64_t x = 42;
-  auto next = [&] { return (x = x * 6364136223846793005u + 1442695040888963407u) >> 33; };
-  for (int i = 0; i < 20000; ++i) {
-    const std::string key = "k" + std::to_string(next() % 5000);
-    if (next() % 5 == 0) {
+  const WriteBatch changes = RandomChanges(42, 20000);
+  for (const Mutation& m : changes.mutations()) {
+    const std::string key(m.key);
+    if (m.kind == Mutation::Kind::kDelete) {
       EXPECT_EQ(store.Delete(key), model.erase(key) == 1) << key;
     } else {
-      const std::string val = std::to_string(i);
-      store.Append(key, val);
-      model[key].push_back(val);
+      store.Append(key, m.val);
+      model[key].emplace_back(m.val);
     }
   }
   ASSERT_EQ(store.key_count(), model.size());
