@@ -22,7 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <string>
 #include <string_view>
 #include <thread>
@@ -30,6 +30,7 @@
 
 #include "store/data_lock.h"
 #include "store/journal_writer.h"
+#include "store/shared_mutex.h"
 #include "store/snapshot.h"
 #include "store/status.h"
 #include "store/store.h"
@@ -177,7 +178,7 @@ class Engine {
   std::atomic<std::uint64_t> journal_bytes_{0};
   std::atomic<std::uint64_t> compactions_{0};
 
-  mutable std::shared_mutex mu_;  // store_: shared to read, unique to change
+  mutable SharedMutex mu_;  // store_: shared to read, unique to change
   Store store_;
 };
 
