@@ -39,7 +39,11 @@ void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_po
     if (io.stopped()) return;  // poll() stops it once no work is left
     const auto idle = Clock::now() - idle_since;
     if (idle < busy_poll) continue;
-    if (poll_while_due && idle < kMaxDuePoll && work_due()) continue;
+    if (poll_while_due && idle < kMaxDuePoll && work_due()) {
+      // The thread the work is due from may be waiting for this CPU.
+      std::this_thread::yield();
+      continue;
+    }
     if (io.run_one() == 0) return;  // stopped while it slept
     idle_since = Clock::now();
   }
