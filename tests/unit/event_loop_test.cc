@@ -218,13 +218,16 @@ TEST(EventLoopTest, PollingForDueWorkYieldsTheCpuToTheThreadItIsDueFrom) {
   std::atomic<int> polls{0};
   int polls_before_post = -1;
   std::thread poster;
+  // Set up in the loop's first handler and the poster; checked at the end,
+  // as a failed assertion there would leave the loop waiting for ever.
+  bool loop_confined = false, poster_set_up = false;
   boost::asio::post(io, [&] {
     const int cpu = sched_getcpu();
-    ASSERT_TRUE(ConfineThisThreadTo(cpu));
+    loop_confined = ConfineThisThreadTo(cpu);
     poster = std::thread([&, cpu] {
-      ASSERT_TRUE(ConfineThisThreadTo(cpu));
-      ASSERT_TRUE(ScheduleThisThreadAsBatch().ok());
+      const bool set_up = ConfineThisThreadTo(cpu) && ScheduleThisThreadAsBatch().ok();
       std::unique_lock lock(mu);
+      poster_set_up = set_up;
       ready = true;
       cv.notify_one();
       cv.wait(lock, [&] { return go; });
@@ -248,6 +251,7 @@ TEST(EventLoopTest, PollingForDueWorkYieldsTheCpuToTheThreadItIsDueFrom) {
   });
   loop.join();
   poster.join();
+  ASSERT_TRUE(loop_confined && poster_set_up) << "could not confine or schedule the threads";
   EXPECT_GE(polls_before_post, 0) << "the poster's work never ran";
   EXPECT_LT(polls_before_post, 20);
 }
