@@ -2,9 +2,8 @@
 """Prints 'N passed, N failed' over the GoogleTest cases that meson ran in
 the given build directories (meson-logs/testlog.junit.xml). A test program
 that failed without reporting a failed case (a crash, a sanitizer abort, a
-timeout, a crash that Wine reported but exited 0 from) counts as at least
-one failure. `--extra P F` adds results counted
-elsewhere."""
+timeout, or a crash that Wine reported and then exited 0) counts as at least
+one failure. `--extra P F` adds results counted elsewhere."""
 import json
 import sys
 import xml.etree.ElementTree as ET

@@ -2,7 +2,6 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -214,8 +213,9 @@ TEST(EventLoopTest, PollingForDueWorkYieldsTheCpuToTheThreadItIsDueFrom) {
   std::mutex mu;
   std::condition_variable cv;
   bool ready = false, go = false;  // guarded by mu
-  std::atomic<bool> posted{false};
-  std::atomic<int> polls{0};
+  // The loop's thread alone touches these: its work_due and its handlers.
+  bool posted = false;
+  int polls = 0;
   int polls_before_post = -1;
   std::thread poster;
   // Set up in the loop's first handler and the poster; checked at the end,
@@ -232,7 +232,7 @@ TEST(EventLoopTest, PollingForDueWorkYieldsTheCpuToTheThreadItIsDueFrom) {
       cv.notify_one();
       cv.wait(lock, [&] { return go; });
       boost::asio::post(io, [&] {
-        polls_before_post = polls.load();
+        polls_before_post = polls;
         posted = true;
         work.reset();
       });
