@@ -22,7 +22,8 @@ unsigned AvailableCpus() {
 }
 
 void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
-                  const std::function<bool()>& work_due) {
+                  const std::function<bool()>& work_due,
+                  const std::function<bool()>& polling_pays) {
   const bool poll_while_due = work_due && AvailableCpus() > 1;
   if (busy_poll.count() <= 0 && !poll_while_due) {
     io.run();
@@ -38,10 +39,11 @@ void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_po
     }
     if (io.stopped()) return;  // poll() stops it once no work is left
     const auto idle = Clock::now() - idle_since;
-    if (idle < busy_poll) continue;
-    if (poll_while_due && idle < kMaxDuePoll && work_due()) {
+    const bool busy_polling = idle < busy_poll;
+    const bool due_polling = !busy_polling && poll_while_due && idle < kMaxDuePoll && work_due();
+    if ((busy_polling || due_polling) && (!polling_pays || polling_pays())) {
       // The thread the work is due from may be waiting for this CPU.
-      std::this_thread::yield();
+      if (due_polling) std::this_thread::yield();
       continue;
     }
     if (io.run_one() == 0) return;  // stopped while it slept

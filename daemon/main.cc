@@ -16,6 +16,7 @@
 
 #include "daemon/activation.h"
 #include "daemon/commit_queue.h"
+#include "daemon/cpu_steal.h"
 #include "daemon/event_loop.h"
 #include "daemon/http_server.h"
 #include "daemon/log.h"
@@ -137,7 +138,10 @@ int main(int argc, char** argv) {
     notifier.StopReporting();
     notifier.Stopping("stopping: answering the requests received, folding the journal");
   });
-  daemon::RunEventLoop(io, options->busy_poll, [&commits] { return commits.CompletionsDue(); });
+  daemon::CpuSteal steal;
+  daemon::RunEventLoop(
+      io, options->busy_poll, [&commits] { return commits.CompletionsDue(); },
+      [&steal] { return !steal.Contended(std::chrono::steady_clock::now()); });
   commits.Stop();
   Status closed;
   {

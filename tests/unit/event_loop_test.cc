@@ -107,20 +107,22 @@ ThreadTimes TimesOfThisThread() {
 
 // Runs `io` in RunEventLoop; returns the loop's times.
 ThreadTimes TimesOfRunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
-                                const std::function<bool()>& work_due) {
+                                const std::function<bool()>& work_due,
+                                const std::function<bool()>& polling_pays) {
   const ThreadTimes before = TimesOfThisThread();
-  RunEventLoop(io, busy_poll, work_due);
+  RunEventLoop(io, busy_poll, work_due, polling_pays);
   return TimesOfThisThread() - before;
 }
 
 // Runs one handler, then nothing until io is stopped after `idle`.
 ThreadTimes TimesOfOneHandlerThenIdle(std::chrono::microseconds busy_poll, milliseconds idle,
-                                      const std::function<bool()>& work_due = {}) {
+                                      const std::function<bool()>& work_due = {},
+                                      const std::function<bool()>& polling_pays = {}) {
   boost::asio::io_context io(1);
   boost::asio::post(io, [] {});
   boost::asio::steady_timer stop(io, idle);
   stop.async_wait([&](const boost::system::error_code&) { io.stop(); });
-  return TimesOfRunEventLoop(io, busy_poll, work_due);
+  return TimesOfRunEventLoop(io, busy_poll, work_due, polling_pays);
 }
 
 // The behaviour itself: after work the loop stays awake (on a CPU) for
@@ -141,7 +143,8 @@ TEST(EventLoopTest, WithoutBusyPollSleepsRightAway) {
 
 // A handler every 2 ms for 300 ms, the loop idle in between, without busy
 // poll; `work_due` says whether work is due.
-ThreadTimes TimesOfHandlersEvery2Ms(const std::function<bool()>& work_due) {
+ThreadTimes TimesOfHandlersEvery2Ms(const std::function<bool()>& work_due,
+                                    const std::function<bool()>& polling_pays = {}) {
   boost::asio::io_context io(1);
   boost::asio::steady_timer tick(io);
   const auto end = std::chrono::steady_clock::now() + milliseconds(300);
@@ -152,7 +155,7 @@ ThreadTimes TimesOfHandlersEvery2Ms(const std::function<bool()>& work_due) {
         tick.async_wait(again);
       };
   boost::asio::post(io, [&] { again({}); });
-  return TimesOfRunEventLoop(io, std::chrono::microseconds(0), work_due);
+  return TimesOfRunEventLoop(io, std::chrono::microseconds(0), work_due, polling_pays);
 }
 
 #ifdef __linux__
@@ -194,6 +197,27 @@ TEST(EventLoopTest, PollsForDueWorkAtMostMaxDuePollAtAStretch) {
                 .cpu,
             milliseconds(30))
       << "polled the whole 300 ms";
+}
+
+// Where polling does not pay (kvd: the host is short of CPU), the loop
+// sleeps at once, busy_poll and due work notwithstanding; where it does, it
+// polls.
+TEST(EventLoopTest, PollsOnlyWhilePollingPays) {
+  int asked = 0;
+  const auto never = [&] {
+    ++asked;
+    return false;
+  };
+  EXPECT_LT(TimesOfOneHandlerThenIdle(milliseconds(300), milliseconds(400), {}, never).cpu,
+            milliseconds(30));
+  EXPECT_GT(asked, 0);
+  EXPECT_GE(TimesOfOneHandlerThenIdle(milliseconds(300), milliseconds(400), {}, [] { return true; })
+                .awake,
+            milliseconds(200));
+  if (AvailableCpus() < 2) return;  // no polling for due work anyway
+  EXPECT_LT(TimesOfHandlersEvery2Ms([] { return true; }, never).cpu, milliseconds(30));
+  EXPECT_GE(TimesOfHandlersEvery2Ms([] { return true; }, [] { return true; }).awake,
+            milliseconds(60));
 }
 
 #ifdef __linux__
