@@ -170,7 +170,7 @@ class Store {
   std::size_t byte_count_ = 0;
   bool frozen_ = false;
   bool loading_ = false;
-  const Entry* greatest_loaded_ = nullptr;  // while loading_
+  Entry* last_loaded_ = nullptr;  // while loading_
   std::map<std::string, Before, std::less<>> before_;
 };
 

@@ -197,30 +197,36 @@ TEST(StoreTest, ManyKeysStayFindableAndOrdered) {
 // A load (a snapshot's keys, in any order, a key repeated) leaves a store
 // that finds, lists and changes its keys as if they had come one by one.
 TEST(StoreTest, LoadedKeysAreFoundListedAndChangeable) {
-  for (const bool ascending : {true, false}) {
+  enum class Order { kAscending, kDescending, kNumbered };  // key0, key1, ..., key10, key11, ...
+  for (const Order order : {Order::kAscending, Order::kDescending, Order::kNumbered}) {
+    SCOPED_TRACE(static_cast<int>(order));
+    const auto name = [order](int k) {
+      return "key" + std::to_string(order == Order::kNumbered ? k : 100000 + k);
+    };
     Store store;
     store.BeginLoad();
     for (int i = 0; i < 3000; ++i) {
-      const int k = ascending ? i : 2999 - i;
-      store.Replace("key" + std::to_string(100000 + k), List({std::to_string(k)}));
+      const int k = order == Order::kDescending ? 2999 - i : i;
+      store.Replace(name(k), List({std::to_string(k)}));
+      if (k == 20) store.Replace(name(k), List({"at once"}));  // right after itself
     }
-    store.Replace("key100007", List({"again"}));  // the last one of a key counts
+    store.Replace(name(7), List({"again"}));  // the last one of a key counts
     store.EndLoad();
     ASSERT_EQ(store.key_count(), 3000u);
     EXPECT_EQ(store.value_count(), 3000u);
     for (int k = 0; k < 3000; ++k) {
-      const ValueList* values = store.Find("key" + std::to_string(100000 + k));
+      const ValueList* values = store.Find(name(k));
       ASSERT_NE(values, nullptr) << k;
-      EXPECT_THAT(values->view().ToStrings(),
-                  ElementsAre(k == 7 ? std::string("again") : std::to_string(k)));
+      const std::string expected = k == 7 ? "again" : k == 20 ? "at once" : std::to_string(k);
+      EXPECT_THAT(values->view().ToStrings(), ElementsAre(expected));
     }
     const std::vector<std::string> keys = store.Keys("");
     EXPECT_EQ(keys.size(), 3000u);
     EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
-    store.Append("key100001", "more");
-    EXPECT_THAT(store.Find("key100001")->view().ToStrings(), ElementsAre("1", "more"));
-    EXPECT_TRUE(store.Delete("key102999"));
-    EXPECT_EQ(store.Find("key102999"), nullptr);
+    store.Append(name(1), "more");
+    EXPECT_THAT(store.Find(name(1))->view().ToStrings(), ElementsAre("1", "more"));
+    EXPECT_TRUE(store.Delete(name(2999)));
+    EXPECT_EQ(store.Find(name(2999)), nullptr);
     EXPECT_EQ(store.key_count(), 2999u);
   }
 }
