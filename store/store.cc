@@ -46,8 +46,10 @@ void Store::Rehash(std::size_t buckets) {
 Store::Entry& Store::FindOrInsertLoading(std::string_view key, bool* inserted) {
   auto* e = new Entry(key);
   // Tried first right after the key loaded last, which takes no search where
-  // keys come in ascending order (kvd's own snapshots) or mostly so (key1,
-  // key10, ..., key19, key2, ...: storage.py kept insertion order).
+  // keys come in ascending order (kvd's own snapshots) or mostly so: files of
+  // storage.py keep insertion order, where keys numbered key0, key1, ...
+  // mostly follow the one before in sorted order too (key11 goes right after
+  // key10; key20 does not go right after key19).
   const auto hint =
       last_loaded_ == nullptr ? tree_.begin() : std::next(tree_.iterator_to(*last_loaded_));
   Entry& at = *tree_.insert_unique(hint, *e);
