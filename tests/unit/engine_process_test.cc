@@ -204,8 +204,8 @@ TEST_P(CrashAfterCompactionTest, BackgroundCompactionLosesAndDuplicatesNothing) 
   std::size_t expected = 0;
   for (int w = 0; w < kWriters; ++w) {
     int i = 0;
-    for (; seen.count(std::to_string(w) + ":" + std::to_string(i)) > 0; ++i) {
-      EXPECT_EQ(seen.count(std::to_string(w) + ":" + std::to_string(i)), 1u);
+    for (std::size_t n; (n = seen.count(std::to_string(w) + ":" + std::to_string(i))) > 0; ++i) {
+      EXPECT_EQ(n, 1u);
     }
     EXPECT_GE(i, kMinCompactionWrites) << "writer " << w;
     expected += static_cast<std::size_t>(i);
