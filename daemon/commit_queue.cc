@@ -15,6 +15,12 @@ namespace {
 // Memory a group keeps for the next commit (a burst may have grown it).
 constexpr std::size_t kKeepBytes = 1024 * 1024;
 
+// Empties a committed batch for the next commit.
+void Recycle(WriteBatch& batch) {
+  batch.Clear();
+  if (batch.capacity_bytes() > kKeepBytes) batch = WriteBatch();
+}
+
 }  // namespace
 
 CommitQueue::CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network)
@@ -85,6 +91,7 @@ void CommitQueue::CommitAloneOrHandOver() {
   Write(committing_);
   in_flight_ -= committing_.waiters.size();
   Complete(committing_);
+  Recycle(committing_.batch);
   if (in_flight_ == 0) work_ = {};
 }
 
@@ -97,6 +104,7 @@ void CommitQueue::CommitQueued() {
   }
   Write(committing_);
   Complete(committing_);
+  Recycle(committing_.batch);
 }
 
 void CommitQueue::Stop() {
@@ -138,16 +146,24 @@ void CommitQueue::Run() {
       handed_over_ = false;
     }
     const auto start = std::chrono::steady_clock::now();
-    Write(*group);
-    last_commit_time_ = std::chrono::steady_clock::now() - start;
-    // One hand-back for the whole commit.
-    boost::asio::post(network_, [this, group = std::move(group)]() mutable {
-      in_flight_ -= group->waiters.size();
-      Complete(*group);
-      if (in_flight_ == 0) work_ = {};
-      std::lock_guard lock(mu_);
-      spare_.push_back(std::move(group));
+    Group& committing = *group;
+    // One hand-back for the whole commit, as soon as it is acknowledged:
+    // appends are answered while they are applied. The network thread
+    // completes the waiters and leaves the batch to this thread, which
+    // recycles it once the engine is done with it (the group itself goes
+    // back to spare_ only from the network thread, and only this thread
+    // takes it from there).
+    Write(committing, [this, &group] {
+      boost::asio::post(network_, [this, group = std::move(group)]() mutable {
+        in_flight_ -= group->waiters.size();
+        Complete(*group);
+        if (in_flight_ == 0) work_ = {};
+        std::lock_guard lock(mu_);
+        spare_.push_back(std::move(group));
+      });
     });
+    last_commit_time_ = std::chrono::steady_clock::now() - start;
+    Recycle(committing.batch);
   }
 }
 
@@ -165,18 +181,25 @@ void CommitQueue::AwaitLastGroupSize(std::unique_lock<std::mutex>& lock) {
 #endif
 }
 
-void CommitQueue::Write(Group& group) {
+void CommitQueue::Write(Group& group, const std::function<void()>& hand_back) {
   group.applied.clear();
-  group.status = engine_.Write(group.batch, &group.applied);
-  {
-    std::lock_guard lock(status_mu_);
-    last_status_ = group.status;
-  }
-  (group.status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
-  if (!group.status.ok()) {
-    log::Error("commit of " + std::to_string(group.batch.size()) +
-               " writes failed: " + group.status.ToString());
-  }
+  bool finished = false;
+  auto finish = [&](const Status& status) {
+    finished = true;
+    group.status = status;
+    {
+      std::lock_guard lock(status_mu_);
+      last_status_ = status;
+    }
+    (status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+    if (!status.ok()) {
+      log::Error("commit of " + std::to_string(group.batch.size()) +
+                 " writes failed: " + status.ToString());
+    }
+    if (hand_back) hand_back();
+  };
+  const Status status = engine_.Write(group.batch, &group.applied, [&] { finish(Status::OK()); });
+  if (!finished) finish(status);
 }
 
 void CommitQueue::Complete(Group& group) {
@@ -189,8 +212,6 @@ void CommitQueue::Complete(Group& group) {
   }
   completing_ = false;
   group.waiters.clear();
-  group.batch.Clear();
-  if (group.batch.capacity_bytes() > kKeepBytes) group.batch = WriteBatch();
 }
 
 }  // namespace kvd::daemon

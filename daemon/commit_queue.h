@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -148,10 +149,15 @@ class CommitQueue {
   // kThread, at the end of a turn that started with nothing in flight:
   // commits a lone submission here, or wakes the thread for more.
   void CommitAloneOrHandOver();
-  // Commits `group` as one Engine::Write.
-  void Write(Group& group);
+  // Commits `group` as one Engine::Write and records its status; then calls
+  // `hand_back`, if given, as soon as the engine acknowledges the commit
+  // (for appends: before it applies them, see Engine::Write), or once the
+  // commit failed. Without `hand_back` (a commit on the network thread, whose
+  // completions may read the engine) the caller completes the group after.
+  void Write(Group& group, const std::function<void()>& hand_back = {});
   // Runs the completions of `group` on the network thread, in order, and
-  // empties it (its memory stays for the next commit).
+  // empties its waiters (their memory stays for the next commit). The batch
+  // is left to the committing thread.
   void Complete(Group& group);
 
   Engine& engine_;

@@ -160,7 +160,8 @@ Status Engine::Fold() {
   return s;
 }
 
-Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied) {
+Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
+                     const std::function<void()>& acknowledge) {
   if (applied != nullptr) applied->clear();
   if (batch.empty()) return Status::OK();
   std::string records;
@@ -189,7 +190,15 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied) {
   journal_dirty_ = true;
   {
     std::unique_lock write(mu_);
-    store_.Apply(batch, applied);
+    if (acknowledge && batch.AppendsOnly()) {
+      if (applied != nullptr) applied->assign(batch.size(), true);
+      acknowledge();
+      store_.Apply(batch);
+    } else {
+      store_.Apply(batch, applied);
+      write.unlock();
+      if (acknowledge) acknowledge();
+    }
   }
   MaybeCompact();
   return Status::OK();

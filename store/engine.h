@@ -93,7 +93,20 @@ class Engine {
   // them. If `applied` is given it receives, per mutation, what Store::Apply
   // returned (false: a delete of an absent key). On error nothing of `batch`
   // is visible or will be recovered, and later writes may succeed again.
-  Status Write(const WriteBatch& batch, std::vector<bool>* applied = nullptr);
+  //
+  // `acknowledge`, if given, is called once on success (never on error), as
+  // soon as the batch is durable and its results are in *applied: for a
+  // batch of appends only, whose results are known before it is applied
+  // (each adds its value), that is before the store changes, with readers
+  // held off from then until the batch is applied. So whoever it tells reads
+  // the batch whenever they read, while the store's update overlaps with
+  // telling them (in kvd: with the answers' way to the clients and the next
+  // requests' way back; 50 clients appending to 100,000 random keys: 133k
+  // to 151k a second, when each commit of ~50 new keys took 30-60 us to
+  // apply). Other batches are acknowledged once applied. It must not read
+  // this engine on the calling thread, which holds readers off.
+  Status Write(const WriteBatch& batch, std::vector<bool>* applied = nullptr,
+               const std::function<void()>& acknowledge = {});
 
   // Readers see only written data and never wait for I/O. Get copies the
   // key's values (one allocation, however many values).

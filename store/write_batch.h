@@ -43,6 +43,14 @@ class WriteBatch {
 
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
+  // Whether every mutation is an append (whose result is known before it is
+  // applied: it always adds its value).
+  bool AppendsOnly() const {
+    for (const Entry& e : entries_) {
+      if (e.kind != Mutation::Kind::kAppend) return false;
+    }
+    return true;
+  }
 
  private:
   struct Entry {

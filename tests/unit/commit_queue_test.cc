@@ -321,6 +321,37 @@ TEST(CommitQueueTest, CoroutinesResumedByACommitSubmitAgainAndKeepTheirOrder) {
   }
 }
 
+// In thread mode appends are answered while the commit thread applies them
+// (Engine::Write's acknowledgement): a client that reads as soon as it is
+// answered, on the network thread, still reads its own writes.
+TEST(CommitQueueTest, ThreadModeCompletionsReadWhatTheyWrote) {
+  QueueUnderTest t(CommitQueue::Mode::kThread);
+  auto& [dir, engine, io, commits] = t;
+  constexpr int kWriters = 8, kEach = 50;
+  int finished = 0;
+  for (int w = 0; w < kWriters; ++w) {
+    boost::asio::co_spawn(
+        io,
+        [&, w]() -> boost::asio::awaitable<void> {
+          WriteBatch batch;
+          for (int i = 0; i < kEach; ++i) {
+            batch.Clear();
+            // A key per write: a new key costs the apply most.
+            const std::string key = "w" + std::to_string(w) + ":" + std::to_string(i);
+            batch.Append(key, "v");
+            const CommitResult r = co_await commits.AsyncSubmit(batch, boost::asio::use_awaitable);
+            EXPECT_TRUE(r.status().ok());
+            EXPECT_THAT(engine->Get(key).view().ToStrings(), ElementsAre("v")) << key;
+          }
+          ++finished;
+        },
+        boost::asio::detached);
+  }
+  io.run();
+  EXPECT_EQ(finished, kWriters);
+  EXPECT_EQ(engine->GetStats().keys, std::size_t{kWriters * kEach});
+}
+
 TEST(CommitQueueTest, AfterStopSubmissionsFail) {
   QueueUnderTest t(CommitQueue::Mode::kInline);
   auto& [dir, engine, io, commits] = t;

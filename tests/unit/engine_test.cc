@@ -1,7 +1,11 @@
 #include "store/engine.h"
 
 #include <atomic>
+#include <chrono>
+#include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -51,6 +55,67 @@ TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
   ASSERT_TRUE(engine->Write(batch, &applied).ok());
   EXPECT_THAT(applied, ElementsAre(true, true, false));
   EXPECT_THAT(engine->Get("a").view().ToStrings(), IsEmpty());
+}
+
+// Appends are acknowledged before they are applied, so a reader started by
+// the acknowledgement must wait for them, and then reads them.
+TEST(EngineTest, AppendsAreAcknowledgedWithTheirResultsWhileReadersAreHeldOff) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  WriteBatch batch;
+  batch.Append("k", "1");
+  batch.Append("k", "2");
+  std::vector<bool> applied;
+  int acknowledgements = 0;
+  std::future<std::vector<std::string>> read;
+  std::future_status while_acknowledging = std::future_status::ready;
+  auto acknowledge = [&] {
+    ++acknowledgements;
+    EXPECT_THAT(applied, ElementsAre(true, true));
+    read = std::async(std::launch::async, [&] { return engine->Get("k").view().ToStrings(); });
+    // Time enough for a reader that is not held off.
+    while_acknowledging = read.wait_for(std::chrono::milliseconds(200));
+  };
+  ASSERT_TRUE(engine->Write(batch, &applied, acknowledge).ok());
+  EXPECT_EQ(acknowledgements, 1);
+  EXPECT_EQ(while_acknowledging, std::future_status::timeout) << "a reader got in before apply";
+  EXPECT_THAT(read.get(), ElementsAre("1", "2")) << "the reader missed what it was told of";
+}
+
+// A delete's result is known once applied: then it is acknowledged, and
+// readers are not held off (one can run while the acknowledgement waits).
+TEST(EngineTest, BatchesWithDeletesAreAcknowledgedOnceApplied) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(Append(*engine, "gone", "x").ok());
+  WriteBatch batch;
+  batch.Append("k", "1");
+  batch.Delete("gone");
+  batch.Delete("absent");
+  std::vector<bool> applied;
+  int acknowledgements = 0;
+  auto acknowledge = [&] {
+    ++acknowledgements;
+    EXPECT_THAT(applied, ElementsAre(true, true, false));
+    auto read = std::async(std::launch::async, [&] { return engine->Get("k").view().ToStrings(); });
+    ASSERT_EQ(read.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+        << "readers held off while acknowledging";
+    EXPECT_THAT(read.get(), ElementsAre("1"));
+  };
+  ASSERT_TRUE(engine->Write(batch, &applied, acknowledge).ok());
+  EXPECT_EQ(acknowledgements, 1);
+}
+
+TEST(EngineTest, FailedWritesAreNotAcknowledged) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(engine->Close().ok());
+  WriteBatch batch;
+  batch.Append("k", "1");
+  bool acknowledged = false;
+  EXPECT_EQ(engine->Write(batch, nullptr, [&] { acknowledged = true; }).code(),
+            Status::Code::kIOError);
+  EXPECT_FALSE(acknowledged);
 }
 
 TEST(EngineTest, EmptyBatchWritesNothing) {

@@ -43,5 +43,20 @@ TEST(WriteBatchTest, AbsorbCopiesAndClearKeepsTheMemory) {
   EXPECT_THAT(Describe(merged), ::testing::ElementsAre("append z=2"));
 }
 
+TEST(WriteBatchTest, AppendsOnlyUntilADeleteJoins) {
+  WriteBatch appends, mixed;
+  EXPECT_TRUE(appends.AppendsOnly()) << "an empty batch";
+  appends.Append("a", "1");
+  appends.Append("b", "2");
+  EXPECT_TRUE(appends.AppendsOnly());
+  mixed.Append("c", "3");
+  mixed.Delete("a");
+  EXPECT_FALSE(mixed.AppendsOnly());
+  appends.Absorb(mixed);
+  EXPECT_FALSE(appends.AppendsOnly()) << "absorbed a delete";
+  appends.Clear();
+  EXPECT_TRUE(appends.AppendsOnly()) << "cleared";
+}
+
 }  // namespace
 }  // namespace kvd
