@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -283,38 +284,53 @@ TEST(CommitQueueTest, InlineCompletionThatSubmitsAgainJoinsTheNextCommit) {
   EXPECT_THAT(engine->Get("chain").view().ToStrings(), ElementsAre("0", "1", "2", "3", "4"));
 }
 
-// Coroutines awaiting AsyncSubmit in a loop, as sessions do: each is resumed
-// from inside the commit and submits again before the commit is over.
+// Runs `writers` coroutines that each await AsyncSubmit `each` times in a
+// loop, as sessions do: fill(w, i, &batch) makes writer w's batch i, and
+// check(w, i, result) runs when the coroutine is resumed with its result.
+// Returns how many writers finished.
+int RunWriters(QueueUnderTest& t, int writers, int each,
+               const std::function<void(int, int, WriteBatch*)>& fill,
+               const std::function<void(int, int, const CommitResult&)>& check) {
+  int finished = 0;
+  for (int w = 0; w < writers; ++w) {
+    boost::asio::co_spawn(
+        t.io,
+        [&, w]() -> boost::asio::awaitable<void> {
+          WriteBatch batch;
+          for (int i = 0; i < each; ++i) {
+            batch.Clear();
+            fill(w, i, &batch);
+            check(w, i, co_await t.commits.AsyncSubmit(batch, boost::asio::use_awaitable));
+          }
+          ++finished;
+        },
+        boost::asio::detached);
+  }
+  t.io.run();
+  return finished;
+}
+
+// Each writer is resumed from inside the commit and submits again before the
+// commit is over.
 TEST(CommitQueueTest, CoroutinesResumedByACommitSubmitAgainAndKeepTheirOrder) {
   for (const auto mode : {CommitQueue::Mode::kInline, CommitQueue::Mode::kThread}) {
     QueueUnderTest t(mode);
-    auto& [dir, engine, io, commits] = t;
     constexpr int kWriters = 8, kEach = 50;
-    int finished = 0;
-    for (int w = 0; w < kWriters; ++w) {
-      boost::asio::co_spawn(
-          io,
-          [&, w]() -> boost::asio::awaitable<void> {
-            WriteBatch batch;
-            for (int i = 0; i < kEach; ++i) {
-              batch.Clear();
-              batch.Append("w" + std::to_string(w), std::to_string(i));
-              batch.Delete("absent");
-              const CommitResult r =
-                  co_await commits.AsyncSubmit(batch, boost::asio::use_awaitable);
-              EXPECT_TRUE(r.status().ok());
-              EXPECT_TRUE(r.applied(0));
-              EXPECT_FALSE(r.applied(1));
-            }
-            ++finished;
-          },
-          boost::asio::detached);
-    }
-    io.run();
+    const int finished = RunWriters(
+        t, kWriters, kEach,
+        [](int w, int i, WriteBatch* batch) {
+          batch->Append("w" + std::to_string(w), std::to_string(i));
+          batch->Delete("absent");
+        },
+        [](int, int, const CommitResult& r) {
+          EXPECT_TRUE(r.status().ok());
+          EXPECT_TRUE(r.applied(0));
+          EXPECT_FALSE(r.applied(1));
+        });
     EXPECT_EQ(finished, kWriters);
-    EXPECT_LT(commits.commits(), std::uint64_t{kWriters * kEach}) << "writers share commits";
+    EXPECT_LT(t.commits.commits(), std::uint64_t{kWriters * kEach}) << "writers share commits";
     for (int w = 0; w < kWriters; ++w) {
-      const auto values = engine->Get("w" + std::to_string(w)).view().ToStrings();
+      const auto values = t.engine->Get("w" + std::to_string(w)).view().ToStrings();
       ASSERT_EQ(values.size(), std::size_t{kEach});
       for (int i = 0; i < kEach; ++i) EXPECT_EQ(values[i], std::to_string(i));
     }
@@ -326,30 +342,17 @@ TEST(CommitQueueTest, CoroutinesResumedByACommitSubmitAgainAndKeepTheirOrder) {
 // answered, on the network thread, still reads its own writes.
 TEST(CommitQueueTest, ThreadModeCompletionsReadWhatTheyWrote) {
   QueueUnderTest t(CommitQueue::Mode::kThread);
-  auto& [dir, engine, io, commits] = t;
   constexpr int kWriters = 8, kEach = 50;
-  int finished = 0;
-  for (int w = 0; w < kWriters; ++w) {
-    boost::asio::co_spawn(
-        io,
-        [&, w]() -> boost::asio::awaitable<void> {
-          WriteBatch batch;
-          for (int i = 0; i < kEach; ++i) {
-            batch.Clear();
-            // A key per write: a new key costs the apply most.
-            const std::string key = "w" + std::to_string(w) + ":" + std::to_string(i);
-            batch.Append(key, "v");
-            const CommitResult r = co_await commits.AsyncSubmit(batch, boost::asio::use_awaitable);
-            EXPECT_TRUE(r.status().ok());
-            EXPECT_THAT(engine->Get(key).view().ToStrings(), ElementsAre("v")) << key;
-          }
-          ++finished;
-        },
-        boost::asio::detached);
-  }
-  io.run();
+  // A key per write: a new key costs the apply most.
+  auto key = [](int w, int i) { return "w" + std::to_string(w) + ":" + std::to_string(i); };
+  const int finished = RunWriters(
+      t, kWriters, kEach, [&](int w, int i, WriteBatch* batch) { batch->Append(key(w, i), "v"); },
+      [&](int w, int i, const CommitResult& r) {
+        EXPECT_TRUE(r.status().ok());
+        EXPECT_THAT(t.engine->Get(key(w, i)).view().ToStrings(), ElementsAre("v")) << key(w, i);
+      });
   EXPECT_EQ(finished, kWriters);
-  EXPECT_EQ(engine->GetStats().keys, std::size_t{kWriters * kEach});
+  EXPECT_EQ(t.engine->GetStats().keys, std::size_t{kWriters * kEach});
 }
 
 TEST(CommitQueueTest, AfterStopSubmissionsFail) {
