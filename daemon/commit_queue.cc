@@ -183,9 +183,7 @@ void CommitQueue::AwaitLastGroupSize(std::unique_lock<std::mutex>& lock) {
 
 void CommitQueue::Write(Group& group, const std::function<void()>& hand_back) {
   group.applied.clear();
-  bool finished = false;
   auto finish = [&](const Status& status) {
-    finished = true;
     group.status = status;
     {
       std::lock_guard lock(status_mu_);
@@ -199,7 +197,7 @@ void CommitQueue::Write(Group& group, const std::function<void()>& hand_back) {
     if (hand_back) hand_back();
   };
   const Status status = engine_.Write(group.batch, &group.applied, [&] { finish(Status::OK()); });
-  if (!finished) finish(status);
+  if (!status.ok()) finish(status);  // the engine acknowledged every success
 }
 
 void CommitQueue::Complete(Group& group) {

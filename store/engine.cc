@@ -163,7 +163,10 @@ Status Engine::Fold() {
 Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
                      const std::function<void()>& acknowledge) {
   if (applied != nullptr) applied->clear();
-  if (batch.empty()) return Status::OK();
+  if (batch.empty()) {
+    if (acknowledge) acknowledge();
+    return Status::OK();
+  }
   std::string records;
   journal::EncodeBatch(batch, &records);
 

@@ -122,8 +122,10 @@ TEST(EngineTest, EmptyBatchWritesNothing) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data");
   const auto before = engine->GetStats().journal_bytes;
-  ASSERT_TRUE(engine->Write(WriteBatch{}).ok());
+  int acknowledgements = 0;
+  ASSERT_TRUE(engine->Write(WriteBatch{}, nullptr, [&] { ++acknowledgements; }).ok());
   EXPECT_EQ(engine->GetStats().journal_bytes, before);
+  EXPECT_EQ(acknowledgements, 1) << "a success, acknowledged like any other";
 }
 
 TEST(EngineTest, DamagedFileIsRefusedAndKept) {
