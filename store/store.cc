@@ -55,11 +55,11 @@ Store::Entry& Store::FindOrInsertLoading(std::string_view key, bool* inserted) {
   Entry& at = *tree_.insert_unique(hint, *e);
   last_loaded_ = &at;
   *inserted = &at == e;
-  if (!*inserted) {
+  if (*inserted) {
+    byte_count_ += key.size();
+  } else {
     delete e;
-    return at;
   }
-  byte_count_ += key.size();
   return at;
 }
 
