@@ -14,8 +14,9 @@
 # Sourcing it checks the arguments (BUILD_DIR, env BENCH_SECONDS and
 # BENCH_SMOKE) and the binaries, exiting 2 on bad usage; sets build, seconds,
 # smoke, kvd, kvctl, bench and source_dir; defines stop_daemon, stop_pid,
-# field, now_us, seconds_since, wait_until_ready, install_missing, rss_kib and,
-# for the scripts that compare with Redis, start_redis, stop_redis and redis;
+# field, median, now_us, seconds_since, wait_until_ready, install_missing,
+# rss_kib and, for the scripts that compare with Redis, start_redis,
+# stop_redis and redis;
 # creates the temp dir $tmp with an EXIT trap that stops the kvd whose pid is
 # in $kvd_pid and the redis-server whose pid is in $redis_pid, shows the end of
 # their logs ($tmp/kvd.log, $tmp/redis.log) on failure and removes $tmp; and
@@ -106,6 +107,13 @@ field() {
     fi
   done
   echo "?"
+}
+
+# The median of the whole numbers given (of an even count: the mean of the
+# middle two, rounded).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # Microseconds since the epoch.

@@ -147,11 +147,6 @@ requests_for() {
     'BEGIN { n = int(rate * s); if (n < min) n = min; print n }'
 }
 
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-    END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # The target of a row (bench/README.md) and whether the ratio meets it.
 target_for() {
   local workload=$1 mode=$2 connections=$3
