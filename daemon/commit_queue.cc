@@ -148,7 +148,7 @@ void CommitQueue::Run() {
     const auto start = std::chrono::steady_clock::now();
     Group& committing = *group;
     // One hand-back for the whole commit, as soon as it is acknowledged:
-    // appends are answered while they are applied. The network thread
+    // appends are answered before they are applied. The network thread
     // completes the waiters and leaves the batch to this thread, which
     // recycles it once the engine is done with it (the group itself goes
     // back to spare_ only from the network thread, and only this thread

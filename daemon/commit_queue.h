@@ -151,9 +151,10 @@ class CommitQueue {
   void CommitAloneOrHandOver();
   // Commits `group` as one Engine::Write and records its status; then calls
   // `hand_back`, if given, as soon as the engine acknowledges the commit
-  // (for appends: before it applies them, see Engine::Write), or once the
-  // commit failed. Without `hand_back` (a commit on the network thread, whose
-  // completions may read the engine) the caller completes the group after.
+  // (for appends: before they are applied, see Engine::Write), or once the
+  // commit failed. Without `hand_back` (a commit on the network thread, which
+  // has nothing to overlap with the rest of Write) the caller completes the
+  // group after.
   void Write(Group& group, const std::function<void()>& hand_back = {});
   // Runs the completions of `group` on the network thread, in order, and
   // empties its waiters (their memory stays for the next commit). The batch

@@ -22,8 +22,8 @@ unsigned AvailableCpus() {
 }
 
 void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
-                  const std::function<bool()>& work_due,
-                  const std::function<bool()>& polling_pays) {
+                  const std::function<bool()>& work_due, const std::function<bool()>& polling_pays,
+                  const std::function<void()>& on_idle) {
   const bool poll_while_due = work_due && AvailableCpus() > 1;
   if (busy_poll.count() <= 0 && !poll_while_due) {
     io.run();
@@ -38,6 +38,7 @@ void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_po
       continue;
     }
     if (io.stopped()) return;  // poll() stops it once no work is left
+    if (on_idle) on_idle();
     const auto idle = Clock::now() - idle_since;
     const bool busy_polling = idle < busy_poll;
     const bool due_polling = !busy_polling && poll_while_due && idle < kMaxDuePoll && work_due();

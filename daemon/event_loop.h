@@ -66,11 +66,15 @@ inline constexpr std::chrono::microseconds kMaxDuePoll{1000};
 // thread will post work shortly (up to kMaxDuePoll; only where this process
 // may run on more than one CPU), before it blocks for the next event; but
 // only while `polling_pays()` (if given), asked before each round of
-// polling (kvd's: the host is not short of CPU, see cpu_steal.h).
+// polling (kvd's: the host is not short of CPU, see cpu_steal.h). Where it
+// may poll (busy_poll or work_due given), it calls `on_idle()` (if given)
+// each time it finds nothing to run, before it polls again or blocks: for
+// work that can wait for such a moment (kvd's: Engine::ApplyQueued).
 // Exceptions from handlers propagate, as from run().
 void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
                   const std::function<bool()>& work_due = {},
-                  const std::function<bool()>& polling_pays = {});
+                  const std::function<bool()>& polling_pays = {},
+                  const std::function<void()>& on_idle = {});
 
 // How many CPUs this process may run on.
 unsigned AvailableCpus();

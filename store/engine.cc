@@ -144,6 +144,7 @@ Status Engine::Recover() {
 Status Engine::Fold() {
   {
     std::unique_lock write(mu_);
+    ApplyQueuedLocked();  // the snapshot covers the whole journal
     store_.Freeze();
   }
   SnapshotId id;
@@ -180,31 +181,56 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
   const std::uint64_t before = journal_->size();
   if (Status s = journal_->Append(records); !s.ok()) return s;
   if (options_.sync == SyncPolicy::kAlways) {
-    if (Status s = journal_->Sync(); !s.ok()) {
+    syncing_.store(true, std::memory_order_relaxed);
+    const Status synced = journal_->Sync();
+    syncing_.store(false, std::memory_order_relaxed);
+    if (!synced.ok()) {
       // After a failed fsync the kernel may have dropped the pages; do not
       // leave records behind that may or may not survive.
       if (Status t = journal_->Truncate(before); !t.ok()) {
-        return Status::IOError(s.message() + "; then " + t.message());
+        return Status::IOError(synced.message() + "; then " + t.message());
       }
-      return s;
+      return synced;
     }
   }
   journal_bytes_ = journal_->size();
   journal_dirty_ = true;
-  {
-    std::unique_lock write(mu_);
-    if (acknowledge && batch.AppendsOnly()) {
-      if (applied != nullptr) applied->assign(batch.size(), true);
-      acknowledge();
-      store_.Apply(batch);
-    } else {
-      store_.Apply(batch, applied);
-      write.unlock();
-      if (acknowledge) acknowledge();
+  if (acknowledge && batch.bytes() <= kMaxQueuedBytes && batch.AppendsOnly()) {
+    bool behind;
+    {
+      std::unique_lock write(mu_);
+      behind = !queued_.empty();
+      queued_.Absorb(batch);
+      has_queued_.store(true, std::memory_order_relaxed);
     }
+    if (applied != nullptr) applied->assign(batch.size(), true);
+    acknowledge();
+    if (behind) ApplyQueued();
+  } else {
+    {
+      std::unique_lock write(mu_);
+      ApplyQueuedLocked();  // they came first
+      store_.Apply(batch, applied);
+    }
+    if (acknowledge) acknowledge();
   }
   MaybeCompact();
   return Status::OK();
+}
+
+bool Engine::ApplyQueued() {
+  if (!has_queued_.load(std::memory_order_relaxed)) return false;
+  std::unique_lock write(mu_);
+  if (queued_.empty()) return false;
+  ApplyQueuedLocked();
+  return true;
+}
+
+void Engine::ApplyQueuedLocked() const {
+  if (queued_.empty()) return;
+  store_.Apply(queued_);
+  queued_.Clear();
+  has_queued_.store(false, std::memory_order_relaxed);
 }
 
 void Engine::MaybeCompact() {
@@ -216,6 +242,7 @@ void Engine::MaybeCompact() {
   compacting_ = true;
   {
     std::unique_lock write(mu_);
+    ApplyQueuedLocked();  // the snapshot covers the journal up to `size`
     store_.Freeze();
   }
   // The previous compaction is over (compacting_ was false): reap its thread.
@@ -400,21 +427,33 @@ Status Engine::Close() {
   return SyncParentDirectory(journal_path_);
 }
 
+template <typename Read>
+auto Engine::ReadStore(const Read& read) const {
+  {
+    std::shared_lock lock(mu_);
+    if (!has_queued_.load(std::memory_order_relaxed)) return read();
+  }
+  std::unique_lock lock(mu_);
+  ApplyQueuedLocked();
+  return read();
+}
+
 ValueList Engine::Get(std::string_view key) const {
-  std::shared_lock read(mu_);
-  const ValueList* values = store_.Find(key);
-  return values == nullptr ? ValueList() : *values;
+  return ReadStore([&] {
+    const ValueList* values = store_.Find(key);
+    return values == nullptr ? ValueList() : *values;
+  });
 }
 
 std::vector<std::string> Engine::Keys(std::string_view prefix) const {
-  std::shared_lock read(mu_);
-  return store_.Keys(prefix);
+  return ReadStore([&] { return store_.Keys(prefix); });
 }
 
 Engine::Stats Engine::GetStats() const {
-  std::shared_lock read(mu_);
-  return Stats{store_.key_count(), store_.value_count(), store_.byte_count(), journal_bytes_,
-               compactions_};
+  return ReadStore([&] {
+    return Stats{store_.key_count(), store_.value_count(), store_.byte_count(), journal_bytes_,
+                 compactions_};
+  });
 }
 
 }  // namespace kvd

@@ -43,6 +43,8 @@ class WriteBatch {
 
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
+  // Bytes of keys and values.
+  std::size_t bytes() const { return bytes_.size(); }
   // Whether every mutation is an append (whose result is known before it is
   // applied: it always adds its value).
   bool AppendsOnly() const {

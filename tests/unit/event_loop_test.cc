@@ -9,11 +9,13 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #ifdef __linux__
 #include <sched.h>
 #endif
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -66,6 +68,26 @@ TEST_P(EventLoopRunTest, ReturnsWhenStoppedFromAnotherThreadAndRunsItsPosts) {
   RunEventLoop(io, GetParam());
   other.join();
   EXPECT_TRUE(ran);
+}
+
+// `on_idle` runs once the ready handlers have run, each time the loop finds
+// nothing more to run.
+TEST(EventLoopTest, CallsIdleWhenNothingIsReady) {
+  boost::asio::io_context io(1);
+  auto work = boost::asio::make_work_guard(io);
+  int handled = 0;
+  std::vector<int> handled_when_idle;
+  boost::asio::post(io, [&] { ++handled; });
+  boost::asio::post(io, [&] { ++handled; });
+  RunEventLoop(io, std::chrono::microseconds(50), {}, {}, [&] {
+    handled_when_idle.push_back(handled);
+    if (handled_when_idle.size() == 1) {
+      boost::asio::post(io, [&] { ++handled; });
+    } else {
+      boost::asio::post(io, [&] { work.reset(); });  // the loop returns once idle again
+    }
+  });
+  EXPECT_THAT(handled_when_idle, ::testing::ElementsAre(2, 3));
 }
 
 INSTANTIATE_TEST_SUITE_P(BusyPoll, EventLoopRunTest,
