@@ -30,11 +30,7 @@ if [[ ! -x $bare ]]; then
   echo "$0: $bare is missing (it is built on Linux only); build first (ninja -C $build)" >&2
   exit 2
 fi
-if ((smoke)); then reps=${REPS:-1}; else reps=${REPS:-3}; fi
-if [[ ! $reps =~ ^[1-9][0-9]*$ ]]; then
-  echo "$0: REPS must be a positive number, not '$reps'" >&2
-  exit 2
-fi
+read_reps 3
 
 # Each client waits for its answer before the next append (no pipelining).
 connection_counts=(1 8 50)

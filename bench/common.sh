@@ -14,9 +14,9 @@
 # Sourcing it checks the arguments (BUILD_DIR, env BENCH_SECONDS and
 # BENCH_SMOKE) and the binaries, exiting 2 on bad usage; sets build, seconds,
 # smoke, kvd, kvctl, bench and source_dir; defines stop_daemon, stop_pid,
-# field, median, now_us, seconds_since, wait_until_ready, install_missing,
-# rss_kib and, for the scripts that compare with Redis, start_redis,
-# stop_redis and redis;
+# field, read_reps, median, now_us, seconds_since, wait_until_ready,
+# install_missing, rss_kib and, for the scripts that compare with Redis,
+# start_redis, stop_redis and redis;
 # creates the temp dir $tmp with an EXIT trap that stops the kvd whose pid is
 # in $kvd_pid and the redis-server whose pid is in $redis_pid, shows the end of
 # their logs ($tmp/kvd.log, $tmp/redis.log) on failure and removes $tmp; and
@@ -107,6 +107,16 @@ field() {
     fi
   done
   echo "?"
+}
+
+# Sets `reps`, runs per side and row, from env REPS: DEFAULT unless set (1 in
+# smoke mode); exits 2 unless it is a positive number.
+read_reps() {
+  if ((smoke)); then reps=${REPS:-1}; else reps=${REPS:-$1}; fi
+  if [[ ! $reps =~ ^[1-9][0-9]*$ ]]; then
+    echo "$0: REPS must be a positive number, not '$reps'" >&2
+    exit 2
+  fi
 }
 
 # The median of the whole numbers given (of an even count: the mean of the

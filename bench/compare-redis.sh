@@ -23,11 +23,7 @@ tmp_prefix="kvd-compare"
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh" "$@"
 
-if ((smoke)); then reps=${REPS:-1}; else reps=${REPS:-2}; fi
-if [[ ! $reps =~ ^[1-9][0-9]*$ ]]; then
-  echo "$0: REPS must be a positive number, not '$reps'" >&2
-  exit 2
-fi
+read_reps 2
 read -ra modes <<<"${BENCH_FSYNC:-always everysec no}"
 for mode in "${modes[@]}"; do
   if [[ $mode != always && $mode != everysec && $mode != no ]]; then
