@@ -198,7 +198,7 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
   if (acknowledge && batch.bytes() <= kMaxQueuedBytes && batch.AppendsOnly()) {
     bool behind;
     {
-      std::unique_lock write(mu_);
+      std::lock_guard queue(queue_mu_);
       behind = !queued_.empty();
       queued_.Absorb(batch);
       has_queued_.store(true, std::memory_order_relaxed);
@@ -221,16 +221,19 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
 bool Engine::ApplyQueued() {
   if (!has_queued_.load(std::memory_order_relaxed)) return false;
   std::unique_lock write(mu_);
-  if (queued_.empty()) return false;
-  ApplyQueuedLocked();
-  return true;
+  return ApplyQueuedLocked();
 }
 
-void Engine::ApplyQueuedLocked() const {
-  if (queued_.empty()) return;
-  store_.Apply(queued_);
-  queued_.Clear();
-  has_queued_.store(false, std::memory_order_relaxed);
+bool Engine::ApplyQueuedLocked() const {
+  {
+    std::lock_guard queue(queue_mu_);
+    if (queued_.empty()) return false;
+    std::swap(queued_, applying_);  // applying_ was empty; each keeps its memory for reuse
+    has_queued_.store(false, std::memory_order_relaxed);
+  }
+  store_.Apply(applying_);
+  applying_.Clear();
+  return true;
 }
 
 void Engine::MaybeCompact() {
