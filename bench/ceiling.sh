@@ -76,14 +76,8 @@ start_both() {
 }
 
 stop_both() {
-  if ! stop_daemon; then
-    echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-    exit 1
-  fi
-  if ! stop_bare; then
-    echo "$0: bare_server did not exit cleanly on SIGTERM" >&2
-    exit 1
-  fi
+  stop_cleanly kvd stop_daemon
+  stop_cleanly bare_server stop_bare
 }
 
 # Prints the ops/s of kvbench against SOCKET for WORKLOAD at CONNECTIONS.

@@ -104,7 +104,4 @@ for op in ("append", "get"):
 EOF
 
 stop_redis
-if ! stop_daemon; then
-  echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-  exit 1
-fi
+stop_cleanly kvd stop_daemon

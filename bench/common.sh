@@ -14,9 +14,9 @@
 # Sourcing it checks the arguments (BUILD_DIR, env BENCH_SECONDS and
 # BENCH_SMOKE) and the binaries, exiting 2 on bad usage; sets build, seconds,
 # smoke, kvd, kvctl, bench and source_dir; defines stop_daemon, stop_pid,
-# field, read_reps, median, now_us, seconds_since, wait_until_ready,
-# install_missing, rss_kib and, for the scripts that compare with Redis,
-# start_redis, stop_redis and redis;
+# stop_cleanly, field, read_reps, median, now_us, seconds_since,
+# wait_until_ready, install_missing, rss_kib and, for the scripts that compare
+# with Redis, start_redis, stop_redis and redis;
 # creates the temp dir $tmp with an EXIT trap that stops the kvd whose pid is
 # in $kvd_pid and the redis-server whose pid is in $redis_pid, shows the end of
 # their logs ($tmp/kvd.log, $tmp/redis.log) on failure and removes $tmp; and
@@ -85,6 +85,15 @@ stop_pid() {
   fi
   wait "$pid" 2>/dev/null || status=$?
   return "$status"
+}
+
+# Runs STOP, a function that stops one process (stop_daemon, stop_redis, ...)
+# and returns its exit status; exits 1 naming NAME unless that is 0.
+stop_cleanly() {
+  if ! "$2"; then
+    echo "$0: $1 did not exit cleanly on SIGTERM" >&2
+    exit 1
+  fi
 }
 
 # Reaps the daemon after SIGTERM. kvd finishes in-flight requests and folds its

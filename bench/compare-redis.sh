@@ -84,14 +84,8 @@ start_redis_like() {
 }
 
 stop_both() {
-  if ! stop_daemon; then
-    echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-    exit 1
-  fi
-  if ! stop_redis; then
-    echo "$0: redis-server did not exit cleanly on SIGTERM" >&2
-    exit 1
-  fi
+  stop_cleanly kvd stop_daemon
+  stop_cleanly redis-server stop_redis
 }
 
 # The arguments of each workload, for kvbench and for redis-benchmark.

@@ -61,13 +61,10 @@ start_daemon() {
 
 # Stops the daemon with SIGTERM (it folds its journal into storage.data); sets
 # stop_seconds.
-stop_cleanly() {
+stop_timed() {
   local t0
   t0=$(now_us)
-  if ! stop_daemon; then
-    echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-    exit 1
-  fi
+  stop_cleanly kvd stop_daemon
   stop_seconds=$(seconds_since "$t0")
 }
 
@@ -141,7 +138,7 @@ for connections in "${connection_counts[@]}"; do
   bench_append "$connections" "$connections"
   echo "$row"
 done
-stop_cleanly
+stop_timed
 
 # 2. Append throughput by store size. Each store is imported into a fresh
 #    daemon, which is then stopped (folding the import's journal into
@@ -162,7 +159,7 @@ for size in "$small_store" "$big_store"; do
   read_stats
   summary="import ${import_seconds} s (compactions ${stats[compactions]},"
   summary+=" journal_bytes ${stats[journal_bytes]})"
-  stop_cleanly
+  stop_timed
   if [[ -e $tmp/store-$size/storage.data.journal ]]; then
     echo "$0: a clean stop left $tmp/store-$size/storage.data.journal behind" >&2
     exit 1
@@ -181,7 +178,7 @@ for size in "$small_store" "$big_store"; do
   bench_append "$size" 8
   rows+=("$row")
   if ((size == small_store)); then small_ops=$ops_per_s; else big_ops=$ops_per_s; fi
-  stop_cleanly
+  stop_timed
 done
 table_header store_values
 printf '%s\n' "${rows[@]}"
@@ -215,5 +212,5 @@ expect_values $((big_store + journal_values))
 printf '(b) storage.data + journal, after kill -9:      %s s  (values %s, journal %s bytes,' \
   "$start_seconds" "${stats[values]}" "$journal_before"
 printf ' %s compactions during the import)\n' "$compactions_before"
-stop_cleanly
+stop_timed
 echo "    then SIGTERM folded the journal in ${stop_seconds} s"

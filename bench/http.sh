@@ -123,7 +123,4 @@ run nginx GET "$nginx_url/"
 run kvd POST "$kvd_url/api/v1/storage?key=posted&val=0123456789abcdef" -s "$tmp/post.lua"
 
 stop_nginx
-if ! stop_daemon; then
-  echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-  exit 1
-fi
+stop_cleanly kvd stop_daemon

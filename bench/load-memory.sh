@@ -62,10 +62,7 @@ if ! grep -qx "keys:$keys" <<<"$stats" || ! grep -qx "values:$((2 * keys))" <<<"
     "$(tr '\n' ' ' <<<"$stats")" >&2
   exit 1
 fi
-if ! stop_daemon; then
-  echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-  exit 1
-fi
+stop_cleanly kvd stop_daemon
 
 # --- Redis -------------------------------------------------------------------
 redis_conf=('save ""' "appendonly no" "enable-debug-command yes")
@@ -107,19 +104,13 @@ fi
 expect_dbsize
 echo "Redis:   loaded with redis-cli --pipe in $pipe_seconds s;" \
   "dump.rdb $(stat -c %s -- "$tmp/redis/dump.rdb") bytes"
-if ! stop_redis; then
-  echo "$0: redis-server did not exit cleanly on SIGTERM" >&2
-  exit 1
-fi
+stop_cleanly redis-server stop_redis
 t0=$(now_us)
 start_redis "$tmp/redis" "${redis_conf[@]}"
 redis_restart=$(seconds_since "$t0")
 redis_rss=$(rss_kib "$redis_pid")
 expect_dbsize
-if ! stop_redis; then
-  echo "$0: redis-server did not exit cleanly on SIGTERM" >&2
-  exit 1
-fi
+stop_cleanly redis-server stop_redis
 
 # --- the table ---------------------------------------------------------------
 row() { printf '%-40s %9s %9s %9s  %s\n' "$@"; }

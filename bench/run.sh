@@ -39,7 +39,4 @@ for op in append get; do
   done
 done
 
-if ! stop_daemon; then
-  echo "$0: kvd did not exit cleanly on SIGTERM" >&2
-  exit 1
-fi
+stop_cleanly kvd stop_daemon
