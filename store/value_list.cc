@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "store/varint.h"
 
@@ -56,11 +57,12 @@ ValueView ValueView::Slice(std::size_t from, std::size_t min_bytes) const {
 }
 
 ValueList::ValueList(const ValueList& other) {
-  const std::size_t used = other.packed_bytes();
-  if (used == 0) return;
-  block_ = Allocate(nullptr, kHeader + used);
-  set_header(used, 0);
-  std::memcpy(payload(), other.payload(), used);
+  const Header from = other.header();
+  if (from.used == 0) return;
+  const Header h{from.used, 0, VarintLength(from.used << kCapacityBits)};
+  block_ = Allocate(nullptr, h.width + h.used);
+  set_header(h);
+  std::memcpy(block_ + h.width, other.block_ + from.width, h.used);
 }
 
 ValueList& ValueList::operator=(const ValueList& other) {
@@ -79,47 +81,65 @@ ValueList& ValueList::operator=(ValueList&& other) noexcept {
 
 ValueList::~ValueList() { std::free(block_); }
 
-std::uint64_t ValueList::header() const {
-  if (block_ == nullptr) return 0;
-  std::uint64_t h;
-  std::memcpy(&h, block_, sizeof h);
-  return h;
+ValueList::Header ValueList::header() const {
+  if (block_ == nullptr) return {};
+  // The header ends inside the block: GetVarint reads no further.
+  std::string_view in(block_, kMaxVarint);
+  std::uint64_t v = 0;
+  GetVarint(&in, &v);
+  return {static_cast<std::size_t>(v >> kCapacityBits),
+          static_cast<unsigned>(v & ((1u << kCapacityBits) - 1)), kMaxVarint - in.size()};
 }
 
-void ValueList::set_header(std::size_t used, unsigned capacity_log2) {
-  const std::uint64_t h = std::uint64_t{used} | std::uint64_t{capacity_log2} << kCapacityShift;
-  std::memcpy(block_, &h, sizeof h);
+void ValueList::set_header(const Header& h) {
+  PutPaddedVarint(std::uint64_t{h.used} << kCapacityBits | h.capacity_log2, h.width, block_);
 }
 
-std::size_t ValueList::packed_bytes() const { return header() & kUsedMask; }
+std::size_t ValueList::packed_bytes() const { return header().used; }
 
-std::size_t ValueList::capacity() const {
-  const auto log2 = static_cast<unsigned>(header() >> kCapacityShift);
-  return log2 == 0 ? packed_bytes() : std::size_t{1} << log2;
+std::size_t ValueList::block_bytes() const {
+  const Header h = header();
+  return block_ == nullptr ? 0 : h.width + h.capacity();
 }
 
 void ValueList::Append(std::string_view value) {
   char prefix[kMaxVarint];
   const std::size_t prefix_bytes = PutVarint(value.size(), prefix);
-  const std::size_t used = packed_bytes();
-  const std::size_t needed = used + prefix_bytes + value.size();
-  unsigned capacity_log2 = static_cast<unsigned>(header() >> kCapacityShift);
-  if (needed > capacity()) {
+  Header h = header();
+  const std::size_t needed = h.used + prefix_bytes + value.size();
+  if (needed > h.capacity()) {
     // Doubling keeps a hot key's appends amortized O(1).
-    capacity_log2 = CapacityLog2For(needed);
-    block_ = Allocate(block_, kHeader + (std::size_t{1} << capacity_log2));
+    const unsigned capacity_log2 = CapacityLog2For(needed);
+    const std::size_t capacity = std::size_t{1} << capacity_log2;
+    const std::size_t width =
+        VarintLength(std::uint64_t{capacity} << kCapacityBits | capacity_log2);
+    block_ = Allocate(block_, width + capacity);
+    // The header may have grown: the values move up behind it.
+    if (h.used > 0) std::memmove(block_ + width, block_ + h.width, h.used);
+    h.capacity_log2 = capacity_log2;
+    h.width = width;
   }
-  std::memcpy(payload() + used, prefix, prefix_bytes);
-  std::memcpy(payload() + used + prefix_bytes, value.data(), value.size());
-  set_header(needed, capacity_log2);
+  char* end = block_ + h.width + h.used;
+  std::memcpy(end, prefix, prefix_bytes);
+  std::memcpy(end + prefix_bytes, value.data(), value.size());
+  h.used = needed;
+  set_header(h);
 }
 
 void ValueList::Clear() {
-  if (block_ != nullptr) set_header(0, static_cast<unsigned>(header() >> kCapacityShift));
+  Header h = header();
+  if (h.capacity_log2 == 0) {
+    // An exact block has no room to reuse.
+    std::free(std::exchange(block_, nullptr));
+    return;
+  }
+  h.used = 0;
+  set_header(h);
 }
 
 ValueView ValueList::view() const {
-  return block_ == nullptr ? ValueView() : ValueView(payload(), packed_bytes());
+  const Header h = header();
+  return block_ == nullptr ? ValueView() : ValueView(block_ + h.width, h.used);
 }
 
 }  // namespace kvd

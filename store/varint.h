@@ -22,6 +22,23 @@ inline std::size_t PutVarint(std::uint64_t v, char* out) {
   return i;
 }
 
+// Bytes PutVarint writes for `v`.
+inline std::size_t VarintLength(std::uint64_t v) {
+  std::size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+// Writes `v` in exactly `width` bytes (at least VarintLength(v)), padding
+// with continuation bytes that add zeros: GetVarint reads the same value, and
+// a field of fixed width can be rewritten in place as its value grows.
+inline void PutPaddedVarint(std::uint64_t v, std::size_t width, char* out) {
+  for (std::size_t i = 0; i + 1 < width; ++i, v >>= 7) {
+    out[i] = static_cast<char>((v & 0x7f) | 0x80);
+  }
+  out[width - 1] = static_cast<char>(v);
+}
+
 // Reads the varint at the front of *in into *v and removes it from *in;
 // false if *in ends inside it or it runs over kMaxVarint bytes.
 inline bool GetVarint(std::string_view* in, std::uint64_t* v) {

@@ -81,9 +81,49 @@ TEST(ValueListTest, ClearKeepsTheListUsable) {
   EXPECT_THAT(list.view().ToStrings(), ElementsAre("again"));
   ValueList exact(list);  // exact capacity: the next append must grow it
   exact.Clear();
+  EXPECT_TRUE(exact.empty());
+  EXPECT_EQ(exact.block_bytes(), 0u) << "an exact block has no room to keep";
   exact.Append("grown");
   exact.Append("more");
   EXPECT_THAT(exact.view().ToStrings(), ElementsAre("grown", "more"));
+}
+
+// The header in front of the values takes as few bytes as its varint: the
+// used bytes over the capacity's log2 (zero for an exact copy).
+TEST(ValueListTest, BlocksHoldTheirValuesBehindAShortHeader) {
+  ValueList list;
+  list.Append(std::string(40, 'a'));
+  list.Append(std::string(40, 'b'));
+  EXPECT_EQ(list.packed_bytes(), 82u);
+  EXPECT_EQ(list.block_bytes(), 2u + 128) << "grown: room for 128 bytes, 2-byte header";
+  const ValueList copy(list);
+  EXPECT_EQ(copy.block_bytes(), 2u + 82) << "82 << 6 takes two varint bytes";
+  EXPECT_EQ(ValueList().block_bytes(), 0u);
+
+  ValueList small;
+  small.Append("x");
+  EXPECT_EQ(small.block_bytes(), 2u + 64) << "lists start with room for 64 bytes";
+
+  ValueList big;
+  for (int i = 0; i < 50000; ++i) big.Append(std::to_string(i));
+  const std::size_t used = big.packed_bytes();
+  ASSERT_EQ(used, 50000u + 238890) << "a length byte each, and their digits";
+  EXPECT_EQ(big.block_bytes(), 4u + (1u << 19)) << "(2^19 << 6 | 19) takes four varint bytes";
+  const ValueList big_copy(big);
+  EXPECT_EQ(big_copy.block_bytes(), 4u + used);
+  EXPECT_EQ(big_copy.view().ToStrings(), big.view().ToStrings());
+}
+
+TEST(ValueListTest, ValuesSurviveTheHeaderGrowingWider) {
+  // Exact copies have the shortest header; growing them widens it to fit
+  // the new capacity, and the values move behind it.
+  for (std::size_t length : {60, 200, 300, 40000}) {
+    ValueList list;
+    list.Append(std::string(length, 'v'));
+    ValueList exact(list);
+    exact.Append("next");
+    EXPECT_THAT(exact.view().ToStrings(), ElementsAre(std::string(length, 'v'), "next")) << length;
+  }
 }
 
 }  // namespace
