@@ -52,7 +52,7 @@ Status ReadWholeFile(const std::filesystem::path& path, std::string* contents) {
   if (fd < 0) return ErrnoError("cannot open", path, errno);
   contents->clear();
   if (const std::int64_t size = file::Size(fd); size > 0) {
-    contents->reserve(static_cast<std::size_t>(size));
+    contents->reserve(static_cast<std::size_t>(size) + kReadWholeFileSpare);
   }
   char buffer[1 << 16];
   for (;;) {

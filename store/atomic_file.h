@@ -23,7 +23,9 @@ Status WriteFileDurably(const std::filesystem::path& path,
                         const std::function<bool(std::FILE*)>& write);
 
 // Reads the whole file at `path` into *contents, in one read for a file
-// that does not change meanwhile.
+// that does not change meanwhile. *contents has room for
+// kReadWholeFileSpare bytes more, to append without copying it.
+inline constexpr std::size_t kReadWholeFileSpare = 64;
 Status ReadWholeFile(const std::filesystem::path& path, std::string* contents);
 
 // Renames `from` over `to` and fsyncs the directory, so the rename survives

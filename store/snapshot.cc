@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/encodedstream.h>
@@ -94,7 +95,7 @@ class SnapshotHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, S
   std::string error_;
 };
 
-Status CorruptionAt(const std::string& name, const std::string& text, std::size_t offset,
+Status CorruptionAt(const std::string& name, std::string_view text, std::size_t offset,
                     const std::string& why) {
   const auto begin = text.begin();
   const auto at = begin + static_cast<std::ptrdiff_t>(std::min(offset, text.size()));
@@ -158,14 +159,19 @@ class JsonSink final : public SnapshotSink {
   SnapshotJsonWriter& w_;
 };
 
-template <unsigned kFlags>
-rapidjson::ParseResult Parse(const std::string& text, SnapshotHandler& handler) {
+// Bytes of NUL after the text for the loading parse: RapidJSON reads strings
+// from a StringStream in whole aligned 16-byte blocks (with SSE2, see
+// meson.build), up to 15 bytes past the NUL that ends them.
+constexpr std::size_t kScanPadding = 16;
+
+// The validating parse. A MemoryStream stops at the end of the text; a
+// StringStream would read on past the terminator when the text ends inside
+// a multi-byte character that it checks.
+rapidjson::ParseResult ParseValidating(std::string_view text, SnapshotHandler& handler) {
   rapidjson::Reader reader;
-  // A MemoryStream stops at the end of the text; a StringStream would read on
-  // past the terminator when the text ends inside a multi-byte character.
   rapidjson::MemoryStream memory(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
-  return reader.Parse<kFlags>(stream, handler);
+  return reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, handler);
 }
 
 }  // namespace
@@ -180,16 +186,18 @@ Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId*
   if (!std::filesystem::exists(path, ec) && !ec) return Status::OK();
   std::string text;
   if (Status s = ReadWholeFile(path, &text); !s.ok()) return s;
-  return ParseSnapshot(text, path.string(), store, id);
+  return ParseSnapshot(std::move(text), path.string(), store, id);
 }
 
-Status ParseSnapshot(const std::string& text, const std::string& name, Store* store,
-                     SnapshotId* id) {
+Status ParseSnapshot(std::string text, const std::string& name, Store* store, SnapshotId* id) {
   *id = SnapshotId{};
   // RapidJSON takes a NUL byte for the end of the text.
   if (auto nul = text.find('\0'); nul != std::string::npos) {
     return CorruptionAt(name, text, nul, "NUL byte");
   }
+  const std::size_t size = text.size();
+  text.append(kScanPadding, '\0');  // into ReadWholeFile's spare room: no copy
+  const std::string_view json(text.data(), size);
 
   // Every key and value goes through IsValidUtf8 in the handler, so the
   // parser's own byte-by-byte encoding check is redundant on the way in (it
@@ -197,20 +205,22 @@ Status ParseSnapshot(const std::string& text, const std::string& name, Store* st
   // validating parse, which names the exact position of bad encoding.
   SnapshotHandler loader(store);
   if (store != nullptr) store->BeginLoad();
-  const bool failed = Parse<rapidjson::kParseNoFlags>(text, loader).IsError();
+  rapidjson::Reader reader;
+  rapidjson::StringStream stream(text.c_str());
+  const bool failed = reader.Parse<rapidjson::kParseNoFlags>(stream, loader).IsError();
   if (store != nullptr) store->EndLoad();
   if (failed) {
     SnapshotHandler checker(nullptr);
-    const auto result = Parse<rapidjson::kParseValidateEncodingFlag>(text, checker);
+    const auto result = ParseValidating(json, checker);
     if (result.IsError()) {
       const std::string why = result.Code() == rapidjson::kParseErrorTermination
                                   ? checker.error()
                                   : rapidjson::GetParseError_En(result.Code());
-      return CorruptionAt(name, text, result.Offset(), why);
+      return CorruptionAt(name, json, result.Offset(), why);
     }
     return Status::Corruption(name + ": unreadable, but no damage was found on a second reading");
   }
-  *id = SnapshotId{text.size(), Crc32c(text)};
+  *id = SnapshotId{json.size(), Crc32c(json)};
   return Status::OK();
 }
 

@@ -28,9 +28,10 @@ struct SnapshotId {
 // arrays of strings, or not valid UTF-8, is Corruption naming the path,
 // line, column and byte offset; the file is only read, never changed.
 Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id);
-// The same for a snapshot's `text`, read from the file `name`.
-Status ParseSnapshot(const std::string& text, const std::string& name, Store* store,
-                     SnapshotId* id);
+// The same for a snapshot's `text`, read from the file `name`. Takes the
+// text by value to pad it for the parser: a text from ReadWholeFile has the
+// room, and is not copied when moved in.
+Status ParseSnapshot(std::string text, const std::string& name, Store* store, SnapshotId* id);
 
 // Receives a snapshot's contents, key by key in order.
 class SnapshotSink {

@@ -206,6 +206,29 @@ INSTANTIATE_TEST_SUITE_P(
                       Damage{"{\"a\": [\"x\xe0", "byte 9", "encoding"},
                       Damage{"{\"a\": [\"x\"]}\0"s, "byte 12", "NUL"}));
 
+// The loading parse reads strings and whitespace in aligned 16-byte blocks:
+// a text that ends inside either is not read past (ASan checks, in CI).
+TEST(SnapshotTest, TextCutAnywhereIsRefusedWithoutReadingPastItsEnd) {
+  const std::string whole =
+      R"({"a key": ["a value long enough for several 16-byte blocks", "x"]})"s +
+      "\n \t\n                                \n";
+  const std::size_t object_end = whole.find('}') + 1;
+  for (std::size_t n = 0; n <= whole.size(); ++n) {
+    Store store;
+    SnapshotId id;
+    // A string of its own, allocated for exactly these bytes.
+    const Status s = ParseSnapshot(whole.substr(0, n), "cut", &store, &id);
+    if (n >= object_end) {
+      ASSERT_TRUE(s.ok()) << n << ": " << s.ToString();
+      EXPECT_THAT(ValuesOf(store, "a key"),
+                  ElementsAre("a value long enough for several 16-byte blocks", "x"));
+      EXPECT_EQ(id.size, n);
+    } else {
+      ASSERT_EQ(s.code(), Status::Code::kCorruption) << n;
+    }
+  }
+}
+
 TEST(SnapshotTest, FailedWriteLeavesNoFile) {
   TestDir dir;
   // A non-empty directory where the file must go makes the write fail.
