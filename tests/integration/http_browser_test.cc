@@ -49,7 +49,8 @@ TEST(HttpBrowserTest, ChromiumShowsEveryRouteOnTheHomePage) {
   Daemon kvd(dir, {"--http", "0", "--name", "Browser Test"});
   HttpClient http(kvd, "Browser Test");
   rapidjson::Document docs;
-  docs.Parse(http.Curl({"-H", "Accept: application/json", http.Url("/")}).body.c_str());
+  const std::string json = http.Curl({"-H", "Accept: application/json", http.Url("/")}).body;
+  docs.Parse(json.data(), json.size());
   ASSERT_TRUE(docs.IsObject() && docs.HasMember("routes"));
 
   RunResult dom = RunChromium(chromium, http.Url("/"), {"--dump-dom"});

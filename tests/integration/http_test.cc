@@ -112,7 +112,7 @@ TEST_F(HttpTest, DocumentationMatchesWhatTheServerDoes) {
   ASSERT_EQ(json.status, 200);
   EXPECT_EQ(json.Header("content-type"), "application/json");
   rapidjson::Document docs;
-  docs.Parse(json.body.c_str());
+  docs.Parse(json.body.data(), json.body.size());
   ASSERT_FALSE(docs.HasParseError()) << json.body;
   EXPECT_EQ(std::string(docs["server"].GetString()), kName);
   HttpResult html = http_->Curl({"-H", "Accept: text/html,*/*", http_->Url("/")});
