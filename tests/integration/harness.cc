@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -79,9 +80,13 @@ Process::Process(const std::vector<std::string>& argv, const ProcessOptions& opt
   c_argv.push_back(nullptr);
   c_env.push_back(nullptr);
 
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // A test process that dies without running destructors (an ASan abort,
+    // a crash) takes its children with it; also if it died before this.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(125);
     const int fd_in = ::open(in.c_str(), O_RDONLY);
     const int fd_out = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int fd_err = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);

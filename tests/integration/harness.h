@@ -32,7 +32,8 @@ struct ProcessOptions {
   std::filesystem::path stderr_file;  // default: a fresh temporary file
 };
 
-// A child process; killed with SIGKILL if still running on destruction.
+// A child process; killed with SIGKILL if still running on destruction, or
+// when the test process dies without destroying it.
 class Process {
  public:
   Process(const std::vector<std::string>& argv, const ProcessOptions& options);
