@@ -163,6 +163,7 @@ class JsonSink final : public SnapshotSink {
 // from a StringStream in whole aligned 16-byte blocks (with SSE2, see
 // meson.build), up to 15 bytes past the NUL that ends them.
 constexpr std::size_t kScanPadding = 16;
+static_assert(kScanPadding <= kReadWholeFileSpare, "LoadSnapshot pads without copying the file");
 
 // The validating parse. A MemoryStream stops at the end of the text; a
 // StringStream would read on past the terminator when the text ends inside

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -235,7 +234,6 @@ TEST(CompactionTest, ValuesWrittenDuringCompactionAreNeitherLostNorDuplicated) {
   // The writers go on until three compactions have ended, however long a
   // compaction takes on a busy disk, so that writes overlap each of them.
   constexpr int kClients = 8, kKeys = 5, kCompactions = 3;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   std::vector<int> written(kClients, 0);
   {
     Daemon kvd(dir, {"--compact-min-size", "4096", "--compact-percentage", "50"});
@@ -252,12 +250,14 @@ TEST(CompactionTest, ValuesWrittenDuringCompactionAreNeitherLostNorDuplicated) {
     }
     client::Client observer(kvd.socket());
     std::uint64_t compactions = 0;
-    while (compactions < kCompactions && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      for (const auto& [name, value] : observer.Stats()) {
-        if (name == "compactions") compactions = value;
-      }
-    }
+    Eventually(
+        [&] {
+          for (const auto& [name, value] : observer.Stats()) {
+            if (name == "compactions") compactions = value;
+          }
+          return compactions >= kCompactions;
+        },
+        std::chrono::seconds(120), std::chrono::milliseconds(20));
     stop = true;
     for (auto& t : clients) t.join();
     ASSERT_GE(compactions, std::uint64_t{kCompactions}) << "within 120 s";

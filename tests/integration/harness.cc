@@ -177,6 +177,16 @@ Daemon::Daemon(const std::filesystem::path& socket, const std::filesystem::path&
   }
 }
 
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
 int Daemon::Stop() {
   process_->Signal(SIGTERM);
   return process_->Wait();

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -99,6 +100,11 @@ std::string ErrorCodeOf(const std::optional<std::string>& response_line);
 
 // Resident memory of a process, from /proc.
 std::size_t RssBytes(pid_t pid);
+
+// Calls `done` every `every` until it returns true or `timeout` has passed;
+// returns its last answer. For what a test can only poll for.
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every = std::chrono::milliseconds(10));
 
 // A plain connection to a socket, for sending arbitrary bytes.
 class Connection {

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -49,8 +48,9 @@ TEST(ProcessTest, ChildrenDieWithATestProcessThatAborts) {
     const pid_t pid = sleeper.pid();
     // Once it runs sleep: a child that finds its parent gone before then
     // exits by itself.
-    while (NameAndState(pid).first != "(sleep)") {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!Eventually([&] { return NameAndState(pid).first == "(sleep)"; }, std::chrono::seconds(10),
+                    std::chrono::milliseconds(1))) {
+      ::_exit(1);
     }
     if (::write(pipe_fds[1], &pid, sizeof pid) != sizeof pid) ::_exit(1);
     std::abort();
@@ -63,11 +63,7 @@ TEST(ProcessTest, ChildrenDieWithATestProcessThatAborts) {
   ASSERT_EQ(::waitpid(test, &status, 0), test);
   ASSERT_TRUE(got_pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!Exited(sleeper) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  const bool exited = Exited(sleeper);
+  const bool exited = Eventually([&] { return Exited(sleeper); }, std::chrono::seconds(10));
   if (!exited) ::kill(sleeper, SIGKILL);  // the test started it: do not leave it behind
   EXPECT_TRUE(exited) << "sleep " << sleeper << " outlived the test process that started it";
 }

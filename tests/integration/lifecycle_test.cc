@@ -8,7 +8,6 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -175,11 +174,8 @@ TEST(LifecycleTest, OnlyTheCommitThreadIsScheduledAsBatch) {
   std::vector<pid_t> batch;
   // The commit thread sets its policy once it runs, which may be just after
   // kvd reports ready.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while ((batch = BatchThreads(always.process().pid())).empty() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  Eventually([&] { return !(batch = BatchThreads(always.process().pid())).empty(); },
+             std::chrono::seconds(10));
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_NE(batch[0], always.process().pid());  // not the network (main) thread
   ASSERT_EQ(always.Kvctl({"--key", "a", "--val", "x"}).exit_code, 0);
