@@ -76,6 +76,12 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
   }
 }
 
+void CommitQueue::AwaitReadable(Callback done) {
+  boost::asio::post(network_, [done = std::move(done)]() mutable {
+    done(CommitResult(Status::OK(), nullptr, 0));
+  });
+}
+
 void CommitQueue::CommitAloneOrHandOver() {
   {
     std::lock_guard lock(mu_);

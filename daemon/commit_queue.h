@@ -20,35 +20,16 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 
+#include "daemon/committer.h"
 #include "daemon/inline_callback.h"
 #include "store/engine.h"
 #include "store/write_batch.h"
 
 namespace kvd::daemon {
 
-// The outcome of one submitted batch, as its completion sees it. A view of
-// its commit's results: valid while the completion runs (a coroutine resumed
-// by it: until it next suspends).
-class CommitResult {
+class CommitQueue final : public Committer {
  public:
-  CommitResult(const Status& status, const std::vector<bool>* applied, std::size_t offset)
-      : status_(&status), applied_(applied), offset_(offset) {}
-
-  const Status& status() const { return *status_; }
-  // Engine::Write's result for mutation `i` of the batch; only if status() is OK.
-  bool applied(std::size_t i) const { return (*applied_)[offset_ + i]; }
-
- private:
-  const Status* status_;
-  const std::vector<bool>* applied_;  // the whole commit's
-  std::size_t offset_;                // where the batch's mutations start in it
-};
-
-class CommitQueue {
- public:
-  using Callback = InlineCallback<const CommitResult&>;
 
   // kThread commits on a thread of its own (SCHED_BATCH, see
   // batch_scheduling.h), merging what waits meanwhile
@@ -96,21 +77,7 @@ class CommitQueue {
   // kMaxInlineGroup). The completions of one commit run one after the other,
   // in submission order; one that submits again joins a later commit. After
   // Stop(), fails (through a post).
-  void Submit(const WriteBatch& batch, Callback done);
-
-  // Asio form of Submit: completes with CommitResult. `batch` must stay
-  // unchanged until the operation has started (with use_awaitable: the
-  // awaiting coroutine has suspended).
-  template <typename Token>
-  auto AsyncSubmit(const WriteBatch& batch, Token&& token) {
-    return boost::asio::async_initiate<Token, void(CommitResult)>(
-        [this](auto handler, const WriteBatch* batch) {
-          Submit(*batch, [handler = std::move(handler)](const CommitResult& result) mutable {
-            std::move(handler)(result);
-          });
-        },
-        token, &batch);
-  }
+  void Submit(const WriteBatch& batch, Callback done) override;
 
   // Commits what is queued, then stops the thread. Idempotent.
   void Stop();
@@ -118,14 +85,19 @@ class CommitQueue {
   // The outcome of the latest commit (OK before the first): whether kvd can
   // persist writes right now, as far as it knows. A failed commit (a full
   // disk, an I/O error) makes it the error until a later commit succeeds.
-  Status LastCommitStatus() const;
+  Status LastCommitStatus() const override;
 
   // Network thread: whether submissions wait for the commit thread (kThread),
   // whose completion is then due within about a commit's time.
-  bool CompletionsDue() const { return in_flight_ > 0; }
+  bool CompletionsDue() const override { return in_flight_ > 0; }
 
-  std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
-  std::uint64_t failed_commits() const { return failed_commits_.load(std::memory_order_relaxed); }
+  // A single node reads what it has written: reads never wait.
+  void AwaitReadable(Callback done) override;
+
+  std::uint64_t commits() const override { return commits_.load(std::memory_order_relaxed); }
+  std::uint64_t failed_commits() const override {
+    return failed_commits_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Waiter {

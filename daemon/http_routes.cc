@@ -59,10 +59,47 @@ unsigned StatusOf(proto::ErrorCode code) {
     case proto::ErrorCode::kValueTooLarge:
       return 413;
     case proto::ErrorCode::kStorageError:
+    case proto::ErrorCode::kUnavailable:
       return 503;
     default:
       return 500;
   }
+}
+
+// In cluster mode, waits until a read that starts now may read the engine
+// (a linearizable read: Committer::ReadsWait), unless the request asks for
+// a stale one (?stale=true); false with a 503 in *error if it may not.
+asio::awaitable<bool> AwaitReadable(const Services& s, const Request& r, Reply* error) {
+  const std::string* stale = r.Param("stale");
+  if (!s.commits.ReadsWait() || (stale != nullptr && (*stale == "true" || *stale == "1"))) {
+    co_return true;
+  }
+  const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
+  if (ready.status().ok()) co_return true;
+  *error = ErrorReply(503, ready.status().message());
+  co_return false;
+}
+
+// The write's origin from the optional client and seq parameters (both or
+// neither), for a client that retries (PROTOCOL.md, "Exactly once"); false
+// with a 400 in *error if they are malformed.
+bool ReadOrigin(const Request& r, proto::Request* op, Reply* error) {
+  const std::string* client = r.Param("client");
+  const std::string* seq = r.Param("seq");
+  if (client == nullptr && seq == nullptr) return true;
+  auto number = [](const std::string* text, std::uint64_t* out) {
+    if (text == nullptr || text->empty() || text->size() > 19 ||
+        text->find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    *out = std::stoull(*text);
+    return *out > 0;
+  };
+  if (!number(client, &op->client) || !number(seq, &op->seq)) {
+    *error = ErrorReply(400, "client and seq go together, both whole numbers above 0");
+    return false;
+  }
+  return true;
 }
 
 // Runs `op` as the socket protocol does (size limits; writes through the
@@ -80,6 +117,13 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     const CommitResult result = co_await s.commits.AsyncSubmit(batch, asio::use_awaitable);
     response = WriteResponse(op, result);
   } else {
+    if (proto::IsRead(op.op) && s.commits.ReadsWait()) {
+      const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
+      if (!ready.status().ok()) {
+        *error = ErrorReply(503, ready.status().message());
+        co_return response;
+      }
+    }
     response = ReadResponse(op, s.engine, s.stats);
   }
   if (response->error) {
@@ -90,13 +134,16 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
 }
 
 // The values of `key` (a copy, one allocation), or a 413 in *error when the
-// key is over --max-key-size.
-std::optional<ValueList> Get(const Services& s, const std::string& key, Reply* error) {
+// key is over --max-key-size (a 503 when it may not be read, see
+// AwaitReadable).
+asio::awaitable<std::optional<ValueList>> Get(const Services& s, const Request& r,
+                                              const std::string& key, Reply* error) {
   if (auto e = CheckSizes(proto::Request::Get(key), s.limits.max_key, s.limits.max_value)) {
     *error = ErrorReply(StatusOf(e->code), e->message);
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  return s.engine.Get(key);
+  if (!co_await AwaitReadable(s, r, error)) co_return std::nullopt;
+  co_return s.engine.Get(key);
 }
 
 // The parameter `name`, or a 400 in *error.
@@ -114,13 +161,26 @@ asio::awaitable<Reply> Hello(const Services& s, const Request&) {
   co_return Reply{200, "text/plain; charset=utf-8", "Hello, World!\n" + s.options.name, {}};
 }
 
-asio::awaitable<Reply> Health(const Services& s, const Request&) {
+asio::awaitable<Reply> Health(const Services& s, const Request& r) {
   if (s.stopping()) co_return ErrorReply(503, "shutting down");
-  const Status last = s.commits.LastCommitStatus();
-  if (!last.ok()) co_return ErrorReply(503, "the last write failed: " + last.ToString());
-  co_return JsonReply(200, [](Json& json) {
+  std::optional<NodeRole> role;
+  if (s.role) role = s.role();
+  if (role) {
+    if (!role->has_leader) co_return ErrorReply(503, "the cluster has no leader this node knows of");
+    const std::string* wanted = r.Param("role");
+    if (wanted != nullptr && *wanted == "leader" && !role->leader) {
+      co_return ErrorReply(503, "this node is not the leader");
+    }
+  } else if (const Status last = s.commits.LastCommitStatus(); !last.ok()) {
+    co_return ErrorReply(503, "the last write failed: " + last.ToString());
+  }
+  co_return JsonReply(200, [&](Json& json) {
     json.Key("status");
     json.String("ok");
+    if (role) {
+      json.Key("role");
+      json.String(role->leader ? "leader" : "follower");
+    }
   });
 }
 
@@ -128,7 +188,7 @@ asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
   Reply error;
   const std::string* key = Required(r, "key", &error);
   if (key == nullptr) co_return error;
-  const std::optional<ValueList> values = Get(s, *key, &error);
+  const std::optional<ValueList> values = co_await Get(s, r, *key, &error);
   if (!values) co_return error;
   co_return ValuesReply(*key, values->view());
 }
@@ -138,7 +198,9 @@ asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
   const std::string* key = Required(r, "key", &error);
   const std::string* val = key ? Required(r, "val", &error) : nullptr;
   if (val == nullptr) co_return error;
-  if (!co_await Execute(s, proto::Request::Append(*key, *val), &error)) co_return error;
+  proto::Request op = proto::Request::Append(*key, *val);
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  if (!co_await Execute(s, std::move(op), &error)) co_return error;
   co_return OkReply();
 }
 
@@ -159,7 +221,7 @@ asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
 
 asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
   Reply error;
-  const std::optional<ValueList> values = Get(s, r.key, &error);
+  const std::optional<ValueList> values = co_await Get(s, r, r.key, &error);
   if (!values) co_return error;
   if (values->empty()) co_return ErrorReply(404, "no such key");
   co_return ValuesReply(r.key, values->view());
@@ -168,7 +230,9 @@ asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
   if (!IsValidUtf8(r.body)) co_return ErrorReply(400, "the body is not valid UTF-8");
   Reply error;
-  if (!co_await Execute(s, proto::Request::Append(r.key, r.body), &error)) co_return error;
+  proto::Request op = proto::Request::Append(r.key, r.body);
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  if (!co_await Execute(s, std::move(op), &error)) co_return error;
   co_return OkReply();
 }
 

@@ -10,6 +10,7 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 
-#include "daemon/commit_queue.h"
+#include "daemon/committer.h"
 #include "daemon/http_target.h"
 #include "daemon/operations.h"
 #include "daemon/options.h"
@@ -27,14 +28,21 @@ namespace kvd::daemon::http {
 
 using Verb = boost::beast::http::verb;
 
+// Cluster mode: what /health tells of this node.
+struct NodeRole {
+  bool has_leader = false;  // it knows a leader (it is one, or follows one)
+  bool leader = false;
+};
+
 // What handlers work with; owned by the HTTP server.
 struct Services {
   Engine& engine;
-  CommitQueue& commits;
+  Committer& commits;
   const Limits& limits;
   const HttpOptions& options;
   std::function<ServerStats()> stats;  // the socket server's and the HTTP server's figures
   std::function<bool()> stopping;      // SIGTERM came: /health answers 503
+  std::function<std::optional<NodeRole>()> role;  // cluster mode; empty on a single node
 };
 
 // A request as handlers see it.

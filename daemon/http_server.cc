@@ -189,8 +189,9 @@ asio::awaitable<void> HttpSession::Linger() {
   }
 }
 
-HttpServer::HttpServer(asio::io_context& io, Engine& engine, CommitQueue& commits,
-                       const Options& options, std::function<ServerStats()> socket_stats)
+HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
+                       const Options& options, std::function<ServerStats()> socket_stats,
+                       std::function<std::optional<NodeRole>()> role)
     : io_(io),
       options_(options),
       // Room for a form body holding key and value, each percent-encoded.
@@ -207,7 +208,8 @@ HttpServer::HttpServer(asio::io_context& io, Engine& engine, CommitQueue& commit
                   stats.emplace_back("http_refused_connections", refused_);
                   return stats;
                 },
-                [this] { return stopping_; }},
+                [this] { return stopping_; },
+                std::move(role)},
       acceptor_(io),
       shutdown_deadline_(io) {}
 

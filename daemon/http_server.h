@@ -23,7 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/commit_queue.h"
+#include "daemon/committer.h"
 #include "daemon/http_routes.h"
 #include "daemon/log.h"
 #include "daemon/operations.h"
@@ -36,9 +36,11 @@ class HttpSession;
 
 class HttpServer {
  public:
-  // `socket_stats` gives the socket server's figures for /api/v1/stats.
-  HttpServer(boost::asio::io_context& io, Engine& engine, CommitQueue& commits,
-             const Options& options, std::function<ServerStats()> socket_stats);
+  // `socket_stats` gives the socket server's figures for /api/v1/stats;
+  // `role`, in cluster mode, this node's role for /health.
+  HttpServer(boost::asio::io_context& io, Engine& engine, Committer& commits,
+             const Options& options, std::function<ServerStats()> socket_stats,
+             std::function<std::optional<NodeRole>()> role = {});
 
   // Binds options.http's address and logs the one bound ("HTTP API on
   // http://127.0.0.1:8080/"; tests read the port from it when it was 0).

@@ -15,6 +15,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/activation.h"
+#ifdef KVD_WITH_CLUSTER
+#include "daemon/cluster.h"
+#endif
 #include "daemon/commit_queue.h"
 #include "daemon/cpu_steal.h"
 #include "daemon/event_loop.h"
@@ -88,6 +91,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+#ifndef KVD_WITH_CLUSTER
+  if (options->cluster) {
+    log::Error("this kvd was built without cluster mode (it needs libraft, on Linux)");
+    return 2;
+  }
+#endif
+  // In cluster mode the Raft log is the journal (doc/cluster.md).
+  if (options->cluster) options->engine.journal = false;
   options->engine.warn = [](const std::string& message) { log::Warning(message); };
   std::unique_ptr<Engine> engine;
   {
@@ -98,24 +109,55 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  const auto stats = engine->GetStats();
-  log::Info("loaded " + options->data_path.string() + ": " + std::to_string(stats.keys) +
-            " keys, " + std::to_string(stats.values) + " values");
+  if (!options->cluster) {
+    const auto stats = engine->GetStats();
+    log::Info("loaded " + options->data_path.string() + ": " + std::to_string(stats.keys) +
+              " keys, " + std::to_string(stats.values) + " values");
+  }
 
   boost::asio::io_context io(1);
-  daemon::CommitQueue commits(*engine,
-                              engine->sync_policy() == SyncPolicy::kAlways
-                                  ? daemon::CommitQueue::Mode::kThread
-                                  : daemon::CommitQueue::Mode::kInline,
-                              io.get_executor());
-  daemon::Server server(io, *engine, commits, *options);
+  // Writes go to the commit queue, or in cluster mode to the cluster.
+  std::optional<daemon::CommitQueue> commit_queue;
+  daemon::Committer* commits = nullptr;
+  std::function<std::optional<daemon::http::NodeRole>()> role;
+#ifdef KVD_WITH_CLUSTER
+  std::unique_ptr<daemon::Cluster> cluster;
+  if (options->cluster) {
+    cluster = std::make_unique<daemon::Cluster>(io, *engine, *options->cluster);
+    commits = &cluster->clients();
+    role = [&cluster] {
+      const auto health = cluster->health();
+      return daemon::http::NodeRole{health.has_leader, health.leader};
+    };
+  }
+  daemon::Cluster* const cluster_mode = cluster.get();
+#else
+  daemon::Cluster* const cluster_mode = nullptr;
+#endif
+  if (commits == nullptr) {
+    commits = &commit_queue.emplace(*engine,
+                                    engine->sync_policy() == SyncPolicy::kAlways
+                                        ? daemon::CommitQueue::Mode::kThread
+                                        : daemon::CommitQueue::Mode::kInline,
+                                    io.get_executor());
+  }
+  daemon::Server server(io, *engine, *commits, *options, cluster_mode);
   if (Status s = inherited ? server.Adopt(inherited->fd) : server.Listen(); !s.ok()) {
     log::Error("cannot serve: " + s.ToString());
     return 1;
   }
+#ifdef KVD_WITH_CLUSTER
+  if (cluster) {
+    if (Status s = cluster->Start([&server](daemon::Stream peer) { server.ServePeer(std::move(peer)); });
+        !s.ok()) {
+      log::Error("cannot join the cluster: " + s.ToString());
+      return 1;
+    }
+  }
+#endif
   std::optional<daemon::http::HttpServer> http;
   if (!options->http.host.empty()) {
-    http.emplace(io, *engine, commits, *options, [&server] { return server.Stats(); });
+    http.emplace(io, *engine, *commits, *options, [&server] { return server.Stats(); }, role);
     if (Status s = http->Listen(); !s.ok()) {
       log::Error("cannot serve HTTP: " + s.ToString());
       return 1;
@@ -126,28 +168,43 @@ int main(int argc, char** argv) {
   log::Notice(
       "kvd " KVD_VERSION " serving " +
       (inherited ? inherited->path + " (socket from the service manager)" : options->socket_path) +
-      " with data " + options->data_path.string() + " (fsync " +
-      std::string(SyncPolicyName(engine->sync_policy())) + ", busy-poll " +
-      std::to_string(options->busy_poll.count()) + " us)");
+      " with data " + options->data_path.string() +
+      (options->cluster ? " (cluster node " + std::to_string(options->cluster->raft.id) + ")"
+                        : " (fsync " + std::string(SyncPolicyName(engine->sync_policy())) +
+                              ", busy-poll " + std::to_string(options->busy_poll.count()) +
+                              " us)"));
   // Only now: the data is loaded and the socket listens.
   notifier.Ready(ServiceStatus(*engine, server));
   notifier.ReportPeriodically(io, std::chrono::seconds(5),
                               [&] { return ServiceStatus(*engine, server); });
-  server.OnShutdown([&notifier, &http] {
+  server.OnShutdown([&] {
     if (http) http->Shutdown();
+#ifdef KVD_WITH_CLUSTER
+    // Leadership goes to another node first: it takes over at once, and
+    // the requests still being answered here are forwarded to it.
+    if (cluster) cluster->BeginShutdown();
+#endif
     notifier.StopReporting();
     notifier.Stopping("stopping: answering the requests received, folding the journal");
   });
+#ifdef KVD_WITH_CLUSTER
+  server.OnDrained([&] {
+    if (cluster) cluster->Stop();
+  });
+#endif
   daemon::CpuSteal steal;
   daemon::RunEventLoop(
-      io, options->busy_poll, [&commits] { return commits.CompletionsDue(); },
+      io, options->busy_poll, [commits] { return commits->CompletionsDue(); },
       [&steal] { return !steal.Contended(std::chrono::steady_clock::now()); },
       // Idle while the commit thread waits for the disk, this thread has a
       // CPU to spare: the store takes in the last commit's appends then.
       [&engine] {
         if (engine->Syncing()) engine->ApplyQueued();
       });
-  commits.Stop();
+  if (commit_queue) commit_queue->Stop();
+#ifdef KVD_WITH_CLUSTER
+  if (cluster) cluster->Stop();
+#endif
   Status closed;
   {
     daemon::ServiceNotifier::ExtendWhile folding(

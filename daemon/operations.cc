@@ -32,12 +32,22 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
       return check(request.prefix, nullptr);
     case proto::Op::kPing:
     case proto::Op::kStats:
+    case proto::Op::kCluster:
+    case proto::Op::kClusterAdd:
+    case proto::Op::kClusterRemove:
+    case proto::Op::kClusterRegister:
+    case proto::Op::kReadIndex:
       return std::nullopt;
   }
   return std::nullopt;
 }
 
 std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
+  // A request with an origin is a run of its own; one without joins the
+  // run of nobody's before it, if any.
+  if (request.client != 0 || batch->current_origin().client != 0) {
+    batch->SetOrigin(Origin{request.client, request.seq});
+  }
   switch (request.op) {
     case proto::Op::kAppend:
       batch->Append(request.key, request.val);
@@ -55,6 +65,10 @@ std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
 
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
                               std::size_t first) {
+  if (result.status().code() == Status::Code::kUnavailable) {
+    return proto::Response::Failure({proto::ErrorCode::kUnavailable, result.status().message()},
+                                    request.id);
+  }
   if (!result.status().ok()) {
     return proto::Response::Failure(
         {proto::ErrorCode::kStorageError, "not written: " + result.status().ToString()},

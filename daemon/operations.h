@@ -28,7 +28,9 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
 std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch);
 
 // The response to a write request once its mutations were committed, they
-// being those from `first` on in the batch that `result` is about.
+// being those from `first` on in the batch that `result` is about: a
+// failure is `unavailable` (cluster mode, see CommitResult::status) or
+// `storage_error`.
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
                               std::size_t first = 0);
 

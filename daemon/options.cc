@@ -4,10 +4,12 @@
 #include <grp.h>
 #endif
 
+#include <algorithm>
 #include <iostream>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/host_name.hpp>
 
 #include "daemon/event_loop.h"
@@ -44,6 +46,42 @@ std::string HostName() {
 }
 
 }  // namespace
+
+bool ParsePeers(const std::string& spec, std::vector<RaftPeer>* peers, std::string* error) {
+  peers->clear();
+  std::size_t at = 0;
+  while (at <= spec.size()) {
+    const std::size_t comma = std::min(spec.find(',', at), spec.size());
+    const std::string item = spec.substr(at, comma - at);
+    at = comma + 1;
+    const auto equals = item.find('=');
+    const std::string id = item.substr(0, equals);
+    if (equals == std::string::npos || id.empty() || id.size() > 18 ||
+        id.find_first_not_of("0123456789") != std::string::npos || std::stoull(id) == 0) {
+      *error = "expected ID=HOST:PORT with an ID above 0, got \"" + item + "\"";
+      return false;
+    }
+    RaftPeer peer{std::stoull(id), item.substr(equals + 1)};
+    boost::system::error_code ec;
+    const auto colon = peer.address.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : peer.address.substr(colon + 1);
+    if (colon != std::string::npos) boost::asio::ip::make_address_v4(peer.address.substr(0, colon), ec);
+    if (colon == std::string::npos || ec || port.empty() ||
+        port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(port) == 0 || std::stoul(port) > 65535) {
+      *error = "node " + id + ": expected an IPv4 HOST:PORT, got \"" + peer.address + "\"";
+      return false;
+    }
+    for (const RaftPeer& p : *peers) {
+      if (p.id == peer.id || p.address == peer.address) {
+        *error = "node " + id + " or its address " + peer.address + " is listed twice";
+        return false;
+      }
+    }
+    peers->push_back(std::move(peer));
+  }
+  return true;
+}
 
 std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   Options options;
@@ -144,6 +182,49 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "keep-alive included, or to take a response")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  // Cluster mode (doc/cluster.md).
+  std::uint64_t node = 0;
+  std::string peers, raft_dir, peer_listen;
+  bool join = false;
+  long long election_ms = 300, forward_ms = 5000;
+  unsigned snapshot_entries = 8192;
+  auto* node_opt = app.add_option("--node", node,
+                                  "run as node ID of the cluster --peers lists (Linux; needs "
+                                  "--peers)");
+  auto* peers_opt =
+      app.add_option("--peers", peers,
+                     "ID=HOST:PORT,...: every voter of the cluster with its Raft address (IPv4), "
+                     "this node included, the same on every node")
+          ->needs(node_opt);
+  node_opt->needs(peers_opt);
+  app.add_option("--raft-dir", raft_dir,
+                 "the Raft log and snapshots (default: the data file's path + .raft)")
+      ->needs(node_opt);
+  app.add_flag("--join", join,
+               "never bootstrap: wait to be added with kvctl cluster add (a node added to a "
+               "running cluster, or one rebuilt after its membership changed)")
+      ->needs(node_opt);
+  app.add_option("--peer-listen", peer_listen,
+                 "HOST:PORT where this node takes requests forwarded by the others (default: "
+                 "the host of its Raft address, any free port)")
+      ->needs(node_opt);
+  app.add_option("--election-timeout", election_ms,
+                 "milliseconds a follower waits for the leader before it calls an election "
+                 "(heartbeats go every tenth of it)")
+      ->capture_default_str()
+      ->check(CLI::Range(50LL, 60000LL))
+      ->needs(node_opt);
+  app.add_option("--snapshot-entries", snapshot_entries,
+                 "Raft log entries between snapshots of the store")
+      ->capture_default_str()
+      ->check(CLI::Range(16u, 1u << 30))
+      ->needs(node_opt);
+  app.add_option("--forward-timeout", forward_ms,
+                 "milliseconds a request forwarded to the leader may take before it is "
+                 "answered unavailable")
+      ->capture_default_str()
+      ->check(CLI::Range(100LL, 600000LL))
+      ->needs(node_opt);
   auto* check_flag =
       app.add_flag("--check", check,
                    "inspect the data file and its journal, report, and exit (0: kvd would start)");
@@ -189,6 +270,38 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     std::cerr << "--http: expected PORT, HOST:PORT or [IPv6]:PORT, got: " << http << "\n";
     *exit_code = 2;
     return std::nullopt;
+  }
+  if (node != 0) {
+    ClusterOptions cluster;
+    std::string error;
+    if (!ParsePeers(peers, &cluster.raft.peers, &error)) {
+      std::cerr << "--peers: " << error << "\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+    std::string raft_address;
+    for (const RaftPeer& p : cluster.raft.peers) {
+      if (p.id == node) raft_address = p.address;
+    }
+    if (raft_address.empty()) {
+      std::cerr << "--peers must list this node, " << node << ", with its Raft address\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+    cluster.raft.id = node;
+    cluster.raft.dir = raft_dir.empty() ? data + ".raft" : raft_dir;
+    cluster.raft.join = join;
+    cluster.raft.election_timeout = std::chrono::milliseconds(election_ms);
+    cluster.raft.heartbeat_timeout = std::chrono::milliseconds(std::max(10LL, election_ms / 10));
+    cluster.raft.snapshot_threshold = snapshot_entries;
+    cluster.forward_timeout = std::chrono::milliseconds(forward_ms);
+    cluster.peer_listen = peer_listen.empty()
+                              ? raft_address.substr(0, raft_address.rfind(':')) + ":0"
+                              : (peer_listen.find(':') == std::string::npos
+                                     ? raft_address.substr(0, raft_address.rfind(':')) + ":" +
+                                           peer_listen
+                                     : peer_listen);
+    options.cluster = std::move(cluster);
   }
   options.http.timeout = std::chrono::seconds(http_timeout);
   limits.idle_timeout = std::chrono::seconds(idle_seconds);

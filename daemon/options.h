@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cluster_options.h"
 #include "store/engine.h"
 
 namespace kvd::daemon {
@@ -63,6 +64,8 @@ struct Options {
   // --busy-poll: how long the event loop goes on polling after its last
   // piece of work before it sleeps (daemon/event_loop.h).
   std::chrono::microseconds busy_poll{0};
+  // --node and --peers: cluster mode (doc/cluster.md); none: a single node.
+  std::optional<ClusterOptions> cluster;
 };
 
 // Parses argv. Returns the options, or nothing with *exit_code set: 0 after

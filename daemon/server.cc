@@ -6,6 +6,9 @@
 #include <boost/asio/write.hpp>
 
 #include "daemon/log.h"
+#ifdef KVD_WITH_CLUSTER
+#include "daemon/cluster.h"
+#endif
 #include "daemon/session.h"
 #include "proto/response.h"
 
@@ -13,10 +16,12 @@ namespace kvd::daemon {
 
 namespace asio = boost::asio;
 
-Server::Server(asio::io_context& io, Engine& engine, CommitQueue& commits, const Options& options)
+Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const Options& options,
+               Cluster* cluster)
     : io_(io),
       engine_(engine),
       commits_(commits),
+      cluster_(cluster),
       options_(options),
       listener_(io, options_),
       signals_(io, SIGINT, SIGTERM),
@@ -57,14 +62,28 @@ asio::awaitable<void> Server::Accept() {
     }
     ++connections_total_;
     if (!Admit(socket)) continue;
-    auto session = std::make_shared<Session>(*this, std::move(socket));
-    sessions_.emplace(session.get(), session);
-    // co_spawn keeps the function objects, and so the session, until they end.
-    asio::co_spawn(
-        io_, [session] { return session->Run(); }, asio::detached);
-    asio::co_spawn(
-        io_, [session] { return session->WatchIdle(); }, asio::detached);
+    Serve(std::move(socket), commits_, false);
   }
+}
+
+void Server::ServePeer(Stream stream) {
+#ifdef KVD_WITH_CLUSTER
+  if (shutting_down_) return;
+  ++connections_total_;
+  Serve(std::move(stream), cluster_->peers(), true);
+#else
+  (void)stream;
+#endif
+}
+
+void Server::Serve(Stream socket, Committer& commits, bool peer) {
+  auto session = std::make_shared<Session>(*this, std::move(socket), commits, peer);
+  sessions_.emplace(session.get(), session);
+  // co_spawn keeps the function objects, and so the session, until they end.
+  asio::co_spawn(
+      io_, [session] { return session->Run(); }, asio::detached);
+  asio::co_spawn(
+      io_, [session] { return session->WatchIdle(); }, asio::detached);
 }
 
 bool Server::Admit(Stream& socket) {
@@ -98,7 +117,10 @@ void Server::Shutdown() {
   shutting_down_ = true;
   if (on_shutdown_) on_shutdown_();
   listener_.Close();
-  if (sessions_.empty()) return;
+  if (sessions_.empty()) {
+    if (on_drained_) on_drained_();
+    return;
+  }
   for (auto& [raw, session] : sessions_) session->Stop();
   shutdown_deadline_.expires_after(options_.shutdown_timeout);
   shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
@@ -111,12 +133,15 @@ void Server::Shutdown() {
 
 void Server::SessionEnded(Session* session) {
   sessions_.erase(session);
-  if (shutting_down_ && sessions_.empty()) shutdown_deadline_.cancel();
+  if (shutting_down_ && sessions_.empty()) {
+    shutdown_deadline_.cancel();
+    if (on_drained_) on_drained_();
+  }
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
   const auto uptime = std::chrono::steady_clock::now() - started_;
-  return {
+  std::vector<std::pair<std::string, std::uint64_t>> stats = {
       {"connections", connections()},
       {"connections_total", connections_total_},
       {"requests", requests_},
@@ -126,6 +151,12 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
       {"uptime_seconds", static_cast<std::uint64_t>(
                              std::chrono::duration_cast<std::chrono::seconds>(uptime).count())},
   };
+#ifdef KVD_WITH_CLUSTER
+  if (cluster_ != nullptr) {
+    for (auto& stat : cluster_->Stats()) stats.push_back(std::move(stat));
+  }
+#endif
+  return stats;
 }
 
 }  // namespace kvd::daemon

@@ -20,7 +20,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/commit_queue.h"
+#include "daemon/committer.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
@@ -29,11 +29,14 @@
 
 namespace kvd::daemon {
 
+class Cluster;
 class Session;
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, Engine& engine, CommitQueue& commits, const Options& options);
+  // `commits` takes the clients' writes; `cluster` is set in cluster mode.
+  Server(boost::asio::io_context& io, Engine& engine, Committer& commits, const Options& options,
+         Cluster* cluster = nullptr);
 
   // Claims the endpoint (see Listener::Listen) and listens on it.
   Status Listen();
@@ -45,10 +48,15 @@ class Server {
   void Start();
   // Called once when a signal starts the shutdown.
   void OnShutdown(std::function<void()> callback) { on_shutdown_ = std::move(callback); }
+  // Called once after the shutdown, when the last session has ended.
+  void OnDrained(std::function<void()> callback) { on_drained_ = std::move(callback); }
+  // Serves a connection from another node of the cluster (its peer
+  // listener): a session whose writes only this node's log may take.
+  void ServePeer(Stream stream);
 
   // For sessions.
   Engine& engine() { return engine_; }
-  CommitQueue& commits() { return commits_; }
+  Cluster* cluster() { return cluster_; }
   const Limits& limits() const { return options_.limits; }
   // Where sessions read into; they run on one thread and never keep it
   // across a suspension.
@@ -63,17 +71,21 @@ class Server {
   // Admits a new connection, or answers it with an error and closes it
   // (connection limit, Listener::Refusal).
   bool Admit(Stream& socket);
+  // Runs a session on `socket` whose writes go to `commits`.
+  void Serve(Stream socket, Committer& commits, bool peer);
   void Shutdown();
 
   boost::asio::io_context& io_;
   Engine& engine_;
-  CommitQueue& commits_;
+  Committer& commits_;
+  Cluster* const cluster_;
   const Options options_;
   Listener listener_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_deadline_;
   bool shutting_down_ = false;
   std::function<void()> on_shutdown_;
+  std::function<void()> on_drained_;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::uint64_t connections_total_ = 0;

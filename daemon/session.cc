@@ -4,6 +4,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#ifdef KVD_WITH_CLUSTER
+#include "daemon/cluster.h"
+#endif
 #include "daemon/log.h"
 #include "daemon/operations.h"
 #include "daemon/server.h"
@@ -12,8 +15,10 @@ namespace kvd::daemon {
 
 namespace asio = boost::asio;
 
-Session::Session(Server& server, Stream socket)
+Session::Session(Server& server, Stream socket, Committer& commits, bool peer)
     : server_(server),
+      commits_(commits),
+      peer_(peer),
       limits_(server.limits()),
       socket_(std::move(socket)),
       framer_(limits_.max_line),
@@ -43,9 +48,29 @@ asio::awaitable<void> Session::Run() {
     while (next_ < decoded_ && out_.size() < limits_.max_output) {
       if (const std::size_t writes = GatherWrites()) {
         // Consecutive pipelined writes share one commit.
-        const CommitResult result =
-            co_await server_.commits().AsyncSubmit(batch_, asio::use_awaitable);
+        const CommitResult result = co_await commits_.AsyncSubmit(batch_, asio::use_awaitable);
         AnswerWrites(writes, result);
+      } else if (ReadMustWait()) {
+        // One wait for the run of reads that came together.
+        const CommitResult ready = co_await commits_.AsyncAwaitReadable(asio::use_awaitable);
+        AnswerWaitedReads(ready.status());
+      } else if (const Decoded& d = pending_[next_];
+                 !d.error && proto::IsClusterOp(d.request.op)) {
+        ++next_;
+        proto::Response response;
+#ifdef KVD_WITH_CLUSTER
+        if (server_.cluster() != nullptr) {
+          response = co_await server_.cluster()->Execute(d.request, peer_);
+        } else
+#endif
+        {
+          response = proto::Response::Failure(
+              {proto::ErrorCode::kInvalidRequest,
+               "this kvd is a single node: start it with --node and --peers for cluster mode"});
+        }
+        response.id = d.request.id;
+        proto::AppendResponse(response, &out_);
+        server_.CountRequests(1);
       } else {
         AnswerOther();
       }
@@ -158,6 +183,28 @@ void Session::AnswerOther() {
         d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
   }
   server_.CountRequests(1);
+}
+
+bool Session::ReadMustWait() const {
+  const Decoded& d = pending_[next_];
+  return !d.error && proto::IsRead(d.request.op) && !d.request.stale && commits_.ReadsWait();
+}
+
+void Session::AnswerWaitedReads(const Status& ready) {
+  std::size_t n = 0;
+  for (; next_ < decoded_ && out_.size() < limits_.max_output && ReadMustWait(); ++n) {
+    const Decoded& d = pending_[next_++];
+    if (ready.ok()) {
+      AppendReadResponse(
+          d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
+    } else {
+      proto::AppendResponse(
+          proto::Response::Failure({proto::ErrorCode::kUnavailable, ready.message()},
+                                   d.request.id),
+          &out_);
+    }
+  }
+  server_.CountRequests(n);
 }
 
 void Session::TrimBuffers() {

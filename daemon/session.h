@@ -20,7 +20,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/commit_queue.h"
+#include "daemon/committer.h"
 #include "daemon/options.h"
 #include "daemon/stream.h"
 #include "proto/line_framer.h"
@@ -34,7 +34,9 @@ class Server;
 
 class Session {
  public:
-  Session(Server& server, Stream socket);
+  // Writes go to `commits`; `peer`: a connection of another node of the
+  // cluster (its forwarded requests go no further).
+  Session(Server& server, Stream socket, Committer& commits, bool peer);
 
   // Serves the connection until the client leaves or Stop() takes effect.
   boost::asio::awaitable<void> Run();
@@ -69,6 +71,11 @@ class Session {
   void AnswerWrites(std::size_t n, const CommitResult& result);
   // Answers the request at next_, a read or an error.
   void AnswerOther();
+  // Whether the request at next_ is a read that must wait (Committer::ReadsWait).
+  bool ReadMustWait() const;
+  // Answers the reads that must wait from next_ on, which may read now if
+  // `ready` is OK (else they fail with it).
+  void AnswerWaitedReads(const Status& ready);
   // Frees what is kept for the next requests if it has grown over kKeepBytes.
   void TrimBuffers();
 
@@ -76,6 +83,8 @@ class Session {
   static constexpr std::size_t kKeepBytes = 32 * 1024;
 
   Server& server_;
+  Committer& commits_;
+  const bool peer_;
   const Limits& limits_;
   Stream socket_;
   StreamReader reader_;

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kTooManyConnections,  // the server is at its connection limit; it closes this one
   kPermissionDenied,    // the peer's uid/gid is not allowed; the server closes the connection
   kStorageError,        // the write could not be made durable; it did not happen
+  kUnavailable,         // cluster mode: no leader can take the request now; retry later
   kInternal,            // a bug in kvd, or (client side) a code this client does not know
 };
 

@@ -12,7 +12,7 @@ namespace {
 using internal::AsString;
 using internal::FindString;
 
-constexpr std::array<std::pair<Op, std::string_view>, 7> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 12> kOps{{
     {Op::kPing, "ping"},
     {Op::kAppend, "append"},
     {Op::kAppendMany, "append_many"},
@@ -20,6 +20,11 @@ constexpr std::array<std::pair<Op, std::string_view>, 7> kOps{{
     {Op::kDelete, "delete"},
     {Op::kKeys, "keys"},
     {Op::kStats, "stats"},
+    {Op::kCluster, "cluster"},
+    {Op::kClusterAdd, "cluster_add"},
+    {Op::kClusterRemove, "cluster_remove"},
+    {Op::kClusterRegister, "cluster_register"},
+    {Op::kReadIndex, "read_index"},
 }};
 
 Error Missing(const char* field) {
@@ -34,6 +39,41 @@ std::optional<Error> RequireString(const rapidjson::Value& object, const char* n
   if (error) return error;
   if (v == nullptr) return Missing(name);
   *out = AsString(*v);
+  return std::nullopt;
+}
+
+// Reads the optional member `name`, a non-negative integer, into *out.
+std::optional<Error> OptionalCount(const rapidjson::Value& object, const char* name,
+                                   std::uint64_t* out) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) return std::nullopt;
+  if (!it->value.IsUint64()) {
+    return Error{ErrorCode::kInvalidRequest,
+                 std::string("\"") + name + "\" must be a non-negative integer"};
+  }
+  *out = it->value.GetUint64();
+  return std::nullopt;
+}
+
+// Reads the optional member `name`, a boolean, into *out.
+std::optional<Error> OptionalBool(const rapidjson::Value& object, const char* name, bool* out) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) return std::nullopt;
+  if (!it->value.IsBool()) {
+    return Error{ErrorCode::kInvalidRequest, std::string("\"") + name + "\" must be a boolean"};
+  }
+  *out = it->value.GetBool();
+  return std::nullopt;
+}
+
+// A write's origin: "client" and "seq", both or neither, seq from 1.
+std::optional<Error> DecodeOrigin(const rapidjson::Value& object, Request* request) {
+  if (auto e = OptionalCount(object, "client", &request->client)) return e;
+  if (auto e = OptionalCount(object, "seq", &request->seq)) return e;
+  if ((request->client == 0) != (request->seq == 0)) {
+    return Error{ErrorCode::kInvalidRequest,
+                 "\"client\" and \"seq\" go together, both above 0"};
+  }
   return std::nullopt;
 }
 
@@ -115,6 +155,13 @@ std::string_view OpName(Op op) {
 
 bool IsWrite(Op op) { return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete; }
 
+bool IsRead(Op op) { return op == Op::kGet || op == Op::kKeys || op == Op::kStats; }
+
+bool IsClusterOp(Op op) {
+  return op == Op::kCluster || op == Op::kClusterAdd || op == Op::kClusterRemove ||
+         op == Op::kClusterRegister || op == Op::kReadIndex;
+}
+
 std::optional<Error> DecodeRequest(std::string_view line, Request* request) {
   // Most requests are flat: reading them without a JSON document was a
   // fifth of the server's time under pipelined appends.
@@ -139,6 +186,12 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
   if (!op) return Error{ErrorCode::kUnknownOp, "unknown op \"" + AsString(*op_name) + "\""};
   request->op = *op;
 
+  if (IsWrite(*op)) {
+    if (auto e = DecodeOrigin(doc, request)) return e;
+  }
+  if (IsRead(*op)) {
+    if (auto e = OptionalBool(doc, "stale", &request->stale)) return e;
+  }
   switch (*op) {
     case Op::kAppend:
       if (auto e = RequireString(doc, "key", &request->key)) return e;
@@ -154,6 +207,19 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
       return error;
     case Op::kPing:
     case Op::kStats:
+    case Op::kReadIndex:
+      return std::nullopt;
+    case Op::kCluster:
+      return OptionalBool(doc, "local", &request->local);
+    case Op::kClusterAdd:
+    case Op::kClusterRegister:
+      if (auto e = RequireString(doc, "address", &request->address)) return e;
+      [[fallthrough]];
+    case Op::kClusterRemove:
+      if (auto e = OptionalCount(doc, "node", &request->node)) return e;
+      if (request->node == 0) {
+        return Error{ErrorCode::kInvalidRequest, "\"node\" must be a node id above 0"};
+      }
       return std::nullopt;
   }
   return std::nullopt;
@@ -169,6 +235,16 @@ std::string EncodeRequest(const Request& request) {
   if (!request.id.empty()) {
     w.Key("id");
     w.RawValue(request.id.data(), request.id.size(), rapidjson::kObjectType);
+  }
+  if (request.client != 0) {
+    w.Key("client");
+    w.Uint64(request.client);
+    w.Key("seq");
+    w.Uint64(request.seq);
+  }
+  if (request.stale) {
+    w.Key("stale");
+    w.Bool(true);
   }
   switch (request.op) {
     case Op::kAppend:
@@ -203,6 +279,22 @@ std::string EncodeRequest(const Request& request) {
       break;
     case Op::kPing:
     case Op::kStats:
+    case Op::kReadIndex:
+      break;
+    case Op::kCluster:
+      if (request.local) {
+        w.Key("local");
+        w.Bool(true);
+      }
+      break;
+    case Op::kClusterAdd:
+    case Op::kClusterRegister:
+      w.Key("address");
+      internal::WriteString(w, request.address);
+      [[fallthrough]];
+    case Op::kClusterRemove:
+      w.Key("node");
+      w.Uint64(request.node);
       break;
   }
   w.EndObject();

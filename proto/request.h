@@ -2,6 +2,7 @@
 #ifndef KVD_PROTO_REQUEST_H_
 #define KVD_PROTO_REQUEST_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,12 @@ enum class Op {
   kDelete,      // {"op":"delete","key":K}
   kKeys,        // {"op":"keys"} or {"op":"keys","prefix":P}
   kStats,       // {"op":"stats"}
+  // Cluster mode (PROTOCOL.md, "Cluster mode").
+  kCluster,          // {"op":"cluster"}: the cluster's status as this node sees it
+  kClusterAdd,       // {"op":"cluster_add","node":ID,"address":"HOST:PORT"}
+  kClusterRemove,    // {"op":"cluster_remove","node":ID}
+  kClusterRegister,  // between nodes: {"op":"cluster_register","node":ID,"address":A}
+  kReadIndex,        // between nodes: {"op":"read_index"}
 };
 
 std::string_view OpName(Op op);
@@ -27,6 +34,11 @@ std::optional<Op> OpFromName(std::string_view name);
 
 // True for operations that change the store (and so wait for durability).
 bool IsWrite(Op op);
+// True for operations that read the store (and in cluster mode wait, unless
+// stale, until they may: linearizable reads).
+bool IsRead(Op op);
+// True for the cluster mode's operations.
+bool IsClusterOp(Op op);
 
 struct KeyValue {
   std::string key;
@@ -40,6 +52,14 @@ struct Request {
   std::string val;              // append
   std::string prefix;           // keys
   std::vector<KeyValue> items;  // append_many
+  // Writes: who sent it, so that a retry is applied once in cluster mode
+  // (client 0: nobody; PROTOCOL.md, "Exactly once").
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  bool stale = false;  // reads: this node's state, which may lag the leader's
+  bool local = false;  // cluster: this node's own state only
+  std::uint64_t node = 0;  // cluster_add, cluster_remove, cluster_register
+  std::string address;     // cluster_add, cluster_register
   // The request's "id" as compact JSON text, echoed verbatim in the response;
   // empty when the request has none.
   std::string id;

@@ -122,6 +122,11 @@ void AppendResponse(const Response& response, std::string* line) {
     }
     line->push_back('}');
   }
+  if (!response.cluster.empty()) {
+    *line += ",\"cluster\":";
+    *line += response.cluster;
+  }
+  if (response.index) *line += ",\"index\":" + std::to_string(*response.index);
   *line += "}\n";
 }
 
@@ -149,6 +154,14 @@ std::optional<Error> DecodeResponse(std::string_view line, Response* response) {
       if (!m.value.IsUint64()) return Malformed("stat \"" + AsString(m.name) + "\" is not a count");
       response->stats.emplace_back(AsString(m.name), m.value.GetUint64());
     }
+  }
+  if (auto c = doc.FindMember("cluster"); c != doc.MemberEnd()) {
+    if (!c->value.IsObject()) return Malformed("\"cluster\" is not an object");
+    response->cluster = internal::ToJson(c->value);
+  }
+  if (auto i = doc.FindMember("index"); i != doc.MemberEnd()) {
+    if (!i->value.IsUint64()) return Malformed("\"index\" is not a count");
+    response->index = i->value.GetUint64();
   }
   return std::nullopt;
 }

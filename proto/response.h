@@ -14,7 +14,8 @@
 namespace kvd::proto {
 
 // One response. Which payload member is set depends on the request's op:
-// get -> values, keys -> keys, delete -> deleted, stats -> stats.
+// get -> values, keys -> keys, delete -> deleted, stats -> stats, cluster ->
+// cluster, read_index -> index.
 struct Response {
   std::string id;              // the request's "id" as JSON text; empty if none
   std::optional<Error> error;  // set: {"ok":false,"error":{...}}
@@ -22,6 +23,8 @@ struct Response {
   std::optional<std::vector<std::string>> keys;
   std::optional<bool> deleted;
   std::vector<std::pair<std::string, std::uint64_t>> stats;
+  std::string cluster;                // cluster: the status object, as JSON text
+  std::optional<std::uint64_t> index;  // read_index
 
   bool ok() const { return !error.has_value(); }
   static Response Failure(Error error, std::string id = {}) {

@@ -71,6 +71,11 @@ Status Engine::Open(const std::filesystem::path& data_path, const EngineOptions&
     return s;
   }
   std::unique_ptr<Engine> opened(new Engine(data_path, options, std::move(lock)));
+  if (!options.journal) {
+    opened->dirty_ = true;  // Close writes storage.data, whatever it held before
+    *engine = std::move(opened);
+    return Status::OK();
+  }
   if (Status s = opened->Recover(); !s.ok()) {
     opened->closed_ = true;  // nothing to fold: leave the files as they are
     return s;
@@ -129,7 +134,7 @@ Status Engine::Recover() {
   for (const auto& e : contents.entries) {
     if (e.offset < *start) continue;
     store_.Apply(e.record.batch);
-    if (!e.record.batch.empty()) journal_dirty_ = true;
+    if (!e.record.batch.empty()) dirty_ = true;
   }
   if (Status s = JournalWriter::Open(journal_path_, contents.valid_end, reservation(), &journal_);
       !s.ok()) {
@@ -173,6 +178,15 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
 
   std::lock_guard writer(write_mu_);
   if (closed_) return Status::IOError(data_path_.string() + " is closed");
+  if (!journal_) {
+    {
+      std::unique_lock write(mu_);
+      store_.Apply(batch, applied);
+    }
+    dirty_ = true;
+    if (acknowledge) acknowledge();
+    return Status::OK();
+  }
   if (!sync_error_.ok()) {
     // A background sync failed: take no more writes until one succeeds.
     if (Status s = journal_->Sync(); !s.ok()) return s;
@@ -194,7 +208,7 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
     }
   }
   journal_bytes_ = journal_->size();
-  journal_dirty_ = true;
+  dirty_ = true;
   if (acknowledge && batch.bytes() <= kMaxQueuedBytes && batch.AppendsOnly()) {
     bool behind;
     {
@@ -301,41 +315,80 @@ void Engine::Compact(std::uint64_t covers) {
   options_.warn("compaction of " + data_path_.string() + " failed, will retry: " + s.ToString());
 }
 
+void Engine::ProduceFrozen(SnapshotSink& sink) const {
+  // Each chunk is copied out under the lock and handed over after it: a
+  // writer then waits for a copy of up to kSnapshotChunk bytes at most, not
+  // for their JSON and file writes.
+  struct Part {
+    std::size_t key_at, key_size, values_at, values_size;
+    bool first, last;
+  };
+  std::string bytes;
+  std::vector<Part> parts;
+  Store::FrozenCursor cursor;
+  for (bool more = true; more;) {
+    bytes.clear();
+    parts.clear();
+    {
+      std::shared_lock read(mu_);
+      more = store_.VisitFrozen(&cursor, kSnapshotChunk,
+                                [&](std::string_view key, ValueView values, bool first, bool last) {
+                                  parts.push_back({bytes.size(), key.size(),
+                                                   bytes.size() + key.size(),
+                                                   values.packed_bytes(), first, last});
+                                  bytes.append(key);
+                                  bytes.append(values.packed_data(), values.packed_bytes());
+                                });
+    }
+    for (const Part& p : parts) {
+      sink.Entry(std::string_view(bytes.data() + p.key_at, p.key_size),
+                 ValueView(bytes.data() + p.values_at, p.values_size), p.first, p.last);
+    }
+  }
+}
+
 Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
   return WriteSnapshotFile(
-      snapshot_tmp_path_,
-      [this](SnapshotSink& sink) {
-        // Each chunk is copied out under the lock and written after it: a
-        // writer then waits for a copy of up to kSnapshotChunk bytes at most,
-        // not for their JSON and file writes.
-        struct Part {
-          std::size_t key_at, key_size, values_at, values_size;
-          bool first, last;
-        };
-        std::string bytes;
-        std::vector<Part> parts;
-        Store::FrozenCursor cursor;
-        for (bool more = true; more;) {
-          bytes.clear();
-          parts.clear();
-          {
-            std::shared_lock read(mu_);
-            more = store_.VisitFrozen(
-                &cursor, kSnapshotChunk,
-                [&](std::string_view key, ValueView values, bool first, bool last) {
-                  parts.push_back({bytes.size(), key.size(), bytes.size() + key.size(),
-                                   values.packed_bytes(), first, last});
-                  bytes.append(key);
-                  bytes.append(values.packed_data(), values.packed_bytes());
-                });
-          }
-          for (const Part& p : parts) {
-            sink.Entry(std::string_view(bytes.data() + p.key_at, p.key_size),
-                       ValueView(bytes.data() + p.values_at, p.values_size), p.first, p.last);
-          }
-        }
-      },
-      id);
+      snapshot_tmp_path_, [this](SnapshotSink& sink) { ProduceFrozen(sink); }, id);
+}
+
+std::string Engine::SnapshotText() {
+  std::lock_guard writer(write_mu_);  // one freeze at a time
+  {
+    std::unique_lock write(mu_);
+    store_.Freeze();
+  }
+  std::string text = kvd::SnapshotText([this](SnapshotSink& sink) { ProduceFrozen(sink); });
+  std::unique_lock write(mu_);
+  store_.Thaw();
+  return text;
+}
+
+Status Engine::Restore(std::string text, const std::string& name) {
+  std::lock_guard writer(write_mu_);
+  std::unique_lock write(mu_);
+  store_.Clear();
+  SnapshotId id;
+  Status s = ParseSnapshot(std::move(text), name, &store_, &id);
+  if (!s.ok()) store_.Clear();
+  dirty_ = true;
+  return s;
+}
+
+Status Engine::SaveSnapshot() {
+  {
+    std::unique_lock write(mu_);
+    store_.Freeze();
+  }
+  SnapshotId id;
+  Status s = WriteFrozenSnapshot(&id);
+  {
+    std::unique_lock write(mu_);
+    store_.Thaw();
+  }
+  if (s.ok()) s = RenameDurably(snapshot_tmp_path_, data_path_);
+  if (s.ok()) dirty_ = false;
+  return s;
 }
 
 Engine::Retired::~Retired() {
@@ -363,7 +416,7 @@ Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
   if (s = next->Install(journal_.get()); !s.ok()) return s;
   retired->journal = std::exchange(journal_, std::move(next));
   ++journal_generation_;
-  journal_dirty_ = checkpoint_at > covers;
+  dirty_ = checkpoint_at > covers;
   return Status::OK();
 }
 
@@ -419,7 +472,8 @@ Status Engine::Close() {
   if (compactor_.joinable()) compactor_.join();
 
   std::lock_guard writer(write_mu_);
-  if (journal_dirty_) {
+  if (!journal_) return dirty_ ? SaveSnapshot() : Status::OK();
+  if (dirty_) {
     // On failure the journal stays: the next start replays it.
     if (Status s = Fold(); !s.ok()) return s;
   }

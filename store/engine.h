@@ -62,6 +62,12 @@ struct EngineOptions {
   // round leaves is at most this many bytes, which are carried with writers
   // held up (measured: 40-90 ms for 7-18 MB, carried whole under the lock).
   std::uint64_t carry_under_lock_bytes = 256 << 10;
+  // Where changes persist: in kvd's journal, or (false: cluster mode, see
+  // doc/cluster.md) in the caller's Raft log. Without the journal, Open
+  // loads nothing (the caller restores the store from its log), Write only
+  // applies, and Close writes the store to storage.data in the original
+  // tool's shape, for whoever reads that file.
+  bool journal = true;
   DataLock::Mode lock_mode = DataLock::Mode::kDaemon;
   std::chrono::milliseconds lock_wait{0};  // kEmbedded only
   // Told what recovery dropped and what failed in the background.
@@ -134,6 +140,13 @@ class Engine {
   std::vector<std::string> Keys(std::string_view prefix) const;
   Stats GetStats() const;
 
+  // Without the journal (EngineOptions::journal): the store as storage.data
+  // text, and the store made to hold exactly what such a text holds
+  // (Corruption, naming `name`, if it is no such text). Cluster mode's Raft
+  // snapshots carry it.
+  std::string SnapshotText();
+  Status Restore(std::string text, const std::string& name);
+
   // Waits for a background compaction, then folds the journal into a new
   // storage.data and removes the journal. Later calls do nothing.
   Status Close();
@@ -162,8 +175,12 @@ class Engine {
     return options_.sync == SyncPolicy::kAlways ? JournalWriter::Reservation::kZeroFilled
                                                 : JournalWriter::Reservation::kAllocated;
   }
+  // Hands the frozen view to `sink`, copied out of the store in chunks.
+  void ProduceFrozen(SnapshotSink& sink) const;
   // Writes the frozen view to storage.data.tmp; sets *id.
   Status WriteFrozenSnapshot(SnapshotId* id);
+  // Without the journal: writes the store to storage.data.
+  Status SaveSnapshot();
   // With write_mu_ held: makes the written storage.data.tmp (identified by
   // `id`, holding every journal record before `covers`) the snapshot, and
   // `next` (a JournalWriter replacement holding the records from `covers`
@@ -207,7 +224,7 @@ class Engine {
   std::uint64_t next_compaction_at_ = 0;  // journal size before which not to retry
   Status sync_error_;                     // sticky failure of a background sync
   bool closed_ = false;
-  bool journal_dirty_ = false;            // journal holds changes storage.data lacks
+  bool dirty_ = false;  // the store holds changes storage.data lacks (in the journal, if any)
   std::uint64_t journal_generation_ = 0;  // counts replacements of journal_
   std::thread compactor_;
   std::condition_variable syncer_wake_;

@@ -12,12 +12,6 @@ void PutFixed(std::string* out, std::uint64_t v, int bytes) {
   out->append(little_endian, static_cast<std::size_t>(bytes));
 }
 
-void PutVarString(std::string* out, std::string_view s) {
-  char length[kMaxVarint];
-  out->append(length, PutVarint(s.size(), length));
-  out->append(s);
-}
-
 // kBatch's flags byte.
 constexpr unsigned kIsAppend = 1;
 constexpr unsigned kSameKey = 2;

@@ -107,11 +107,13 @@ Status CorruptionAt(const std::string& name, std::string_view text, std::size_t 
                             "): " + why);
 }
 
-// A RapidJSON output stream to a FILE*, keeping the CRC and size of what it wrote.
-class IdentifyingFileStream {
+// A RapidJSON output stream to a FILE* (or, without one, to a string),
+// keeping the CRC and size of what it wrote.
+class IdentifyingStream {
  public:
   using Ch = char;
-  explicit IdentifyingFileStream(std::FILE* file) : file_(file) {}
+  explicit IdentifyingStream(std::FILE* file) : file_(file) {}
+  explicit IdentifyingStream(std::string* text) : text_(text) {}
   void Put(char c) {
     buffer_[used_++] = c;
     if (used_ == sizeof(buffer_)) Flush();
@@ -119,14 +121,19 @@ class IdentifyingFileStream {
   void Flush() {
     crc_.Update(buffer_, used_);
     size_ += used_;
-    if (std::fwrite(buffer_, 1, used_, file_) != used_) failed_ = true;
+    if (file_ == nullptr) {
+      text_->append(buffer_, used_);
+    } else if (std::fwrite(buffer_, 1, used_, file_) != used_) {
+      failed_ = true;
+    }
     used_ = 0;
   }
   bool failed() const { return failed_; }
   SnapshotId id() const { return SnapshotId{size_, crc_.checksum()}; }
 
  private:
-  std::FILE* file_;
+  std::FILE* file_ = nullptr;
+  std::string* text_ = nullptr;
   char buffer_[64 * 1024];
   std::size_t used_ = 0;
   std::uint64_t size_ = 0;
@@ -135,11 +142,11 @@ class IdentifyingFileStream {
 };
 
 // RapidJSON's writer finds these by argument-dependent lookup.
-inline void PutReserve(IdentifyingFileStream&, std::size_t) {}
-inline void PutUnsafe(IdentifyingFileStream& stream, char c) { stream.Put(c); }
+inline void PutReserve(IdentifyingStream&, std::size_t) {}
+inline void PutUnsafe(IdentifyingStream& stream, char c) { stream.Put(c); }
 
 using SnapshotJsonWriter =
-    rapidjson::Writer<IdentifyingFileStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
+    rapidjson::Writer<IdentifyingStream, rapidjson::UTF8<>, rapidjson::ASCII<>>;
 
 class JsonSink final : public SnapshotSink {
  public:
@@ -225,19 +232,37 @@ Status ParseSnapshot(std::string text, const std::string& name, Store* store, Sn
   return Status::OK();
 }
 
+namespace {
+
+// Writes the snapshot produce(sink) supplies to `stream`; false if it failed.
+bool WriteSnapshot(IdentifyingStream& stream,
+                   const std::function<void(SnapshotSink&)>& produce, SnapshotId* id) {
+  SnapshotJsonWriter w(stream);
+  JsonSink sink(w);
+  w.StartObject();
+  produce(sink);
+  w.EndObject();
+  stream.Flush();
+  *id = stream.id();
+  return w.IsComplete() && !stream.failed();
+}
+
+}  // namespace
+
 Status WriteSnapshotFile(const std::filesystem::path& path,
                          const std::function<void(SnapshotSink&)>& produce, SnapshotId* id) {
   return WriteFileDurably(path, [&](std::FILE* file) {
-    IdentifyingFileStream stream(file);
-    SnapshotJsonWriter w(stream);
-    JsonSink sink(w);
-    w.StartObject();
-    produce(sink);
-    w.EndObject();
-    stream.Flush();
-    *id = stream.id();
-    return w.IsComplete() && !stream.failed();
+    IdentifyingStream stream(file);
+    return WriteSnapshot(stream, produce, id);
   });
+}
+
+std::string SnapshotText(const std::function<void(SnapshotSink&)>& produce) {
+  std::string text;
+  IdentifyingStream stream(&text);
+  SnapshotId id;
+  WriteSnapshot(stream, produce, &id);
+  return text;
 }
 
 }  // namespace kvd

@@ -47,6 +47,8 @@ class SnapshotSink {
 // json.dump does, so that any reader decodes it the same. Sets *id.
 Status WriteSnapshotFile(const std::filesystem::path& path,
                          const std::function<void(SnapshotSink&)>& produce, SnapshotId* id);
+// The same text, in memory (a Raft snapshot of cluster mode carries it).
+std::string SnapshotText(const std::function<void(SnapshotSink&)>& produce);
 
 }  // namespace kvd
 

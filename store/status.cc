@@ -14,6 +14,8 @@ std::string Status::ToString() const {
       return "invalid argument: " + message_;
     case Code::kBusy:
       return "busy: " + message_;
+    case Code::kUnavailable:
+      return "unavailable: " + message_;
   }
   return message_;
 }

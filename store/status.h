@@ -10,7 +10,7 @@ namespace kvd {
 
 class Status {
  public:
-  enum class Code { kOk, kCorruption, kIOError, kInvalidArgument, kBusy };
+  enum class Code { kOk, kCorruption, kIOError, kInvalidArgument, kBusy, kUnavailable };
 
   Status() = default;
   static Status OK() { return Status(); }
@@ -21,6 +21,11 @@ class Status {
   }
   // The resource (a data file) belongs to someone else.
   static Status Busy(std::string msg) { return Status(Code::kBusy, std::move(msg)); }
+  // A cluster has no leader that can take the request now; trying again
+  // later may succeed.
+  static Status Unavailable(std::string msg) {
+    return Status(Code::kUnavailable, std::move(msg));
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

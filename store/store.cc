@@ -14,9 +14,13 @@ Store::Store()
     : buckets_(new Table::bucket_type[kInitialBuckets]),
       table_(Table::bucket_traits(buckets_.get(), kInitialBuckets)) {}
 
-Store::~Store() {
+Store::~Store() { Clear(); }
+
+void Store::Clear() {
   table_.clear();
   tree_.clear_and_dispose([](Entry* e) { delete e; });
+  value_count_ = 0;
+  byte_count_ = 0;
 }
 
 const Store::Entry* Store::Lookup(std::string_view key) const {

@@ -56,6 +56,8 @@ class Store {
   // long to load.
   void BeginLoad();
   void EndLoad();
+  // Removes every key. Not while frozen.
+  void Clear();
   // Removes `key` with all its values; false if it was absent.
   bool Delete(std::string_view key);
   // Applies one mutation. Returns false only for a delete of an absent key.

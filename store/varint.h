@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace kvd {
@@ -52,6 +53,23 @@ inline bool GetVarint(std::string_view* in, std::uint64_t* v) {
     }
   }
   return false;
+}
+
+// Appends `s` as its length (a varint), then its bytes.
+inline void PutVarString(std::string* out, std::string_view s) {
+  char length[kMaxVarint];
+  out->append(length, PutVarint(s.size(), length));
+  out->append(s);
+}
+
+// Reads a string PutVarString wrote from the front of *in into *s (a view
+// into *in's text) and removes it from *in; false if *in ends inside it.
+inline bool GetVarString(std::string_view* in, std::string_view* s) {
+  std::uint64_t n = 0;
+  if (!GetVarint(in, &n) || in->size() < n) return false;
+  *s = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
 }
 
 }  // namespace kvd

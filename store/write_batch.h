@@ -2,7 +2,9 @@
 #ifndef KVD_STORE_WRITE_BATCH_H_
 #define KVD_STORE_WRITE_BATCH_H_
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -17,17 +19,53 @@ struct Mutation {
   std::string_view val;  // kAppend only
 };
 
+// Who sent a group of mutations, for exactly-once writes in cluster mode: a
+// client numbers its requests, and the replicated state machine applies a
+// client's request `seq` once, however often it is retried
+// (store/state_machine.h). Client 0 is nobody: applied every time.
+struct Origin {
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const Origin&) const = default;
+};
+
 // Keys and values are copied into one buffer of the batch: building one costs
 // no allocation per mutation, and a batch that is cleared and refilled (a
 // connection's, the commit queue's) reuses its memory.
 class WriteBatch {
  public:
+  // The mutations added from now on, until the next call, are `origin`'s
+  // (each call starts a request of its own, even if it names the same
+  // origin again). Before the first call they are nobody's. Only cluster
+  // mode reads origins.
+  void SetOrigin(Origin origin) { origins_.push_back(OriginMark{origin, entries_.size()}); }
+  // The origin of the mutations added next.
+  Origin current_origin() const { return origins_.empty() ? Origin{} : origins_.back().origin; }
+  // Calls fn(origin, first, count) for each run of mutations of one origin,
+  // in order, covering every mutation.
+  template <typename Fn>
+  void ForEachOrigin(const Fn& fn) const {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i <= origins_.size(); ++i) {
+      const std::size_t end = i < origins_.size() ? origins_[i].first : entries_.size();
+      if (end > at) fn(i == 0 ? Origin{} : origins_[i - 1].origin, at, end - at);
+      at = std::max(at, end);
+    }
+  }
+
   void Append(std::string_view key, std::string_view val) {
     Add(Mutation::Kind::kAppend, key, val);
   }
   void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}); }
   // Appends a copy of every mutation of `other` (another batch).
   void Absorb(const WriteBatch& other) {
+    const std::size_t base = entries_.size();
+    if (!origins_.empty() && (other.origins_.empty() || other.origins_.front().first > 0)) {
+      origins_.push_back(OriginMark{Origin{}, base});  // other's first mutations are nobody's
+    }
+    for (const OriginMark& mark : other.origins_) {
+      origins_.push_back(OriginMark{mark.origin, base + mark.first});
+    }
     bytes_ += other.bytes_;
     entries_.insert(entries_.end(), other.entries_.begin(), other.entries_.end());
   }
@@ -35,10 +73,12 @@ class WriteBatch {
   void Clear() {
     bytes_.clear();
     entries_.clear();
+    origins_.clear();
   }
   // The memory the batch holds, so that a holder can bound what it keeps.
   std::size_t capacity_bytes() const {
-    return bytes_.capacity() + entries_.capacity() * sizeof(Entry);
+    return bytes_.capacity() + entries_.capacity() * sizeof(Entry) +
+           origins_.capacity() * sizeof(OriginMark);
   }
 
   bool empty() const { return entries_.empty(); }
@@ -59,6 +99,11 @@ class WriteBatch {
     Mutation::Kind kind;
     std::size_t key_size;
     std::size_t val_size;
+  };
+  // From mutation `first` on, the mutations are `origin`'s.
+  struct OriginMark {
+    Origin origin;
+    std::size_t first;
   };
 
  public:
@@ -111,6 +156,7 @@ class WriteBatch {
 
   std::string bytes_;  // each mutation's key, then its value, in order
   std::vector<Entry> entries_;
+  std::vector<OriginMark> origins_;  // in order of `first`
 };
 
 }  // namespace kvd

@@ -1,0 +1,101 @@
+// Where sessions send their writes, and what their reads wait for: the
+// single node's commit queue (commit_queue.h), or in cluster mode the
+// replicated log (cluster.h). Both complete on the network thread.
+#ifndef KVD_DAEMON_COMMITTER_H_
+#define KVD_DAEMON_COMMITTER_H_
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <boost/asio/async_result.hpp>
+
+#include "daemon/inline_callback.h"
+#include "store/status.h"
+#include "store/write_batch.h"
+
+namespace kvd::daemon {
+
+// The outcome of one submitted batch, as its completion sees it. A view of
+// its commit's results: valid while the completion runs (a coroutine resumed
+// by it: until it next suspends).
+class CommitResult {
+ public:
+  CommitResult(const Status& status, const std::vector<bool>* applied, std::size_t offset)
+      : status_(&status), applied_(applied), offset_(offset) {}
+
+  // Unavailable (cluster mode): no leader could take the batch, or the
+  // leader was lost before it answered; only a batch with an origin
+  // (WriteBatch::SetOrigin) is then safe to submit again.
+  const Status& status() const { return *status_; }
+  // Engine::Write's result for mutation `i` of the batch; only if status() is OK.
+  bool applied(std::size_t i) const { return (*applied_)[offset_ + i]; }
+
+ private:
+  const Status* status_;
+  const std::vector<bool>* applied_;  // the whole commit's
+  std::size_t offset_;                // where the batch's mutations start in it
+};
+
+class Committer {
+ public:
+  using Callback = InlineCallback<const CommitResult&>;
+
+  virtual ~Committer() = default;
+
+  // Commits a copy of `batch`; on the network thread only. `done` runs on
+  // the network thread once the batch is durable and applied (or failed),
+  // never inside this call for this batch. One submitter's batches commit
+  // in the order submitted.
+  virtual void Submit(const WriteBatch& batch, Callback done) = 0;
+
+  // Asio form of Submit: completes with CommitResult. `batch` must stay
+  // unchanged until the operation has started (with use_awaitable: the
+  // awaiting coroutine has suspended).
+  template <typename Token>
+  auto AsyncSubmit(const WriteBatch& batch, Token&& token) {
+    return boost::asio::async_initiate<Token, void(CommitResult)>(
+        [this](auto handler, const WriteBatch* batch) {
+          Submit(*batch, [handler = std::move(handler)](const CommitResult& result) mutable {
+            std::move(handler)(result);
+          });
+        },
+        token, &batch);
+  }
+
+  // Whether a read must wait before it may read the engine, so that it sees
+  // every write acknowledged before it started (cluster mode: linearizable
+  // reads); if so, AwaitReadable says when.
+  virtual bool ReadsWait() const { return false; }
+  // `done` runs on the network thread once a read that starts now may read
+  // the engine: with an OK status (the applied vector empty), or with the
+  // reason it may not (Unavailable).
+  virtual void AwaitReadable(Callback done) = 0;
+
+  template <typename Token>
+  auto AsyncAwaitReadable(Token&& token) {
+    return boost::asio::async_initiate<Token, void(CommitResult)>(
+        [this](auto handler) {
+          AwaitReadable([handler = std::move(handler)](const CommitResult& result) mutable {
+            std::move(handler)(result);
+          });
+        },
+        token);
+  }
+
+  // Whether kvd can persist writes right now, as far as it knows: the
+  // outcome of the latest commit (OK before the first).
+  virtual Status LastCommitStatus() const = 0;
+  // Network thread: whether a completion is due within about a commit's
+  // time, from another thread (the event loop polls for it then).
+  virtual bool CompletionsDue() const { return false; }
+
+  virtual std::uint64_t commits() const = 0;
+  virtual std::uint64_t failed_commits() const = 0;
+};
+
+}  // namespace kvd::daemon
+
+#endif  // KVD_DAEMON_COMMITTER_H_

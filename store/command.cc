@@ -1,0 +1,98 @@
+#include "store/command.h"
+
+#include "store/varint.h"
+
+namespace kvd::command {
+namespace {
+
+void PutVarint(std::string* out, std::uint64_t v) {
+  char bytes[kMaxVarint];
+  out->append(bytes, kvd::PutVarint(v, bytes));
+}
+
+constexpr std::uint8_t kAppend = 1;
+constexpr std::uint8_t kDelete = 0;
+
+// Whether `rest` is what may follow a command: nothing, or the zeros that
+// pad it to a multiple of 8 bytes (the Raft log's entries are).
+bool OnlyPadding(std::string_view rest) {
+  return rest.size() < 8 && rest.find_first_not_of('\0') == std::string_view::npos;
+}
+
+}  // namespace
+
+void EncodeWrites(const WriteBatch& batch, std::string* out) {
+  out->push_back(static_cast<char>(Type::kWrites));
+  std::size_t runs = 0;
+  batch.ForEachOrigin([&](Origin, std::size_t, std::size_t) { ++runs; });
+  PutVarint(out, runs);
+  auto mutation = batch.mutations().begin();
+  batch.ForEachOrigin([&](Origin origin, std::size_t, std::size_t count) {
+    PutVarint(out, origin.client);
+    PutVarint(out, origin.seq);
+    PutVarint(out, count);
+    for (std::size_t i = 0; i < count; ++i, ++mutation) {
+      const Mutation m = *mutation;
+      const bool append = m.kind == Mutation::Kind::kAppend;
+      out->push_back(static_cast<char>(append ? kAppend : kDelete));
+      PutVarString(out, m.key);
+      if (append) PutVarString(out, m.val);
+    }
+  });
+}
+
+void EncodeNodeAddress(std::uint64_t node, std::string_view address, std::string* out) {
+  out->push_back(static_cast<char>(Type::kNodeAddress));
+  PutVarint(out, node);
+  PutVarString(out, address);
+}
+
+bool Decode(std::string_view entry, Command* command) {
+  if (entry.empty()) return false;
+  command->type = static_cast<Type>(entry.front());
+  entry.remove_prefix(1);
+  switch (command->type) {
+    case Type::kWrites: {
+      command->batch.Clear();
+      std::uint64_t runs = 0;
+      if (!GetVarint(&entry, &runs)) return false;
+      for (std::uint64_t run = 0; run < runs; ++run) {
+        Origin origin;
+        std::uint64_t count = 0;
+        if (!GetVarint(&entry, &origin.client) || !GetVarint(&entry, &origin.seq) ||
+            !GetVarint(&entry, &count)) {
+          return false;
+        }
+        command->batch.SetOrigin(origin);
+        for (std::uint64_t i = 0; i < count; ++i) {
+          if (entry.empty()) return false;
+          const auto kind = static_cast<std::uint8_t>(entry.front());
+          entry.remove_prefix(1);
+          std::string_view key, val;
+          if (!GetVarString(&entry, &key)) return false;
+          if (kind == kAppend) {
+            if (!GetVarString(&entry, &val)) return false;
+            command->batch.Append(key, val);
+          } else if (kind == kDelete) {
+            command->batch.Delete(key);
+          } else {
+            return false;
+          }
+        }
+      }
+      return OnlyPadding(entry);
+    }
+    case Type::kNodeAddress: {
+      std::string_view address;
+      if (!GetVarint(&entry, &command->node) || !GetVarString(&entry, &address) ||
+          !OnlyPadding(entry)) {
+        return false;
+      }
+      command->address.assign(address);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace kvd::command

@@ -1,0 +1,165 @@
+#include "store/state_machine.h"
+
+#include <utility>
+
+#include "store/command.h"
+#include "store/varint.h"
+
+namespace kvd {
+namespace {
+
+constexpr char kSnapshotFormat = 1;
+
+void PutVarint(std::string* out, std::uint64_t v) {
+  char bytes[kMaxVarint];
+  out->append(bytes, kvd::PutVarint(v, bytes));
+}
+
+}  // namespace
+
+bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
+  applied->clear();
+  command::Command command;
+  if (!command::Decode(entry, &command)) return false;
+  if (command.type == command::Type::kNodeAddress) {
+    std::lock_guard lock(directory_mu_);
+    directory_[command.node] = command.address;
+    return true;
+  }
+  // The mutations of requests not seen before, applied as one batch.
+  fresh_.Clear();
+  struct Run {
+    Origin origin;
+    std::size_t count;
+    bool retry;
+    std::vector<bool> earlier;  // a retry of the last request: its results
+    std::size_t fresh_first;    // not a retry: where its results start in fresh_applied_
+  };
+  std::vector<Run> runs;
+  auto mutation = command.batch.mutations().begin();
+  command.batch.ForEachOrigin([&](Origin origin, std::size_t, std::size_t count) {
+    Run run{origin, count, false, {}, fresh_.size()};
+    if (origin.client != 0) {
+      const Session* session = Find(origin.client);
+      run.retry = session != nullptr && origin.seq <= session->seq;
+      if (run.retry && origin.seq == session->seq) run.earlier = session->results;
+      // Recorded at once: the same request again in this entry is a retry.
+      if (!run.retry) Record(origin.client, origin.seq, {});
+    }
+    for (std::size_t i = 0; i < count; ++i, ++mutation) {
+      if (run.retry) continue;
+      const Mutation m = *mutation;
+      if (m.kind == Mutation::Kind::kAppend) {
+        fresh_.Append(m.key, m.val);
+      } else {
+        fresh_.Delete(m.key);
+      }
+    }
+    runs.push_back(std::move(run));
+  });
+  if (Status s = engine_.Write(fresh_, &fresh_applied_); !s.ok()) {
+    return false;  // the engine is closed: kvd is stopping
+  }
+  for (const Run& run : runs) {
+    if (run.retry) {
+      for (std::size_t i = 0; i < run.count; ++i) {
+        applied->push_back(i < run.earlier.size() ? run.earlier[i] : true);
+      }
+      continue;
+    }
+    const auto begin = fresh_applied_.begin() + static_cast<std::ptrdiff_t>(run.fresh_first);
+    const auto end = begin + static_cast<std::ptrdiff_t>(run.count);
+    applied->insert(applied->end(), begin, end);
+    if (run.origin.client == 0) continue;
+    if (Session* session = Find(run.origin.client); session && session->seq == run.origin.seq) {
+      session->results.assign(begin, end);
+    }
+  }
+  return true;
+}
+
+StateMachine::Session* StateMachine::Find(std::uint64_t client) {
+  const auto found = by_client_.find(client);
+  if (found == by_client_.end()) return nullptr;
+  sessions_.splice(sessions_.end(), sessions_, found->second);
+  return &*found->second;
+}
+
+void StateMachine::Record(std::uint64_t client, std::uint64_t seq, std::vector<bool> results) {
+  if (Session* session = Find(client)) {
+    session->seq = seq;
+    session->results = std::move(results);
+    return;
+  }
+  if (sessions_.size() == kMaxSessions) {
+    by_client_.erase(sessions_.front().client);
+    sessions_.pop_front();
+  }
+  sessions_.push_back(Session{client, seq, std::move(results)});
+  by_client_[client] = std::prev(sessions_.end());
+}
+
+std::map<std::uint64_t, std::string> StateMachine::Directory() const {
+  std::lock_guard lock(directory_mu_);
+  return directory_;
+}
+
+std::string StateMachine::Snapshot() {
+  std::string out;
+  out.push_back(kSnapshotFormat);
+  PutVarint(&out, sessions_.size());
+  for (const Session& s : sessions_) {
+    PutVarint(&out, s.client);
+    PutVarint(&out, s.seq);
+    PutVarint(&out, s.results.size());
+    for (const bool r : s.results) out.push_back(r ? 1 : 0);
+  }
+  {
+    std::lock_guard lock(directory_mu_);
+    PutVarint(&out, directory_.size());
+    for (const auto& [node, address] : directory_) {
+      PutVarint(&out, node);
+      PutVarString(&out, address);
+    }
+  }
+  out += engine_.SnapshotText();
+  return out;
+}
+
+Status StateMachine::Restore(std::string_view snapshot) {
+  auto bad = [] { return Status::Corruption("Raft snapshot: not a kvd state machine snapshot"); };
+  if (snapshot.empty() || snapshot.front() != kSnapshotFormat) return bad();
+  snapshot.remove_prefix(1);
+  std::list<Session> sessions;
+  std::unordered_map<std::uint64_t, std::list<Session>::iterator> by_client;
+  std::uint64_t n = 0;
+  if (!GetVarint(&snapshot, &n)) return bad();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    Session s{};
+    std::uint64_t results = 0;
+    if (!GetVarint(&snapshot, &s.client) || !GetVarint(&snapshot, &s.seq) ||
+        !GetVarint(&snapshot, &results) || snapshot.size() < results) {
+      return bad();
+    }
+    for (std::uint64_t r = 0; r < results; ++r) s.results.push_back(snapshot[r] != 0);
+    snapshot.remove_prefix(results);
+    sessions.push_back(std::move(s));
+    by_client[sessions.back().client] = std::prev(sessions.end());
+  }
+  std::map<std::uint64_t, std::string> directory;
+  if (!GetVarint(&snapshot, &n)) return bad();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t node = 0;
+    std::string_view address;
+    if (!GetVarint(&snapshot, &node) || !GetVarString(&snapshot, &address)) return bad();
+    directory[node] = std::string(address);
+  }
+  if (Status s = engine_.Restore(std::string(snapshot), "Raft snapshot"); !s.ok()) return s;
+  sessions_ = std::move(sessions);
+  by_client_ = std::move(by_client);
+  std::lock_guard lock(directory_mu_);
+  directory_ = std::move(directory);
+  return Status::OK();
+}
+
+}  // namespace kvd

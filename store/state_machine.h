@@ -1,0 +1,80 @@
+// Cluster mode's replicated state machine: applies commands (command.h) in
+// log order to an engine opened without its journal (EngineOptions::journal),
+// keeping beside the store what must be replicated with it: the client
+// sessions that make a retried request count once, and the directory of the
+// nodes' peer addresses. Deterministic: nodes that apply the same commands
+// to the same snapshot hold the same store, sessions and directory.
+//
+// Client sessions follow the Raft thesis, section 6.3: a client numbers its
+// requests 1, 2, ... and sends them in order (a retry resends every request
+// not answered yet, in order); a request whose seq is not above the last
+// one applied for its client is a retry and is not applied again. The
+// sessions of the kMaxSessions clients used most recently are kept.
+#ifndef KVD_STORE_STATE_MACHINE_H_
+#define KVD_STORE_STATE_MACHINE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/engine.h"
+#include "store/status.h"
+#include "store/write_batch.h"
+
+namespace kvd {
+
+class StateMachine {
+ public:
+  static constexpr std::size_t kMaxSessions = 64 * 1024;
+
+  explicit StateMachine(Engine& engine) : engine_(engine) {}
+  StateMachine(const StateMachine&) = delete;
+  StateMachine& operator=(const StateMachine&) = delete;
+
+  // Applies the command `entry`. For writes, *applied gets one result per
+  // mutation: what Store::Apply returned, or for a retried request what it
+  // returned the first time (true for appends of any earlier request). An
+  // entry that does not decode changes nothing, as on every node, and
+  // returns false. Not concurrently with itself, Snapshot or Restore.
+  bool Apply(std::string_view entry, std::vector<bool>* applied);
+
+  // The whole state as one buffer: sessions, directory, then storage.data's
+  // text (doc/cluster.md, "Snapshots").
+  std::string Snapshot();
+  // Replaces the whole state with a Snapshot(); Corruption if it is none.
+  Status Restore(std::string_view snapshot);
+
+  // The directory: node id -> HOST:PORT of its peer listener. Any thread.
+  std::map<std::uint64_t, std::string> Directory() const;
+
+ private:
+  struct Session {
+    std::uint64_t client;
+    std::uint64_t seq;          // the last request applied
+    std::vector<bool> results;  // its results
+  };
+
+  // The session of `client`, made the most recently used; null if none.
+  Session* Find(std::uint64_t client);
+  // Records that `client`'s request `seq` was applied with `results`.
+  void Record(std::uint64_t client, std::uint64_t seq, std::vector<bool> results);
+
+  Engine& engine_;
+  std::list<Session> sessions_;  // least recently used first
+  std::unordered_map<std::uint64_t, std::list<Session>::iterator> by_client_;
+  mutable std::mutex directory_mu_;
+  std::map<std::uint64_t, std::string> directory_;  // guarded by directory_mu_
+  // Apply's scratch, reused from entry to entry.
+  WriteBatch fresh_;
+  std::vector<bool> fresh_applied_;
+};
+
+}  // namespace kvd
+
+#endif  // KVD_STORE_STATE_MACHINE_H_
