@@ -1,5 +1,5 @@
 // The client's end of kvd's endpoint, chosen at build time: a Unix socket,
-// or on Windows a named pipe (README, "Windows"). Client talks to a Stream
+// or on Windows a named pipe (doc/windows.md). Client talks to a Stream
 // and knows nothing else of the transport.
 #ifndef KVD_CLIENT_TRANSPORT_H_
 #define KVD_CLIENT_TRANSPORT_H_

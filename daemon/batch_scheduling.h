@@ -7,11 +7,10 @@
 // sending answers until the commit thread sleeps again, and the submissions
 // it had yet to make miss the next commit. A woken SCHED_BATCH thread does
 // not preempt: it runs on an idle CPU at once, else once the running thread
-// blocks or its time slice ends. With 50 clients on 2 cores, the network
-// thread was preempted 13k times a second (6k after), and appends to one
-// key went from 101-121k to 126-137k a second (README, "Performance"). It
-// gets its fair share of CPU time as before: Linux's SCHED_BATCH changes
-// only wake-up preemption (sched(7)), and needs no privilege.
+// blocks or its time slice ends (doc/design.md, "SCHED_BATCH for the commit
+// thread"). It gets its fair share of CPU time as before: Linux's
+// SCHED_BATCH changes only wake-up preemption (sched(7)), and needs no
+// privilege.
 #ifndef KVD_DAEMON_BATCH_SCHEDULING_H_
 #define KVD_DAEMON_BATCH_SCHEDULING_H_
 

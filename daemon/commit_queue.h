@@ -59,11 +59,10 @@ class CommitQueue final : public Committer {
   // way back; committing the first few alone makes the rest wait for that
   // whole fsync before theirs begins, so commits alternate between a few
   // clients and the rest. Waiting a fraction of a commit for them makes one
-  // commit of the two: 50 clients appending to one key went from 139-144k
-  // to 143-167k a second on this project's VMs (random keys: no change
-  // beyond the noise). When load falls, a wait that runs out commits what
-  // has come, and that size becomes the next target. Not on Windows, where
-  // a timed wait lasts a clock tick (15.6 ms by default).
+  // commit of the two (doc/design.md, "The gather wait"). When load falls, a
+  // wait that runs out commits what has come, and that size becomes the
+  // next target. Not on Windows, where a timed wait lasts a clock tick
+  // (15.6 ms by default).
   static constexpr std::chrono::microseconds kMaxGatherWait{2000};
   // `network` is the executor of the thread that submits (the sessions').
   CommitQueue(Engine& engine, Mode mode, boost::asio::any_io_executor network);

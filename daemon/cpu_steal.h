@@ -6,12 +6,8 @@
 // work comes. That pays where the CPU would otherwise idle. On a host that
 // oversubscribes its CPUs, a polling vCPU is time the host takes from the
 // vCPUs that run the threads the poller waits for: the commit thread woken
-// from its fdatasync, the clients. On this project's 2-core VMs, while their
-// host was short of CPU (55-62% of the time stolen under the benchmarks),
-// polling made appends under --fsync always 1.5-3x slower (50 clients, one
-// key: 13-23k against 33-40k a second; random keys: 12-15k against 30k; 8
-// clients: 5-6k against 10-14k) and one client's under --fsync no a third
-// slower (8.8-9.1k against 11.6-16.7k).
+// from its fdatasync, the clients. There polling makes kvd slower, not
+// faster (doc/design.md, "Polling only while the host has CPU to spare").
 //
 // Sampled at most every kSampleInterval, and only by a caller that is about
 // to poll: an idle daemon reads nothing. Where /proc/stat is missing or
@@ -42,9 +38,9 @@ class CpuSteal {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // More than this share of the busy and stolen time stolen is contended.
-  // Under the benchmarks this project's VMs had 0-2% while their host had CPU
-  // to spare, 55-62% while it had not (and a lone busy loop 24%).
+  // More than this share of the busy and stolen time stolen is contended:
+  // far above what a host with CPU to spare steals, far below what an
+  // oversubscribed one does.
   static constexpr double kMaxShare = 0.1;
   static constexpr std::chrono::milliseconds kSampleInterval{250};
   // A judgement needs this much busy and stolen time (10 ms ticks: 100 ms of

@@ -1,5 +1,5 @@
 // Where kvd accepts connections, chosen at build time: a Unix socket file
-// (unix_listener.cc) or a named pipe (pipe_listener.cc, README "Windows").
+// (unix_listener.cc) or a named pipe (pipe_listener.cc, doc/windows.md).
 // Either way a live endpoint is never taken over: a second kvd on it is
 // refused with Busy.
 #ifndef KVD_DAEMON_LISTENER_H_

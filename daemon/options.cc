@@ -108,7 +108,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "Unix socket (on Windows: named pipe) to listen on (env KVD_SOCKET)")
       ->capture_default_str();
 #ifndef _WIN32
-  // POSIX only: on Windows the pipe is for this user alone (README, "Windows").
+  // POSIX only: on Windows the pipe is for this user alone (doc/windows.md).
   app.add_option("--socket-mode", socket_mode, "permissions of the socket file (octal)")
       ->capture_default_str();
   app.add_option("--socket-group", socket_group, "group of the socket file (name or gid)");

@@ -15,7 +15,7 @@
 
 namespace kvd::daemon {
 
-// Per-client limits (README, "Security").
+// Per-client limits (doc/operations.md, "Security").
 struct Limits {
   std::size_t max_line = 0;             // --max-line: longest request line, in bytes
   std::size_t max_key = 16 * 1024;      // --max-key-size
@@ -29,7 +29,7 @@ struct Limits {
   std::size_t max_output = 4 * 1024 * 1024;  // --max-output: response bytes buffered per write
 };
 
-// Who may connect (README, "Security").
+// Who may connect (doc/operations.md, "Security").
 struct Access {
   unsigned socket_mode = 0660;           // --socket-mode
   std::optional<unsigned> socket_group;  // --socket-group (name or gid)
@@ -38,7 +38,7 @@ struct Access {
   std::string pipe_group;  // Windows --socket-group: a group's SID or name, also let in
 };
 
-// The HTTP API (README, "HTTP API"); off unless --http is given.
+// The HTTP API (doc/http.md); off unless --http is given.
 struct HttpOptions {
   std::string host;                    // --http [HOST:]PORT; empty: HTTP is off
   std::uint16_t port = 0;              // 0: any free port (the log names the one bound)

@@ -1,5 +1,5 @@
 // A client connection's byte stream, chosen at build time: a Unix socket,
-// or on Windows a named pipe instance (README, "Windows"). Session and
+// or on Windows a named pipe instance (doc/windows.md). Session and
 // Server see only Stream, StreamReader and WriteAvailable.
 #ifndef KVD_DAEMON_STREAM_H_
 #define KVD_DAEMON_STREAM_H_
@@ -80,8 +80,7 @@ class StreamReader {
   std::vector<char> own_;
 #else
   // Holds a pipelined round of usual requests whole (16 appends of about 60
-  // bytes): with 256 bytes such a round took a second recv(2), which cost
-  // 5-10% of pipelined appends' throughput (50 x 16 without fsync).
+  // bytes), which a smaller buffer would take in two recv(2)s.
   std::array<char, 4096> first_;
 #endif
 };

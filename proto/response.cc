@@ -62,7 +62,7 @@ std::optional<Error> ReadError(const rapidjson::Value& doc, Response* response) 
 }  // namespace
 
 // Copies runs of plain bytes whole: get and keys answers are mostly such
-// runs, and the writer's byte-at-a-time escaping was the top of the profile.
+// runs, which the writer's byte-at-a-time escaping makes costly.
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   out->push_back('"');
@@ -94,8 +94,8 @@ std::string EncodeResponse(const Response& response) {
 }
 
 // Written by hand rather than with RapidJSON's writer: a response is a flat
-// object, and answering gets with the writer's byte-at-a-time output was the
-// top of the daemon's profile.
+// object, and the writer's byte-at-a-time output makes answering gets
+// costly.
 void AppendResponse(const Response& response, std::string* line) {
   *line += response.ok() ? "{\"ok\":true" : "{\"ok\":false";
   if (!response.id.empty()) {

@@ -47,7 +47,7 @@ for i in "${!builds[@]}"; do
 done
 
 # Windows: everything cross-built with mingw-w64, its tests run under Wine in
-# a fresh prefix of their own, removed afterwards (README, "Windows").
+# a fresh prefix of their own, removed afterwards (doc/windows.md).
 if command -v x86_64-w64-mingw32-g++-posix >/dev/null && command -v wine >/dev/null; then
   echo "=== build-mingw (Windows, tests under Wine) ==="
   builds+=("build-mingw")

@@ -1,7 +1,7 @@
 // CRC-32C (Castagnoli), the checksum of journal records and of snapshot
-// identities. Uses the SSE4.2 crc32 instruction where the CPU has it (a
-// 100 MB storage.data is checksummed at load: the table-driven Boost.CRC
-// was a fifth of the start-up time), Boost.CRC elsewhere.
+// identities. Uses the SSE4.2 crc32 instruction where the CPU has it (start-up
+// checksums the whole storage.data, a noticeable cost with the table-driven
+// Boost.CRC), Boost.CRC elsewhere.
 #ifndef KVD_STORE_CRC32C_H_
 #define KVD_STORE_CRC32C_H_
 

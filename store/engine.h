@@ -60,7 +60,7 @@ struct EngineOptions {
   // The records written while a compaction makes its snapshot go on to the
   // next journal: carried over in rounds while writers go on, until what a
   // round leaves is at most this many bytes, which are carried with writers
-  // held up (measured: 40-90 ms for 7-18 MB, carried whole under the lock).
+  // held up (doc/design.md, "Compaction without holding up writers").
   std::uint64_t carry_under_lock_bytes = 256 << 10;
   // Where changes persist: in kvd's journal, or (false: cluster mode, see
   // doc/cluster.md) in the caller's Raft log. Without the journal, Open
@@ -121,15 +121,14 @@ class Engine {
   // Cheap when there are none. For a thread with nothing else to do: kvd's
   // network thread calls it when it is idle while a writer is Syncing(),
   // which is when the machine has a CPU to spare (the commit thread sleeps
-  // in fdatasync, the clients wait for it). A commit of ~50 appends to
-  // random keys takes 25-50 us to apply (cache misses in the store's index):
-  // applied by the commit thread as soon as it had acknowledged them, it
-  // held the CPU that the answers' way to the clients and the next requests'
-  // way back needed. 50 clients appending to 100,000 random keys under
-  // --fsync always: median 130k -> 144k a second, the slowest run 110k ->
-  // 132k (8 interleaved 2 s runs; one hot key: 158k -> 159k). At most
-  // two commits' appends stay queued: a write that finds the last commit's
-  // still queued applies them and its own, once it has acknowledged its own.
+  // in fdatasync, the clients wait for it). Applying a commit's appends to
+  // random keys takes cache misses in the store's index: applied by the
+  // commit thread as soon as it has acknowledged them, they would hold the
+  // CPU that the answers' way to the clients and the next requests' way back
+  // need (doc/design.md, "Applying appends while the next commit waits").
+  // At most two commits' appends stay queued: a write that finds the last
+  // commit's still queued applies them and its own, once it has acknowledged
+  // its own.
   bool ApplyQueued();
   // Whether a writer is waiting for the journal's fdatasync.
   bool Syncing() const { return syncing_.load(std::memory_order_relaxed); }
@@ -240,8 +239,7 @@ class Engine {
   mutable Store store_;
   // Acknowledged appends not applied yet. A lock of their own, not mu_: a
   // writer queues without waiting for whoever applies the last ones, which
-  // a busy host may preempt in the middle (with mu_, 50 clients beside two
-  // busy loops did a third of the appends).
+  // a busy host may preempt in the middle.
   mutable std::mutex queue_mu_;
   mutable WriteBatch queued_;                    // guarded by queue_mu_
   mutable WriteBatch applying_;                  // queued_ taken out to apply; guarded by mu_

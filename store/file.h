@@ -51,9 +51,9 @@ int Sync(std::FILE* file);
 int Replace(const std::filesystem::path& from, const std::filesystem::path& to);
 // Whether Replace may rename over a file that is open: on POSIX it may, and
 // a descriptor held across it moves the freeing of the old file's blocks
-// (which ext4 does within the rename(2) that drops its last link, 25-40 ms
-// for 70 MB here) to its close. kvd closes the journal for the moment of
-// its replacement on Windows.
+// (which ext4 does within the rename(2) that drops its last link) to its
+// close. kvd closes the journal for the moment of its replacement on
+// Windows.
 #ifdef _WIN32
 inline constexpr bool kReplacesOpenFiles = false;
 #else

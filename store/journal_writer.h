@@ -3,9 +3,8 @@
 //
 // The file is kept ahead of the records by up to kPreallocateStep bytes of
 // reserved, zero-reading space (file::Preallocate, see Reservation), so that
-// the fdatasync after an append persists just the data, not a new file size:
-// about 30% less time per commit under --fsync always on ext4, 35% with
-// kZeroFilled. The reader takes zeros
+// the fdatasync after an append persists just the data, not a new file size
+// (doc/design.md, "The journal's reserved space"). The reader takes zeros
 // after the last record for the end of the journal. Where space cannot be
 // reserved (another file system, a full disk, Windows) appends extend the
 // file as they go.
@@ -34,9 +33,8 @@ class JournalWriter {
     kAllocated,
     // Allocated, then filled with zeros and made durable: a write and an
     // fdatasync per kPreallocateStep, after which an append's fdatasync
-    // persists the data alone (ext4 here: 84 rather than 102 us for a 1.5 KB
-    // append). For --fsync always; without it, that extra fdatasync per
-    // step would be the only ones kvd makes.
+    // persists the data alone. For --fsync always; without it, that extra
+    // fdatasync per step would be the only ones kvd makes.
     kZeroFilled,
   };
 

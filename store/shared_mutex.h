@@ -1,10 +1,10 @@
 // The engine's reader-writer lock: std::shared_mutex, except on Windows.
 // There mingw-w64's std::shared_mutex is a winpthreads rwlock, which is known
 // to let threads race as they first lock one (msys2 MINGW-packages#25193):
-// under Wine, EngineTest.ReadersRunWhileWritersCommit read a list while a
-// writer grew it, about once in 700 runs under load, and never in 1500 with
-// this lock. Windows' own SRWLOCK needs no set-up beyond its zero
-// initializer (shared_mutex_win.cc; <windows.h> stays out of this header).
+// under Wine, EngineTest.ReadersRunWhileWritersCommit now and then read a
+// list while a writer grew it, and never with this lock. Windows' own
+// SRWLOCK needs no set-up beyond its zero initializer (shared_mutex_win.cc;
+// <windows.h> stays out of this header).
 #ifndef KVD_STORE_SHARED_MUTEX_H_
 #define KVD_STORE_SHARED_MUTEX_H_
 

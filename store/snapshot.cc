@@ -208,9 +208,9 @@ Status ParseSnapshot(std::string text, const std::string& name, Store* store, Sn
   const std::string_view json(text.data(), size);
 
   // Every key and value goes through IsValidUtf8 in the handler, so the
-  // parser's own byte-by-byte encoding check is redundant on the way in (it
-  // was a sixth of the load time). Only a damaged file pays for a second,
-  // validating parse, which names the exact position of bad encoding.
+  // parser's own byte-by-byte encoding check is redundant on the way in.
+  // Only a damaged file pays for a second, validating parse, which names the
+  // exact position of bad encoding.
   SnapshotHandler loader(store);
   if (store != nullptr) store->BeginLoad();
   rapidjson::Reader reader;

@@ -51,9 +51,8 @@ class Store {
   // Loading many keys (a snapshot): between BeginLoad() and EndLoad() only
   // Replace() may be called. Into an empty store, its keys go into the tree
   // alone (see Entry), and EndLoad() adds them to the hash table in one
-  // pass, sized for them and fetching buckets ahead: added one by one, at
-  // random places of a table that keeps doubling, 1M keys took twice as
-  // long to load.
+  // pass, sized for them and fetching buckets ahead, rather than one by one
+  // at random places of a table that keeps doubling.
   void BeginLoad();
   void EndLoad();
   // Removes every key. Not while frozen.
@@ -106,11 +105,10 @@ class Store {
 
   // A key with its values, linked into two indexes: a tree in byte order of
   // the keys (Keys, snapshots) and a hash table that finds one without a
-  // search (every read and write: walking the tree, a cache miss per level,
-  // took over half the network thread's time in appends to 100,000 random
-  // keys). Keys of up to 22 bytes live inside the entry (Boost's string
-  // keeps that many in place, std::string 15). An entry takes the 80-byte
-  // heap block a std::map node did: the tree's hook keeps its colour in a
+  // search (every read and write: walking the tree costs a cache miss per
+  // level). Keys of up to 22 bytes live inside the entry (Boost's string
+  // keeps that many in place, std::string 15). An entry fits the 80-byte
+  // heap block a std::map node takes: the tree's hook keeps its colour in a
   // pointer's spare bit, which pays for the table's link, and the stored
   // hash (rehashing reads no keys, a lookup compares few) fills what the
   // block had spare. The table adds 8 bytes per key for its buckets.

@@ -104,9 +104,8 @@ class ValueList {
   // capacity is exactly the bytes used (as copies and loaded lists are). An
   // exact block's header is as short as the varint; a grown block's is
   // padded to the width its largest value needs, so appends that fit never
-  // move the values. Two 40-byte values (82 packed bytes) then take an 84-byte block,
-  // a 96-byte chunk of glibc's malloc; a fixed 8-byte header made that 90
-  // bytes, in a 112-byte chunk.
+  // move the values. Two 40-byte values (82 packed bytes) then take an
+  // 84-byte block, a 96-byte chunk of glibc's malloc.
   static constexpr unsigned kCapacityBits = 6;
   struct Header {
     std::size_t used = 0;

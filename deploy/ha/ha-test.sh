@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover test of kvd's high-availability set-up (README.md, "High availability"),
+# Failover test of kvd's high-availability set-up (doc/high-availability.md),
 # with the real programs and the real deploy/ha/ configuration files:
 #
 #   deploy/ha/ha-test.sh [BUILD_DIR]      as root; BUILD_DIR (default: build) holds daemon/kvd

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration test of the Windows build (README, "Windows"): kvd.exe serving
+# Integration test of the Windows build (doc/windows.md): kvd.exe serving
 # a named pipe of its own (never the default \\.\pipe\kvd), several kvctl.exe
 # processes appending at once, values read back in order, a second kvd
 # (same pipe, or same data file) refused, and data kept across a clean restart and across kill -9. Run by
