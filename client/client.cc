@@ -1,19 +1,68 @@
 #include "client/client.h"
 
+#include <algorithm>
+#include <random>
+#include <thread>
+
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
 namespace kvd::client {
+namespace {
 
 namespace asio = boost::asio;
 
-Client::Client(const std::string& socket_path) : socket_path_(socket_path), socket_(io_) {
+std::uint64_t RandomId() {
+  std::random_device random;
+  std::uint64_t id = 0;
+  while (id == 0) id = (std::uint64_t{random()} << 32) ^ random();
+  return id;
+}
+
+// The first pause before a retry, doubled each time up to kMaxPause.
+constexpr std::chrono::milliseconds kFirstPause{20};
+constexpr std::chrono::milliseconds kMaxPause{500};
+
+}  // namespace
+
+Client::Client(const std::string& socket_path, std::chrono::milliseconds retry_timeout)
+    : socket_path_(socket_path), retry_timeout_(retry_timeout), id_(RandomId()), socket_(io_) {
   if (const boost::system::error_code ec = Connect(socket_, socket_path)) {
     throw Error("unreachable", "cannot connect to kvd at " + socket_path + ": " + ec.message());
   }
 }
 
+proto::Response Client::Write(proto::Request request) {
+  request.client = id_;
+  request.seq = ++last_seq_;
+  return Call(request);
+}
+
 proto::Response Client::Call(const proto::Request& request) {
+  const auto deadline = std::chrono::steady_clock::now() + retry_timeout_;
+  auto pause = kFirstPause;
+  for (;;) {
+    try {
+      return Send(request);
+    } catch (const Error& e) {
+      const bool retryable = e.code() == "unavailable" || e.code() == "connection_lost";
+      const auto now = std::chrono::steady_clock::now();
+      if (!retryable || now + pause > deadline) throw;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, kMaxPause);
+      if (e.code() == "connection_lost") {
+        // The same daemon again (a cluster's other nodes are on their own
+        // machines); if it is gone, that is the answer.
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        in_.clear();
+        if (const boost::system::error_code ec = Connect(socket_, socket_path_)) throw;
+      }
+    }
+  }
+}
+
+proto::Response Client::Send(const proto::Request& request) {
   boost::system::error_code write_error, ec;
   asio::write(socket_, asio::buffer(proto::EncodeRequest(request)), write_error);
   // Even when the write failed, the server may have said why before it hung
@@ -38,11 +87,11 @@ proto::Response Client::Call(const proto::Request& request) {
 void Client::Ping() { Call(proto::Request::Ping()); }
 
 void Client::Append(std::string_view key, std::string_view val) {
-  Call(proto::Request::Append(std::string(key), std::string(val)));
+  Write(proto::Request::Append(std::string(key), std::string(val)));
 }
 
 void Client::AppendMany(std::vector<proto::KeyValue> items) {
-  Call(proto::Request::AppendMany(std::move(items)));
+  Write(proto::Request::AppendMany(std::move(items)));
 }
 
 std::vector<std::string> Client::Get(std::string_view key) {
@@ -52,7 +101,7 @@ std::vector<std::string> Client::Get(std::string_view key) {
 }
 
 bool Client::Delete(std::string_view key) {
-  auto response = Call(proto::Request::Delete(std::string(key)));
+  auto response = Write(proto::Request::Delete(std::string(key)));
   return response.deleted.value_or(false);
 }
 

@@ -1,11 +1,18 @@
 // A small synchronous client for kvd, for programs that embed it (kvctl is
 // one). Each method sends one request and waits for its response. Failures
 // throw kvd::client::Error (backend.h).
+//
+// Against a cluster (doc/cluster.md) it does what a user should not have
+// to: every write carries this client's id and a sequence number, so that
+// the cluster applies it once however often it is sent; and a request
+// answered `unavailable` (no leader: an election, a partition), or whose
+// connection was lost, is sent again, the same, until the retry timeout.
 #ifndef KVD_CLIENT_CLIENT_H_
 #define KVD_CLIENT_CLIENT_H_
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,8 +30,11 @@ namespace kvd::client {
 class Client final : public Backend {
  public:
   // Connects to the daemon at `socket_path` (a named pipe's name on
-  // Windows); throws "unreachable" naming it.
-  explicit Client(const std::string& socket_path);
+  // Windows); throws "unreachable" naming it. A request is retried (see
+  // above) for up to `retry_timeout` (zero: never).
+  explicit Client(const std::string& socket_path,
+                  std::chrono::milliseconds retry_timeout = kDefaultRetryTimeout);
+  static constexpr std::chrono::milliseconds kDefaultRetryTimeout{5000};
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -39,11 +49,22 @@ class Client final : public Backend {
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
 
   // Sends `request` and returns its successful response; a server-side error
-  // is thrown as Error with the server's code.
+  // is thrown as Error with the server's code. Retries as above; a write
+  // should carry an origin (Write does that).
   proto::Response Call(const proto::Request& request);
+  // Call for a write, with this client's id and its next sequence number.
+  proto::Response Write(proto::Request request);
+
+  std::uint64_t id() const { return id_; }
 
  private:
+  // One attempt of Call.
+  proto::Response Send(const proto::Request& request);
+
   std::string socket_path_;
+  const std::chrono::milliseconds retry_timeout_;
+  const std::uint64_t id_;  // random, never 0
+  std::uint64_t last_seq_ = 0;
   boost::asio::io_context io_;
   Stream socket_;
   std::string in_;  // bytes received after the last response line

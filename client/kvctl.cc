@@ -4,16 +4,20 @@
 //   kvctl --key K [--json]     print K's values
 //   kvctl get|append|del|keys|stats|ping|import ...   redis-cli style commands
 //
+//   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
 //
 // Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage.
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <CLI/CLI.hpp>
@@ -88,6 +92,26 @@ std::size_t Import(Backend& client) {
   return total;
 }
 
+// Prints a cluster's status (the "cluster" object of PROTOCOL.md) as lines:
+// the leader and term, then a line per node.
+void PrintClusterStatus(const std::string& json_text) {
+  rapidjson::Document doc;
+  doc.Parse(json_text.data(), json_text.size());
+  if (!doc.IsObject() || !doc.HasMember("nodes") || !doc["nodes"].IsArray()) {
+    throw kvd::client::Error("bad_response", "kvd sent a cluster status of another shape");
+  }
+  auto number = [](const rapidjson::Value& v) {
+    return v.IsUint64() ? std::to_string(v.GetUint64()) : std::string("-");
+  };
+  std::cout << "leader: " << (doc["leader"].IsUint64() ? number(doc["leader"]) : "none")
+            << "\nterm: " << number(doc["term"]) << '\n';
+  for (const auto& node : doc["nodes"].GetArray()) {
+    std::cout << "node " << number(node["id"]) << ' ' << node["address"].GetString() << ' '
+              << node["role"].GetString() << (node["voter"].GetBool() ? "" : " (not voting)")
+              << " applied " << number(node["applied"]) << '\n';
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,8 +157,28 @@ int main(int argc, char** argv) {
   auto* ping = app.add_subcommand("ping", "check the daemon answers; prints PONG");
   auto* import =
       app.add_subcommand("import", "append KEY<TAB>VALUE lines from stdin, in order, in batches");
+  double timeout = std::chrono::duration<double>(kvd::client::Client::kDefaultRetryTimeout).count();
+  app.add_option("--timeout", timeout,
+                 "seconds to go on retrying a request a cluster answers unavailable (no leader: "
+                 "an election, a partition) before giving up with exit status 1")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  auto* cluster = app.add_subcommand("cluster", "a cluster's members (kvd --node/--peers)");
+  cluster->require_subcommand(1);
+  auto* cluster_status =
+      cluster->add_subcommand("status", "the leader, the term and each node's role and applied "
+                                        "index, as this node sees them");
+  cluster_status->add_flag("--json", json, "print the status as JSON");
+  std::uint64_t node_id = 0;
+  std::string node_address;
+  auto* cluster_add = cluster->add_subcommand(
+      "add", "add node ID, whose Raft address is HOST:PORT, as a voter (start it with --join)");
+  cluster_add->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
+  cluster_add->add_option("ADDRESS", node_address, "its Raft address, HOST:PORT")->required();
+  auto* cluster_remove = cluster->add_subcommand("remove", "remove node ID from the cluster");
+  cluster_remove->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
-  for (auto* sub : {get, append, del, keys, stats, ping, import}) sub->excludes(key_opt);
+  for (auto* sub : {get, append, del, keys, stats, ping, import, cluster}) sub->excludes(key_opt);
 
   try {
     app.parse(argc, argv);
@@ -153,7 +197,8 @@ int main(int argc, char** argv) {
     if (embedded) {
       backend = std::make_unique<kvd::client::Embedded>(data, std::chrono::seconds(30));
     } else {
-      backend = std::make_unique<kvd::client::Client>(socket);
+      backend = std::make_unique<kvd::client::Client>(
+          socket, std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
     }
     Backend& client = *backend;
     if (key && val) {
@@ -180,6 +225,21 @@ int main(int argc, char** argv) {
       std::cout << "PONG\n";
     } else if (*import) {
       std::cout << "imported " << Import(client) << " values\n";
+    } else if (*cluster) {
+      auto* daemon = dynamic_cast<kvd::client::Client*>(&client);
+      if (daemon == nullptr) throw kvd::client::Error("bad_input", "cluster: not with --embedded");
+      kvd::proto::Request request;
+      request.node = node_id;
+      request.address = node_address;
+      request.op = *cluster_add      ? kvd::proto::Op::kClusterAdd
+                   : *cluster_remove ? kvd::proto::Op::kClusterRemove
+                                     : kvd::proto::Op::kCluster;
+      const kvd::proto::Response response = daemon->Call(request);
+      if (*cluster_status && json) {
+        std::cout << response.cluster << '\n';
+      } else if (*cluster_status) {
+        PrintClusterStatus(response.cluster);
+      }
     }
     if (embedded) static_cast<kvd::client::Embedded&>(client).Close();
   } catch (const kvd::client::Error& e) {
