@@ -11,6 +11,18 @@
 namespace kvd {
 namespace {
 
+using ::testing::ElementsAre;
+
+// Each run of one origin ForEachOrigin reports, as "client/seq @first+count".
+std::vector<std::string> Runs(const WriteBatch& batch) {
+  std::vector<std::string> runs;
+  batch.ForEachOrigin([&](Origin origin, std::size_t first, std::size_t count) {
+    runs.push_back(std::to_string(origin.client) + "/" + std::to_string(origin.seq) + " @" +
+                   std::to_string(first) + "+" + std::to_string(count));
+  });
+  return runs;
+}
+
 TEST(WriteBatchTest, KeepsMutationsInOrderWithTheirBytes) {
   WriteBatch batch;
   EXPECT_TRUE(batch.empty());
@@ -56,6 +68,94 @@ TEST(WriteBatchTest, AppendsOnlyUntilADeleteJoins) {
   EXPECT_FALSE(appends.AppendsOnly()) << "absorbed a delete";
   appends.Clear();
   EXPECT_TRUE(appends.AppendsOnly()) << "cleared";
+}
+
+TEST(WriteBatchTest, MutationsWithoutAnOriginAreNobodys) {
+  WriteBatch batch;
+  EXPECT_EQ(batch.current_origin(), Origin{});
+  EXPECT_THAT(Runs(batch), ::testing::IsEmpty()) << "no mutations, no runs";
+  batch.Append("a", "1");
+  batch.Delete("b");
+  EXPECT_THAT(Runs(batch), ElementsAre("0/0 @0+2"));
+}
+
+TEST(WriteBatchTest, EachMutationBelongsToTheOriginSetBeforeIt) {
+  WriteBatch batch;
+  batch.Append("a", "1");
+  batch.SetOrigin({7, 1});
+  EXPECT_EQ(batch.current_origin(), (Origin{7, 1}));
+  batch.Append("b", "2");
+  batch.Delete("c");
+  batch.SetOrigin({8, 42});
+  batch.Delete("d");
+  EXPECT_EQ(batch.current_origin(), (Origin{8, 42}));
+  EXPECT_THAT(Runs(batch), ElementsAre("0/0 @0+1", "7/1 @1+2", "8/42 @3+1"));
+}
+
+TEST(WriteBatchTest, SettingTheSameOriginAgainStartsARequestOfItsOwn) {
+  WriteBatch batch;
+  batch.SetOrigin({7, 1});
+  batch.Append("a", "1");
+  batch.SetOrigin({7, 1});
+  batch.Append("a", "1");
+  EXPECT_THAT(Runs(batch), ElementsAre("7/1 @0+1", "7/1 @1+1"));
+}
+
+TEST(WriteBatchTest, OriginsWithoutMutationsMakeNoRuns) {
+  WriteBatch batch;
+  batch.SetOrigin({1, 1});
+  batch.SetOrigin({2, 1});
+  batch.Append("a", "1");
+  batch.SetOrigin({3, 1});
+  EXPECT_EQ(batch.current_origin(), (Origin{3, 1}));
+  EXPECT_THAT(Runs(batch), ElementsAre("2/1 @0+1"));
+}
+
+TEST(WriteBatchTest, AbsorbShiftsTheAbsorbedOriginsPastTheMutationsBefore) {
+  WriteBatch merged, part;
+  merged.SetOrigin({1, 1});
+  merged.Append("a", "1");
+  merged.Append("b", "2");
+  part.SetOrigin({2, 5});
+  part.Delete("c");
+  part.SetOrigin({3, 9});
+  part.Append("d", "4");
+  merged.Absorb(part);
+  EXPECT_THAT(Runs(merged), ElementsAre("1/1 @0+2", "2/5 @2+1", "3/9 @3+1"));
+  EXPECT_THAT(Describe(merged), ElementsAre("append a=1", "append b=2", "delete c", "append d=4"));
+  EXPECT_THAT(Runs(part), ElementsAre("2/5 @0+1", "3/9 @1+1")) << "the absorbed batch is unchanged";
+}
+
+TEST(WriteBatchTest, AbsorbedMutationsWithoutAnOriginStayNobodys) {
+  WriteBatch merged, leading, none;
+  merged.SetOrigin({1, 1});
+  merged.Append("a", "1");
+  leading.Append("b", "2");  // before leading's first origin
+  leading.SetOrigin({2, 1});
+  leading.Append("c", "3");
+  none.Delete("d");
+  merged.Absorb(leading);
+  merged.Absorb(none);
+  EXPECT_THAT(Runs(merged), ElementsAre("1/1 @0+1", "0/0 @1+1", "2/1 @2+1", "0/0 @3+1"));
+}
+
+TEST(WriteBatchTest, AbsorbIntoABatchWithoutOriginsKeepsBothSides) {
+  WriteBatch merged, part;
+  merged.Append("a", "1");
+  part.SetOrigin({2, 1});
+  part.Append("b", "2");
+  merged.Absorb(part);
+  EXPECT_THAT(Runs(merged), ElementsAre("0/0 @0+1", "2/1 @1+1"));
+}
+
+TEST(WriteBatchTest, ClearDropsTheOrigins) {
+  WriteBatch batch;
+  batch.SetOrigin({7, 1});
+  batch.Append("a", "1");
+  batch.Clear();
+  EXPECT_EQ(batch.current_origin(), Origin{});
+  batch.Append("b", "2");
+  EXPECT_THAT(Runs(batch), ElementsAre("0/0 @0+1"));
 }
 
 }  // namespace
