@@ -297,22 +297,31 @@ std::uint64_t Cluster::Route::commits() const { return cluster_.commits_; }
 std::uint64_t Cluster::Route::failed_commits() const { return cluster_.failed_commits_; }
 
 asio::awaitable<proto::Response> Cluster::Execute(const proto::Request& request, bool from_peer) {
-  proto::Response response;
-  const bool leader = raft_.role() == RaftNode::Role::kLeader;
-  if (request.op == proto::Op::kCluster) {
-    response.cluster = co_await StatusJson(request.local);
-  } else if (!leader) {
-    // Membership changes from a client are taken to the leader.
-    const auto address = LeaderAddress();
-    const bool forward = !from_peer && address && (request.op == proto::Op::kClusterAdd ||
-                                                   request.op == proto::Op::kClusterRemove);
-    response = forward ? co_await ForwardRequest(*address, request)
-                       : Failure(::kvd::Status::Unavailable(
-                             "node " + std::to_string(options_.raft.id) + " is not the leader"));
-  } else {
-    response = co_await ExecuteOnLeader(request);
-  }
+  proto::Response response = co_await Dispatch(request, from_peer);
   response.id = request.id;
+  co_return response;
+}
+
+// Not a coroutine: one co_await per coroutine, as GCC 12 reports a false
+// mismatched new/delete for Execute's frame with a co_await in each branch.
+asio::awaitable<proto::Response> Cluster::Dispatch(const proto::Request& request, bool from_peer) {
+  if (request.op == proto::Op::kCluster) return StatusResponse(request.local);
+  if (raft_.role() == RaftNode::Role::kLeader) return ExecuteOnLeader(request);
+  // Membership changes from a client are taken to the leader.
+  const auto address = LeaderAddress();
+  if (!from_peer && address &&
+      (request.op == proto::Op::kClusterAdd || request.op == proto::Op::kClusterRemove)) {
+    return ForwardRequest(*address, request);
+  }
+  return Ready(Failure(
+      ::kvd::Status::Unavailable("node " + std::to_string(options_.raft.id) + " is not the leader")));
+}
+
+asio::awaitable<proto::Response> Cluster::Ready(proto::Response response) { co_return response; }
+
+asio::awaitable<proto::Response> Cluster::StatusResponse(bool local) {
+  proto::Response response;
+  response.cluster = co_await StatusJson(local);
   co_return response;
 }
 
@@ -341,7 +350,7 @@ asio::awaitable<proto::Response> Cluster::ExecuteOnLeader(const proto::Request& 
   co_return response;
 }
 
-asio::awaitable<proto::Response> Cluster::ForwardRequest(const std::string& leader,
+asio::awaitable<proto::Response> Cluster::ForwardRequest(std::string leader,
                                                          const proto::Request& request) {
   proto::Response answer;
   co_await AwaitStatus([&](auto done) {

@@ -103,11 +103,15 @@ class Cluster {
   // Keeps this node's entry in the directory right (every second or so).
   void Maintain();
   boost::asio::awaitable<void> Accept(std::function<void(Stream)> serve);
+  // Execute, but the request's id.
+  boost::asio::awaitable<proto::Response> Dispatch(const proto::Request& request, bool from_peer);
+  static boost::asio::awaitable<proto::Response> Ready(proto::Response response);
+  boost::asio::awaitable<proto::Response> StatusResponse(bool local);
   // Execute's part for the leader: read_index, cluster_register,
   // cluster_add, cluster_remove.
   boost::asio::awaitable<proto::Response> ExecuteOnLeader(const proto::Request& request);
   // Sends `request` to the leader and returns its answer.
-  boost::asio::awaitable<proto::Response> ForwardRequest(const std::string& leader,
+  boost::asio::awaitable<proto::Response> ForwardRequest(std::string leader,
                                                          const proto::Request& request);
   // The "cluster" object: this node's view, or with the others' own.
   boost::asio::awaitable<std::string> StatusJson(bool local);

@@ -72,6 +72,8 @@ bool ParsePeers(const std::string& spec, std::vector<RaftPeer>* peers, std::stri
       *error = "node " + id + ": expected an IPv4 HOST:PORT, got \"" + peer.address + "\"";
       return false;
     }
+    // The address as it will be compared: the port without leading zeros.
+    peer.address = peer.address.substr(0, colon + 1) + std::to_string(std::stoul(port));
     for (const RaftPeer& p : *peers) {
       if (p.id == peer.id || p.address == peer.address) {
         *error = "node " + id + " or its address " + peer.address + " is listed twice";

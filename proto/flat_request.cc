@@ -68,8 +68,9 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   if (!in.Expect('}') || !in.AtEnd() || !seen[kOp]) return false;
 
   const auto op = OpFromName(values[kOp]);
-  // append_many's items are an array: never flat, even when missing.
-  if (!op || *op == Op::kAppendMany) return false;
+  // append_many's items are an array: never flat, even when missing; the
+  // cluster's operations take numbers.
+  if (!op || *op == Op::kAppendMany || IsClusterOp(*op)) return false;
   // Exactly the members the op reads: the general path ignores others, and
   // names what is missing.
   const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kDelete;
@@ -82,6 +83,11 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   request->prefix.assign(values[kPrefix]);
   request->items.clear();
   request->id.clear();
+  // The rest of a request slot that held another request before.
+  request->client = request->seq = 0;
+  request->stale = request->local = false;
+  request->node = 0;
+  request->address.clear();
   return true;
 }
 

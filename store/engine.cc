@@ -365,14 +365,14 @@ std::string Engine::SnapshotText() {
 }
 
 Status Engine::Restore(std::string text, const std::string& name) {
+  SnapshotId id;
+  // Checked first, so that a bad text leaves the store as it was.
+  if (Status s = ParseSnapshot(text, name, nullptr, &id); !s.ok()) return s;
   std::lock_guard writer(write_mu_);
   std::unique_lock write(mu_);
   store_.Clear();
-  SnapshotId id;
-  Status s = ParseSnapshot(std::move(text), name, &store_, &id);
-  if (!s.ok()) store_.Clear();
   dirty_ = true;
-  return s;
+  return ParseSnapshot(std::move(text), name, &store_, &id);
 }
 
 Status Engine::SaveSnapshot() {

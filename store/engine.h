@@ -141,8 +141,8 @@ class Engine {
 
   // Without the journal (EngineOptions::journal): the store as storage.data
   // text, and the store made to hold exactly what such a text holds
-  // (Corruption, naming `name`, if it is no such text). Cluster mode's Raft
-  // snapshots carry it.
+  // (Corruption, naming `name`, if it is no such text: then the store is
+  // left as it was). Cluster mode's Raft snapshots carry it.
   std::string SnapshotText();
   Status Restore(std::string text, const std::string& name);
 

@@ -1,5 +1,6 @@
 #include "store/state_machine.h"
 
+#include <unordered_set>
 #include <utility>
 
 #include "store/command.h"
@@ -33,18 +34,26 @@ bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
     std::size_t count;
     bool retry;
     std::vector<bool> earlier;  // a retry of the last request: its results
+    bool of_this_entry;         // a retry of a request earlier in this entry
     std::size_t fresh_first;    // not a retry: where its results start in fresh_applied_
   };
   std::vector<Run> runs;
+  std::unordered_set<std::uint64_t> recorded;  // clients with a request applied by this entry
   auto mutation = command.batch.mutations().begin();
   command.batch.ForEachOrigin([&](Origin origin, std::size_t, std::size_t count) {
-    Run run{origin, count, false, {}, fresh_.size()};
+    Run run{origin, count, false, {}, false, fresh_.size()};
     if (origin.client != 0) {
       const Session* session = Find(origin.client);
       run.retry = session != nullptr && origin.seq <= session->seq;
-      if (run.retry && origin.seq == session->seq) run.earlier = session->results;
+      if (run.retry && origin.seq == session->seq) {
+        run.of_this_entry = recorded.contains(origin.client);
+        if (!run.of_this_entry) run.earlier = session->results;
+      }
       // Recorded at once: the same request again in this entry is a retry.
-      if (!run.retry) Record(origin.client, origin.seq, {});
+      if (!run.retry) {
+        Record(origin.client, origin.seq, {});
+        recorded.insert(origin.client);
+      }
     }
     for (std::size_t i = 0; i < count; ++i, ++mutation) {
       if (run.retry) continue;
@@ -60,7 +69,11 @@ bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
   if (Status s = engine_.Write(fresh_, &fresh_applied_); !s.ok()) {
     return false;  // the engine is closed: kvd is stopping
   }
-  for (const Run& run : runs) {
+  for (Run& run : runs) {
+    if (run.of_this_entry) {
+      // The original's results are in its session by now: it came first.
+      if (const Session* session = Find(run.origin.client)) run.earlier = session->results;
+    }
     if (run.retry) {
       for (std::size_t i = 0; i < run.count; ++i) {
         applied->push_back(i < run.earlier.size() ? run.earlier[i] : true);

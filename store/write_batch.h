@@ -59,6 +59,7 @@ class WriteBatch {
   void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}); }
   // Appends a copy of every mutation of `other` (another batch).
   void Absorb(const WriteBatch& other) {
+    if (other.empty()) return;
     const std::size_t base = entries_.size();
     if (!origins_.empty() && (other.origins_.empty() || other.origins_.front().first > 0)) {
       origins_.push_back(OriginMark{Origin{}, base});  // other's first mutations are nobody's

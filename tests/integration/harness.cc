@@ -157,10 +157,14 @@ Daemon::Daemon(const TestDir& dir, std::vector<std::string> args)
     : Daemon(dir / "kvd.sock", dir / "storage.data", std::move(args)) {}
 
 Daemon::Daemon(const std::filesystem::path& socket, const std::filesystem::path& data,
-               std::vector<std::string> args)
+               std::vector<std::string> args, std::vector<std::string> prefix)
     : socket_(socket.string()), data_(data.string()) {
   log_ = data_ + ".test-log";
-  std::vector<std::string> argv = {KvdBin(), "--socket", socket_, "--data", data_};
+  std::vector<std::string> argv = std::move(prefix);
+  for (const std::string& a : {KvdBin(), std::string("--socket"), socket_, std::string("--data"),
+                               data_}) {
+    argv.push_back(a);
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   process_.emplace(argv, ProcessOptions{.env = {}, .stdin_data = {}, .stderr_file = log_});
   // Ready once it answers; bounded, and fails fast if kvd exits.

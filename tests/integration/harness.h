@@ -70,8 +70,10 @@ RunResult RunCommand(const std::vector<std::string>& argv, const ProcessOptions&
 class Daemon {
  public:
   explicit Daemon(const TestDir& dir, std::vector<std::string> args = {});
+  // `prefix` goes before kvd's command line (e.g. "ip netns exec NS"; the
+  // prefix must exec kvd, so that the process is kvd's).
   Daemon(const std::filesystem::path& socket, const std::filesystem::path& data,
-         std::vector<std::string> args = {});
+         std::vector<std::string> args = {}, std::vector<std::string> prefix = {});
 
   const std::string& socket() const { return socket_; }
   const std::string& data() const { return data_; }

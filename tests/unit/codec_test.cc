@@ -359,9 +359,6 @@ TEST(RequestTest, ClusterMembershipOpsNeedANodeAboveZero) {
 // A line of just the op is flat (proto/flat_request.h), yet these ops need
 // members that such a line lacks.
 TEST(RequestTest, ClusterMembershipOpsAloneAreRefused) {
-  GTEST_SKIP() << "bug: DecodeFlatRequest accepts {\"op\":\"cluster_add\"}, "
-                  "{\"op\":\"cluster_register\"} and {\"op\":\"cluster_remove\"}, with "
-                  "no address and node 0, which the document path refuses";
   for (const char* line :
        {R"({"op":"cluster_add"})", R"({"op":"cluster_register"})", R"({"op":"cluster_remove"})"}) {
     EXPECT_EQ(MustFail(line).code, ErrorCode::kInvalidRequest) << line;
@@ -458,8 +455,6 @@ TEST(RequestTest, ClusterFieldsRoundTrip) {
 // left (daemon/session.cc): nothing of that one may carry over, or a plain
 // append would pass for a retry of the client's last request.
 TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
-  GTEST_SKIP() << "bug: DecodeFlatRequest leaves client, seq, stale, local, node and address "
-                  "as the request before left them";
   for (const std::string line : {
            R"({"op":"append","key":"k","val":"v"})",
            R"({"op":"delete","key":"k","id":1})",

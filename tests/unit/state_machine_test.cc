@@ -173,8 +173,6 @@ TEST(StateMachineTest, TheSameRequestTwiceInOneEntryIsAppliedOnce) {
 }
 
 TEST(StateMachineTest, TheSameRequestTwiceInOneEntryReportsTheFirstResultsTwice) {
-  GTEST_SKIP() << "bug: Apply reports true for each mutation of the second copy, as the "
-                  "session's results are recorded only after the whole entry";
   Replica r;
   WriteBatch batch;
   batch.SetOrigin({7, 1});
@@ -293,8 +291,6 @@ TEST(StateMachineTest, RestoreOfGarbageIsCorruptionAndKeepsTheState) {
 
 // The sessions and directory are whole, the store's text is damaged.
 TEST(StateMachineTest, RestoreOfASnapshotWithADamagedStoreKeepsTheState) {
-  GTEST_SKIP() << "bug: Restore returns Corruption with the store emptied (Engine::Restore "
-                  "clears it), the sessions and directory kept";
   Replica from, r;
   Populate(from);
   r.Apply(AppendEntry({}, "mine", "v"));

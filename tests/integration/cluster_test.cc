@@ -1,0 +1,451 @@
+// Cluster mode with real processes: three kvd nodes on loopback, real kvctl
+// and client-library writers. Nothing acknowledged is lost or written twice
+// while leaders are killed, nodes lose their disks or the cluster loses its
+// quorum; reads see every write acknowledged before they began.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "client/client.h"
+#include "proto/request.h"
+#include "tests/integration/cluster_harness.h"
+
+namespace kvd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+// Leader kills of the failover test: 30 unless KVD_CLUSTER_CYCLES says
+// otherwise (the sanitizer builds run fewer, see tests/meson.build).
+int Cycles() {
+  const char* env = std::getenv("KVD_CLUSTER_CYCLES");
+  return env != nullptr ? std::atoi(env) : 30;
+}
+
+std::int64_t Ms(Clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// A writer that appends w<id>-<n> for n = 0, 1, ... to its keys, each append
+// with its own client id and n + 1 as seq, through any running node: when a
+// node is killed under it, the same request goes to the next one. What was
+// acknowledged, and what was only sent, is kept for the checks.
+class Writer {
+ public:
+  Writer(ClusterNodes& cluster, int id, std::vector<std::string> keys)
+      : cluster_(cluster), id_(id), keys_(std::move(keys)) {}
+
+  // Appends until `stop`; a request unanswered once `stop` is set is given
+  // up (it may or may not be applied).
+  void Run(const std::atomic<bool>& stop) {
+    for (std::uint64_t n = 0; !stop; ++n) {
+      const std::string& key = keys_[n % keys_.size()];
+      const std::string value = "w" + std::to_string(id_) + "-" + std::to_string(n);
+      proto::Request request = proto::Request::Append(key, value);
+      request.client = 1000 + static_cast<std::uint64_t>(id_);
+      request.seq = n + 1;
+      {
+        std::lock_guard lock(mu_);
+        sent_[value] = key;
+      }
+      if (!Send(request, stop)) break;
+      const auto now = Clock::now();
+      std::lock_guard lock(mu_);
+      acked_.emplace_back(value, now);
+    }
+  }
+
+  std::vector<std::string> acked() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> values;
+    for (const auto& [value, at] : acked_) values.push_back(value);
+    return values;
+  }
+  // Each acknowledged value with when its call returned (no earlier than
+  // the acknowledgement itself).
+  std::vector<std::pair<std::string, Clock::time_point>> acked_at() const {
+    std::lock_guard lock(mu_);
+    return acked_;
+  }
+  std::map<std::string, std::string> sent() const {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+  std::uint64_t retries() const { return retries_; }
+
+ private:
+  bool Send(const proto::Request& request, const std::atomic<bool>& stop) {
+    for (;;) {
+      try {
+        if (!client_) {
+          client_ = std::make_unique<client::Client>(cluster_.socket(node_),
+                                                     std::chrono::seconds(2));
+        }
+        client_->Call(request);
+        return true;
+      } catch (const std::exception&) {
+        if (stop) return false;
+        ++retries_;
+        client_.reset();
+        node_ = node_ % cluster_.size() + 1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+
+  ClusterNodes& cluster_;
+  const int id_;
+  const std::vector<std::string> keys_;
+  int node_ = id_ % 3 + 1;
+  std::unique_ptr<client::Client> client_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<std::string, Clock::time_point>> acked_;
+  std::map<std::string, std::string> sent_;  // value -> key
+  std::atomic<std::uint64_t> retries_{0};
+};
+
+// Node `id`'s values of `key` once it has caught up (a linearizable read,
+// retried while the cluster settles).
+std::vector<std::string> ValuesOn(ClusterNodes& cluster, int id, const std::string& key) {
+  std::optional<std::vector<std::string>> values;
+  EXPECT_TRUE(Eventually([&] { return (values = cluster.Get(id, key)).has_value(); },
+                         std::chrono::seconds(20)))
+      << "node " << id << " did not answer a read of " << key;
+  return values.value_or(std::vector<std::string>{});
+}
+
+// Checks the writers' keys on every node: each acknowledged value is there
+// exactly once, every value there was sent (at most once), each writer's
+// values are in the order it sent them, and all nodes hold the same lists.
+void ExpectExactlyOnce(ClusterNodes& cluster, const std::vector<std::unique_ptr<Writer>>& writers,
+                       const std::vector<std::string>& keys) {
+  std::map<std::string, std::string> sent;
+  std::set<std::string> acked;
+  for (const auto& w : writers) {
+    for (const auto& [value, key] : w->sent()) sent[value] = key;
+    for (const auto& value : w->acked()) acked.insert(value);
+  }
+  for (const std::string& key : keys) {
+    const std::vector<std::string> first = ValuesOn(cluster, 1, key);
+    std::set<std::string> seen;
+    std::map<std::string, long> last_n;  // writer -> n of its last value so far
+    for (const std::string& value : first) {
+      EXPECT_TRUE(seen.insert(value).second) << value << " is stored twice under " << key;
+      ASSERT_TRUE(sent.contains(value)) << value << " under " << key << " was never sent";
+      EXPECT_EQ(sent[value], key) << value << " is under the wrong key";
+      const std::string writer = value.substr(0, value.find('-'));
+      const long n = std::stol(value.substr(value.find('-') + 1));
+      if (last_n.contains(writer)) {
+        EXPECT_LT(last_n[writer], n) << writer << "'s values out of order under " << key;
+      }
+      last_n[writer] = n;
+    }
+    for (const auto& [value, k] : sent) {
+      if (k == key && acked.contains(value)) {
+        EXPECT_TRUE(seen.contains(value)) << "acknowledged " << value << " is lost from " << key;
+      }
+    }
+    for (int id = 2; id <= cluster.size(); ++id) {
+      EXPECT_EQ(ValuesOn(cluster, id, key), first) << "node " << id << " differs on " << key;
+    }
+  }
+}
+
+TEST(ClusterTest, AnyNodeServesWritesAndReadsOfTheWholeCluster) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  for (int id = 1; id <= 3; ++id) {
+    const RunResult append = cluster.Kvctl(id, {"--key", "k", "--val", "from " + std::to_string(id)});
+    ASSERT_EQ(append.exit_code, 0) << append.err;
+  }
+  for (int id = 1; id <= 3; ++id) {
+    const RunResult read = cluster.Kvctl(id, {"--key", "k"});
+    EXPECT_EQ(read.exit_code, 0) << read.err;
+    EXPECT_EQ(read.out, "from 1, from 2, from 3\n") << "node " << id;
+  }
+  // Each node tells the others where it takes forwarded requests (through
+  // the log) soon after it found the leader; until then it shows as
+  // unavailable in others' status.
+  RunResult status{};
+  EXPECT_TRUE(Eventually(
+      [&] {
+        status = cluster.Kvctl(1, {"cluster", "status", "--json"});
+        return status.exit_code == 0 && status.out.find("unavailable") == std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << status.out << status.err;
+  EXPECT_THAT(status.out, HasSubstr("\"leader\":" + std::to_string(leader)));
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_THAT(status.out, HasSubstr("{\"id\":" + std::to_string(id) + ",\"address\":\"" +
+                                      cluster.address(id) + "\",\"voter\":true,\"role\":\"" +
+                                      (id == leader ? "leader" : "follower") + "\""));
+  }
+  const RunResult text = cluster.Kvctl(2, {"cluster", "status"});
+  EXPECT_THAT(text.out, HasSubstr("leader: " + std::to_string(leader) + "\n"));
+}
+
+TEST(ClusterTest, AcknowledgedAppendsSurviveLeaderKills) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  const std::vector<std::string> keys = {"hot", "a", "b", "c"};
+  std::vector<std::unique_ptr<Writer>> writers;
+  for (int w = 0; w < 8; ++w) {
+    // Every writer appends to the hot key and to one of the others.
+    writers.push_back(std::make_unique<Writer>(
+        cluster, w, std::vector<std::string>{"hot", keys[1 + w % 3]}));
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (auto& w : writers) threads.emplace_back([&w, &stop] { w->Run(stop); });
+
+  std::vector<std::int64_t> failovers;
+  std::uint64_t probe_seq = 0;
+  for (int cycle = 0; cycle < Cycles(); ++cycle) {
+    const int leader = cluster.WaitForLeader();
+    ASSERT_NE(leader, 0) << "cycle " << cycle << ": no leader";
+    const auto killed = Clock::now();
+    cluster.Kill(leader);
+    // The first write acknowledged after the kill, through another node.
+    const int other = leader % 3 + 1;
+    client::Client probe(cluster.socket(other), std::chrono::seconds(30));
+    proto::Request append = proto::Request::Append("probe", std::to_string(cycle));
+    append.client = 999;
+    append.seq = ++probe_seq;
+    probe.Call(append);
+    failovers.push_back(Ms(Clock::now() - killed));
+    cluster.Start(leader);
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  std::sort(failovers.begin(), failovers.end());
+  std::uint64_t acked = 0, retries = 0;
+  for (const auto& w : writers) {
+    acked += w->acked().size();
+    retries += w->retries();
+  }
+  std::cout << "[ cluster  ] " << failovers.size()
+            << " leader kills; kill -9 to the first acknowledged write: median "
+            << failovers[failovers.size() / 2] << " ms, max " << failovers.back() << " ms; "
+            << acked << " appends acknowledged, " << retries << " retries\n";
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  ExpectExactlyOnce(cluster, writers, keys);
+  std::vector<std::string> probes;
+  for (int cycle = 0; cycle < Cycles(); ++cycle) probes.push_back(std::to_string(cycle));
+  EXPECT_EQ(ValuesOn(cluster, 1, "probe"), probes);
+}
+
+// Every client logs when each request began and ended. A read must be a
+// prefix of the key's final list holding every append acknowledged before
+// the read began; no value may appear twice. A leader is killed midway.
+TEST(ClusterTest, ReadsSeeEveryAppendAcknowledgedBeforeThem) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  std::vector<std::unique_ptr<Writer>> writers;
+  for (int w = 0; w < 6; ++w) {
+    writers.push_back(std::make_unique<Writer>(cluster, w, std::vector<std::string>{"hot"}));
+  }
+  struct Read {
+    Clock::time_point began;
+    std::vector<std::string> values;
+  };
+  std::mutex mu;
+  std::vector<Read> reads;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (auto& w : writers) threads.emplace_back([&w, &stop] { w->Run(stop); });
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      for (int n = 0; !stop; ++n) {
+        const int node = (r + n) % 3 + 1;
+        const auto began = Clock::now();
+        if (auto values = cluster.Get(node, "hot")) {
+          std::lock_guard lock(mu);
+          reads.push_back(Read{began, std::move(*values)});
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  cluster.Kill(leader);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  cluster.Start(leader);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  const std::vector<std::string> final_list = ValuesOn(cluster, 1, "hot");
+  std::map<std::string, std::size_t> position;
+  for (std::size_t i = 0; i < final_list.size(); ++i) {
+    ASSERT_TRUE(position.emplace(final_list[i], i).second) << final_list[i] << " twice";
+  }
+  // A writer's acknowledgement time is taken after its call returned, so
+  // it is no earlier than the acknowledgement: the check is not looser.
+  std::vector<std::pair<std::string, Clock::time_point>> acks;
+  for (const auto& w : writers) {
+    for (auto& ack : w->acked_at()) acks.push_back(std::move(ack));
+  }
+  ASSERT_GT(reads.size(), 10u);
+  for (const Read& read : reads) {
+    ASSERT_LE(read.values.size(), final_list.size());
+    ASSERT_TRUE(std::equal(read.values.begin(), read.values.end(), final_list.begin()))
+        << "a read is not a prefix of the final list";
+    const std::set<std::string> seen(read.values.begin(), read.values.end());
+    for (const auto& [value, at] : acks) {
+      if (at < read.began) {
+        ASSERT_TRUE(seen.contains(value)) << "a read missed " << value << ", acknowledged "
+                                          << Ms(read.began - at) << " ms before it began";
+      }
+    }
+  }
+  ExpectExactlyOnce(cluster, writers, {"hot"});
+}
+
+TEST(ClusterTest, WithoutAQuorumRequestsFailUnavailableAndStaleReadsGoOn) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  ASSERT_EQ(cluster.Kvctl(1, {"--key", "k", "--val", "before"}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return cluster.Get(3, "k", true) == std::vector<std::string>{"before"}; },
+                         std::chrono::seconds(10)));
+  cluster.Stop(1);
+  cluster.Stop(2);
+  const auto began = Clock::now();
+  const RunResult write = cluster.Kvctl(3, {"--timeout", "1", "--key", "k", "--val", "lost"});
+  EXPECT_EQ(write.exit_code, 1);
+  EXPECT_THAT(write.err, HasSubstr("no leader"));
+  EXPECT_LT(Ms(Clock::now() - began), 10000) << "kvctl waited past its timeout";
+  const RunResult read = cluster.Kvctl(3, {"--timeout", "0", "--key", "k"});
+  EXPECT_EQ(read.exit_code, 1);
+  EXPECT_EQ(cluster.Get(3, "k", true), std::vector<std::string>{"before"});
+  cluster.Start(1);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  const RunResult after = cluster.Kvctl(3, {"--key", "k", "--val", "after"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(cluster.Kvctl(1, {"--key", "k"}).out, "before, after\n");
+}
+
+TEST(ClusterTest, ARetriedAppendIsStoredOnceWhicheverNodeItReaches) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  proto::Request append = proto::Request::Append("k", "once");
+  append.client = 77;
+  append.seq = 1;
+  for (int id = 1; id <= 3; ++id) client::Client(cluster.socket(id)).Call(append);
+  proto::Request next = proto::Request::Append("k", "twice");
+  next.client = 77;
+  next.seq = 2;
+  client::Client(cluster.socket(2)).Call(next);
+  client::Client(cluster.socket(2)).Call(append);  // a late copy of seq 1
+  EXPECT_EQ(ValuesOn(cluster, 3, "k"), (std::vector<std::string>{"once", "twice"}));
+}
+
+TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
+  TestDir dir;
+  // Few entries between snapshots: the wiped node is caught up from one.
+  ClusterNodes::Options options;
+  options.args = {"--snapshot-entries", "16"};
+  ClusterNodes cluster(dir, options);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  const int follower = leader % 3 + 1;
+  client::Client writer(cluster.socket(leader));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    writer.Append("k", "v" + std::to_string(i));
+    expected.push_back("v" + std::to_string(i));
+  }
+  cluster.Kill(follower);
+  cluster.Wipe(follower);
+  for (int i = 100; i < 150; ++i) {
+    writer.Append("k", "v" + std::to_string(i));
+    expected.push_back("v" + std::to_string(i));
+  }
+  cluster.Start(follower);
+  for (int i = 150; i < 200; ++i) {
+    writer.Append("k", "v" + std::to_string(i));
+    expected.push_back("v" + std::to_string(i));
+  }
+  EXPECT_TRUE(Eventually([&] { return cluster.Get(follower, "k", true) == expected; },
+                         std::chrono::seconds(20)))
+      << "the wiped node holds " << cluster.Get(follower, "k", true).value_or(std::vector<std::string>{}).size()
+      << " values";
+  EXPECT_EQ(cluster.Stop(follower), 0);
+  EXPECT_EQ(ReadFile(cluster.data(follower)).substr(0, 11), "{\"k\":[\"v0\",");
+}
+
+TEST(ClusterTest, NodesAreAddedAndRemovedOnline) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  ASSERT_EQ(cluster.Kvctl(1, {"--key", "k", "--val", "v"}).exit_code, 0);
+  // Node 4 starts empty, waiting to be added.
+  const std::string address4 = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  Daemon node4(dir / "node4.sock", dir / "node4.data",
+               {"--node", "4", "--peers", cluster.peers() + ",4=" + address4, "--join"});
+  const RunResult add = cluster.Kvctl(2, {"cluster", "add", "4", address4});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_TRUE(Eventually(
+      [&] { return node4.Kvctl({"--key", "k"}).out == "v\n"; }, std::chrono::seconds(20)));
+  EXPECT_THAT(cluster.Kvctl(1, {"cluster", "status", "--json"}).out,
+              HasSubstr("{\"id\":4,\"address\":\"" + address4 + "\",\"voter\":true"));
+  const RunResult remove = cluster.Kvctl(3, {"cluster", "remove", "4"});
+  ASSERT_EQ(remove.exit_code, 0) << remove.err;
+  EXPECT_THAT(cluster.Kvctl(1, {"cluster", "status", "--json"}).out,
+              ::testing::Not(HasSubstr("{\"id\":4,")));
+  EXPECT_EQ(cluster.Kvctl(1, {"--key", "k", "--val", "w"}).exit_code, 0);
+}
+
+TEST(ClusterTest, ACleanStopLeavesStorageDataInTheOriginalShapeOnEveryNode) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  ASSERT_NE(cluster.WaitForLeader(), 0);
+  ASSERT_EQ(cluster.Kvctl(2, {"--key", "fruit", "--val", "pear, \"ripe\""}).exit_code, 0);
+  ASSERT_EQ(cluster.Kvctl(3, {"--key", "fruit", "--val", "fig"}).exit_code, 0);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int id = 1; id <= 3; ++id) {
+          if (cluster.Get(id, "fruit", true).value_or(std::vector<std::string>{}).size() != 2) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(cluster.Stop(id), 0);
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(ReadFile(cluster.data(id)), "{\"fruit\":[\"pear, \\\"ripe\\\"\",\"fig\"]}")
+        << "node " << id;
+  }
+  // Restarted, the nodes hold the same from their Raft logs.
+  for (int id = 1; id <= 3; ++id) cluster.Start(id);
+  EXPECT_EQ(ValuesOn(cluster, 1, "fruit"), (std::vector<std::string>{"pear, \"ripe\"", "fig"}));
+}
+
+TEST(ClusterTest, FlagsAreCheckedBeforeAnythingStarts) {
+  const RunResult no_peers = RunKvd({"--node", "1"});
+  EXPECT_EQ(no_peers.exit_code, 2);
+  const RunResult not_listed = RunKvd({"--node", "4", "--peers", "1=127.0.0.1:7001"});
+  EXPECT_EQ(not_listed.exit_code, 2);
+  EXPECT_THAT(not_listed.err, HasSubstr("must list this node"));
+  const RunResult bad = RunKvd({"--node", "1", "--peers", "1=localhost:7001"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("IPv4 HOST:PORT"));
+}
+
+}  // namespace
+}  // namespace kvd::testing
