@@ -127,6 +127,7 @@ asio::awaitable<void> Cluster::Accept(std::function<void(Stream)> serve) {
 
 void Cluster::Maintain() {
   if (draining_) return;
+  if (const auto leader = LeaderAddress()) link_.Follow(*leader);
   if (!registering_) {
     const auto directory = machine_.Directory();
     const auto mine = directory.find(options_.raft.id);

@@ -91,12 +91,6 @@ class LeaderLink::Connection : public std::enable_shared_from_this<Connection> {
     if (pending_.size() == 1) ArmDeadline();
   }
 
-  // No more sends: closes once every answer is in (or at once if none waits).
-  void Retire() {
-    retired_ = true;
-    if (pending_.empty()) Fail("");
-  }
-
   // Answers whatever waits with `why` (if not empty) and closes.
   void Fail(const std::string& why) {
     if (closed_) return;
@@ -147,7 +141,6 @@ class LeaderLink::Connection : public std::enable_shared_from_this<Connection> {
       p.done(response);
       if (closed_) co_return;
       ArmDeadline();
-      if (retired_ && pending_.empty()) Fail("");
     }
   }
 
@@ -193,7 +186,6 @@ class LeaderLink::Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer deadline_;  // the oldest request's
   std::deque<Pending> pending_;
   std::string out_;  // requests not yet written
-  bool retired_ = false;
   bool closed_ = false;
 };
 
@@ -207,15 +199,19 @@ void LeaderLink::Send(const std::string& address, const proto::Request& request,
     done(Unavailable("the node is stopping"));
     return;
   }
-  if (current_ && (current_->closed() || current_->address() != address)) {
-    current_->Retire();
-    current_.reset();
-  }
+  Follow(address);
   if (!current_) {
     current_ = std::make_shared<Connection>(executor_, address, timeout_);
     current_->Start();
   }
   current_->Send(request, std::move(done));
+}
+
+void LeaderLink::Follow(const std::string& address) {
+  if (!current_ || (!current_->closed() && current_->address() == address)) return;
+  current_->Fail("the leader changed while the request went to " + current_->address() +
+                 "; it may or may not have been applied");
+  current_.reset();
 }
 
 void LeaderLink::Close() {

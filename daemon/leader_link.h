@@ -34,9 +34,13 @@ class LeaderLink {
 
   // Sends `request` to the node whose peer listener is at `address` (IPv4
   // HOST:PORT), on the connection to it (made if there is none; one to
-  // another node is let go once it has its answers). `done` runs on the
-  // executor with the response, a failure response included.
+  // another node is closed, see Follow). `done` runs on the executor with
+  // the response, a failure response included.
   void Send(const std::string& address, const proto::Request& request, Done done);
+  // The leader is now at `address`: a connection to another node is closed,
+  // its requests answered `unavailable` (the leader they went to lost its
+  // leadership, or is cut off: they may or may not be applied).
+  void Follow(const std::string& address);
   // Fails whatever waits and closes the connections. Sends after it fail.
   void Close();
 
