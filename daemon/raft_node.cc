@@ -233,8 +233,8 @@ void RaftNode::Stop() {
     if (stopped_) return;
     stopped_ = true;
     tasks_.push_back([this] { Close(); });
+    uv_async_send(&loop_->wake);
   }
-  uv_async_send(&loop_->wake);
   thread_.join();
   uv_loop_close(&loop_->uv);
   // What the loop never took: fail it.
@@ -257,11 +257,11 @@ void RaftNode::Stop() {
 void RaftNode::Complete(std::function<void()> fn) { boost::asio::post(network_, std::move(fn)); }
 
 bool RaftNode::Post(std::function<void()> task) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopped_) return false;
-    tasks_.push_back(std::move(task));
-  }
+  // Under the lock, as in Propose and Stop: the handle is closed only after
+  // Stop, so a send that found the node running is never to a closed one.
+  std::lock_guard lock(mu_);
+  if (stopped_) return false;
+  tasks_.push_back(std::move(task));
   uv_async_send(&loop_->wake);
   return true;
 }
