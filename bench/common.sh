@@ -15,14 +15,18 @@
 # BENCH_SMOKE) and the binaries, exiting 2 on bad usage; sets build, seconds,
 # smoke, kvd, kvctl, bench and source_dir; defines stop_daemon, stop_pid,
 # stop_cleanly, field, read_reps, median, now_us, seconds_since,
-# wait_until_ready, install_missing, rss_kib and, for the scripts that compare
-# with Redis, start_redis, stop_redis and redis;
+# wait_until_ready, install_missing, rss_kib, track, stop_tracked,
+# kill_tracked, free_ports, whole_seconds, kvbench_rate, wrk_run, ratio,
+# verdict and, for the scripts that compare with Redis, start_redis,
+# stop_redis and redis;
 # creates the temp dir $tmp with an EXIT trap that stops the kvd whose pid is
-# in $kvd_pid and the redis-server whose pid is in $redis_pid, shows the end of
-# their logs ($tmp/kvd.log, $tmp/redis.log) on failure and removes $tmp; and
-# prints the header lines (machine, commit, seconds per run and the file system
-# of $tmp). The script sets kvd_pid when it starts kvd; stop_daemon clears it.
-# Only these processes, which the script started itself, are ever signalled.
+# in $kvd_pid, the redis-server whose pid is in $redis_pid and every process
+# still tracked (track), shows the end of their logs ($tmp/kvd.log,
+# $tmp/redis.log, $tmp/NAME.log of each NAME in extra_logs) on failure and
+# removes $tmp; and prints the header lines (machine, commit, seconds per run
+# and the file system of $tmp). The script sets kvd_pid when it starts kvd;
+# stop_daemon clears it. Only these processes, which the script started
+# itself, are ever signalled.
 #
 # BENCH_SMOKE=1 asks for a smoke run (CI): each script makes its runs very
 # short and few, and only checks that everything works. It sets smoke=1 and
@@ -206,6 +210,93 @@ rss_kib() {
   awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# Processes a script starts besides kvd and redis-server (cluster nodes,
+# etcd, ...), by a NAME of its choosing: `track NAME PID` right after starting
+# one. cleanup stops every one still tracked.
+declare -A tracked_pids=()
+track() {
+  tracked_pids[$1]=$2
+}
+# stop_tracked NAME...: SIGTERM to all of them first (members of a cluster
+# then go down together rather than one waiting for the others), then reaps
+# each as stop_pid does (SIGKILL after $stop_timeout s). Returns the exit
+# status of the last one that did not exit 0, else 0.
+stop_tracked() {
+  local name status=0
+  for name in "$@"; do kill -TERM "${tracked_pids[$name]}" 2>/dev/null || true; done
+  for name in "$@"; do
+    stop_pid "${tracked_pids[$name]}" "$name" "$stop_timeout" || status=$?
+    unset "tracked_pids[$name]"
+  done
+  return "$status"
+}
+# kill_tracked NAME: SIGKILL (a crash) and reap.
+kill_tracked() {
+  kill -KILL "${tracked_pids[$1]}" 2>/dev/null || true
+  wait "${tracked_pids[$1]}" 2>/dev/null || true
+  unset "tracked_pids[$1]"
+}
+# Names of logs ($tmp/NAME.log) that cleanup shows the end of on failure,
+# besides kvd's and redis-server's.
+extra_logs=()
+
+# Prints N free loopback TCP ports, all different, separated by spaces.
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
+# Seconds S rounded up to a whole number, at least 1 (wrk's -d).
+whole_seconds() {
+  awk -v s="$1" 'BEGIN { d = int(s); if (d < s) d++; if (d < 1) d = 1; print d }'
+}
+
+# kvbench_rate SOCKET ARG...: one kvbench run against SOCKET for $seconds;
+# prints its ops/s, or fails if kvbench did (assign its output, as in
+# rate=$(kvbench_rate ...), for set -e to see that).
+kvbench_rate() {
+  local line
+  line=$("$bench" --socket "$1" --duration "$seconds" "${@:2}") || return 1
+  field ops_per_s "$line"
+}
+
+# wrk_run ARG...: one wrk run (--latency added); prints "REQUESTS/S P50 P99"
+# as wrk wrote them, or shows wrk's output and exits 1 if wrk failed, any
+# answer was not 2xx or any socket error happened (in a command substitution:
+# assign its output, as kvbench_rate's).
+wrk_run() {
+  local out rps p50 p99
+  if ! out=$(wrk --latency "$@"); then
+    echo "$out" >&2
+    echo "$0: wrk --latency $* failed" >&2
+    exit 1
+  fi
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+  p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+  if [[ -z $rps ]] || grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
+    echo "$out" >&2
+    echo "$0: errors in this wrk run: wrk --latency $*" >&2
+    exit 1
+  fi
+  echo "$rps $p50 $p99"
+}
+
+# A / B with 2 decimals (0 when B is 0).
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
+
+# verdict VALUE ">=" TARGET (or "<="): ok, or BELOW / ABOVE when it misses.
+verdict() {
+  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+    if (op == ">=") print (v + 0 >= t + 0 ? "ok" : "BELOW")
+    else print (v + 0 <= t + 0 ? "ok" : "ABOVE") }'
+}
+
 # Redis, for the scripts that compare with it. One redis-server at a time,
 # listening only on the Unix socket $redis_socket (no TCP port).
 redis_socket=
@@ -255,11 +346,12 @@ kvd_pid=
 cleanup() {
   local rc=$?
   trap - EXIT
+  if ((${#tracked_pids[@]} > 0)); then stop_tracked "${!tracked_pids[@]}" || true; fi
   if [[ -n $kvd_pid ]]; then stop_daemon || true; fi
   if [[ -n $redis_pid ]]; then stop_redis || true; fi
   if ((rc != 0 && rc != 130 && rc != 143)); then
     local log
-    for log in kvd redis; do
+    for log in kvd redis "${extra_logs[@]}"; do
       if [[ -s $tmp/$log.log ]]; then
         echo "--- last lines of the $log log ($rc) ---" >&2
         tail -n 20 "$tmp/$log.log" >&2
@@ -276,7 +368,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/$tmp_prefix.XXXXXX")
 redis_socket=$tmp/redis.sock
 
 echo "machine: nproc=$(nproc) kernel=$(uname -r) load=$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "commit:  $(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+commit=$(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The binaries may have been built from a tree that differs from that commit.
+if [[ $commit != unknown ]] &&
+  ! git -C "$source_dir" diff --quiet HEAD -- . ':!doc' ':!*.md' 2>/dev/null; then
+  commit+=" + uncommitted changes"
+fi
+echo "commit:  $commit"
 if [[ $run_name == none ]]; then
   echo "data dir on $(stat -f -c %T -- "$tmp") ($tmp)"
 else

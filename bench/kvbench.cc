@@ -2,7 +2,7 @@
 //
 //   kvbench --socket PATH [--connections N] [--pipeline P] [--mix append|get|PCT]
 //           [--keys K | --hot-key] [--value-size B] [--duration S | --requests N]
-//           [--preload-values V] [--format text|csv|json] [--timeout S]
+//           [--preload-values V] [--stale] [--format text|csv|json] [--timeout S]
 //
 // One thread runs a Boost.Asio io_context with one coroutine per connection,
 // so the generator itself needs little CPU. One connection without pipelining
@@ -87,6 +87,7 @@ struct Config {
   double duration = 3;         // seconds; used unless requests > 0
   std::uint64_t requests = 0;  // total over all connections; 0: run for `duration`
   std::size_t preload_values = 1;
+  bool stale = false;  // gets carry "stale":true: a cluster node answers from its own state
   Format format = Format::kText;
   double timeout = 30;  // seconds without any response before giving up
 };
@@ -604,8 +605,11 @@ int Run(const Config& config) {
   shared.keys = MakeKeys(config);
   shared.value.assign(config.value_size, 'v');
   for (const auto& key : shared.keys) {
-    if (config.get_percent > 0)
-      shared.get_lines.push_back(proto::EncodeRequest(proto::Request::Get(key)));
+    if (config.get_percent > 0) {
+      proto::Request get = proto::Request::Get(key);
+      get.stale = config.stale;
+      shared.get_lines.push_back(proto::EncodeRequest(get));
+    }
     if (config.get_percent < 100) {
       shared.append_lines.push_back(
           proto::EncodeRequest(proto::Request::Append(key, shared.value)));
@@ -698,6 +702,8 @@ int main(int argc, char** argv) {
                  "with gets: append V values to each key before the clock starts")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
+  app.add_flag("--stale", config.stale,
+               "gets read the node's own state, which may lag the leader's (cluster mode)");
   app.add_option("--format", format, "output")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "csv", "json"}));

@@ -16,6 +16,7 @@ case " ${ID} ${ID_LIKE:-} " in
               clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
               libsystemd-dev systemd systemd-container rpm cpio  # the service suite
               curl chromium wrk nginx-light        # HTTP API tests and benchmark
+              etcd-server                          # bench/cluster.sh compares with etcd
               # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
               # and the Compose file's checks (docker-compose validates, no engine)
               haproxy keepalived iproute2 python3-yaml docker-compose)
