@@ -166,8 +166,9 @@ int main(int argc, char** argv) {
   auto* cluster = app.add_subcommand("cluster", "a cluster's members (kvd --node/--peers)");
   cluster->require_subcommand(1);
   auto* cluster_status =
-      cluster->add_subcommand("status", "the leader, the term and each node's role and applied "
-                                        "index, as this node sees them");
+      cluster->add_subcommand("status",
+                              "the leader, the term and each node's role and applied "
+                              "index, as this node sees them");
   cluster_status->add_flag("--json", json, "print the status as JSON");
   std::uint64_t node_id = 0;
   std::string node_address;

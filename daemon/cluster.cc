@@ -61,7 +61,7 @@ asio::awaitable<::kvd::Status> AwaitStatus(Start start) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(::kvd::Status)>(
       [start](auto handler) mutable {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        start([shared](const ::kvd::Status& s) { std::move(*shared)(s); });
+        start([shared](const ::kvd::Status& s) { std::move (*shared)(s); });
       },
       asio::use_awaitable);
 }
@@ -110,7 +110,8 @@ Cluster::~Cluster() { Stop(); }
 asio::awaitable<void> Cluster::Accept(std::function<void(Stream)> serve) {
   while (acceptor_.is_open()) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (!acceptor_.is_open()) co_return;
     if (ec) continue;
     socket.set_option(tcp::no_delay(true), ec);
@@ -171,7 +172,8 @@ void Cluster::Fail(Committer::Callback done, ::kvd::Status status) {
 
 void Cluster::Route::Submit(const WriteBatch& batch, Callback done) {
   Cluster& c = cluster_;
-  if (c.stopped_) return c.Fail(std::move(done), ::kvd::Status::Unavailable("the node is stopping"));
+  if (c.stopped_)
+    return c.Fail(std::move(done), ::kvd::Status::Unavailable("the node is stopping"));
   if (c.raft_.role() == RaftNode::Role::kLeader) {
     c.raft_.Propose(batch, [&c, done = std::move(done)](const CommitResult& result) mutable {
       ++c.commits_;
@@ -182,9 +184,9 @@ void Cluster::Route::Submit(const WriteBatch& batch, Callback done) {
     return;
   }
   if (!forward_) {
-    return c.Fail(std::move(done), ::kvd::Status::Unavailable(
-                                       "node " + std::to_string(c.options_.raft.id) +
-                                       " is not the leader"));
+    return c.Fail(std::move(done),
+                  ::kvd::Status::Unavailable("node " + std::to_string(c.options_.raft.id) +
+                                             " is not the leader"));
   }
   const auto leader = c.LeaderAddress();
   if (!leader) {
@@ -314,8 +316,8 @@ asio::awaitable<proto::Response> Cluster::Dispatch(const proto::Request& request
       (request.op == proto::Op::kClusterAdd || request.op == proto::Op::kClusterRemove)) {
     return ForwardRequest(*address, request);
   }
-  return Ready(Failure(
-      ::kvd::Status::Unavailable("node " + std::to_string(options_.raft.id) + " is not the leader")));
+  return Ready(Failure(::kvd::Status::Unavailable("node " + std::to_string(options_.raft.id) +
+                                                  " is not the leader")));
 }
 
 asio::awaitable<proto::Response> Cluster::Ready(proto::Response response) { co_return response; }

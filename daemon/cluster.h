@@ -127,7 +127,7 @@ class Cluster {
   boost::asio::steady_timer maintain_;
   std::string peer_address_;  // where the peer listener listens
   bool registering_ = false;  // a directory update is in flight
-  bool draining_ = false;  // BeginShutdown() came
+  bool draining_ = false;     // BeginShutdown() came
   bool stopped_ = false;
   std::uint64_t commits_ = 0;
   std::uint64_t failed_commits_ = 0;

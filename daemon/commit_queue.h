@@ -30,7 +30,6 @@ namespace kvd::daemon {
 
 class CommitQueue final : public Committer {
  public:
-
   // kThread commits on a thread of its own (SCHED_BATCH, see
   // batch_scheduling.h), merging what waits meanwhile
   // (for fsync=always, where a commit waits for the disk); each commit's

@@ -69,11 +69,14 @@ unsigned StatusOf(proto::ErrorCode code) {
 // In cluster mode, waits until a read that starts now may read the engine
 // (a linearizable read: Committer::ReadsWait), unless the request asks for
 // a stale one (?stale=true); false with a 503 in *error if it may not.
-asio::awaitable<bool> AwaitReadable(const Services& s, const Request& r, Reply* error) {
+// Whether the request asks for a stale read (?stale=true).
+bool Stale(const Request& r) {
   const std::string* stale = r.Param("stale");
-  if (!s.commits.ReadsWait() || (stale != nullptr && (*stale == "true" || *stale == "1"))) {
-    co_return true;
-  }
+  return stale != nullptr && (*stale == "true" || *stale == "1");
+}
+
+asio::awaitable<bool> AwaitReadable(const Services& s, const Request& r, Reply* error) {
+  if (!s.commits.ReadsWait() || Stale(r)) co_return true;
   const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
   if (ready.status().ok()) co_return true;
   *error = ErrorReply(503, ready.status().message());
@@ -117,7 +120,7 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     const CommitResult result = co_await s.commits.AsyncSubmit(batch, asio::use_awaitable);
     response = WriteResponse(op, result);
   } else {
-    if (proto::IsRead(op.op) && s.commits.ReadsWait()) {
+    if (proto::IsRead(op.op) && !op.stale && s.commits.ReadsWait()) {
       const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
       if (!ready.status().ok()) {
         *error = ErrorReply(503, ready.status().message());
@@ -166,7 +169,8 @@ asio::awaitable<Reply> Health(const Services& s, const Request& r) {
   std::optional<NodeRole> role;
   if (s.role) role = s.role();
   if (role) {
-    if (!role->has_leader) co_return ErrorReply(503, "the cluster has no leader this node knows of");
+    if (!role->has_leader)
+      co_return ErrorReply(503, "the cluster has no leader this node knows of");
     const std::string* wanted = r.Param("role");
     if (wanted != nullptr && *wanted == "leader" && !role->leader) {
       co_return ErrorReply(503, "this node is not the leader");
@@ -208,6 +212,7 @@ asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
   // Not a conditional inside the co_await: GCC 12 mishandles its temporary.
   const std::string* given = r.Param("prefix");
   proto::Request op = proto::Request::Keys(given != nullptr ? *given : std::string());
+  op.stale = Stale(r);
   Reply error;
   auto response = co_await Execute(s, std::move(op), &error);
   if (!response) co_return error;
@@ -238,7 +243,9 @@ asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
 
 asio::awaitable<Reply> DeleteKey(const Services& s, const Request& r) {
   Reply error;
-  auto response = co_await Execute(s, proto::Request::Delete(r.key), &error);
+  proto::Request op = proto::Request::Delete(r.key);
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  auto response = co_await Execute(s, std::move(op), &error);
   if (!response) co_return error;
   if (!*response->deleted) co_return ErrorReply(404, "no such key");
   co_return JsonReply(200, [](Json& json) {
@@ -247,9 +254,11 @@ asio::awaitable<Reply> DeleteKey(const Services& s, const Request& r) {
   });
 }
 
-asio::awaitable<Reply> Stats(const Services& s, const Request&) {
+asio::awaitable<Reply> Stats(const Services& s, const Request& r) {
   Reply error;
-  auto response = co_await Execute(s, proto::Request::Stats(), &error);
+  proto::Request op = proto::Request::Stats();
+  op.stale = Stale(r);
+  auto response = co_await Execute(s, std::move(op), &error);
   if (!response) co_return error;
   co_return JsonReply(200, [&](Json& json) {
     for (const auto& [name, value] : response->stats) {
@@ -320,10 +329,12 @@ const std::vector<Route>& Routes() {
        "/health",
        "For load balancers: 200 while this server can serve reads and persist writes; 503 when "
        "its last write could not be made durable (e.g. a full disk; until a write succeeds "
-       "again) and while it shuts down.",
-       {},
+       "again) and while it shuts down. In cluster mode: 200 with this node's role while it "
+       "knows a leader, 503 otherwise.",
+       {{"role", "query", "cluster mode: leader, to answer 200 on the leader only"}},
        {"/health", "", "{\"status\":\"ok\"}\n"},
-       {{503, "the last write failed, or the server is shutting down"}},
+       {{503, "the last write failed, or the server is shutting down"},
+        {503, "cluster mode: no leader is known, or ?role=leader on another node"}},
        Health},
       {Verb::post,
        "/api/v1/storage",
@@ -331,16 +342,21 @@ const std::vector<Route>& Routes() {
        "is durable under the server's --fsync policy. The parameters may also come as an "
        "application/x-www-form-urlencoded body.",
        {{"key", "query", "the key (UTF-8, percent-encoded)"},
-        {"val", "query", "the value to append (UTF-8, percent-encoded)"}},
+        {"val", "query", "the value to append (UTF-8, percent-encoded)"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once"}},
        {"/api/v1/storage?key=fruit&val=green%20apple", "", "{\"ok\":true}\n"},
        {{400, "key or val missing, or not UTF-8 once percent-decoded"},
         {413, "key or val over --max-key-size / --max-value-size"},
-        {503, "the write could not be made durable; it did not happen"}},
+        {503, "the write could not be made durable; it did not happen"},
+        {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
        PostStorage},
       {Verb::get,
        "/api/v1/storage",
        "The values of key in the order they were appended ([] for a missing key).",
-       {{"key", "query", "the key (UTF-8, percent-encoded)"}},
+       {{"key", "query", "the key (UTF-8, percent-encoded)"},
+        {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
        {"/api/v1/storage?key=fruit", "", "{\"key\":\"fruit\",\"values\":[\"green apple\"]}\n"},
        {{400, "key missing, or not UTF-8 once percent-decoded"}, {413, "key over --max-key-size"}},
        GetStorage},
@@ -349,16 +365,21 @@ const std::vector<Route>& Routes() {
        "Appends the request body, byte for byte, to the values of key (curl --data-binary); "
        "answers once the write is durable.",
        {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
-        {"value", "body", "the value to append (UTF-8)"}},
+        {"value", "body", "the value to append (UTF-8)"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once"}},
        {"/api/v1/keys/fruit", "pear", "{\"ok\":true}\n"},
        {{400, "the key or the body is not UTF-8"},
         {413, "key or body over --max-key-size / --max-value-size"},
-        {503, "the write could not be made durable; it did not happen"}},
+        {503, "the write could not be made durable; it did not happen"},
+        {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
        PostKey},
       {Verb::get,
        "/api/v1/keys/{key}",
        "The values of key in the order they were appended.",
-       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"}},
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
        {"/api/v1/keys/fruit", "", "{\"key\":\"fruit\",\"values\":[\"green apple\",\"pear\"]}\n"},
        {{400, "the key is not UTF-8"},
         {404, "the key has no values"},
@@ -374,7 +395,10 @@ const std::vector<Route>& Routes() {
       {Verb::delete_,
        "/api/v1/keys/{key}",
        "Removes key with all its values; answers once the removal is durable.",
-       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"}},
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once"}},
        {"/api/v1/keys/fruit", "", "{\"deleted\":true}\n"},
        {{400, "the key is not UTF-8"},
         {404, "there was no such key"},
@@ -419,9 +443,12 @@ asio::awaitable<Reply> Dispatch(const Services& services, Request& request) {
     const Route& route = Routes()[i];
     if (!Matches(patterns[i], request.target.segments, &request.key)) continue;
     if (route.method == method) {
-      const bool takes_query = std::any_of(route.params.begin(), route.params.end(),
-                                           [](const Route::Param& p) { return p.in == "query"; });
-      if (takes_query && request.form_body) {
+      // Query parameters may come as a form body, unless the body is a value.
+      auto takes = [&route](std::string_view in) {
+        return std::any_of(route.params.begin(), route.params.end(),
+                           [in](const Route::Param& p) { return p.in == in; });
+      };
+      if (takes("query") && !takes("body") && request.form_body) {
         if (auto e = ParseForm(request.body, &request.form))
           co_return ErrorReply(400, "body: " + *e);
       }

@@ -68,8 +68,7 @@ asio::awaitable<boost::system::error_code> Connect(tcp::socket& socket, const st
 
 class LeaderLink::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::any_io_executor executor, std::string address,
-             std::chrono::milliseconds timeout)
+  Connection(asio::any_io_executor executor, std::string address, std::chrono::milliseconds timeout)
       : address_(std::move(address)),
         timeout_(timeout),
         socket_(executor),
@@ -81,7 +80,8 @@ class LeaderLink::Connection : public std::enable_shared_from_this<Connection> {
 
   void Start() {
     auto self = shared_from_this();
-    asio::co_spawn(socket_.get_executor(), [self] { return self->Run(); }, asio::detached);
+    asio::co_spawn(
+        socket_.get_executor(), [self] { return self->Run(); }, asio::detached);
   }
 
   void Send(const proto::Request& request, Done done) {
@@ -118,7 +118,8 @@ class LeaderLink::Connection : public std::enable_shared_from_this<Connection> {
       Fail("cannot reach the leader's peer listener at " + address_ + ": " + ec.message());
       co_return;
     }
-    asio::co_spawn(socket_.get_executor(), [self] { return self->Write(); }, asio::detached);
+    asio::co_spawn(
+        socket_.get_executor(), [self] { return self->Write(); }, asio::detached);
     std::string in;
     for (;;) {
       boost::system::error_code ec;

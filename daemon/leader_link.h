@@ -55,8 +55,9 @@ class LeaderLink {
 // One request to the peer listener at `address` on a connection of its own,
 // answered within `timeout` or not at all (nullopt): for queries such as a
 // node's own status, which may go to a node that is down.
-boost::asio::awaitable<std::optional<proto::Response>> CallPeer(
-    std::string address, proto::Request request, std::chrono::milliseconds timeout);
+boost::asio::awaitable<std::optional<proto::Response>> CallPeer(std::string address,
+                                                                proto::Request request,
+                                                                std::chrono::milliseconds timeout);
 
 }  // namespace kvd::daemon
 

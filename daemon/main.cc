@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
   }
 #ifdef KVD_WITH_CLUSTER
   if (cluster) {
-    if (Status s = cluster->Start([&server](daemon::Stream peer) { server.ServePeer(std::move(peer)); });
+    if (Status s =
+            cluster->Start([&server](daemon::Stream peer) { server.ServePeer(std::move(peer)); });
         !s.ok()) {
       log::Error("cannot join the cluster: " + s.ToString());
       return 1;
@@ -157,7 +158,8 @@ int main(int argc, char** argv) {
 #endif
   std::optional<daemon::http::HttpServer> http;
   if (!options->http.host.empty()) {
-    http.emplace(io, *engine, *commits, *options, [&server] { return server.Stats(); }, role);
+    http.emplace(
+        io, *engine, *commits, *options, [&server] { return server.Stats(); }, role);
     if (Status s = http->Listen(); !s.ok()) {
       log::Error("cannot serve HTTP: " + s.ToString());
       return 1;
@@ -169,10 +171,10 @@ int main(int argc, char** argv) {
       "kvd " KVD_VERSION " serving " +
       (inherited ? inherited->path + " (socket from the service manager)" : options->socket_path) +
       " with data " + options->data_path.string() +
-      (options->cluster ? " (cluster node " + std::to_string(options->cluster->raft.id) + ")"
-                        : " (fsync " + std::string(SyncPolicyName(engine->sync_policy())) +
-                              ", busy-poll " + std::to_string(options->busy_poll.count()) +
-                              " us)"));
+      (options->cluster
+           ? " (cluster node " + std::to_string(options->cluster->raft.id) + ")"
+           : " (fsync " + std::string(SyncPolicyName(engine->sync_policy())) + ", busy-poll " +
+                 std::to_string(options->busy_poll.count()) + " us)"));
   // Only now: the data is loaded and the socket listens.
   notifier.Ready(ServiceStatus(*engine, server));
   notifier.ReportPeriodically(io, std::chrono::seconds(5),

@@ -65,10 +65,11 @@ bool ParsePeers(const std::string& spec, std::vector<RaftPeer>* peers, std::stri
     boost::system::error_code ec;
     const auto colon = peer.address.rfind(':');
     const std::string port = colon == std::string::npos ? "" : peer.address.substr(colon + 1);
-    if (colon != std::string::npos) boost::asio::ip::make_address_v4(peer.address.substr(0, colon), ec);
-    if (colon == std::string::npos || ec || port.empty() ||
-        port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoul(port) == 0 || std::stoul(port) > 65535) {
+    if (colon != std::string::npos)
+      boost::asio::ip::make_address_v4(peer.address.substr(0, colon), ec);
+    if (colon == std::string::npos || ec || port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
+        std::stoul(port) > 65535) {
       *error = "node " + id + ": expected an IPv4 HOST:PORT, got \"" + peer.address + "\"";
       return false;
     }
@@ -297,12 +298,12 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     cluster.raft.heartbeat_timeout = std::chrono::milliseconds(std::max(10LL, election_ms / 10));
     cluster.raft.snapshot_threshold = snapshot_entries;
     cluster.forward_timeout = std::chrono::milliseconds(forward_ms);
-    cluster.peer_listen = peer_listen.empty()
-                              ? raft_address.substr(0, raft_address.rfind(':')) + ":0"
-                              : (peer_listen.find(':') == std::string::npos
-                                     ? raft_address.substr(0, raft_address.rfind(':')) + ":" +
-                                           peer_listen
-                                     : peer_listen);
+    cluster.peer_listen =
+        peer_listen.empty()
+            ? raft_address.substr(0, raft_address.rfind(':')) + ":0"
+            : (peer_listen.find(':') == std::string::npos
+                   ? raft_address.substr(0, raft_address.rfind(':')) + ":" + peer_listen
+                   : peer_listen);
     options.cluster = std::move(cluster);
   }
   options.http.timeout = std::chrono::seconds(http_timeout);

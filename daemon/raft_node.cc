@@ -61,7 +61,7 @@ struct RaftNode::Loop {
   raft_io io{};
   raft_fsm fsm{};
   struct raft raft {};
-  struct raft_transfer transfer{};
+  struct raft_transfer transfer {};
   bool raft_initialized = false;
   std::uint64_t published_configuration = 0;  // configuration index of view_.members
   std::uint64_t published_uncommitted = 0;
@@ -71,15 +71,14 @@ struct RaftNode::Loop {
 struct RaftNode::Proposal {
   WriteBatch batch;
   std::vector<std::pair<std::size_t, Committer::Callback>> waiters;  // mutations each, in order
-  struct raft_apply request{};
+  struct raft_apply request {};
   Status status;
   std::vector<bool> applied;
   boost::asio::any_io_executor work;  // keeps the network's io_context running meanwhile
   RaftNode* node = nullptr;
 };
 
-RaftNode::RaftNode(RaftOptions options, StateMachine& machine,
-                   boost::asio::any_io_executor network)
+RaftNode::RaftNode(RaftOptions options, StateMachine& machine, boost::asio::any_io_executor network)
     : options_(std::move(options)),
       machine_(machine),
       network_(std::move(network)),
@@ -107,8 +106,7 @@ Status RaftNode::Start() {
   uv_async_init(&l.uv, &l.wake, [](uv_async_t* h) { static_cast<RaftNode*>(h->data)->OnWake(); });
   l.turn_end.data = this;
   uv_check_init(&l.uv, &l.turn_end);
-  uv_check_start(&l.turn_end,
-                 [](uv_check_t* h) { static_cast<RaftNode*>(h->data)->OnTurnEnd(); });
+  uv_check_start(&l.turn_end, [](uv_check_t* h) { static_cast<RaftNode*>(h->data)->OnTurnEnd(); });
 
   l.fsm.version = 1;
   l.fsm.data = this;
@@ -400,7 +398,7 @@ void RaftNode::OnTurnEnd() {
 void RaftNode::ProposeNodeAddress(std::uint64_t node, std::string address, Completion done) {
   auto work = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
   struct Request {
-    struct raft_apply request{};
+    struct raft_apply request {};
     Completion done;
     RaftNode* node;
     boost::asio::any_io_executor work;
@@ -412,15 +410,12 @@ void RaftNode::ProposeNodeAddress(std::uint64_t node, std::string address, Compl
     if (buf.base == nullptr) return Complete([done] { done(Status::IOError("out of memory")); });
     auto* r = new Request{{}, done, this, work};
     r->request.data = r;
-    const int rv = raft_apply(&loop_->raft, &r->request, &buf, 1,
-                              [](struct raft_apply* request, int status, void*) {
-                                std::unique_ptr<Request> r(static_cast<Request*>(request->data));
-                                const Status s = status == 0 ? Status::OK()
-                                                             : FromRaft(status, "the address");
-                                r->node->Complete([r = std::shared_ptr<Request>(std::move(r)), s] {
-                                  r->done(s);
-                                });
-                              });
+    const int rv = raft_apply(
+        &loop_->raft, &r->request, &buf, 1, [](struct raft_apply* request, int status, void*) {
+          std::unique_ptr<Request> r(static_cast<Request*>(request->data));
+          const Status s = status == 0 ? Status::OK() : FromRaft(status, "the address");
+          r->node->Complete([r = std::shared_ptr<Request>(std::move(r)), s] { r->done(s); });
+        });
     if (rv != 0) {
       raft_free(buf.base);
       delete r;
@@ -447,24 +442,25 @@ void RaftNode::Barrier(BarrierDone done) {
 void RaftNode::IssueBarrier() {
   if (barrier_next_.empty() || closing_) return;
   struct Request {
-    struct raft_barrier request{};
+    struct raft_barrier request {};
     std::vector<BarrierDone> waiters;
     RaftNode* node;
   };
   auto* r = new Request{{}, std::move(barrier_next_), this};
   barrier_next_.clear();
   r->request.data = r;
-  const int rv = raft_barrier(&loop_->raft, &r->request, [](struct raft_barrier* request, int status) {
-    std::unique_ptr<Request> r(static_cast<Request*>(request->data));
-    RaftNode* node = r->node;
-    node->barrier_in_flight_ = false;
-    const Status s = status == 0 ? Status::OK() : FromRaft(status, "the read barrier");
-    const std::uint64_t index = r->request.index;
-    for (BarrierDone& done : r->waiters) {
-      node->Complete([done = std::move(done), s, index] { done(s, index); });
-    }
-    node->IssueBarrier();  // for those who came meanwhile
-  });
+  const int rv =
+      raft_barrier(&loop_->raft, &r->request, [](struct raft_barrier* request, int status) {
+        std::unique_ptr<Request> r(static_cast<Request*>(request->data));
+        RaftNode* node = r->node;
+        node->barrier_in_flight_ = false;
+        const Status s = status == 0 ? Status::OK() : FromRaft(status, "the read barrier");
+        const std::uint64_t index = r->request.index;
+        for (BarrierDone& done : r->waiters) {
+          node->Complete([done = std::move(done), s, index] { done(s, index); });
+        }
+        node->IssueBarrier();  // for those who came meanwhile
+      });
   if (rv != 0) {
     const Status s = FromRaft(rv, "the read barrier");
     for (BarrierDone& done : r->waiters) Complete([done = std::move(done), s] { done(s, 0); });
@@ -480,7 +476,8 @@ void RaftNode::WaitApplied(std::uint64_t index, Completion done) {
   Completion tracked = std::move(done);
   const bool posted = Post([this, index, tracked] {
     if (closing_) return Complete([tracked] { tracked(Stopping()); });
-    if (raft_last_applied(&loop_->raft) >= index) return Complete([tracked] { tracked(Status::OK()); });
+    if (raft_last_applied(&loop_->raft) >= index)
+      return Complete([tracked] { tracked(Status::OK()); });
     applied_waiters_.emplace(index, tracked);
   });
   if (!posted) Complete([tracked] { tracked(Stopping()); });

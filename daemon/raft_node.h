@@ -126,11 +126,11 @@ class RaftNode {
   View view_;
 
   // Loop thread only.
-  std::vector<BarrierDone> barrier_next_;     // waiting for the next barrier
+  std::vector<BarrierDone> barrier_next_;  // waiting for the next barrier
   bool barrier_in_flight_ = false;
   std::multimap<std::uint64_t, Completion> applied_waiters_;
-  std::vector<bool> results_;                 // the state machine's, for the apply callback
-  Completion transfer_done_;                  // StepDown's, while a transfer is in flight
+  std::vector<bool> results_;  // the state machine's, for the apply callback
+  Completion transfer_done_;   // StepDown's, while a transfer is in flight
   bool closing_ = false;
 };
 

@@ -54,8 +54,7 @@ asio::awaitable<void> Session::Run() {
         // One wait for the run of reads that came together.
         const CommitResult ready = co_await commits_.AsyncAwaitReadable(asio::use_awaitable);
         AnswerWaitedReads(ready.status());
-      } else if (const Decoded& d = pending_[next_];
-                 !d.error && proto::IsClusterOp(d.request.op)) {
+      } else if (const Decoded& d = pending_[next_]; !d.error && proto::IsClusterOp(d.request.op)) {
         ++next_;
         proto::Response response;
 #ifdef KVD_WITH_CLUSTER
@@ -199,8 +198,7 @@ void Session::AnswerWaitedReads(const Status& ready) {
           d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
     } else {
       proto::AppendResponse(
-          proto::Response::Failure({proto::ErrorCode::kUnavailable, ready.message()},
-                                   d.request.id),
+          proto::Response::Failure({proto::ErrorCode::kUnavailable, ready.message()}, d.request.id),
           &out_);
     }
   }

@@ -71,8 +71,7 @@ std::optional<Error> DecodeOrigin(const rapidjson::Value& object, Request* reque
   if (auto e = OptionalCount(object, "client", &request->client)) return e;
   if (auto e = OptionalCount(object, "seq", &request->seq)) return e;
   if ((request->client == 0) != (request->seq == 0)) {
-    return Error{ErrorCode::kInvalidRequest,
-                 "\"client\" and \"seq\" go together, both above 0"};
+    return Error{ErrorCode::kInvalidRequest, "\"client\" and \"seq\" go together, both above 0"};
   }
   return std::nullopt;
 }

@@ -56,8 +56,8 @@ struct Request {
   // (client 0: nobody; PROTOCOL.md, "Exactly once").
   std::uint64_t client = 0;
   std::uint64_t seq = 0;
-  bool stale = false;  // reads: this node's state, which may lag the leader's
-  bool local = false;  // cluster: this node's own state only
+  bool stale = false;      // reads: this node's state, which may lag the leader's
+  bool local = false;      // cluster: this node's own state only
   std::uint64_t node = 0;  // cluster_add, cluster_remove, cluster_register
   std::string address;     // cluster_add, cluster_register
   // The request's "id" as compact JSON text, echoed verbatim in the response;

@@ -23,7 +23,7 @@ struct Response {
   std::optional<std::vector<std::string>> keys;
   std::optional<bool> deleted;
   std::vector<std::pair<std::string, std::uint64_t>> stats;
-  std::string cluster;                // cluster: the status object, as JSON text
+  std::string cluster;                 // cluster: the status object, as JSON text
   std::optional<std::uint64_t> index;  // read_index
 
   bool ok() const { return !error.has_value(); }

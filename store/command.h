@@ -20,9 +20,9 @@ enum class Type : std::uint8_t {
 
 struct Command {
   Type type = Type::kWrites;
-  WriteBatch batch;           // kWrites
-  std::uint64_t node = 0;     // kNodeAddress
-  std::string address;        // kNodeAddress: HOST:PORT
+  WriteBatch batch;        // kWrites
+  std::uint64_t node = 0;  // kNodeAddress
+  std::string address;     // kNodeAddress: HOST:PORT
 };
 
 // Appends the encoded command to *out.

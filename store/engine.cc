@@ -331,14 +331,14 @@ void Engine::ProduceFrozen(SnapshotSink& sink) const {
     parts.clear();
     {
       std::shared_lock read(mu_);
-      more = store_.VisitFrozen(&cursor, kSnapshotChunk,
-                                [&](std::string_view key, ValueView values, bool first, bool last) {
-                                  parts.push_back({bytes.size(), key.size(),
-                                                   bytes.size() + key.size(),
-                                                   values.packed_bytes(), first, last});
-                                  bytes.append(key);
-                                  bytes.append(values.packed_data(), values.packed_bytes());
-                                });
+      more =
+          store_.VisitFrozen(&cursor, kSnapshotChunk,
+                             [&](std::string_view key, ValueView values, bool first, bool last) {
+                               parts.push_back({bytes.size(), key.size(), bytes.size() + key.size(),
+                                                values.packed_bytes(), first, last});
+                               bytes.append(key);
+                               bytes.append(values.packed_data(), values.packed_bytes());
+                             });
     }
     for (const Part& p : parts) {
       sink.Entry(std::string_view(bytes.data() + p.key_at, p.key_size),

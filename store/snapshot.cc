@@ -235,8 +235,8 @@ Status ParseSnapshot(std::string text, const std::string& name, Store* store, Sn
 namespace {
 
 // Writes the snapshot produce(sink) supplies to `stream`; false if it failed.
-bool WriteSnapshot(IdentifyingStream& stream,
-                   const std::function<void(SnapshotSink&)>& produce, SnapshotId* id) {
+bool WriteSnapshot(IdentifyingStream& stream, const std::function<void(SnapshotSink&)>& produce,
+                   SnapshotId* id) {
   SnapshotJsonWriter w(stream);
   JsonSink sink(w);
   w.StartObject();

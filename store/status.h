@@ -23,9 +23,7 @@ class Status {
   static Status Busy(std::string msg) { return Status(Code::kBusy, std::move(msg)); }
   // A cluster has no leader that can take the request now; trying again
   // later may succeed.
-  static Status Unavailable(std::string msg) {
-    return Status(Code::kUnavailable, std::move(msg));
-  }
+  static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -47,8 +47,8 @@ std::uint16_t FreeLoopbackPort() {
 ClusterNodes::ClusterNodes(const TestDir& dir, Options options)
     : dir_(dir), options_(std::move(options)) {
   for (int id = 1; id <= options_.nodes; ++id) {
-    addresses_[id] = options_.address ? options_.address(id)
-                                      : "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+    addresses_[id] =
+        options_.address ? options_.address(id) : "127.0.0.1:" + std::to_string(FreeLoopbackPort());
     peers_ += (peers_.empty() ? "" : ",") + std::to_string(id) + "=" + addresses_[id];
   }
   for (int id = 1; id <= options_.nodes; ++id) Start(id);
@@ -76,9 +76,9 @@ void ClusterNodes::Start(int id, std::vector<std::string> extra) {
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   args.insert(args.end(), extra.begin(), extra.end());
   nodes_[id].reset();  // its process, if any, is reaped first
-  nodes_[id] = std::make_unique<Daemon>(socket(id), data(id), std::move(args),
-                                        options_.prefix ? options_.prefix(id)
-                                                        : std::vector<std::string>{});
+  nodes_[id] =
+      std::make_unique<Daemon>(socket(id), data(id), std::move(args),
+                               options_.prefix ? options_.prefix(id) : std::vector<std::string>{});
 }
 
 void ClusterNodes::Kill(int id) { nodes_.at(id)->Kill(); }
@@ -124,7 +124,7 @@ RunResult ClusterNodes::Kvctl(int id, std::vector<std::string> args) {
 }
 
 std::optional<std::vector<std::string>> ClusterNodes::Get(int id, const std::string& key,
-                                                           bool stale) {
+                                                          bool stale) {
   proto::Request get = proto::Request::Get(key);
   get.stale = stale;
   const auto response = Ask(socket(id), get);

@@ -62,8 +62,7 @@ class ClusterNodes {
   RunResult Kvctl(int id, std::vector<std::string> args);
   // The values of `key` on node `id` (a linearizable read); nothing if the
   // read failed.
-  std::optional<std::vector<std::string>> Get(int id, const std::string& key,
-                                              bool stale = false);
+  std::optional<std::vector<std::string>> Get(int id, const std::string& key, bool stale = false);
 
  private:
   const TestDir& dir_;

@@ -28,7 +28,8 @@ class Network {
   explicit Network(int nodes) : prefix_("kvdt" + std::to_string(::getpid()) + "n") {
     ip_ = FindProgram("ip");
     if (::geteuid() != 0 || ip_.empty()) return;
-    ok_ = Ip({"netns", "add", hub()}) && Ip({"-n", hub(), "link", "add", "br0", "type", "bridge"}) &&
+    ok_ = Ip({"netns", "add", hub()}) &&
+          Ip({"-n", hub(), "link", "add", "br0", "type", "bridge"}) &&
           Ip({"-n", hub(), "link", "set", "br0", "up"});
     for (int id = 1; ok_ && id <= nodes; ++id) {
       const std::string ns = Namespace(id), veth = "v" + std::to_string(id);
@@ -37,7 +38,8 @@ class Network {
             Ip({"link", "add", veth, "netns", ns, "type", "veth", "peer", "name", port, "netns",
                 hub()}) &&
             Ip({"-n", ns, "addr", "add", Address(id) + "/24", "dev", veth}) &&
-            Ip({"-n", ns, "link", "set", veth, "up"}) && Ip({"-n", ns, "link", "set", "lo", "up"}) &&
+            Ip({"-n", ns, "link", "set", veth, "up"}) &&
+            Ip({"-n", ns, "link", "set", "lo", "up"}) &&
             Ip({"-n", hub(), "link", "set", port, "master", "br0"}) &&
             Ip({"-n", hub(), "link", "set", port, "up"});
       made_.push_back(ns);
@@ -53,8 +55,8 @@ class Network {
   static std::string Address(int id) { return "10.77.0." + std::to_string(id); }
   // Takes node `id`'s link down (up again with `connected`).
   void Connect(int id, bool connected) {
-    ASSERT_TRUE(Ip({"-n", hub(), "link", "set", "h" + std::to_string(id),
-                    connected ? "up" : "down"}));
+    ASSERT_TRUE(
+        Ip({"-n", hub(), "link", "set", "h" + std::to_string(id), connected ? "up" : "down"}));
   }
   std::vector<std::string> Prefix(int id) const { return {ip_, "netns", "exec", Namespace(id)}; }
 
@@ -83,8 +85,8 @@ ClusterNodes::Options InNamespaces(const Network& network) {
 void Write(ClusterNodes& cluster, int id, std::uint64_t client, const std::atomic<bool>& stop,
            std::atomic<int>* acked) {
   for (std::uint64_t n = 1; !stop; ++n) {
-    proto::Request append = proto::Request::Append("k", "c" + std::to_string(client) + "-" +
-                                                            std::to_string(n));
+    proto::Request append =
+        proto::Request::Append("k", "c" + std::to_string(client) + "-" + std::to_string(n));
     append.client = client;
     append.seq = n;
     while (!stop) {
@@ -124,8 +126,8 @@ TEST(ClusterPartitionTest, TheMinorityRefusesAndTheMajorityGoesOnThenAllConverge
       },
       std::chrono::seconds(10)));
   // The cut-off leader steps down within an election timeout, and refuses.
-  EXPECT_TRUE(Eventually([&] { return cluster.LeaderSeenBy(old_leader) == 0; },
-                         std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      Eventually([&] { return cluster.LeaderSeenBy(old_leader) == 0; }, std::chrono::seconds(5)));
   const RunResult refused =
       cluster.Kvctl(old_leader, {"--timeout", "0.3", "--key", "k", "--val", "minority"});
   EXPECT_EQ(refused.exit_code, 1);
@@ -145,8 +147,8 @@ TEST(ClusterPartitionTest, TheMinorityRefusesAndTheMajorityGoesOnThenAllConverge
   for (auto& t : writers) t.join();
   ASSERT_NE(cluster.WaitForLeader(), 0);
   std::vector<std::string> values;
-  ASSERT_TRUE(Eventually(
-      [&] { return cluster.Get(new_leader, "k").has_value(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return cluster.Get(new_leader, "k").has_value(); },
+                         std::chrono::seconds(10)));
   values = *cluster.Get(new_leader, "k");
   EXPECT_TRUE(Eventually([&] { return cluster.Get(old_leader, "k", true) == values; },
                          std::chrono::seconds(10)))
@@ -168,8 +170,11 @@ TEST(ClusterPartitionTest, ACutOffFollowerServesStaleReadsOnlyAndCatchesUp) {
   ASSERT_NE(leader, 0);
   const int follower = leader % 3 + 1;
   ASSERT_EQ(cluster.Kvctl(leader, {"--key", "k", "--val", "1"}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return cluster.Get(follower, "k", true).value_or(std::vector<std::string>{}).size() == 1; },
-                         std::chrono::seconds(5)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return cluster.Get(follower, "k", true).value_or(std::vector<std::string>{}).size() == 1;
+      },
+      std::chrono::seconds(5)));
   network.Connect(follower, false);
   ASSERT_EQ(cluster.Kvctl(leader, {"--key", "k", "--val", "2"}).exit_code, 0);
   // Linearizable reads need the leader; the stale one answers what it has.
@@ -177,7 +182,9 @@ TEST(ClusterPartitionTest, ACutOffFollowerServesStaleReadsOnlyAndCatchesUp) {
   EXPECT_EQ(cluster.Get(follower, "k", true), std::vector<std::string>{"1"});
   network.Connect(follower, true);
   EXPECT_TRUE(Eventually(
-      [&] { return cluster.Get(follower, "k") == std::vector<std::string>{"1", "2"}; },
+      [&] {
+        return cluster.Get(follower, "k") == std::vector<std::string>{"1", "2"};
+      },
       std::chrono::seconds(10)));
 }
 

@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "proto/request.h"
 #include "tests/integration/cluster_harness.h"
+#include "tests/integration/http_client.h"
 
 namespace kvd::testing {
 namespace {
@@ -87,8 +88,8 @@ class Writer {
     for (;;) {
       try {
         if (!client_) {
-          client_ = std::make_unique<client::Client>(cluster_.socket(node_),
-                                                     std::chrono::seconds(2));
+          client_ =
+              std::make_unique<client::Client>(cluster_.socket(node_), std::chrono::seconds(2));
         }
         client_->Call(request);
         return true;
@@ -166,7 +167,8 @@ TEST(ClusterTest, AnyNodeServesWritesAndReadsOfTheWholeCluster) {
   const int leader = cluster.WaitForLeader();
   ASSERT_NE(leader, 0);
   for (int id = 1; id <= 3; ++id) {
-    const RunResult append = cluster.Kvctl(id, {"--key", "k", "--val", "from " + std::to_string(id)});
+    const RunResult append =
+        cluster.Kvctl(id, {"--key", "k", "--val", "from " + std::to_string(id)});
     ASSERT_EQ(append.exit_code, 0) << append.err;
   }
   for (int id = 1; id <= 3; ++id) {
@@ -203,8 +205,8 @@ TEST(ClusterTest, AcknowledgedAppendsSurviveLeaderKills) {
   std::vector<std::unique_ptr<Writer>> writers;
   for (int w = 0; w < 8; ++w) {
     // Every writer appends to the hot key and to one of the others.
-    writers.push_back(std::make_unique<Writer>(
-        cluster, w, std::vector<std::string>{"hot", keys[1 + w % 3]}));
+    writers.push_back(
+        std::make_unique<Writer>(cluster, w, std::vector<std::string>{"hot", keys[1 + w % 3]}));
   }
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -321,8 +323,9 @@ TEST(ClusterTest, WithoutAQuorumRequestsFailUnavailableAndStaleReadsGoOn) {
   ClusterNodes cluster(dir);
   ASSERT_NE(cluster.WaitForLeader(), 0);
   ASSERT_EQ(cluster.Kvctl(1, {"--key", "k", "--val", "before"}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return cluster.Get(3, "k", true) == std::vector<std::string>{"before"}; },
-                         std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      Eventually([&] { return cluster.Get(3, "k", true) == std::vector<std::string>{"before"}; },
+                 std::chrono::seconds(10)));
   cluster.Stop(1);
   cluster.Stop(2);
   const auto began = Clock::now();
@@ -384,8 +387,8 @@ TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
   }
   EXPECT_TRUE(Eventually([&] { return cluster.Get(follower, "k", true) == expected; },
                          std::chrono::seconds(20)))
-      << "the wiped node holds " << cluster.Get(follower, "k", true).value_or(std::vector<std::string>{}).size()
-      << " values";
+      << "the wiped node holds "
+      << cluster.Get(follower, "k", true).value_or(std::vector<std::string>{}).size() << " values";
   EXPECT_EQ(cluster.Stop(follower), 0);
   EXPECT_EQ(ReadFile(cluster.data(follower)).substr(0, 11), "{\"k\":[\"v0\",");
 }
@@ -402,7 +405,10 @@ TEST(ClusterTest, NodesAreAddedAndRemovedOnline) {
   const RunResult add = cluster.Kvctl(2, {"cluster", "add", "4", address4});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   EXPECT_TRUE(Eventually(
-      [&] { return node4.Kvctl({"--key", "k"}).out == "v\n"; }, std::chrono::seconds(20)));
+      [&] {
+        return node4.Kvctl({"--key", "k"}).out == "v\n";
+      },
+      std::chrono::seconds(20)));
   EXPECT_THAT(cluster.Kvctl(1, {"cluster", "status", "--json"}).out,
               HasSubstr("{\"id\":4,\"address\":\"" + address4 + "\",\"voter\":true"));
   const RunResult remove = cluster.Kvctl(3, {"cluster", "remove", "4"});
@@ -421,7 +427,8 @@ TEST(ClusterTest, ACleanStopLeavesStorageDataInTheOriginalShapeOnEveryNode) {
   ASSERT_TRUE(Eventually(
       [&] {
         for (int id = 1; id <= 3; ++id) {
-          if (cluster.Get(id, "fruit", true).value_or(std::vector<std::string>{}).size() != 2) return false;
+          if (cluster.Get(id, "fruit", true).value_or(std::vector<std::string>{}).size() != 2)
+            return false;
         }
         return true;
       },
@@ -434,6 +441,50 @@ TEST(ClusterTest, ACleanStopLeavesStorageDataInTheOriginalShapeOnEveryNode) {
   // Restarted, the nodes hold the same from their Raft logs.
   for (int id = 1; id <= 3; ++id) cluster.Start(id);
   EXPECT_EQ(ValuesOn(cluster, 1, "fruit"), (std::vector<std::string>{"pear, \"ripe\"", "fig"}));
+}
+
+TEST(ClusterTest, HttpOnAnyNodeWithHealthByRole) {
+  TestDir dir;
+  ClusterNodes::Options options;
+  options.args = {"--http", "0"};
+  ClusterNodes cluster(dir, options);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  std::map<int, HttpClient> http;
+  for (int id = 1; id <= 3; ++id) http.emplace(id, HttpClient(cluster.node(id), ""));
+  const int follower = leader % 3 + 1;
+  for (int id = 1; id <= 3; ++id) {
+    const HttpResult health = http.at(id).Curl({http.at(id).Url("/health")});
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(health.body, std::string("{\"status\":\"ok\",\"role\":\"") +
+                               (id == leader ? "leader" : "follower") + "\"}\n");
+    EXPECT_EQ(http.at(id).Curl({http.at(id).Url("/health?role=leader")}).status,
+              id == leader ? 200 : 503);
+  }
+  // A POST with an origin, sent twice through different nodes: one copy.
+  const std::string post = "/api/v1/storage?key=k&val=v&client=5&seq=1";
+  EXPECT_EQ(http.at(follower).Curl({"-X", "POST", http.at(follower).Url(post)}).status, 200);
+  EXPECT_EQ(http.at(leader).Curl({"-X", "POST", http.at(leader).Url(post)}).status, 200);
+  const HttpResult read = http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k")});
+  EXPECT_EQ(read.body, "{\"key\":\"k\",\"values\":[\"v\"]}\n");
+  EXPECT_EQ(http.at(follower)
+                .Curl({"-X", "POST", http.at(follower).Url("/api/v1/storage?key=k&val=v&client=5")})
+                .status,
+            400);
+  // Without a quorum: 503, and stale reads still answer.
+  cluster.Stop(leader);
+  cluster.Stop(leader % 3 + 1 == follower ? follower % 3 + 1 : leader % 3 + 1);
+  EXPECT_TRUE(Eventually(
+      [&] { return http.at(follower).Curl({http.at(follower).Url("/health")}).status == 503; },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(http.at(follower)
+                .Curl({"-X", "POST", http.at(follower).Url("/api/v1/storage?key=k&val=w")})
+                .status,
+            503);
+  EXPECT_EQ(http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k")}).status, 503);
+  EXPECT_EQ(
+      http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k&stale=true")}).body,
+      "{\"key\":\"k\",\"values\":[\"v\"]}\n");
 }
 
 TEST(ClusterTest, FlagsAreCheckedBeforeAnythingStarts) {
