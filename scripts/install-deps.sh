@@ -13,6 +13,7 @@ case " ${ID} ${ID_LIKE:-} " in
   *" debian "*)
     packages=(meson ninja-build g++ pkg-config ccache libboost-dev rapidjson-dev
               libcli11-dev libgtest-dev libgmock-dev python3 socat
+              libraft-dev libuv1-dev liblz4-dev    # cluster mode (doc/cluster.md)
               clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
               libsystemd-dev systemd systemd-container rpm cpio  # the service suite
               curl chromium wrk nginx-light        # HTTP API tests and benchmark
@@ -44,6 +45,7 @@ case " ${ID} ${ID_LIKE:-} " in
     dnf config-manager --set-enabled crb
     packages=(meson ninja-build gcc-c++ pkgconf-pkg-config ccache boost-devel rapidjson-devel
               cli11-devel gtest-devel gmock-devel python3 socat clang compiler-rt util-linux
+              raft-devel libuv-devel lz4-devel  # cluster mode (doc/cluster.md)
               glibc-static libstdc++-static  # a static kvctl starts faster
               systemd-devel systemd-container systemd-rpm-macros rpm-build cpio  # the service suite
               haproxy keepalived iproute python3-pyyaml)  # deploy/ha/ha-test.sh
