@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Checks that deploy/ha's files agree with each other, where no Docker engine
-can try them: docker-compose.yml's services, addresses, capabilities and restart
-policies against haproxy.cfg and keepalived.conf, and the Dockerfiles it names.
-(`docker compose config` checks the Compose schema; this checks the set-up.)
+can try them: a Compose file's services, addresses, capabilities and restart
+policies against the HAProxy configuration its load balancers are built with
+(haproxy.cfg, or haproxy-cluster.cfg) and keepalived.conf, and the Dockerfiles
+it names. (`docker compose config` checks the Compose schema; this checks the
+set-up.) Two topologies: docker-compose.yml, two kvd servers that each hold
+their keys ("Server N"); docker-compose-cluster.yml, three kvd nodes of one
+Raft cluster ("Node N", --node N, the same --peers, each address its own).
 
-  check-compose.py [docker-compose.yml]      exit 0 and one line, or the problems
+  check-compose.py [COMPOSE_FILE]      exit 0 and one line, or the problems
 """
 import re
 import sys
@@ -15,7 +19,10 @@ import yaml
 here = Path(__file__).resolve().parent
 compose_path = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "docker-compose.yml"
 compose = yaml.safe_load(compose_path.read_text())
-haproxy_cfg = (here / "haproxy.cfg").read_text()
+services = compose.get("services", {})
+haproxy_name = services.get("haproxy1", {}).get("build", {}).get("args", {}).get("config",
+                                                                                 "haproxy.cfg")
+haproxy_cfg = (here / haproxy_name).read_text()
 keepalived_conf = (here / "keepalived.conf").read_text()
 problems = []
 
@@ -25,7 +32,6 @@ def expect(ok, message):
         problems.append(message)
 
 
-services = compose.get("services", {})
 subnet = compose["networks"]["ha"]["ipam"]["config"][0]["subnet"]
 
 
@@ -33,22 +39,56 @@ def address(name):
     return services[name]["networks"]["ha"]["ipv4_address"]
 
 
-expect(set(services) == {"kvd1", "kvd2", "haproxy1", "haproxy2", "keepalived1", "keepalived2"},
-       f"services: {sorted(services)}")
+def flag(command, name):
+    return command[command.index(name) + 1] if name in command else None
+
+
+kvds = sorted(name for name in services if name.startswith("kvd"))
+cluster = any("--node" in services[name].get("command", []) for name in kvds)
+count = 3 if cluster else 2
+expect(set(services) == {f"kvd{n}" for n in range(1, count + 1)} |
+       {"haproxy1", "haproxy2", "keepalived1", "keepalived2"}, f"services: {sorted(services)}")
+expect(haproxy_name == ("haproxy-cluster.cfg" if cluster else "haproxy.cfg"),
+       f"the load balancers are built with {haproxy_name}")
 for name, svc in services.items():
     expect(svc.get("restart") == "unless-stopped", f"{name}: restart is not unless-stopped")
     build = svc.get("build", {})
     dockerfile = (compose_path.parent / build.get("context", ".") / build.get("dockerfile", "Dockerfile"))
     expect(dockerfile.is_file(), f"{name}: no Dockerfile at {dockerfile}")
 
-# The kvd servers are HAProxy's servers, on the port they serve HTTP on.
-haproxy_servers = re.findall(r"^\s*server\s+(\S+)\s+(\S+)", haproxy_cfg, re.M)
-for n in (1, 2):
-    command = services[f"kvd{n}"]["command"]
-    port = command[command.index("--http") + 1].rsplit(":", 1)[1]
-    expect(command[command.index("--name") + 1] == f"Server {n}", f"kvd{n}: --name is not 'Server {n}'")
-    expect(f"{address(f'kvd{n}')}:{port}" in {a for _, a in haproxy_servers},
-           f"kvd{n} ({address(f'kvd{n}')}:{port}) is not a server in haproxy.cfg")
+# The kvd servers are HAProxy's servers, on the port they serve HTTP on: in
+# every backend (the cluster's has two, and the leader's backups).
+backends = re.split(r"^backend\s+", haproxy_cfg, flags=re.M)[1:]
+expect(backends, f"{haproxy_name}: no backend")
+volumes = set()
+for n in range(1, count + 1):
+    name = f"kvd{n}"
+    command = services[name].get("command", [])
+    port = (flag(command, "--http") or ":?").rsplit(":", 1)[1]
+    label = f"Node {n}" if cluster else f"Server {n}"
+    expect(flag(command, "--name") == label, f"{name}: --name is not '{label}'")
+    for backend in backends:
+        servers = {a for a in re.findall(r"^\s*server\s+\S+\s+(\S+)", backend, re.M)}
+        expect(f"{address(name)}:{port}" in servers,
+               f"{name} ({address(name)}:{port}) is not a server of {haproxy_name}'s backend "
+               f"{backend.split()[0]}")
+    # Its data (and the Raft log beside it) must outlive the container.
+    mounts = [v for v in services[name].get("volumes", []) if v.endswith(":/var/lib/kvd")]
+    expect(len(mounts) == 1, f"{name}: no volume at /var/lib/kvd")
+    volumes.update(m.split(":")[0] for m in mounts)
+    if cluster:
+        # Every node lists every voter, the same, and itself at its own address.
+        expect(flag(command, "--node") == str(n), f"{name}: not --node {n}")
+        peers = dict(p.split("=", 1) for p in (flag(command, "--peers") or "").split(",") if "=" in p)
+        expect(sorted(peers) == [str(i) for i in range(1, count + 1)],
+               f"{name}: --peers lists nodes {sorted(peers)}")
+        expect(peers.get(str(n), "").rsplit(":", 1)[0] == address(name),
+               f"{name}: --peers gives node {n} {peers.get(str(n))}, not its address {address(name)}")
+        expect(flag(command, "--peers") == flag(services["kvd1"]["command"], "--peers"),
+               f"{name}: --peers differs from kvd1's")
+expect(len(volumes) == count, f"the kvd servers share volumes: {sorted(volumes)}")
+if cluster:
+    expect("GET /health?role=leader" in haproxy_cfg, f"{haproxy_name}: no check for the leader")
 
 # One VIP: keepalived's, inside the subnet and outside Docker's dynamic range,
 # and the address HAProxy binds.
@@ -56,14 +96,14 @@ vips = re.findall(r"^\s*(\d+\.\d+\.\d+\.\d+)/\d+\s+dev\s", keepalived_conf, re.M
 expect(len(vips) == 1, f"keepalived.conf: {len(vips)} VIPs, want 1")
 vip = vips[0] if vips else "?"
 expect(re.search(rf"^\s*bind\s+{re.escape(vip)}:\d+", haproxy_cfg, re.M) is not None,
-       f"haproxy.cfg does not bind the VIP {vip}")
+       f"{haproxy_name} does not bind the VIP {vip}")
 expect(vip.rsplit(".", 1)[0] == subnet.split("/")[0].rsplit(".", 1)[0], f"VIP {vip} outside {subnet}")
 expect(int(vip.rsplit(".", 1)[1]) < 128, f"VIP {vip} inside Docker's dynamic range (.128 and up)")
 
 # Each LB: keepalived owns the namespace, with what VRRP and the VIP bind need;
 # its HAProxy shares it; its config id selects its @lbN lines.
 monitor = re.search(r"bind\s+127\.0\.0\.1:(\d+)\s*\n\s*monitor-uri\s+(\S+)", haproxy_cfg)
-expect(monitor is not None, "haproxy.cfg: no monitor-uri on a loopback bind")
+expect(monitor is not None, f"{haproxy_name}: no monitor-uri on a loopback bind")
 if monitor:
     probe = f"http://127.0.0.1:{monitor.group(1)}{monitor.group(2)}"
     expect(probe in keepalived_conf, f"keepalived.conf's vrrp_script does not probe {probe}")
@@ -80,5 +120,5 @@ for n in (1, 2):
 
 if problems:
     sys.exit("deploy/ha does not hold together:\n  " + "\n  ".join(problems))
-print(f"deploy/ha: compose services, addresses ({subnet}, VIP {vip}), capabilities and "
-      "restart policies agree with haproxy.cfg and keepalived.conf")
+print(f"deploy/ha: {compose_path.name}'s services, addresses ({subnet}, VIP {vip}), "
+      f"capabilities and restart policies agree with {haproxy_name} and keepalived.conf")

@@ -20,148 +20,21 @@
 # KEEP_LOGS=1 keeps the logs directory it prints.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "${here}/../.." && pwd)
-build=${1:-build}
-case "${build}" in /*) ;; *) build="${repo}/${build}" ;; esac
-kvd="${build}/daemon/kvd"
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ha-test.sh: run as root (it creates network namespaces)" >&2
-  exit 1
-fi
-for tool in ip haproxy keepalived curl python3; do
-  command -v "${tool}" >/dev/null || { echo "ha-test.sh: ${tool} is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
-done
-[ -x "${kvd}" ] || { echo "ha-test.sh: no kvd at ${kvd}; build first" >&2; exit 1; }
-
-# The addresses of haproxy.cfg, keepalived.conf and docker-compose.yml.
-vip=10.203.8.100
 declare -A addr=([lb1]=10.203.8.2 [lb2]=10.203.8.3 [s1]=10.203.8.11 [s2]=10.203.8.12 [cl]=10.203.8.50)
-http_port=8080
-mon="http://127.0.0.1:8404"
-
-prefix="kvdha$$"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvd-ha.XXXXXX")
-declare -A pid=()   # name -> PID of each process this script started
-namespaces=()
-failures=()
+haproxy_cfg="${here}/haproxy.cfg"
+# shellcheck source=deploy/ha/netns-lib.sh
+. "${here}/netns-lib.sh"
+ha_init ha-test kvdha "${1:-build}" ip haproxy keepalived curl python3
 rows=()
 
-log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
-now_ms() { date +%s%3N; }
-elapsed() { echo $(($(now_ms) - $1)); }
-in_ns() { local ns=$1; shift; ip netns exec "${prefix}-${ns}" "$@"; }
-
-stop_pid() {  # name signal: signal a process this script started and forget it
-  local name=$1 sig=$2
-  [ -n "${pid[${name}]:-}" ] || return 0
-  kill "-${sig}" "${pid[${name}]}" 2>/dev/null || true
-  { wait "${pid[${name}]}"; } 2>/dev/null || true
-  unset "pid[${name}]"
-}
-
-kill9() {  # name|PID...: SIGKILL, all at once, to processes this script started
-  local pids=() name
-  for name; do
-    case "${name}" in
-      *[!0-9]*)
-        pids+=("${pid[${name}]}")
-        # No longer a job: bash reaps it without a "Killed" notice in the output.
-        disown "${pid[${name}]}" 2>/dev/null || true
-        unset "pid[${name}]"
-        ;;
-      *) pids+=("${name}") ;;
-    esac
-  done
-  kill -KILL "${pids[@]}" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  for name in "${!pid[@]}"; do kill -TERM "${pid[${name}]}" 2>/dev/null; done
-  local deadline=$(($(now_ms) + 5000))
-  for name in "${!pid[@]}"; do
-    while kill -0 "${pid[${name}]}" 2>/dev/null && [ "$(now_ms)" -lt "${deadline}" ]; do sleep 0.05; done
-    kill -KILL "${pid[${name}]}" 2>/dev/null
-    { wait "${pid[${name}]}"; } 2>/dev/null
-  done
-  # keepalived's VRRP children, should a parent have been killed before them.
-  for f in "${tmp}"/keepalived-*-vrrp.pid; do
-    [ -f "${f}" ] && kill -KILL "$(cat "${f}")" 2>/dev/null
-  done
-  for ns in "${namespaces[@]}"; do ip netns del "${ns}" 2>/dev/null; done
-  if [ "${rc}" -ne 0 ]; then
-    for f in "${tmp}"/*.log; do
-      [ -f "${f}" ] && { echo "--- ${f##*/} (last lines)"; tail -n 15 "${f}"; }
-    done
-  fi
-  if [ "${KEEP_LOGS:-0}" = 1 ] || [ "${rc}" -ne 0 ]; then echo "logs: ${tmp}"; else rm -rf "${tmp}"; fi
-  exit "${rc}"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() { failures+=("$*"); log "FAILED: $*"; }
-
-wait_until() {  # timeout_ms command...: polls every 20 ms; 1 on timeout
-  local deadline=$(($(now_ms) + $1))
-  shift
-  until "$@"; do
-    [ "$(now_ms)" -lt "${deadline}" ] || return 1
-    sleep 0.02
-  done
-}
-
-# --- Docker Compose file --------------------------------------------------
-# The schema by Docker Compose where a client is installed (no engine needed),
-# the agreement between the files by check-compose.py.
-compose="${here}/docker-compose.yml"
-if docker compose version >/dev/null 2>&1; then
-  docker compose -f "${compose}" config -q
-  log "docker-compose.yml: valid (docker compose config)"
-elif command -v docker-compose >/dev/null; then
-  docker-compose -f "${compose}" config -q
-  log "docker-compose.yml: valid (docker-compose config)"
-else
-  log "docker-compose.yml: no Docker Compose client to check its schema"
-fi
-consistency=$(python3 "${here}/check-compose.py" "${compose}")
-log "${consistency}"
+check_compose "${here}/docker-compose.yml"
 
 # --- Topology --------------------------------------------------------------
 #   cl ─┐                       ┌─ lb1 (HAProxy, keepalived MASTER) ─┐
 #       ├── br0 (namespace sw) ─┤                                    ├─ s1, s2 (kvd)
 #       │                       └─ lb2 (HAProxy, keepalived BACKUP) ─┘
 # All on one bridge, as on one LAN; the VIP floats between lb1 and lb2.
-ip netns add "${prefix}-sw"
-namespaces+=("${prefix}-sw")
-ip -n "${prefix}-sw" link add br0 type bridge
-ip -n "${prefix}-sw" link set br0 up
-for host in lb1 lb2 s1 s2 cl; do
-  ns="${prefix}-${host}"
-  ip netns add "${ns}"
-  namespaces+=("${ns}")
-  # Created inside the namespaces: the host's own interfaces are never touched.
-  ip -n "${prefix}-sw" link add "${host}" type veth peer name eth0 netns "${ns}"
-  ip -n "${prefix}-sw" link set "${host}" master br0 up
-  ip -n "${ns}" link set lo up
-  ip -n "${ns}" addr add "${addr[${host}]}/24" dev eth0
-  ip -n "${ns}" link set eth0 up
-done
-# HAProxy binds the VIP while the other LB holds it.
-for lb in lb1 lb2; do in_ns "${lb}" sh -c "echo 1 >/proc/sys/net/ipv4/ip_nonlocal_bind"; done
-
-start() {  # name namespace command...: runs command in the background, records its PID
-  local name=$1 ns=$2
-  shift 2
-  ip netns exec "${prefix}-${ns}" "$@" >>"${tmp}/${name}.log" 2>&1 &
-  pid[${name}]=$!
-}
-
-http_ok() { in_ns "$1" curl -fsS -o /dev/null --max-time 1 "$2" 2>/dev/null; }
+make_lan lb1 lb2 s1 s2 cl
 
 # kvd 2 keeps its files on a 1 MiB tmpfs in a mount namespace of its own, so
 # that the test can fill its disk; kvd 1's files outlive its restart.
@@ -179,33 +52,6 @@ start_kvd() {  # 1|2
     { echo "kvd ${n} did not come up" >&2; exit 1; }
 }
 
-start_haproxy() {  # lb1|lb2
-  start "haproxy-$1" "$1" haproxy -db -f "${here}/haproxy.cfg"
-  wait_until 10000 http_ok "$1" "${mon}/haproxy-health" ||
-    { echo "HAProxy on $1 did not come up" >&2; exit 1; }
-}
-
-start_keepalived() {  # lb1|lb2
-  start "keepalived-$1" "$1" keepalived --dont-fork --log-console --no-syslog --vrrp \
-    --config-id "$1" -f "${here}/keepalived.conf" \
-    -p "${tmp}/keepalived-$1.pid" -r "${tmp}/keepalived-$1-vrrp.pid"
-}
-
-has_vip() { ip -n "${prefix}-$1" -4 -o addr show dev eth0 | grep -q " ${vip}/"; }
-link_up() { ip -n "${prefix}-$1" -o link show dev eth0 | grep -q "[<,]UP[,>]"; }
-# The VIP is on this LB alone (an LB cut off the network does not count).
-vip_on() {
-  local other
-  other=$([ "$1" = lb1 ] && echo lb2 || echo lb1)
-  has_vip "$1" && ! { link_up "${other}" && has_vip "${other}"; }
-}
-
-server_status() {  # lb server: UP, DOWN, ... as this LB's HAProxy sees the web backend
-  in_ns "$1" curl -fsS --max-time 1 "${mon}/stats;csv" 2>/dev/null |
-    awk -F, -v s="$2" '$1 == "web" && $2 == s { print $18 }'
-}
-server_is() { [ "$(server_status "$1" "$2")" = "$3" ]; }
-
 t_start=$(now_ms)
 start_kvd 1
 start_kvd 2
@@ -216,7 +62,7 @@ start_keepalived lb2
 wait_until 15000 vip_on lb1 || { echo "the VIP did not settle on lb1" >&2; exit 1; }
 for lb in lb1 lb2; do
   for s in s1 s2; do
-    wait_until 5000 server_is "${lb}" "${s}" UP || { echo "${lb} does not see ${s} UP" >&2; exit 1; }
+    wait_until 5000 server_is "${lb}" web "${s}" UP || { echo "${lb} does not see ${s} UP" >&2; exit 1; }
   done
 done
 log "up: kvd on ${addr[s1]} and ${addr[s2]}, VIP ${vip} on lb1, $(elapsed "${t_start}") ms after start-up began"
@@ -229,6 +75,9 @@ watch_start() {
   watches=$((watches + 1))
   watch_log="${tmp}/watch-${watches}.log"
   start watch cl python3 "${here}/probe.py" watch "http://${vip}/hello" "${watch_log}"
+  # Its first answers, not a fixed time: a loaded machine may take a second to
+  # start Python, and a probe stopped before it began has no log to sum up.
+  wait_until 10000 test -s "${watch_log}" || { echo "the client did not start" >&2; exit 1; }
   sleep 0.5
 }
 
@@ -254,7 +103,7 @@ log "phase: stop kvd 1 (SIGTERM)"
 watch_start
 t0=$(now_ms)
 kill -TERM "${pid[kvd1]}"
-if wait_until 5000 server_is lb1 s1 DOWN; then detect=$(elapsed "${t0}"); else detect=never; fi
+if wait_until 5000 server_is lb1 web s1 DOWN; then detect=$(elapsed "${t0}"); else detect=never; fi
 wait "${pid[kvd1]}" || fail "kvd 1 exited with status $? on SIGTERM"
 unset "pid[kvd1]"
 watch_stop "kvd 1 stopped" "HAProxy marked it DOWN after ${detect} ms"
@@ -269,7 +118,7 @@ else
   fail "API while kvd 1 is down: ${out}"
 fi
 start_kvd 1
-wait_until 5000 server_is lb1 s1 UP || fail "lb1 does not see kvd 1 UP again"
+wait_until 5000 server_is lb1 web s1 UP || fail "lb1 does not see kvd 1 UP again"
 probe check "http://${vip}" "${tmp}/keys.json" >/dev/null || fail "API after kvd 1 came back"
 
 log "phase: kvd 2 cannot persist writes (disk full)"
@@ -282,7 +131,7 @@ t0=$(now_ms)
 code=$(in_ns cl curl -s -o "${tmp}/full-write.json" -w '%{http_code}' \
   --data-urlencode "key=${key2}" --data-urlencode "val=$(head -c 8000 /dev/zero | tr '\0' x)" \
   "http://${vip}/api/v1/storage")
-if wait_until 5000 server_is lb1 s2 DOWN; then detect=$(elapsed "${t0}"); else detect=never; fi
+if wait_until 5000 server_is lb1 web s2 DOWN; then detect=$(elapsed "${t0}"); else detect=never; fi
 watch_stop "kvd 2 disk full" "append: ${code}; /health 503: DOWN after ${detect} ms"
 [ "${code}" = 503 ] || fail "disk full: the append answered ${code}, want 503: $(cat "${tmp}/full-write.json")"
 [ "${detect}" != never ] || fail "disk full: HAProxy never marked kvd 2 DOWN"
@@ -293,7 +142,7 @@ nsenter --target "${pid[kvd2]}" --mount rm "${tmp}/kvd2/filler"
 # kvd's /health answers 200 again after its next durable write.
 in_ns cl curl -fsS -o /dev/null -X POST "http://${addr[s2]}:${http_port}/api/v1/storage?key=ha-disk&val=back" ||
   fail "kvd 2 refused a write after its disk was freed"
-wait_until 5000 server_is lb1 s2 UP || fail "lb1 does not see kvd 2 UP after its disk was freed"
+wait_until 5000 server_is lb1 web s2 UP || fail "lb1 does not see kvd 2 UP after its disk was freed"
 
 reap_later=
 # lb_phase title action target: does action (which only signals, so that the
@@ -330,30 +179,13 @@ stop_keepalived_lb1() {  # its shutdown runs on while the phase measures
   kill -TERM "${pid[keepalived-lb1]}"
   reap_later=keepalived-lb1
 }
-# A crash of the whole machine: off the network at once, and no process of it
-# gets to say goodbye (no priority-0 advert): lb2 waits out the master-down timer.
-crash_lb1() {
-  local vrrp_child
-  vrrp_child=$(cat "${tmp}/keepalived-lb1-vrrp.pid")
-  ip -n "${prefix}-lb1" link set eth0 down
-  kill9 haproxy-lb1 keepalived-lb1 "${vrrp_child}"
-}
-restart_haproxy_lb1() { start_haproxy lb1; }
-restart_keepalived_lb1() { start_keepalived lb1; }
-restart_lb1() {  # a rebooted machine has no VIP left on its interface
-  ip -n "${prefix}-lb1" addr del "${vip}/24" dev eth0 2>/dev/null || true
-  ip -n "${prefix}-lb1" link set eth0 up
-  start_haproxy lb1
-  start_keepalived lb1
-}
-
 lb_phase "HAProxy on lb1 killed (-9)" kill_haproxy_lb1 lb2
 probe check "http://${vip}" "${tmp}/keys.json" >/dev/null || fail "API through lb2: keys moved"
-lb_phase "HAProxy on lb1 restarted" restart_haproxy_lb1 lb1
+lb_phase "HAProxy on lb1 restarted" "start_haproxy lb1" lb1
 lb_phase "keepalived on lb1 stopped" stop_keepalived_lb1 lb2
-lb_phase "keepalived on lb1 restarted" restart_keepalived_lb1 lb1
-lb_phase "lb1 crashed (all its processes -9)" crash_lb1 lb2
-lb_phase "lb1 restarted" restart_lb1 lb1
+lb_phase "keepalived on lb1 restarted" "start_keepalived lb1" lb1
+lb_phase "lb1 crashed (all its processes -9)" "crash_lb lb1" lb2
+lb_phase "lb1 restarted" "restart_lb lb1" lb1
 probe check "http://${vip}" "${tmp}/keys.json" >/dev/null || fail "API after the LB failovers"
 
 echo

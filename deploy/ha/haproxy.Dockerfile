@@ -3,7 +3,10 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends haproxy \
  && rm -rf /var/lib/apt/lists/*
-COPY haproxy.cfg /etc/haproxy/haproxy.cfg
+# haproxy.cfg (the sharded pair) unless the Compose file says otherwise
+# (docker-compose-cluster.yml: haproxy-cluster.cfg).
+ARG config=haproxy.cfg
+COPY ${config} /etc/haproxy/haproxy.cfg
 # SIGUSR1: finish the requests in flight, then stop.
 STOPSIGNAL SIGUSR1
 # Master-worker mode in the foreground: the master is PID 1, reaps its workers
