@@ -106,5 +106,17 @@ else
   status=1
 fi
 
+# The replicated cluster of deploy/ha: three kvd nodes behind the same two load
+# balancers, restarted one by one while clients write (about 30 s).
+echo "=== high availability, cluster (deploy/ha/cluster-test.sh) ==="
+if deploy/ha/cluster-test.sh build 2>&1 | tee build/cluster-test.log; then
+  echo "high availability (cluster): passed"
+  extra_passed=$((extra_passed + 1))
+else
+  echo "high availability (cluster): failed"
+  extra_failed=$((extra_failed + 1))
+  status=1
+fi
+
 python3 scripts/count-tests.py --extra "${extra_passed}" "${extra_failed}" "${builds[@]}"
 exit "${status}"
