@@ -457,8 +457,6 @@ void Cluster::BeginShutdown() {
   if (draining_) return;
   draining_ = true;
   maintain_.cancel();
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
   raft_.StepDown([](const ::kvd::Status&) {});
 }
 

@@ -72,7 +72,8 @@ class Cluster {
   // leader meanwhile.
   void BeginShutdown();
   // Once the sessions ended: closes the peer listener and the link, and
-  // stops Raft. Idempotent.
+  // stops Raft (once the handover is over, within an election timeout).
+  // Idempotent.
   void Stop();
 
   const std::string& peer_address() const { return peer_address_; }

@@ -76,6 +76,9 @@ struct RaftNode::Proposal {
   std::vector<bool> applied;
   boost::asio::any_io_executor work;  // keeps the network's io_context running meanwhile
   RaftNode* node = nullptr;
+  // Reads that came before this entry was appended: its commit serves them
+  // as a barrier would.
+  std::vector<BarrierDone> readers;
 };
 
 RaftNode::RaftNode(RaftOptions options, StateMachine& machine, boost::asio::any_io_executor network)
@@ -196,12 +199,15 @@ Status RaftNode::Start() {
 
 void RaftNode::Close() {
   Loop& l = *loop_;
+  if (l.transfer.data != nullptr) {
+    // raft_close during a leadership transfer crashes the library: close
+    // once it is over (OnTurnEnd), which also lets the transfer succeed.
+    close_after_transfer_ = true;
+    return;
+  }
   if (closing_) return;
   closing_ = true;
-  for (BarrierDone& done : barrier_next_) {
-    Complete([done = std::move(done)] { done(Stopping(), 0); });
-  }
-  barrier_next_.clear();
+  FailReaders(barrier_next_, Stopping());
   for (auto& [index, done] : applied_waiters_) {
     Complete([done = std::move(done)] { done(Stopping()); });
   }
@@ -300,10 +306,21 @@ void RaftNode::Propose(const WriteBatch& batch, Committer::Callback done) {
 void RaftNode::OnWake() {
   std::vector<std::function<void()>> tasks;
   std::unique_ptr<Proposal> proposal;
+  std::vector<BarrierDone> readers;
   {
     std::lock_guard lock(mu_);
     tasks.swap(tasks_);
+    readers.swap(readers_);
     proposal = std::move(proposing_);
+  }
+  if (closing_) {
+    FailReaders(readers, Stopping());
+  } else if (proposal) {
+    proposal->readers = std::move(readers);
+  } else if (!readers.empty()) {
+    barrier_next_.insert(barrier_next_.end(), std::make_move_iterator(readers.begin()),
+                         std::make_move_iterator(readers.end()));
+    IssueBarrier();
   }
   if (proposal && !closing_) {
     std::string entry;
@@ -349,11 +366,24 @@ void RaftNode::Finish(std::unique_ptr<Proposal> proposal) {
       done(CommitResult(p->status, &p->applied, offset));
       offset += n;
     }
+    for (BarrierDone& done : p->readers) done(p->status, p->request.index);
   });
+}
+
+void RaftNode::FailReaders(std::vector<BarrierDone>& readers, const Status& status) {
+  if (readers.empty()) return;
+  Complete([readers = std::move(readers), status] {
+    for (const BarrierDone& done : readers) done(status, 0);
+  });
+  readers.clear();
 }
 
 void RaftNode::OnTurnEnd() {
   Loop& l = *loop_;
+  if (close_after_transfer_ && l.transfer.data == nullptr) {
+    close_after_transfer_ = false;
+    Close();
+  }
   if (closing_) return;
   struct raft& r = l.raft;
   const std::uint64_t applied = raft_last_applied(&r);
@@ -431,16 +461,19 @@ void RaftNode::Barrier(BarrierDone done) {
   BarrierDone tracked = [done = std::move(done), work](const Status& s, std::uint64_t index) {
     done(s, index);
   };
-  const bool posted = Post([this, tracked] {
-    if (closing_) return Complete([tracked] { tracked(Stopping(), 0); });
-    barrier_next_.push_back(tracked);
-    if (!barrier_in_flight_) IssueBarrier();
-  });
-  if (!posted) Complete([tracked] { tracked(Stopping(), 0); });
+  {
+    std::lock_guard lock(mu_);
+    if (!stopped_) {
+      readers_.push_back(std::move(tracked));
+      uv_async_send(&loop_->wake);
+      return;
+    }
+  }
+  Complete([tracked] { tracked(Stopping(), 0); });
 }
 
 void RaftNode::IssueBarrier() {
-  if (barrier_next_.empty() || closing_) return;
+  if (barrier_next_.empty() || closing_ || barriers_in_flight_ == kMaxBarriersInFlight) return;
   struct Request {
     struct raft_barrier request {};
     std::vector<BarrierDone> waiters;
@@ -453,21 +486,20 @@ void RaftNode::IssueBarrier() {
       raft_barrier(&loop_->raft, &r->request, [](struct raft_barrier* request, int status) {
         std::unique_ptr<Request> r(static_cast<Request*>(request->data));
         RaftNode* node = r->node;
-        node->barrier_in_flight_ = false;
+        --node->barriers_in_flight_;
         const Status s = status == 0 ? Status::OK() : FromRaft(status, "the read barrier");
         const std::uint64_t index = r->request.index;
-        for (BarrierDone& done : r->waiters) {
-          node->Complete([done = std::move(done), s, index] { done(s, index); });
-        }
-        node->IssueBarrier();  // for those who came meanwhile
+        node->Complete([waiters = std::move(r->waiters), s, index] {
+          for (const BarrierDone& done : waiters) done(s, index);
+        });
+        node->IssueBarrier();  // for those who came while the most were in flight
       });
   if (rv != 0) {
-    const Status s = FromRaft(rv, "the read barrier");
-    for (BarrierDone& done : r->waiters) Complete([done = std::move(done), s] { done(s, 0); });
+    FailReaders(r->waiters, FromRaft(rv, "the read barrier"));
     delete r;
     return;
   }
-  barrier_in_flight_ = true;
+  ++barriers_in_flight_;
 }
 
 void RaftNode::WaitApplied(std::uint64_t index, Completion done) {

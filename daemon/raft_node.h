@@ -83,7 +83,10 @@ class RaftNode {
   // Records in the directory that `node` serves its peers at `address`.
   void ProposeNodeAddress(std::uint64_t node, std::string address, Completion done);
   // A barrier shared by every caller waiting for one: `done` runs once an
-  // entry appended after the call was committed and applied here.
+  // entry appended after the call was committed and applied here: the next
+  // write entry, or a barrier entry if no write is due (at most
+  // kMaxBarriersInFlight in flight, so that a read waits for one round of
+  // the log, not for the one in flight first).
   void Barrier(BarrierDone done);
   // `done` runs once this node applied the log up to `index`, or with
   // Unavailable when it stops; a node cut off from its leader waits until
@@ -102,6 +105,8 @@ class RaftNode {
   bool Post(std::function<void()> task);
   // Loop thread: hands a proposal's results to its waiters.
   void Finish(std::unique_ptr<Proposal> proposal);
+  // Completes `readers` with `status` (on the network executor) and empties it.
+  void FailReaders(std::vector<BarrierDone>& readers, const Status& status);
   // Loop thread: proposes what Propose queued, runs the posted tasks.
   void OnWake();
   // Loop thread, after each turn: publishes the view, completes WaitApplied.
@@ -122,15 +127,18 @@ class RaftNode {
   // Guarded by mu_: handed over to the loop's thread.
   std::vector<std::function<void()>> tasks_;
   std::unique_ptr<Proposal> proposing_;  // writes waiting for the next entry
+  std::vector<BarrierDone> readers_;     // reads waiting for the next entry
   bool stopped_ = false;
   View view_;
 
   // Loop thread only.
+  static constexpr int kMaxBarriersInFlight = 4;
   std::vector<BarrierDone> barrier_next_;  // waiting for the next barrier
-  bool barrier_in_flight_ = false;
+  int barriers_in_flight_ = 0;
   std::multimap<std::uint64_t, Completion> applied_waiters_;
   std::vector<bool> results_;  // the state machine's, for the apply callback
   Completion transfer_done_;   // StepDown's, while a transfer is in flight
+  bool close_after_transfer_ = false;  // Stop came during a transfer
   bool closing_ = false;
 };
 

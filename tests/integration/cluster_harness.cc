@@ -119,6 +119,15 @@ int ClusterNodes::WaitForLeader(std::chrono::milliseconds timeout) {
   return leader != 0 && running(leader) ? leader : 0;
 }
 
+bool ClusterNodes::WaitUntilAllReachable(int id, std::chrono::milliseconds timeout) {
+  return Eventually(
+      [&] {
+        const RunResult status = Kvctl(id, {"cluster", "status", "--json"});
+        return status.exit_code == 0 && status.out.find("unavailable") == std::string::npos;
+      },
+      timeout, std::chrono::milliseconds(50));
+}
+
 RunResult ClusterNodes::Kvctl(int id, std::vector<std::string> args) {
   return nodes_.at(id)->Kvctl(std::move(args));
 }

@@ -58,6 +58,10 @@ class ClusterNodes {
   int LeaderSeenBy(int id);
   // Waits until every running node names the same leader; 0 on timeout.
   int WaitForLeader(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Waits until node `id` reports every member with a role, which it does
+  // once each has written its peer address to the log (a follower forwards
+  // to the leader from then on); false on timeout.
+  bool WaitUntilAllReachable(int id, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // `kvctl --socket <node id> args...`
   RunResult Kvctl(int id, std::vector<std::string> args);
   // The values of `key` on node `id` (a linearizable read); nothing if the
