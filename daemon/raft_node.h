@@ -136,8 +136,8 @@ class RaftNode {
   std::vector<BarrierDone> barrier_next_;  // waiting for the next barrier
   int barriers_in_flight_ = 0;
   std::multimap<std::uint64_t, Completion> applied_waiters_;
-  std::vector<bool> results_;  // the state machine's, for the apply callback
-  Completion transfer_done_;   // StepDown's, while a transfer is in flight
+  std::vector<bool> results_;          // the state machine's, for the apply callback
+  Completion transfer_done_;           // StepDown's, while a transfer is in flight
   bool close_after_transfer_ = false;  // Stop came during a transfer
   bool closing_ = false;
 };

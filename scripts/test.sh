@@ -96,27 +96,25 @@ done
 
 # The high-availability set-up of deploy/ha: real kvd, HAProxy and keepalived
 # in network namespaces of its own, with failures injected (about 30 s).
-echo "=== high availability (deploy/ha/ha-test.sh) ==="
-if deploy/ha/ha-test.sh build 2>&1 | tee build/ha-test.log; then
-  echo "high availability: passed"
-  extra_passed=$((extra_passed + 1))
-else
-  echo "high availability: failed"
-  extra_failed=$((extra_failed + 1))
-  status=1
-fi
+# Runs a deploy/ha test script as one counted test, its output shown and kept
+# in build/<script>.log.
+ha_test() {
+  local name=$1 script=$2
+  echo "=== ${name} (deploy/ha/${script}.sh) ==="
+  if "deploy/ha/${script}.sh" build 2>&1 | tee "build/${script}.log"; then
+    echo "${name}: passed"
+    extra_passed=$((extra_passed + 1))
+  else
+    echo "${name}: failed"
+    extra_failed=$((extra_failed + 1))
+    status=1
+  fi
+}
+ha_test "high availability" ha-test
 
 # The replicated cluster of deploy/ha: three kvd nodes behind the same two load
 # balancers, restarted one by one while clients write (about 30 s).
-echo "=== high availability, cluster (deploy/ha/cluster-test.sh) ==="
-if deploy/ha/cluster-test.sh build 2>&1 | tee build/cluster-test.log; then
-  echo "high availability (cluster): passed"
-  extra_passed=$((extra_passed + 1))
-else
-  echo "high availability (cluster): failed"
-  extra_failed=$((extra_failed + 1))
-  status=1
-fi
+ha_test "high availability (cluster)" cluster-test
 
 python3 scripts/count-tests.py --extra "${extra_passed}" "${extra_failed}" "${builds[@]}"
 exit "${status}"

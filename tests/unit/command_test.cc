@@ -16,16 +16,6 @@ namespace {
 using ::testing::ElementsAre;
 using namespace std::string_literals;
 
-// Each run of one origin, as "client/seq @first+count".
-std::vector<std::string> Runs(const WriteBatch& batch) {
-  std::vector<std::string> runs;
-  batch.ForEachOrigin([&](Origin origin, std::size_t first, std::size_t count) {
-    runs.push_back(std::to_string(origin.client) + "/" + std::to_string(origin.seq) + " @" +
-                   std::to_string(first) + "+" + std::to_string(count));
-  });
-  return runs;
-}
-
 std::string Writes(const WriteBatch& batch) {
   std::string entry;
   EncodeWrites(batch, &entry);

@@ -1,6 +1,6 @@
 // Test helper: a batch's mutations as readable strings, "append k=v" and
-// "delete k", for comparing with the expected list (write_batch_test.cc,
-// journal_test.cc).
+// "delete k", and its runs of one origin, for comparing with the expected
+// lists (write_batch_test.cc, journal_test.cc, command_test.cc).
 #ifndef KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
 #define KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
 
@@ -24,6 +24,16 @@ inline std::vector<std::string> Describe(const WriteBatch& batch) {
   std::vector<std::string> out;
   Describe(batch, &out);
   return out;
+}
+
+// Each run of one origin ForEachOrigin reports, as "client/seq @first+count".
+inline std::vector<std::string> Runs(const WriteBatch& batch) {
+  std::vector<std::string> runs;
+  batch.ForEachOrigin([&](Origin origin, std::size_t first, std::size_t count) {
+    runs.push_back(std::to_string(origin.client) + "/" + std::to_string(origin.seq) + " @" +
+                   std::to_string(first) + "+" + std::to_string(count));
+  });
+  return runs;
 }
 
 }  // namespace kvd

@@ -13,16 +13,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-// Each run of one origin ForEachOrigin reports, as "client/seq @first+count".
-std::vector<std::string> Runs(const WriteBatch& batch) {
-  std::vector<std::string> runs;
-  batch.ForEachOrigin([&](Origin origin, std::size_t first, std::size_t count) {
-    runs.push_back(std::to_string(origin.client) + "/" + std::to_string(origin.seq) + " @" +
-                   std::to_string(first) + "+" + std::to_string(count));
-  });
-  return runs;
-}
-
 TEST(WriteBatchTest, KeepsMutationsInOrderWithTheirBytes) {
   WriteBatch batch;
   EXPECT_TRUE(batch.empty());
