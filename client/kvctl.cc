@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   auto* cluster = app.add_subcommand("cluster", "a cluster's members (kvd --node/--peers)");
   cluster->require_subcommand(1);
+  cluster->excludes(embedded_flag);
   auto* cluster_status =
       cluster->add_subcommand("status",
                               "the leader, the term and each node's role and applied "
@@ -194,14 +195,16 @@ int main(int argc, char** argv) {
   }
 
   try {
-    std::unique_ptr<Backend> backend;
+    // Either the data file (--embedded) or the daemon.
+    std::unique_ptr<kvd::client::Embedded> file;
+    std::unique_ptr<kvd::client::Client> daemon;
     if (embedded) {
-      backend = std::make_unique<kvd::client::Embedded>(data, std::chrono::seconds(30));
+      file = std::make_unique<kvd::client::Embedded>(data, std::chrono::seconds(30));
     } else {
-      backend = std::make_unique<kvd::client::Client>(
+      daemon = std::make_unique<kvd::client::Client>(
           socket, std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
     }
-    Backend& client = *backend;
+    Backend& client = file ? static_cast<Backend&>(*file) : *daemon;
     if (key && val) {
       client.Append(*key, *val);
     } else if (key) {
@@ -226,9 +229,7 @@ int main(int argc, char** argv) {
       std::cout << "PONG\n";
     } else if (*import) {
       std::cout << "imported " << Import(client) << " values\n";
-    } else if (*cluster) {
-      auto* daemon = dynamic_cast<kvd::client::Client*>(&client);
-      if (daemon == nullptr) throw kvd::client::Error("bad_input", "cluster: not with --embedded");
+    } else if (*cluster) {  // never with --embedded (see its flags)
       kvd::proto::Request request;
       request.node = node_id;
       request.address = node_address;
@@ -242,7 +243,7 @@ int main(int argc, char** argv) {
         PrintClusterStatus(response.cluster);
       }
     }
-    if (embedded) static_cast<kvd::client::Embedded&>(client).Close();
+    if (file) file->Close();
   } catch (const kvd::client::Error& e) {
     std::cerr << "kvctl: " << e.what() << '\n';
     return kFailed;
