@@ -252,25 +252,36 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
 
 void Cluster::Route::AwaitReadable(Callback done) {
   Cluster& c = cluster_;
-  auto shared = std::make_shared<Callback>(std::move(done));
-  auto finish = [shared](const ::kvd::Status& s) { (*shared)(CommitResult(s, nullptr, 0)); };
-  if (c.stopped_) return finish(::kvd::Status::Unavailable("the node is stopping"));
-  if (c.raft_.role() == RaftNode::Role::kLeader) {
-    c.raft_.Barrier([finish](const ::kvd::Status& s, std::uint64_t) { finish(s); });
+  if (!forward_) {
+    return asio::post(c.io_, [done = std::move(done)]() mutable {
+      done(CommitResult(::kvd::Status::OK(), nullptr, 0));
+    });
+  }
+  // The reads of one turn of the event loop share one barrier or read index.
+  c.readers_.push_back(std::move(done));
+  if (c.readers_.size() == 1) asio::post(c.io_, [&c] { c.AwaitReadableTogether(); });
+}
+
+void Cluster::AwaitReadableTogether() {
+  auto readers = std::make_shared<std::vector<Committer::Callback>>(std::move(readers_));
+  readers_.clear();
+  auto finish = [readers](const ::kvd::Status& s) {
+    for (Committer::Callback& done : *readers) done(CommitResult(s, nullptr, 0));
+  };
+  if (stopped_) return finish(::kvd::Status::Unavailable("the node is stopping"));
+  if (raft_.role() == RaftNode::Role::kLeader) {
+    raft_.Barrier([finish](const ::kvd::Status& s, std::uint64_t) { finish(s); });
     return;
   }
-  if (!forward_) return finish(::kvd::Status::OK());
-  const auto leader = c.LeaderAddress();
+  const auto leader = LeaderAddress();
   if (!leader) {
-    return asio::post(c.io_, [finish] {
-      finish(::kvd::Status::Unavailable(
-          "the cluster has no leader this node knows of (an election, or this node is cut "
-          "off); retry, or read with \"stale\":true"));
-    });
+    return finish(::kvd::Status::Unavailable(
+        "the cluster has no leader this node knows of (an election, or this node is cut off); "
+        "retry, or read with \"stale\":true"));
   }
   proto::Request request;
   request.op = proto::Op::kReadIndex;
-  c.link_.Send(*leader, request, [&c, finish](const proto::Response& response) {
+  link_.Send(*leader, request, [this, finish](const proto::Response& response) {
     if (response.error || !response.index) return finish(FromResponse(response));
     // Caught up to the leader's read index, this node holds every write
     // acknowledged before the read began; a node cut off waits in vain.
@@ -279,14 +290,14 @@ void Cluster::Route::AwaitReadable(Callback done) {
       asio::steady_timer timer;
       bool finished = false;
     };
-    auto wait = std::make_shared<Wait>(c.io_);
-    wait->timer.expires_after(c.options_.forward_timeout);
+    auto wait = std::make_shared<Wait>(io_);
+    wait->timer.expires_after(options_.forward_timeout);
     wait->timer.async_wait([wait, finish](const boost::system::error_code& ec) {
       if (ec || wait->finished) return;
       wait->finished = true;
       finish(::kvd::Status::Unavailable("this node did not catch up with the leader in time"));
     });
-    c.raft_.WaitApplied(*response.index, [wait, finish](const ::kvd::Status& s) {
+    raft_.WaitApplied(*response.index, [wait, finish](const ::kvd::Status& s) {
       if (wait->finished) return;
       wait->finished = true;
       wait->timer.cancel();

@@ -99,6 +99,10 @@ class Cluster {
   // Sends a follower's writes to the leader, a request per run of one
   // origin (or per delete), and completes `done` with their results.
   void Forward(const std::string& leader, const WriteBatch& batch, Committer::Callback done);
+  // Lets the reads that waited for it (readers_) read: on the leader after
+  // a barrier, on a follower once it has caught up with the leader's read
+  // index.
+  void AwaitReadableTogether();
   // Completes `done` with a failed CommitResult.
   void Fail(Committer::Callback done, Status status);
   // Keeps this node's entry in the directory right (every second or so).
@@ -126,9 +130,10 @@ class Cluster {
   LeaderLink link_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer maintain_;
-  std::string peer_address_;  // where the peer listener listens
-  bool registering_ = false;  // a directory update is in flight
-  bool draining_ = false;     // BeginShutdown() came
+  std::string peer_address_;                  // where the peer listener listens
+  bool registering_ = false;                  // a directory update is in flight
+  std::vector<Committer::Callback> readers_;  // reads waiting for this turn's barrier
+  bool draining_ = false;                     // BeginShutdown() came
   bool stopped_ = false;
   std::uint64_t commits_ = 0;
   std::uint64_t failed_commits_ = 0;
