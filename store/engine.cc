@@ -353,15 +353,24 @@ Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
 }
 
 std::string Engine::SnapshotText() {
-  std::lock_guard writer(write_mu_);  // one freeze at a time
-  {
-    std::unique_lock write(mu_);
-    store_.Freeze();
-  }
-  std::string text = kvd::SnapshotText([this](SnapshotSink& sink) { ProduceFrozen(sink); });
+  FreezeStore();
+  std::string text = FrozenText();
+  ThawStore();
+  return text;
+}
+
+void Engine::FreezeStore() {
+  std::unique_lock write(mu_);
+  store_.Freeze();
+}
+
+std::string Engine::FrozenText() const {
+  return kvd::SnapshotText([this](SnapshotSink& sink) { ProduceFrozen(sink); });
+}
+
+void Engine::ThawStore() {
   std::unique_lock write(mu_);
   store_.Thaw();
-  return text;
 }
 
 Status Engine::Restore(std::string text, const std::string& name) {

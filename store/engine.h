@@ -144,6 +144,12 @@ class Engine {
   // (Corruption, naming `name`, if it is no such text: then the store is
   // left as it was). Cluster mode's Raft snapshots carry it.
   std::string SnapshotText();
+  // SnapshotText in steps, so that writes go on while the text is made:
+  // FreezeStore() (one freeze at a time), FrozenText() (any thread; the
+  // store as it was at the freeze), ThawStore().
+  void FreezeStore();
+  std::string FrozenText() const;
+  void ThawStore();
   Status Restore(std::string text, const std::string& name);
 
   // Waits for a background compaction, then folds the journal into a new

@@ -118,7 +118,15 @@ std::map<std::uint64_t, std::string> StateMachine::Directory() const {
 }
 
 std::string StateMachine::Snapshot() {
-  std::string out;
+  BeginSnapshot();
+  std::string snapshot = FinishSnapshot();
+  EndSnapshot();
+  return snapshot;
+}
+
+void StateMachine::BeginSnapshot() {
+  std::string& out = snapshot_head_;
+  out.clear();
   out.push_back(kSnapshotFormat);
   PutVarint(&out, sessions_.size());
   for (const Session& s : sessions_) {
@@ -135,8 +143,14 @@ std::string StateMachine::Snapshot() {
       PutVarString(&out, address);
     }
   }
-  out += engine_.SnapshotText();
-  return out;
+  engine_.FreezeStore();
+}
+
+std::string StateMachine::FinishSnapshot() const { return snapshot_head_ + engine_.FrozenText(); }
+
+void StateMachine::EndSnapshot() {
+  engine_.ThawStore();
+  std::string().swap(snapshot_head_);
 }
 
 Status StateMachine::Restore(std::string_view snapshot) {

@@ -47,6 +47,14 @@ class StateMachine {
   // The whole state as one buffer: sessions, directory, then storage.data's
   // text (doc/cluster.md, "Snapshots").
   std::string Snapshot();
+  // Snapshot in steps, so that Apply goes on while the store's text is
+  // made (the Raft library's asynchronous snapshots): BeginSnapshot (not
+  // concurrently with Apply: copies the sessions and directory, freezes the
+  // store), FinishSnapshot (any thread, concurrently with Apply: the state
+  // as of BeginSnapshot), EndSnapshot (not concurrently with Apply).
+  void BeginSnapshot();
+  std::string FinishSnapshot() const;
+  void EndSnapshot();
   // Replaces the whole state with a Snapshot(); Corruption if it is none.
   Status Restore(std::string_view snapshot);
 
@@ -70,6 +78,7 @@ class StateMachine {
   std::unordered_map<std::uint64_t, std::list<Session>::iterator> by_client_;
   mutable std::mutex directory_mu_;
   std::map<std::uint64_t, std::string> directory_;  // guarded by directory_mu_
+  std::string snapshot_head_;                       // BeginSnapshot's sessions and directory
   // Apply's scratch, reused from entry to entry.
   WriteBatch fresh_;
   std::vector<bool> fresh_applied_;
