@@ -65,8 +65,11 @@ bool ParsePeers(const std::string& spec, std::vector<RaftPeer>* peers, std::stri
     boost::system::error_code ec;
     const auto colon = peer.address.rfind(':');
     const std::string port = colon == std::string::npos ? "" : peer.address.substr(colon + 1);
-    if (colon != std::string::npos)
-      boost::asio::ip::make_address_v4(peer.address.substr(0, colon), ec);
+    // Dotted quads only, as the Raft library reads them (Windows' parser
+    // also takes shorthands such as 127.1): the address must print as given.
+    const std::string host = colon == std::string::npos ? "" : peer.address.substr(0, colon);
+    const auto ip = boost::asio::ip::make_address_v4(host, ec);
+    if (!ec && ip.to_string() != host) ec = boost::asio::error::invalid_argument;
     if (colon == std::string::npos || ec || port.empty() || port.size() > 5 ||
         port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
         std::stoul(port) > 65535) {
