@@ -11,6 +11,7 @@ extern "C" {
 
 #include <boost/asio/post.hpp>
 
+#include "daemon/log.h"
 #include "store/command.h"
 
 namespace kvd::daemon {
@@ -37,6 +38,34 @@ Status FromRaft(int rv, const std::string& what) {
 }
 
 Status Stopping() { return Status::Unavailable("the node is stopping"); }
+
+// Loop thread, at the end of each turn of a leader. libraft (0.15 to 0.18)
+// strands a follower that lost its disk: the leader keeps the index the
+// follower had acknowledged (match_index), at or past the snapshot it now
+// sends it, so the follower's answer (the snapshot's index) does not raise
+// match_index and replicationUpdate (src/replication.c) returns at
+// `if (!progressMaybeUpdate(...)) return 0;` without leaving the snapshot
+// state; from then on the follower gets only heartbeats at the leader's last
+// index, whose rejections progressMaybeDecrement ignores, until the
+// install-snapshot timeout (30 s) ends that state. A follower that kept its
+// log is never sent a snapshot at or below its match_index (only for an
+// entry older than the leader's log, which is older than the snapshot), so
+// such a match_index is stale: it is reset, and the follower's answer to
+// the snapshot sets it again.
+void ForgetStaleMatches(struct raft& r) {
+  constexpr unsigned short kProgressSnapshot = 2;  // PROGRESS__SNAPSHOT (src/progress.h)
+  if (raft_state(&r) != RAFT_LEADER || r.leader_state.progress == nullptr) return;
+  for (unsigned i = 0; i < r.configuration.n; ++i) {
+    raft_progress& p = r.leader_state.progress[i];
+    if (r.configuration.servers[i].id != r.id && p.state == kProgressSnapshot &&
+        p.match_index >= p.snapshot_index) {
+      log::Notice("cluster: node " + std::to_string(r.configuration.servers[i].id) +
+                  " lost entries it had stored (its disk?); it is sent the snapshot at " +
+                  std::to_string(p.snapshot_index) + ", then the entries after it");
+      p.match_index = 0;
+    }
+  }
+}
 
 // `entry` in a buffer of the Raft library's, zero-padded to a multiple of 8
 // bytes: its disk format requires it (the padding decodes as nothing, see
@@ -400,6 +429,7 @@ void RaftNode::OnTurnEnd() {
   }
   if (closing_) return;
   struct raft& r = l.raft;
+  ForgetStaleMatches(r);
   const std::uint64_t applied = raft_last_applied(&r);
   while (!applied_waiters_.empty() && applied_waiters_.begin()->first <= applied) {
     Complete([done = std::move(applied_waiters_.begin()->second)] { done(Status::OK()); });
