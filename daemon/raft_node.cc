@@ -52,7 +52,10 @@ Status Stopping() { return Status::Unavailable("the node is stopping"); }
 // entry older than the leader's log, which is older than the snapshot), so
 // such a match_index is stale: it is reset, and the follower's answer to
 // the snapshot sets it again.
-void ForgetStaleMatches(struct raft& r) {
+// Only where the library shows struct raft_progress (meson.build); where it
+// hides it, such a follower waits for the install-snapshot timeout.
+void ForgetStaleMatches([[maybe_unused]] struct raft& r) {
+#ifdef KVD_RAFT_PROGRESS_VISIBLE
   constexpr unsigned short kProgressSnapshot = 2;  // PROGRESS__SNAPSHOT (src/progress.h)
   if (raft_state(&r) != RAFT_LEADER || r.leader_state.progress == nullptr) return;
   for (unsigned i = 0; i < r.configuration.n; ++i) {
@@ -65,6 +68,7 @@ void ForgetStaleMatches(struct raft& r) {
       p.match_index = 0;
     }
   }
+#endif
 }
 
 // `entry` in a buffer of the Raft library's, zero-padded to a multiple of 8

@@ -355,7 +355,8 @@ TEST(ClusterTest, ARetriedAppendIsStoredOnceWhicheverNodeItReaches) {
 
 TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
   TestDir dir;
-  // Few entries between snapshots: the wiped node is caught up from one.
+  // Fewer entries than a snapshot keeps behind it: caught up from the log
+  // (ANodeThatLostItsDiskIsCaughtUpPastTheSnapshotItInstalls: by snapshot).
   ClusterNodes::Options options;
   options.args = {"--snapshot-entries", "16"};
   ClusterNodes cluster(dir, options);
