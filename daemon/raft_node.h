@@ -103,6 +103,10 @@ class RaftNode {
 
   // Runs `task` on the loop's thread; false once stopped (it never runs).
   bool Post(std::function<void()> task);
+  // Loop thread: proposes the writes waiting (proposing_) as one entry,
+  // unless kMaxEntriesInFlight are in flight: then they wait for one of
+  // those, and what arrives meanwhile joins them (doc/cluster.md, "Threads").
+  void ProposeWaiting();
   // Loop thread: hands a proposal's results to its waiters.
   void Finish(std::unique_ptr<Proposal> proposal);
   // Completes `readers` with `status` (on the network executor) and empties it.
@@ -133,6 +137,8 @@ class RaftNode {
 
   // Loop thread only.
   static constexpr int kMaxBarriersInFlight = 4;
+  static constexpr int kMaxEntriesInFlight = 1;
+  int entries_in_flight_ = 0;
   std::vector<BarrierDone> barrier_next_;  // waiting for the next barrier
   int barriers_in_flight_ = 0;
   std::multimap<std::uint64_t, Completion> applied_waiters_;
