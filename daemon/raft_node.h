@@ -85,8 +85,9 @@ class RaftNode {
   // A barrier shared by every caller waiting for one: `done` runs once an
   // entry appended after the call was committed and applied here: the next
   // write entry, or a barrier entry if no write is due (at most
-  // kMaxBarriersInFlight in flight, so that a read waits for one round of
-  // the log, not for the one in flight first).
+  // kMaxBarriersInFlight in flight: the reads that come meanwhile share the
+  // next, as fewer and fuller barriers cost the cluster less than a shorter
+  // wait saves; doc/performance.md).
   void Barrier(BarrierDone done);
   // `done` runs once this node applied the log up to `index`, or with
   // Unavailable when it stops; a node cut off from its leader waits until
@@ -136,7 +137,7 @@ class RaftNode {
   View view_;
 
   // Loop thread only.
-  static constexpr int kMaxBarriersInFlight = 4;
+  static constexpr int kMaxBarriersInFlight = 1;
   static constexpr int kMaxEntriesInFlight = 1;
   int entries_in_flight_ = 0;
   std::vector<BarrierDone> barrier_next_;  // waiting for the next barrier
