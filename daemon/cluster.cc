@@ -270,6 +270,7 @@ void Cluster::AwaitReadableTogether() {
   };
   if (stopped_) return finish(::kvd::Status::Unavailable("the node is stopping"));
   if (raft_.role() == RaftNode::Role::kLeader) {
+    if (raft_.LeaseHeld()) return finish(::kvd::Status::OK());
     raft_.Barrier([finish](const ::kvd::Status& s, std::uint64_t) { finish(s); });
     return;
   }

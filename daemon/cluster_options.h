@@ -24,6 +24,10 @@ struct RaftOptions {
   bool join = false;            // --join: never bootstrap, wait to be added
   std::chrono::milliseconds election_timeout{300};  // --election-timeout
   std::chrono::milliseconds heartbeat_timeout{30};  // a tenth of it
+  // --read-lease (on: half the election timeout; off: none): how long after
+  // appending an entry that a majority then stored the leader answers
+  // linearizable reads without a round of the log (doc/cluster.md, "Leases").
+  std::chrono::milliseconds lease{150};
   unsigned snapshot_threshold = 8192;  // --snapshot-entries: entries applied between snapshots
   unsigned snapshot_trailing = 1024;   // entries kept behind a snapshot for slow followers
 };

@@ -194,6 +194,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   bool join = false;
   long long election_ms = 300, forward_ms = 5000;
   unsigned snapshot_entries = 8192;
+  std::string read_lease = "on";
   auto* node_opt = app.add_option("--node", node,
                                   "run as node ID of the cluster --peers lists (Linux; needs "
                                   "--peers)");
@@ -219,6 +220,13 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
                  "(heartbeats go every tenth of it)")
       ->capture_default_str()
       ->check(CLI::Range(50LL, 60000LL))
+      ->needs(node_opt);
+  app.add_option("--read-lease", read_lease,
+                 "on: the leader answers linearizable reads without a round of the log while "
+                 "a majority acknowledged it within half the election timeout (every node must "
+                 "then have the same --election-timeout); off: every such read waits for one")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}))
       ->needs(node_opt);
   app.add_option("--snapshot-entries", snapshot_entries,
                  "Raft log entries between snapshots of the store")
@@ -299,6 +307,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     cluster.raft.join = join;
     cluster.raft.election_timeout = std::chrono::milliseconds(election_ms);
     cluster.raft.heartbeat_timeout = std::chrono::milliseconds(std::max(10LL, election_ms / 10));
+    cluster.raft.lease = std::chrono::milliseconds(read_lease == "on" ? election_ms / 2 : 0);
     cluster.raft.snapshot_threshold = snapshot_entries;
     cluster.forward_timeout = std::chrono::milliseconds(forward_ms);
     cluster.peer_listen =

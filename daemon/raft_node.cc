@@ -124,6 +124,7 @@ struct RaftNode::Proposal {
   std::vector<bool> applied;
   boost::asio::any_io_executor work;  // keeps the network's io_context running meanwhile
   RaftNode* node = nullptr;
+  std::chrono::steady_clock::time_point appended;  // when raft_apply took it
   // Reads that came before this entry was appended: its commit serves them
   // as a barrier would.
   std::vector<BarrierDone> readers;
@@ -337,6 +338,24 @@ RaftNode::View RaftNode::view() const {
   return view_;
 }
 
+bool RaftNode::LeaseHeld() const {
+  return std::chrono::steady_clock::now().time_since_epoch().count() <
+         lease_until_.load(std::memory_order_acquire);
+}
+
+void RaftNode::ExtendLease(std::chrono::steady_clock::time_point appended) {
+  if (options_.lease.count() == 0 || lease_holds_ > 0) return;
+  const std::int64_t until = (appended + options_.lease).time_since_epoch().count();
+  if (until > lease_until_.load(std::memory_order_relaxed)) {
+    lease_until_.store(until, std::memory_order_release);
+  }
+}
+
+void RaftNode::DropLease(bool hold) {
+  if (hold) ++lease_holds_;
+  lease_until_.store(0, std::memory_order_release);
+}
+
 RaftNode::Role RaftNode::role() const {
   std::lock_guard lock(mu_);
   return view_.role;
@@ -376,7 +395,8 @@ void RaftNode::OnWake() {
     // Reads ride on the write entry due next, if any: it is appended after
     // they came.
     if (proposing_ && !closing_) {
-      proposing_->readers.insert(proposing_->readers.end(), std::make_move_iterator(readers.begin()),
+      proposing_->readers.insert(proposing_->readers.end(),
+                                 std::make_move_iterator(readers.begin()),
                                  std::make_move_iterator(readers.end()));
       readers.clear();
       riding = true;
@@ -412,12 +432,14 @@ void RaftNode::ProposeWaiting() {
   if (buf.base != nullptr) {
     proposal->request.data = proposal.get();
     proposal->node = this;
+    proposal->appended = std::chrono::steady_clock::now();
     rv = raft_apply(&loop_->raft, &proposal->request, &buf, 1,
                     [](struct raft_apply* request, int status, void* result) {
                       std::unique_ptr<Proposal> p(static_cast<Proposal*>(request->data));
                       auto* node = static_cast<RaftNode*>(p->node);
                       --node->entries_in_flight_;
                       if (status == 0) {
+                        node->ExtendLease(p->appended);
                         p->applied = std::move(*static_cast<std::vector<bool>*>(result));
                         if (p->applied.size() != p->batch.size()) {
                           p->status = Status::IOError("the state machine refused the entry");
@@ -468,6 +490,7 @@ void RaftNode::OnTurnEnd() {
   struct raft& r = l.raft;
   ForgetStaleMatches(r);
   NoDelayOnEveryTcpHandle(&l.uv);
+  if (raft_state(&r) != RAFT_LEADER) DropLease(false);
   const std::uint64_t applied = raft_last_applied(&r);
   while (!applied_waiters_.empty() && applied_waiters_.begin()->first <= applied) {
     Complete([done = std::move(applied_waiters_.begin()->second)] { done(Status::OK()); });
@@ -560,8 +583,9 @@ void RaftNode::IssueBarrier() {
     struct raft_barrier request {};
     std::vector<BarrierDone> waiters;
     RaftNode* node;
+    std::chrono::steady_clock::time_point appended;
   };
-  auto* r = new Request{{}, std::move(barrier_next_), this};
+  auto* r = new Request{{}, std::move(barrier_next_), this, std::chrono::steady_clock::now()};
   barrier_next_.clear();
   r->request.data = r;
   const int rv =
@@ -569,6 +593,7 @@ void RaftNode::IssueBarrier() {
         std::unique_ptr<Request> r(static_cast<Request*>(request->data));
         RaftNode* node = r->node;
         --node->barriers_in_flight_;
+        if (status == 0) node->ExtendLease(r->appended);
         const Status s = status == 0 ? Status::OK() : FromRaft(status, "the read barrier");
         const std::uint64_t index = r->request.index;
         node->Complete([waiters = std::move(r->waiters), s, index] {
@@ -616,10 +641,12 @@ void ChangeDone(raft_change* request, int status) {
 void RaftNode::AddVoter(std::uint64_t id, std::string address, Completion done) {
   auto work = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
   auto finish = [this, done, work](int rv) {
+    ReleaseLease();
     const Status s = rv == 0 ? Status::OK() : FromRaft(rv, "the membership change");
     Complete([done, s] { done(s); });
   };
   const bool posted = Post([this, id, address, finish] {
+    DropLease(true);
     auto* add = new Change{{}, [this, id, finish](int rv) {
                              if (rv != 0) return finish(rv);
                              auto* assign = new Change{{}, finish};
@@ -644,10 +671,12 @@ void RaftNode::AddVoter(std::uint64_t id, std::string address, Completion done) 
 void RaftNode::Remove(std::uint64_t id, Completion done) {
   auto work = boost::asio::prefer(network_, boost::asio::execution::outstanding_work.tracked);
   auto finish = [this, done, work](int rv) {
+    ReleaseLease();
     const Status s = rv == 0 ? Status::OK() : FromRaft(rv, "the membership change");
     Complete([done, s] { done(s); });
   };
   const bool posted = Post([this, id, finish] {
+    DropLease(true);
     auto* change = new Change{{}, finish};
     change->request.data = change;
     const int rv = raft_remove(&loop_->raft, &change->request, id, ChangeDone);
@@ -669,12 +698,16 @@ void RaftNode::StepDown(Completion done) {
     }
     transfer_done_ = tracked;
     l.transfer.data = this;
+    // The node it hands over to is elected without waiting a timeout.
+    DropLease(true);
     const int rv = raft_transfer(&l.raft, &l.transfer, 0, [](struct raft_transfer* t) {
       auto* node = static_cast<RaftNode*>(t->data);
       t->data = nullptr;
+      node->ReleaseLease();
       node->Complete([done = std::move(node->transfer_done_)] { done(Status::OK()); });
     });
     if (rv != 0) {
+      ReleaseLease();
       l.transfer.data = nullptr;
       Complete([done = std::move(transfer_done_)] { done(Status::OK()); });
     }

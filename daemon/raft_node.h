@@ -10,6 +10,7 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -72,6 +73,12 @@ class RaftNode {
   void Stop();
 
   View view() const;
+  // Whether this node leads with a lease: a majority stored an entry it
+  // appended less than RaftOptions::lease ago, and no other node grants a
+  // vote within an election timeout of hearing from its leader, so no other
+  // leader can have been elected since (doc/cluster.md, "Leases"). Any
+  // thread.
+  bool LeaseHeld() const;
   RaftNode::Role role() const;
   std::uint64_t id() const { return options_.id; }
 
@@ -110,6 +117,12 @@ class RaftNode {
   void ProposeWaiting();
   // Loop thread: hands a proposal's results to its waiters.
   void Finish(std::unique_ptr<Proposal> proposal);
+  // Loop thread: an entry appended at `appended` was committed: the lease
+  // runs until `appended` + RaftOptions::lease, unless a hold is on.
+  void ExtendLease(std::chrono::steady_clock::time_point appended);
+  // Loop thread: ends the lease; with `hold`, extends none until Release.
+  void DropLease(bool hold);
+  void ReleaseLease() { --lease_holds_; }
   // Completes `readers` with `status` (on the network executor) and empties it.
   void FailReaders(std::vector<BarrierDone>& readers, const Status& status);
   // Loop thread: proposes what Propose queued, runs the posted tasks.
@@ -147,8 +160,13 @@ class RaftNode {
   // The snapshot being written, made on libuv's thread pool (the fsm's
   // snapshot_async) and freed on the loop's thread (snapshot_finalize).
   std::unique_ptr<std::string> snapshot_;
-  Completion transfer_done_;           // StepDown's, while a transfer is in flight
-  bool close_after_transfer_ = false;  // Stop came during a transfer
+  Completion transfer_done_;  // StepDown's, while a transfer is in flight
+  bool close_after_transfer_ = false;
+  // Leadership transfers and membership changes in flight, during which the
+  // lease's premise (this node, and only it, can be elected) may not hold.
+  int lease_holds_ = 0;
+  // Until when the lease runs, in steady_clock ticks; written by the loop.
+  std::atomic<std::int64_t> lease_until_{0};  // Stop came during a transfer
   bool closing_ = false;
 };
 

@@ -125,6 +125,13 @@ TEST(ClusterPartitionTest, TheMinorityRefusesAndTheMajorityGoesOnThenAllConverge
         return new_leader != 0 && new_leader != old_leader && cluster.LeaderSeenBy(b) == new_leader;
       },
       std::chrono::seconds(10)));
+  // A write the majority acknowledged: the old leader's lease (half an
+  // election timeout from its last commit) is over before another leader
+  // could be elected, so it never answers a read without it.
+  const RunResult fresh = cluster.Kvctl(a, {"--key", "k", "--val", "fresh"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  const RunResult after = cluster.Kvctl(old_leader, {"--timeout", "0", "--key", "k", "--json"});
+  if (after.exit_code == 0) EXPECT_THAT(after.out, HasSubstr("\"fresh\""));
   // The cut-off leader steps down within an election timeout, and refuses.
   EXPECT_TRUE(
       Eventually([&] { return cluster.LeaderSeenBy(old_leader) == 0; }, std::chrono::seconds(5)));

@@ -161,8 +161,8 @@ Daemon::Daemon(const std::filesystem::path& socket, const std::filesystem::path&
     : socket_(socket.string()), data_(data.string()) {
   log_ = data_ + ".test-log";
   std::vector<std::string> argv = std::move(prefix);
-  for (const std::string& a : {KvdBin(), std::string("--socket"), socket_, std::string("--data"),
-                               data_}) {
+  for (const std::string& a :
+       {KvdBin(), std::string("--socket"), socket_, std::string("--data"), data_}) {
     argv.push_back(a);
   }
   argv.insert(argv.end(), args.begin(), args.end());
