@@ -404,13 +404,17 @@ void RaftNode::OnWake() {
   }
   if (closing_) {
     FailReaders(readers, Stopping());
-  } else if (!riding && !readers.empty()) {
+  } else if (!riding) {
     barrier_next_.insert(barrier_next_.end(), std::make_move_iterator(readers.begin()),
                          std::make_move_iterator(readers.end()));
     IssueBarrier();
   }
   ProposeWaiting();
   for (auto& task : tasks) task();
+}
+
+void RaftNode::WakeLoop() {
+  if (!closing_) uv_async_send(&loop_->wake);  // closing: the handle may be closed
 }
 
 void RaftNode::ProposeWaiting() {
@@ -448,7 +452,7 @@ void RaftNode::ProposeWaiting() {
                         p->status = FromRaft(status, "the write");
                       }
                       node->Finish(std::move(p));
-                      node->ProposeWaiting();
+                      node->WakeLoop();  // proposes what waits, outside the library's call
                     });
   }
   if (rv != 0) {
@@ -599,7 +603,7 @@ void RaftNode::IssueBarrier() {
         node->Complete([waiters = std::move(r->waiters), s, index] {
           for (const BarrierDone& done : waiters) done(s, index);
         });
-        node->IssueBarrier();  // for those who came while the most were in flight
+        node->WakeLoop();  // issues the barrier for those who came meanwhile
       });
   if (rv != 0) {
     FailReaders(r->waiters, FromRaft(rv, "the read barrier"));
@@ -647,16 +651,18 @@ void RaftNode::AddVoter(std::uint64_t id, std::string address, Completion done) 
   };
   const bool posted = Post([this, id, address, finish] {
     DropLease(true);
-    auto* add = new Change{{}, [this, id, finish](int rv) {
+    auto assign = [this, id, finish] {
+      auto* change = new Change{{}, finish};
+      change->request.data = change;
+      const int rv = raft_assign(&loop_->raft, &change->request, id, RAFT_VOTER, ChangeDone);
+      if (rv != 0) {
+        delete change;
+        finish(rv);
+      }
+    };
+    auto* add = new Change{{}, [this, assign, finish](int rv) {
                              if (rv != 0) return finish(rv);
-                             auto* assign = new Change{{}, finish};
-                             assign->request.data = assign;
-                             const int arv = raft_assign(&loop_->raft, &assign->request, id,
-                                                         RAFT_VOTER, ChangeDone);
-                             if (arv != 0) {
-                               delete assign;
-                               finish(arv);
-                             }
+                             if (!Post(assign)) finish(RAFT_SHUTDOWN);
                            }};
     add->request.data = add;
     const int rv = raft_add(&loop_->raft, &add->request, id, address.c_str(), ChangeDone);

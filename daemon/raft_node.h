@@ -127,6 +127,11 @@ class RaftNode {
   void FailReaders(std::vector<BarrierDone>& readers, const Status& status);
   // Loop thread: proposes what Propose queued, runs the posted tasks.
   void OnWake();
+  // Loop thread: OnWake runs on the next turn. What a library callback
+  // starts next goes through here, not a raft_* call from the callback: the
+  // library fails requests in the middle of a state change (a leader
+  // stepping down), where a new request would touch leader state being freed.
+  void WakeLoop();
   // Loop thread, after each turn: publishes the view, completes WaitApplied.
   void OnTurnEnd();
   void IssueBarrier();

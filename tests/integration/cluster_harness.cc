@@ -4,8 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <iostream>
 #include <stdexcept>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "proto/request.h"
 #include "proto/response.h"
@@ -52,6 +55,17 @@ ClusterNodes::ClusterNodes(const TestDir& dir, Options options)
     peers_ += (peers_.empty() ? "" : ",") + std::to_string(id) + "=" + addresses_[id];
   }
   for (int id = 1; id <= options_.nodes; ++id) Start(id);
+}
+
+ClusterNodes::~ClusterNodes() {
+  if (!::testing::Test::HasFailure()) return;
+  constexpr std::size_t kTail = 6000;
+  for (const auto& [id, node] : nodes_) {
+    if (!node) continue;
+    const std::string log = node->Log();
+    std::cerr << "--- node " << id << " log" << (log.size() > kTail ? " (its end)" : "") << ":\n"
+              << log.substr(log.size() > kTail ? log.size() - kTail : 0) << "---\n";
+  }
 }
 
 std::string ClusterNodes::socket(int id) const {

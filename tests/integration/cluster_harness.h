@@ -37,6 +37,8 @@ class ClusterNodes {
   // Starts every node (which bootstraps the cluster).
   ClusterNodes(const TestDir& dir, Options options);
   explicit ClusterNodes(const TestDir& dir) : ClusterNodes(dir, Options{}) {}
+  // Prints the end of each node's log if the test failed.
+  ~ClusterNodes();
 
   int size() const { return static_cast<int>(addresses_.size()); }
   std::string socket(int id) const;
