@@ -10,7 +10,7 @@
 #ifndef KVD_CLIENT_CLIENT_H_
 #define KVD_CLIENT_CLIENT_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <chrono>
 #include <cstdint>

@@ -4,7 +4,7 @@
 #ifndef KVD_CLIENT_TRANSPORT_H_
 #define KVD_CLIENT_TRANSPORT_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <string>
 

@@ -14,7 +14,7 @@
 #ifndef KVD_DAEMON_BATCH_SCHEDULING_H_
 #define KVD_DAEMON_BATCH_SCHEDULING_H_
 
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd::daemon {
 

@@ -9,7 +9,7 @@
 #ifndef KVD_DAEMON_CLUSTER_H_
 #define KVD_DAEMON_CLUSTER_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <chrono>
 #include <cstdint>

@@ -6,7 +6,7 @@
 #ifndef KVD_DAEMON_COMMIT_QUEUE_H_
 #define KVD_DAEMON_COMMIT_QUEUE_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <atomic>
 #include <chrono>

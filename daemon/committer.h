@@ -4,7 +4,7 @@
 #ifndef KVD_DAEMON_COMMITTER_H_
 #define KVD_DAEMON_COMMITTER_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -13,8 +13,8 @@
 #include <boost/asio/async_result.hpp>
 
 #include "daemon/inline_callback.h"
-#include "store/status.h"
 #include "store/write_batch.h"
+#include "util/status.h"
 
 namespace kvd::daemon {
 

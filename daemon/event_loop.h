@@ -29,7 +29,7 @@
 #ifndef KVD_DAEMON_EVENT_LOOP_H_
 #define KVD_DAEMON_EVENT_LOOP_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <chrono>
 #include <functional>

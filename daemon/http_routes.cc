@@ -8,7 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/http_docs.h"
-#include "store/utf8.h"
+#include "util/utf8.h"
 
 namespace kvd::daemon::http {
 namespace {

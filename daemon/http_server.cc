@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -19,7 +20,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "daemon/log.h"
-#include "store/utf8.h"
+#include "util/utf8.h"
 
 namespace kvd::daemon::http {
 
@@ -202,16 +203,17 @@ HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                 options_.http,
                 [this, socket_stats] {
                   ServerStats stats = socket_stats();
-                  stats.emplace_back("http_connections", sessions_.size());
-                  stats.emplace_back("http_connections_total", connections_total_);
+                  stats.emplace_back("http_connections", connections_.size());
+                  stats.emplace_back("http_connections_total", connections_.total());
                   stats.emplace_back("http_requests", requests_);
-                  stats.emplace_back("http_refused_connections", refused_);
+                  stats.emplace_back("http_refused_connections", connections_.refused());
                   return stats;
                 },
                 [this] { return stopping_; },
                 std::move(role)},
       acceptor_(io),
-      shutdown_deadline_(io) {}
+      connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "HTTP clients") {
+}
 
 Status HttpServer::Listen() {
   const std::string address = options_.http.host + ":" + std::to_string(options_.http.port);
@@ -251,25 +253,21 @@ asio::awaitable<void> HttpServer::Accept() {
       co_await pause.async_wait(asio::use_awaitable);
       continue;
     }
-    ++connections_total_;
-    if (sessions_.size() >= options_.limits.max_connections) {
+    connections_.Accepted();
+    if (connections_.full()) {
       Refuse(socket);
       continue;
     }
     auto session = std::make_shared<HttpSession>(*this, std::move(socket));
-    sessions_.emplace(session.get(), session);
+    connections_.Add(session);
     asio::co_spawn(
         io_, [session] { return session->Run(); }, asio::detached);
   }
 }
 
 void HttpServer::Refuse(tcp::socket& socket) {
-  ++refused_;
-  if (refusal_log_.Allow()) {
-    log::Warning("refused an HTTP connection (at --max-connections " +
-                 std::to_string(options_.limits.max_connections) + "); " +
-                 std::to_string(refused_) + " refused so far");
-  }
+  connections_.Refused("an HTTP connection",
+                       "at --max-connections " + std::to_string(options_.limits.max_connections));
   const Reply reply =
       ErrorReply(503, "kvd serves at most " + std::to_string(options_.limits.max_connections) +
                           " HTTP connections at once; try again later");
@@ -289,18 +287,7 @@ void HttpServer::Shutdown() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  if (sessions_.empty()) return;
-  for (auto& [raw, session] : sessions_) session->Stop();
-  shutdown_deadline_.expires_after(options_.shutdown_timeout);
-  shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    for (auto& [raw, session] : sessions_) session->Close();
-  });
-}
-
-void HttpServer::SessionEnded(HttpSession* session) {
-  sessions_.erase(session);
-  if (stopping_ && sessions_.empty()) shutdown_deadline_.cancel();
+  connections_.Drain(nullptr);
 }
 
 }  // namespace kvd::daemon::http

@@ -10,20 +10,19 @@
 #ifndef KVD_DAEMON_HTTP_SERVER_H_
 #define KVD_DAEMON_HTTP_SERVER_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/committer.h"
+#include "daemon/connection_set.h"
 #include "daemon/http_routes.h"
 #include "daemon/log.h"
 #include "daemon/operations.h"
@@ -57,7 +56,7 @@ class HttpServer {
   std::size_t body_limit() const { return body_limit_; }
   bool stopping() const { return stopping_; }
   void CountRequest() { ++requests_; }
-  void SessionEnded(HttpSession* session);
+  void SessionEnded(HttpSession* session) { connections_.Remove(session); }
 
  private:
   boost::asio::awaitable<void> Accept();
@@ -69,13 +68,9 @@ class HttpServer {
   const std::size_t body_limit_;
   const Services services_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer shutdown_deadline_;
   bool stopping_ = false;
-  std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;
-  std::uint64_t connections_total_ = 0;
+  ConnectionSet<HttpSession> connections_;
   std::uint64_t requests_ = 0;
-  std::uint64_t refused_ = 0;
-  log::Throttle refusal_log_{std::chrono::seconds(1)};  // a flood must not flood the log
 };
 
 }  // namespace kvd::daemon::http

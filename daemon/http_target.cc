@@ -1,6 +1,6 @@
 #include "daemon/http_target.h"
 
-#include "store/utf8.h"
+#include "util/utf8.h"
 
 namespace kvd::daemon::http {
 namespace {

@@ -5,7 +5,7 @@
 #ifndef KVD_DAEMON_LISTENER_H_
 #define KVD_DAEMON_LISTENER_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <optional>
 #include <string>
@@ -16,7 +16,7 @@
 #include "daemon/options.h"
 #include "daemon/stream.h"
 #include "proto/error.h"
-#include "store/status.h"
+#include "util/status.h"
 
 #ifndef _WIN32
 #include "daemon/socket_file.h"

@@ -1,6 +1,6 @@
 // kvd: serves the store over a Unix socket (a named pipe on Windows) until
 // SIGINT/SIGTERM (Ctrl+C).
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #ifndef _WIN32
 #include <sys/resource.h>

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <iostream>
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>

@@ -8,7 +8,7 @@
 #ifndef KVD_DAEMON_RAFT_NODE_H_
 #define KVD_DAEMON_RAFT_NODE_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <atomic>
 #include <chrono>
@@ -27,8 +27,8 @@
 #include "daemon/cluster_options.h"
 #include "daemon/committer.h"
 #include "store/state_machine.h"
-#include "store/status.h"
 #include "store/write_batch.h"
+#include "util/status.h"
 
 namespace kvd::daemon {
 

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -25,7 +26,7 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       options_(options),
       listener_(io, options_),
       signals_(io, SIGINT, SIGTERM),
-      shutdown_deadline_(io) {
+      connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients") {
 #ifdef SIGBREAK
   signals_.add(SIGBREAK);  // Windows: Ctrl+Break
 #endif
@@ -60,7 +61,7 @@ asio::awaitable<void> Server::Accept() {
       co_await pause.async_wait(asio::use_awaitable);
       continue;
     }
-    ++connections_total_;
+    connections_.Accepted();
     if (!Admit(socket)) continue;
     Serve(std::move(socket), commits_, false);
   }
@@ -69,7 +70,7 @@ asio::awaitable<void> Server::Accept() {
 void Server::ServePeer(Stream stream) {
 #ifdef KVD_WITH_CLUSTER
   if (shutting_down_) return;
-  ++connections_total_;
+  connections_.Accepted();
   Serve(std::move(stream), cluster_->peers(), true);
 #else
   (void)stream;
@@ -78,7 +79,7 @@ void Server::ServePeer(Stream stream) {
 
 void Server::Serve(Stream socket, Committer& commits, bool peer) {
   auto session = std::make_shared<Session>(*this, std::move(socket), commits, peer);
-  sessions_.emplace(session.get(), session);
+  connections_.Add(session);
   // co_spawn keeps the function objects, and so the session, until they end.
   asio::co_spawn(
       io_, [session] { return session->Run(); }, asio::detached);
@@ -89,7 +90,7 @@ void Server::Serve(Stream socket, Committer& commits, bool peer) {
 bool Server::Admit(Stream& socket) {
   std::optional<proto::Error> refusal;
   std::string why;
-  if (sessions_.size() >= options_.limits.max_connections) {
+  if (connections_.full()) {
     refusal = proto::Error{proto::ErrorCode::kTooManyConnections,
                            "kvd serves at most " + std::to_string(options_.limits.max_connections) +
                                " connections at once; try again later"};
@@ -98,11 +99,7 @@ bool Server::Admit(Stream& socket) {
     refusal = listener_.Refusal(socket, &why);
   }
   if (!refusal) return true;
-  ++refused_;
-  if (refusal_log_.Allow()) {
-    log::Warning("refused a connection (" + why + "); " + std::to_string(refused_) +
-                 " refused so far");
-  }
+  connections_.Refused("a connection", why);
   // Logged first, so the log already has it when the client reads the answer.
   // A fresh socket's send buffer is empty, so this short write does not block.
   boost::system::error_code ignored;
@@ -117,35 +114,16 @@ void Server::Shutdown() {
   shutting_down_ = true;
   if (on_shutdown_) on_shutdown_();
   listener_.Close();
-  if (sessions_.empty()) {
-    if (on_drained_) on_drained_();
-    return;
-  }
-  for (auto& [raw, session] : sessions_) session->Stop();
-  shutdown_deadline_.expires_after(options_.shutdown_timeout);
-  shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    log::Warning(std::to_string(sessions_.size()) +
-                 " clients did not take their last responses in time; disconnecting them");
-    for (auto& [raw, session] : sessions_) session->Close();
-  });
-}
-
-void Server::SessionEnded(Session* session) {
-  sessions_.erase(session);
-  if (shutting_down_ && sessions_.empty()) {
-    shutdown_deadline_.cancel();
-    if (on_drained_) on_drained_();
-  }
+  connections_.Drain(on_drained_);
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
   const auto uptime = std::chrono::steady_clock::now() - started_;
   std::vector<std::pair<std::string, std::uint64_t>> stats = {
       {"connections", connections()},
-      {"connections_total", connections_total_},
+      {"connections_total", connections_.total()},
       {"requests", requests_},
-      {"refused_connections", refused_},
+      {"refused_connections", connections_.refused()},
       {"commits", commits_.commits()},
       {"failed_commits", commits_.failed_commits()},
       {"uptime_seconds", static_cast<std::uint64_t>(

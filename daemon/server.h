@@ -3,7 +3,7 @@
 #ifndef KVD_DAEMON_SERVER_H_
 #define KVD_DAEMON_SERVER_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <array>
 #include <chrono>
@@ -12,15 +12,14 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/committer.h"
+#include "daemon/connection_set.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
@@ -63,8 +62,8 @@ class Server {
   std::span<char> read_buffer() { return read_buffer_; }
   void CountRequests(std::size_t n) { requests_ += n; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
-  std::size_t connections() const { return sessions_.size(); }
-  void SessionEnded(Session* session);
+  std::size_t connections() const { return connections_.size(); }
+  void SessionEnded(Session* session) { connections_.Remove(session); }
 
  private:
   boost::asio::awaitable<void> Accept();
@@ -82,17 +81,13 @@ class Server {
   const Options options_;
   Listener listener_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer shutdown_deadline_;
   bool shutting_down_ = false;
   std::function<void()> on_shutdown_;
   std::function<void()> on_drained_;
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+  ConnectionSet<Session> connections_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::uint64_t connections_total_ = 0;
   std::uint64_t requests_ = 0;
-  std::uint64_t refused_ = 0;
   std::array<char, 64 * 1024> read_buffer_;
-  log::Throttle refusal_log_{std::chrono::seconds(1)};  // a flood must not flood the log
 };
 
 }  // namespace kvd::daemon

@@ -1,6 +1,6 @@
 #include "daemon/socket_file.h"
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

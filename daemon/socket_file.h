@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd::daemon {
 

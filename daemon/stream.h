@@ -4,7 +4,7 @@
 #ifndef KVD_DAEMON_STREAM_H_
 #define KVD_DAEMON_STREAM_H_
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <array>
 #include <cstring>

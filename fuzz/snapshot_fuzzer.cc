@@ -6,7 +6,7 @@
 #include <string>
 
 #include "store/snapshot.h"
-#include "store/utf8.h"
+#include "util/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

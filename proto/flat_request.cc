@@ -1,6 +1,6 @@
 #include "proto/flat_request.h"
 
-#include "store/utf8.h"
+#include "util/utf8.h"
 
 namespace kvd::proto::internal {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <rapidjson/error/en.h>
 
-#include "store/utf8.h"
+#include "util/utf8.h"
 
 namespace kvd::proto::internal {
 namespace {

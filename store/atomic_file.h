@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd {
 

@@ -1,6 +1,6 @@
 #include "store/command.h"
 
-#include "store/varint.h"
+#include "util/varint.h"
 
 namespace kvd::command {
 namespace {

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd {
 

@@ -32,9 +32,9 @@
 #include "store/journal_writer.h"
 #include "store/shared_mutex.h"
 #include "store/snapshot.h"
-#include "store/status.h"
 #include "store/store.h"
 #include "store/write_batch.h"
+#include "util/status.h"
 
 namespace kvd {
 

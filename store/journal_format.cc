@@ -1,7 +1,7 @@
 #include "store/journal_format.h"
 
-#include "store/crc32c.h"
-#include "store/varint.h"
+#include "util/crc32c.h"
+#include "util/varint.h"
 
 namespace kvd::journal {
 namespace {

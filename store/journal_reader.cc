@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "store/atomic_file.h"
-#include "store/crc32c.h"
+#include "util/crc32c.h"
 
 namespace kvd {
 namespace {

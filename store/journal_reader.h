@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "store/journal_format.h"
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd {
 

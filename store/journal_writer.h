@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "store/snapshot.h"
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd {
 

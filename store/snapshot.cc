@@ -18,8 +18,8 @@
 #include <rapidjson/writer.h>
 
 #include "store/atomic_file.h"
-#include "store/crc32c.h"
-#include "store/utf8.h"
+#include "util/crc32c.h"
+#include "util/utf8.h"
 
 namespace kvd {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "store/status.h"
 #include "store/store.h"
+#include "util/status.h"
 
 namespace kvd {
 

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "store/command.h"
-#include "store/varint.h"
+#include "util/varint.h"
 
 namespace kvd {
 namespace {

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "store/engine.h"
-#include "store/status.h"
 #include "store/write_batch.h"
+#include "util/status.h"
 
 namespace kvd {
 

@@ -6,7 +6,7 @@
 #include <new>
 #include <utility>
 
-#include "store/varint.h"
+#include "util/varint.h"
 
 namespace kvd {
 namespace {

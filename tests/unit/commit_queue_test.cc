@@ -1,6 +1,6 @@
 #include "daemon/commit_queue.h"
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
 #include "daemon/event_loop.h"
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp misses it
+#include "util/asio_prelude.h"
 
 #include <chrono>
 #include <condition_variable>

@@ -16,11 +16,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "store/crc32c.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
 #include "tests/test_dir.h"
 #include "tests/unit/describe_batch.h"
+#include "util/crc32c.h"
 
 namespace kvd {
 namespace {

@@ -1,8 +1,7 @@
-// UTF-8 validity, the one rule every stored key and value obeys. Header-only,
-// so the protocol codec checks requests by the same rule without linking
-// the engine.
-#ifndef KVD_STORE_UTF8_H_
-#define KVD_STORE_UTF8_H_
+// UTF-8 validity, the one rule every stored key and value obeys: the
+// protocol codec checks requests and the engine checks files by it.
+#ifndef KVD_UTIL_UTF8_H_
+#define KVD_UTIL_UTF8_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -42,4 +41,4 @@ inline bool IsValidUtf8(std::string_view text) {
 
 }  // namespace kvd
 
-#endif  // KVD_STORE_UTF8_H_
+#endif  // KVD_UTIL_UTF8_H_

@@ -1,7 +1,7 @@
 // The outcome of a storage operation, in the style of LevelDB's Status: OK, or
 // a kind and a message that names the file and what went wrong.
-#ifndef KVD_STORE_STATUS_H_
-#define KVD_STORE_STATUS_H_
+#ifndef KVD_UTIL_STATUS_H_
+#define KVD_UTIL_STATUS_H_
 
 #include <string>
 #include <utility>
@@ -40,4 +40,4 @@ class Status {
 
 }  // namespace kvd
 
-#endif  // KVD_STORE_STATUS_H_
+#endif  // KVD_UTIL_STATUS_H_

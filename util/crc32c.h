@@ -2,8 +2,8 @@
 // identities. Uses the SSE4.2 crc32 instruction where the CPU has it (start-up
 // checksums the whole storage.data, a noticeable cost with the table-driven
 // Boost.CRC), Boost.CRC elsewhere.
-#ifndef KVD_STORE_CRC32C_H_
-#define KVD_STORE_CRC32C_H_
+#ifndef KVD_UTIL_CRC32C_H_
+#define KVD_UTIL_CRC32C_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -34,4 +34,4 @@ std::uint32_t Crc32cPortable(std::string_view data);
 
 }  // namespace kvd
 
-#endif  // KVD_STORE_CRC32C_H_
+#endif  // KVD_UTIL_CRC32C_H_

@@ -1,4 +1,4 @@
-#include "store/crc32c.h"
+#include "util/crc32c.h"
 
 #include <cstring>
 

@@ -1,8 +1,8 @@
 // Varints (LEB128): 7 bits a byte, low bits first, the high bit set on every
 // byte but the last. How ValueList packs its values' lengths and the journal's
 // batch records store theirs.
-#ifndef KVD_STORE_VARINT_H_
-#define KVD_STORE_VARINT_H_
+#ifndef KVD_UTIL_VARINT_H_
+#define KVD_UTIL_VARINT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -74,4 +74,4 @@ inline bool GetVarString(std::string_view* in, std::string_view* s) {
 
 }  // namespace kvd
 
-#endif  // KVD_STORE_VARINT_H_
+#endif  // KVD_UTIL_VARINT_H_

@@ -1,4 +1,4 @@
-#include "store/status.h"
+#include "util/status.h"
 
 namespace kvd {
 
