@@ -87,7 +87,7 @@ class CommitQueue final : public Committer {
 
   // Network thread: whether submissions wait for the commit thread (kThread),
   // whose completion is then due within about a commit's time.
-  bool CompletionsDue() const override { return in_flight_ > 0; }
+  bool CommitInFlight() const override { return in_flight_ > 0; }
 
   // A single node reads what it has written: reads never wait.
   void AwaitReadable(Callback done) override;

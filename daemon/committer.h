@@ -88,9 +88,10 @@ class Committer {
   // Whether kvd can persist writes right now, as far as it knows: the
   // outcome of the latest commit (OK before the first).
   virtual Status LastCommitStatus() const = 0;
-  // Network thread: whether a completion is due within about a commit's
-  // time, from another thread (the event loop polls for it then).
-  virtual bool CompletionsDue() const { return false; }
+  // Network thread: whether a commit is in flight on another thread, whose
+  // completion is then due within about a commit's time (the event loop
+  // polls for it meanwhile).
+  virtual bool CommitInFlight() const { return false; }
 
   virtual std::uint64_t commits() const = 0;
   virtual std::uint64_t failed_commits() const = 0;

@@ -22,10 +22,10 @@ unsigned AvailableCpus() {
 }
 
 void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
-                  const std::function<bool()>& work_due, const std::function<bool()>& polling_pays,
-                  const std::function<void()>& on_idle) {
-  const bool poll_while_due = work_due && AvailableCpus() > 1;
-  if (busy_poll.count() <= 0 && !poll_while_due) {
+                  const std::function<bool()>& commit_in_flight,
+                  const std::function<bool()>& polling_pays, const std::function<void()>& on_idle) {
+  const bool poll_while_in_flight = commit_in_flight && AvailableCpus() > 1;
+  if (busy_poll.count() <= 0 && !poll_while_in_flight) {
     io.run();
     return;
   }
@@ -41,10 +41,11 @@ void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_po
     if (on_idle) on_idle();
     const auto idle = Clock::now() - idle_since;
     const bool busy_polling = idle < busy_poll;
-    const bool due_polling = !busy_polling && poll_while_due && idle < kMaxDuePoll && work_due();
-    if ((busy_polling || due_polling) && (!polling_pays || polling_pays())) {
-      // The thread the work is due from may be waiting for this CPU.
-      if (due_polling) std::this_thread::yield();
+    const bool in_flight_polling =
+        !busy_polling && poll_while_in_flight && idle < kMaxDuePoll && commit_in_flight();
+    if ((busy_polling || in_flight_polling) && (!polling_pays || polling_pays())) {
+      // The committing thread may be waiting for this CPU.
+      if (in_flight_polling) std::this_thread::yield();
       continue;
     }
     if (io.run_one() == 0) return;  // stopped while it slept

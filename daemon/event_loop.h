@@ -45,22 +45,23 @@ namespace kvd::daemon {
 inline constexpr std::chrono::microseconds kDefaultBusyPoll{50};
 std::chrono::microseconds DefaultBusyPoll(SyncPolicy sync);
 
-// The longest the loop polls at a stretch because work is due.
+// The longest the loop polls at a stretch while a commit is in flight.
 inline constexpr std::chrono::microseconds kMaxDuePoll{1000};
 
 // Runs `io`'s handlers on this thread until `io` is stopped or runs out of
 // work, as io.run() does. After each stretch of work it keeps polling for
-// `busy_poll` (0: not at all), and also while `work_due()` says that another
-// thread will post work shortly (up to kMaxDuePoll; only where this process
-// may run on more than one CPU), before it blocks for the next event; but
-// only while `polling_pays()` (if given), asked before each round of
-// polling (kvd's: the host is not short of CPU, see cpu_steal.h). Where it
-// may poll (busy_poll or work_due given), it calls `on_idle()` (if given)
-// each time it finds nothing to run, before it polls again or blocks: for
-// work that can wait for such a moment (kvd's: Engine::ApplyQueued).
+// `busy_poll` (0: not at all), and also while `commit_in_flight()` says that
+// another thread is committing and will post the completion shortly (up to
+// kMaxDuePoll; only where this process may run on more than one CPU), before
+// it blocks for the next event; but only while `polling_pays()` (if given),
+// asked before each round of polling (kvd's: the host is not short of CPU,
+// see cpu_steal.h). Where it may poll (busy_poll or commit_in_flight given),
+// it calls `on_idle()` (if given) each time it finds nothing to run, before
+// it polls again or blocks: for work that can wait for such a moment (kvd's:
+// Engine::ApplyQueued).
 // Exceptions from handlers propagate, as from run().
 void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
-                  const std::function<bool()>& work_due = {},
+                  const std::function<bool()>& commit_in_flight = {},
                   const std::function<bool()>& polling_pays = {},
                   const std::function<void()>& on_idle = {});
 

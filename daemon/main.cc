@@ -196,12 +196,12 @@ int main(int argc, char** argv) {
 #endif
   daemon::CpuSteal steal;
   daemon::RunEventLoop(
-      io, options->busy_poll, [commits] { return commits->CompletionsDue(); },
+      io, options->busy_poll, [commits] { return commits->CommitInFlight(); },
       [&steal] { return !steal.Contended(std::chrono::steady_clock::now()); },
       // Idle while the commit thread waits for the disk, this thread has a
       // CPU to spare: the store takes in the last commit's appends then.
       [&engine] {
-        if (engine->Syncing()) engine->ApplyQueued();
+        if (engine->SyncInFlight()) engine->ApplyQueued();
       });
   if (commit_queue) commit_queue->Stop();
 #ifdef KVD_WITH_CLUSTER

@@ -15,6 +15,7 @@
 #include "daemon/event_loop.h"
 #include "proto/endpoint.h"
 #include "proto/limits.h"
+#include "store/data_files.h"
 #include "store/engine.h"
 
 namespace kvd::daemon {
@@ -303,7 +304,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
       return std::nullopt;
     }
     cluster.raft.id = node;
-    cluster.raft.dir = raft_dir.empty() ? data + ".raft" : raft_dir;
+    cluster.raft.dir = raft_dir.empty() ? DefaultRaftDir(data) : std::filesystem::path(raft_dir);
     cluster.raft.join = join;
     cluster.raft.election_timeout = std::chrono::milliseconds(election_ms);
     cluster.raft.heartbeat_timeout = std::chrono::milliseconds(std::max(10LL, election_ms / 10));

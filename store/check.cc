@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "store/data_files.h"
 #include "store/data_lock.h"
 #include "store/journal_reader.h"
 #include "store/journal_writer.h"
@@ -11,11 +12,6 @@
 
 namespace kvd {
 namespace {
-
-std::filesystem::path JournalPathOf(std::filesystem::path data_path) {
-  data_path += ".journal";
-  return data_path;
-}
 
 // What is wrong with the journal, when only the journal is wrong.
 struct JournalFault {
@@ -33,7 +29,7 @@ Status Inspect(const std::filesystem::path& data_path, std::vector<std::string>*
   }
   report->push_back(data_path.string() + ": OK, " + std::to_string(store.key_count()) + " keys, " +
                     std::to_string(store.value_count()) + " values (" + id.ToString() + ")");
-  const auto journal_path = JournalPathOf(data_path);
+  const auto journal_path = JournalPath(data_path);
   if (!std::filesystem::exists(journal_path)) {
     report->push_back(journal_path.string() + ": none (kvd was shut down cleanly)");
     return Status::OK();
@@ -55,12 +51,7 @@ Status Inspect(const std::filesystem::path& data_path, std::vector<std::string>*
                       "); kvd drops it at start");
   }
   if (contents.entries.empty()) return Status::OK();
-  const journal::Record& base = contents.entries.front().record;
-  bool matches = base.type == journal::RecordType::kBase && base.snapshot == id;
-  for (const auto& e : contents.entries) {
-    matches |= e.record.type == journal::RecordType::kCheckpoint && e.record.snapshot == id;
-  }
-  if (!matches) {
+  if (!ReplayStart(contents, id)) {
     fault->foreign = true;
     const std::string msg = journal_path.string() +
                             ": does not apply to this storage.data (it was replaced or edited "
@@ -91,11 +82,11 @@ Status RepairDataFiles(const std::filesystem::path& data_path, std::vector<std::
   }
   if (!fault.damaged_at && !fault.foreign) return found;  // storage.data itself: by hand
 
-  const auto journal_path = JournalPathOf(data_path);
-  auto saved = journal_path;
-  saved += ".damaged-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count());
+  const auto journal_path = JournalPath(data_path);
+  const auto saved =
+      DamagedJournalPath(data_path, std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
   std::error_code ec;
   std::filesystem::copy_file(journal_path, saved, ec);
   if (ec) return Status::IOError("cannot save " + journal_path.string() + ": " + ec.message());

@@ -8,15 +8,12 @@
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/sync/file_lock.hpp>
 
+#include "store/data_files.h"
+
 namespace kvd {
 namespace {
 
 using boost::interprocess::file_lock;
-
-std::filesystem::path WithSuffix(std::filesystem::path path, const char* suffix) {
-  path += suffix;
-  return path;
-}
 
 // file_lock needs an existing file. Appending creates it without touching
 // the contents, and closing before locking keeps the lock: POSIX drops a
@@ -51,8 +48,8 @@ DataLock::~DataLock() {
 Status DataLock::Acquire(const std::filesystem::path& data_path, Mode mode,
                          std::chrono::milliseconds wait, std::unique_ptr<DataLock>* lock) {
   auto impl = std::make_unique<Impl>();
-  const auto daemon_path = WithSuffix(data_path, ".daemon.lock");
-  const auto owner_path = WithSuffix(data_path, ".lock");
+  const auto daemon_path = DaemonLockPath(data_path);
+  const auto owner_path = OwnerLockPath(data_path);
   if (Status s = OpenLockFile(daemon_path, &impl->daemon); !s.ok()) return s;
   if (Status s = OpenLockFile(owner_path, &impl->owner); !s.ok()) return s;
   try {

@@ -6,6 +6,7 @@
 //                       daemon (refuse: use the daemon) from another embedded
 //                       user (wait for it).
 // The data file itself is replaced by rename, so it cannot carry a lock.
+// (The names come from data_files.h.)
 #ifndef KVD_STORE_DATA_LOCK_H_
 #define KVD_STORE_DATA_LOCK_H_
 

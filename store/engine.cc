@@ -6,17 +6,13 @@
 #include <utility>
 
 #include "store/atomic_file.h"
+#include "store/data_files.h"
 #include "store/file.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
 
 namespace kvd {
 namespace {
-
-std::filesystem::path WithSuffix(std::filesystem::path path, const char* suffix) {
-  path += suffix;
-  return path;
-}
 
 // Bytes of keys and values copied per hold of the store's lock while
 // writing a snapshot.
@@ -58,8 +54,8 @@ std::string_view SyncPolicyName(SyncPolicy policy) {
 Engine::Engine(std::filesystem::path data_path, EngineOptions options,
                std::unique_ptr<DataLock> lock)
     : data_path_(std::move(data_path)),
-      journal_path_(WithSuffix(data_path_, ".journal")),
-      snapshot_tmp_path_(WithSuffix(data_path_, ".tmp")),
+      journal_path_(JournalPath(data_path_)),
+      snapshot_tmp_path_(TempPath(data_path_)),
       options_(std::move(options)),
       lock_(std::move(lock)) {}
 
@@ -114,16 +110,8 @@ Status Engine::Recover() {
   if (base.type != journal::RecordType::kBase) {
     return Status::Corruption(journal_path_.string() + ": offset 0: no base record");
   }
-  // Replay what storage.data lacks: everything after the base record if the
-  // journal applies to this storage.data, or what follows the checkpoint a
-  // compaction wrote before installing this storage.data.
-  std::optional<std::uint64_t> start;
-  if (base.snapshot == snapshot_id_) start = 0;
-  for (const auto& e : contents.entries) {
-    if (e.record.type == journal::RecordType::kCheckpoint && e.record.snapshot == snapshot_id_) {
-      start = e.record.offset;
-    }
-  }
+  // Replay what storage.data lacks.
+  const std::optional<std::uint64_t> start = ReplayStart(contents, snapshot_id_);
   if (!start) {
     return Status::Corruption(
         journal_path_.string() + ": offset 0: the journal applies to a storage.data with " +
@@ -195,9 +183,9 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
   const std::uint64_t before = journal_->size();
   if (Status s = journal_->Append(records); !s.ok()) return s;
   if (options_.sync == SyncPolicy::kAlways) {
-    syncing_.store(true, std::memory_order_relaxed);
+    sync_in_flight_.store(true, std::memory_order_relaxed);
     const Status synced = journal_->Sync();
-    syncing_.store(false, std::memory_order_relaxed);
+    sync_in_flight_.store(false, std::memory_order_relaxed);
     if (!synced.ok()) {
       // After a failed fsync the kernel may have dropped the pages; do not
       // leave records behind that may or may not survive.

@@ -119,19 +119,20 @@ class Engine {
 
   // Applies the appends that Write queued, if any; true if there were some.
   // Cheap when there are none. For a thread with nothing else to do: kvd's
-  // network thread calls it when it is idle while a writer is Syncing(),
-  // which is when the machine has a CPU to spare (the commit thread sleeps
-  // in fdatasync, the clients wait for it). Applying a commit's appends to
-  // random keys takes cache misses in the store's index: applied by the
-  // commit thread as soon as it has acknowledged them, they would hold the
-  // CPU that the answers' way to the clients and the next requests' way back
-  // need (doc/design.md, "Applying appends while the next commit waits").
+  // network thread calls it when it is idle while a writer's fdatasync is in
+  // flight (SyncInFlight()), which is when the machine has a CPU to spare
+  // (the commit thread sleeps in fdatasync, the clients wait for it).
+  // Applying a commit's appends to random keys takes cache misses in the
+  // store's index: applied by the commit thread as soon as it has
+  // acknowledged them, they would hold the CPU that the answers' way to the
+  // clients and the next requests' way back need (doc/design.md, "Applying
+  // appends while the next commit waits").
   // At most two commits' appends stay queued: a write that finds the last
   // commit's still queued applies them and its own, once it has acknowledged
   // its own.
   bool ApplyQueued();
-  // Whether a writer is waiting for the journal's fdatasync.
-  bool Syncing() const { return syncing_.load(std::memory_order_relaxed); }
+  // Whether a writer is waiting for the journal's fdatasync (--fsync always).
+  bool SyncInFlight() const { return sync_in_flight_.load(std::memory_order_relaxed); }
 
   // Readers see only written data and never wait for I/O. Get copies the
   // key's values (one allocation, however many values).
@@ -238,7 +239,7 @@ class Engine {
   std::atomic<std::uint64_t> journal_bytes_{0};
   std::atomic<std::uint64_t> compactions_{0};
 
-  std::atomic<bool> syncing_{false};
+  std::atomic<bool> sync_in_flight_{false};
   // The store as readers see it is store_ with queued_ applied: applying
   // queued_ changes nothing they can tell, so readers (const) do it.
   mutable SharedMutex mu_;  // store_ and applying_: shared to read, unique to change

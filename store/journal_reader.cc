@@ -77,4 +77,18 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
   return Status::OK();
 }
 
+std::optional<std::uint64_t> ReplayStart(const JournalContents& contents, const SnapshotId& data) {
+  std::optional<std::uint64_t> start;
+  if (!contents.entries.empty()) {
+    const journal::Record& first = contents.entries.front().record;
+    if (first.type == journal::RecordType::kBase && first.snapshot == data) start = 0;
+  }
+  for (const auto& e : contents.entries) {
+    if (e.record.type == journal::RecordType::kCheckpoint && e.record.snapshot == data) {
+      start = e.record.offset;
+    }
+  }
+  return start;
+}
+
 }  // namespace kvd

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "store/atomic_file.h"
+#include "store/data_files.h"
 #include "store/file.h"
 #include "store/journal_format.h"
 
@@ -52,8 +53,7 @@ Status JournalWriter::CreateReplacement(const std::filesystem::path& path, const
                                         std::unique_ptr<JournalWriter>* writer) {
   std::string base_record;
   journal::EncodeBase(base, &base_record);
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
+  const std::filesystem::path tmp = TempPath(path);
   Status s = WriteFileDurably(tmp, [&](std::FILE* file) {
     return std::fwrite(base_record.data(), 1, base_record.size(), file) == base_record.size();
   });

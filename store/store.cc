@@ -124,28 +124,28 @@ void Store::DropValues(Entry& e) {
     --value_count_;
   }
   if (frozen_) {
-    Before& before = before_.find(View(e.key))->second;
+    FrozenImage& image = frozen_images_.find(View(e.key))->second;
     // The first change since Freeze() that drops them hands over the values
     // the view still needs.
-    if (before.existed && !before.moved) {
-      before.values = std::move(e.values);
-      before.moved = true;
+    if (image.existed && !image.moved) {
+      image.values = std::move(e.values);
+      image.moved = true;
     }
   }
 }
 
-void Store::Remember(std::string_view key) {
-  if (!frozen_ || before_.find(key) != before_.end()) return;
-  Before before;
+void Store::KeepFrozenImage(std::string_view key) {
+  if (!frozen_ || frozen_images_.find(key) != frozen_images_.end()) return;
+  FrozenImage image;
   if (const Entry* e = Lookup(key)) {
-    before.existed = true;
-    before.packed_bytes = e->values.packed_bytes();
+    image.existed = true;
+    image.packed_bytes = e->values.packed_bytes();
   }
-  before_.emplace(std::string(key), std::move(before));
+  frozen_images_.emplace(std::string(key), std::move(image));
 }
 
 void Store::Replace(std::string_view key, ValueList values) {
-  Remember(key);
+  KeepFrozenImage(key);
   bool inserted;
   Entry& e = loading_ ? FindOrInsertLoading(key, &inserted) : FindOrInsert(key, &inserted);
   // A repeated key loses its old list (kept aside for a frozen view).
@@ -158,7 +158,7 @@ void Store::Replace(std::string_view key, ValueList values) {
 }
 
 void Store::Append(std::string_view key, std::string_view val) {
-  Remember(key);
+  KeepFrozenImage(key);
   FindOrInsert(key).values.Append(val);
   byte_count_ += val.size();
   ++value_count_;
@@ -167,7 +167,7 @@ void Store::Append(std::string_view key, std::string_view val) {
 bool Store::Delete(std::string_view key) {
   Entry* e = Lookup(key);
   if (e == nullptr) return false;
-  Remember(key);
+  KeepFrozenImage(key);
   DropValues(*e);
   byte_count_ -= e->key.size();
   table_.erase(table_.iterator_to(*e));
@@ -212,38 +212,40 @@ std::vector<std::string> Store::Keys(std::string_view prefix) const {
 }
 
 void Store::Freeze() {
-  before_.clear();
+  frozen_images_.clear();
   frozen_ = true;
 }
 
 void Store::Thaw() {
   frozen_ = false;
-  before_.clear();
+  frozen_images_.clear();
 }
 
 bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visitor& visit) const {
-  // The frozen view's keys are the live keys merged with the keys of before_.
+  // The frozen view's keys are the live keys merged with the keys of
+  // frozen_images_.
   // A key visited in part is visited again, from its offset.
   auto live = tree_.begin();
-  auto old = before_.begin();
+  auto old = frozen_images_.begin();
   if (cursor->started) {
     live = cursor->offset > 0 ? tree_.lower_bound(cursor->key) : tree_.upper_bound(cursor->key);
-    old = cursor->offset > 0 ? before_.lower_bound(cursor->key) : before_.upper_bound(cursor->key);
+    old = cursor->offset > 0 ? frozen_images_.lower_bound(cursor->key)
+                             : frozen_images_.upper_bound(cursor->key);
   }
   std::size_t visited = 0;
   // Measured in packed bytes, which a list knows without walking its values;
   // each key counts at least one, so empty ones advance too.
-  while (visited < min_bytes && (live != tree_.end() || old != before_.end())) {
+  while (visited < min_bytes && (live != tree_.end() || old != frozen_images_.end())) {
     const bool take_old =
-        live == tree_.end() || (old != before_.end() && old->first <= View(live->key));
+        live == tree_.end() || (old != frozen_images_.end() && old->first <= View(live->key));
     const std::string_view key = take_old ? std::string_view(old->first) : View(live->key);
     bool existed = true;
     ValueView view;
     if (take_old) {
-      const Before& b = old->second;
-      existed = b.existed;
+      const FrozenImage& image = old->second;
+      existed = image.existed;
       if (existed) {
-        view = (b.moved ? b.values : Lookup(key)->values).view().Prefix(b.packed_bytes);
+        view = (image.moved ? image.values : Lookup(key)->values).view().Prefix(image.packed_bytes);
       }
     } else {
       view = live->values.view();
@@ -269,7 +271,7 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
       ++live;
     }
   }
-  return live != tree_.end() || old != before_.end();
+  return live != tree_.end() || old != frozen_images_.end();
 }
 
 }  // namespace kvd

@@ -93,15 +93,19 @@ class Store {
   std::size_t byte_count() const { return byte_count_; }
 
  private:
-  // What a key changed since Freeze() held at Freeze().
-  struct Before {
+  // What a key held at Freeze(), kept for the frozen view from the key's
+  // first change since: whether it existed, and the packed length of its
+  // values, which are the live list's prefix of that length until a change
+  // drops them (DropValues moves them here then).
+  struct FrozenImage {
     bool existed = false;
     std::size_t packed_bytes = 0;  // of the values it had
-    bool moved = false;            // a delete moved those values into `values`
+    bool moved = false;            // DropValues moved those values into `values`
     ValueList values;
   };
-  // Records the key's frozen state before its first change.
-  void Remember(std::string_view key);
+  // While frozen, before the first change to `key` since Freeze(): keeps its
+  // frozen image. Every change calls it before it touches the key.
+  void KeepFrozenImage(std::string_view key);
 
   // A key with its values, linked into two indexes: a tree in byte order of
   // the keys (Keys, snapshots) and a hash table that finds one without a
@@ -171,7 +175,8 @@ class Store {
   bool frozen_ = false;
   bool loading_ = false;
   Entry* last_loaded_ = nullptr;  // while loading_
-  std::map<std::string, Before, std::less<>> before_;
+  // While frozen: the keys changed since Freeze(), with what they held then.
+  std::map<std::string, FrozenImage, std::less<>> frozen_images_;
 };
 
 }  // namespace kvd

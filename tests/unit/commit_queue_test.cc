@@ -152,9 +152,9 @@ TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v0", "v1", "v2"));
 }
 
-// What the event loop polls on: due from a submission until its commit is
+// What the event loop polls on: a commit in flight from a submission until it is
 // done, in thread mode only (inline commits complete within the turn).
-TEST(CommitQueueTest, CompletionsAreDueFromSubmissionToCompletionInThreadModeOnly) {
+TEST(CommitQueueTest, ACommitIsInFlightFromSubmissionToCompletionInThreadModeOnly) {
   for (const auto mode : {CommitQueue::Mode::kThread, CommitQueue::Mode::kInline}) {
     QueueUnderTest t(mode);
     auto& [dir, engine, io, commits] = t;
@@ -164,13 +164,13 @@ TEST(CommitQueueTest, CompletionsAreDueFromSubmissionToCompletionInThreadModeOnl
         WriteBatch batch;
         batch.Append("k", "v" + std::to_string(i));
         commits.Submit(batch,
-                       [&](const CommitResult&) { due.push_back(commits.CompletionsDue()); });
-        due.push_back(commits.CompletionsDue());
+                       [&](const CommitResult&) { due.push_back(commits.CommitInFlight()); });
+        due.push_back(commits.CommitInFlight());
       }
     });
-    EXPECT_FALSE(commits.CompletionsDue());
+    EXPECT_FALSE(commits.CommitInFlight());
     io.run();
-    EXPECT_FALSE(commits.CompletionsDue());
+    EXPECT_FALSE(commits.CommitInFlight());
     if (mode == CommitQueue::Mode::kThread) {
       // The two made one commit: once it is done, nothing is due.
       EXPECT_THAT(due, ElementsAre(true, true, false, false));

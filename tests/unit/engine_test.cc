@@ -167,15 +167,15 @@ TEST(EngineTest, QueuedAppendsCountForEveryReadAndChange) {
             R"({"counted":["v"],"folded":["v"],"listed":["v"],"read":["v"],"snapshotted":["v"]})");
 }
 
-TEST(EngineTest, SyncingWhileAWriteWaitsForItsFdatasync) {
+TEST(EngineTest, SyncInFlightWhileAWriteWaitsForItsFdatasync) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data");  // --fsync always
-  EXPECT_FALSE(engine->Syncing());
+  EXPECT_FALSE(engine->SyncInFlight());
   bool saw_syncing = false;
   std::atomic<bool> watching = true;
   std::thread watcher([&] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!(saw_syncing = engine->Syncing()) && std::chrono::steady_clock::now() < deadline) {
+    while (!(saw_syncing = engine->SyncInFlight()) && std::chrono::steady_clock::now() < deadline) {
     }
     watching = false;
   });
@@ -183,7 +183,7 @@ TEST(EngineTest, SyncingWhileAWriteWaitsForItsFdatasync) {
   while (watching) ASSERT_TRUE(Append(*engine, "k", "v").ok());
   watcher.join();
   EXPECT_TRUE(saw_syncing) << "no write was seen waiting for its fdatasync in 10 s";
-  EXPECT_FALSE(engine->Syncing()) << "still set after the writes";
+  EXPECT_FALSE(engine->SyncInFlight()) << "still set after the writes";
 }
 
 // A delete's result is known once applied: then it is acknowledged, with

@@ -129,22 +129,22 @@ ThreadTimes TimesOfThisThread() {
 
 // Runs `io` in RunEventLoop; returns the loop's times.
 ThreadTimes TimesOfRunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
-                                const std::function<bool()>& work_due,
+                                const std::function<bool()>& commit_in_flight,
                                 const std::function<bool()>& polling_pays) {
   const ThreadTimes before = TimesOfThisThread();
-  RunEventLoop(io, busy_poll, work_due, polling_pays);
+  RunEventLoop(io, busy_poll, commit_in_flight, polling_pays);
   return TimesOfThisThread() - before;
 }
 
 // Runs one handler, then nothing until io is stopped after `idle`.
 ThreadTimes TimesOfOneHandlerThenIdle(std::chrono::microseconds busy_poll, milliseconds idle,
-                                      const std::function<bool()>& work_due = {},
+                                      const std::function<bool()>& commit_in_flight = {},
                                       const std::function<bool()>& polling_pays = {}) {
   boost::asio::io_context io(1);
   boost::asio::post(io, [] {});
   boost::asio::steady_timer stop(io, idle);
   stop.async_wait([&](const boost::system::error_code&) { io.stop(); });
-  return TimesOfRunEventLoop(io, busy_poll, work_due, polling_pays);
+  return TimesOfRunEventLoop(io, busy_poll, commit_in_flight, polling_pays);
 }
 
 // The behaviour itself: after work the loop stays awake (on a CPU) for
@@ -164,8 +164,8 @@ TEST(EventLoopTest, WithoutBusyPollSleepsRightAway) {
 }
 
 // A handler every 2 ms for 300 ms, the loop idle in between, without busy
-// poll; `work_due` says whether work is due.
-ThreadTimes TimesOfHandlersEvery2Ms(const std::function<bool()>& work_due,
+// poll; `commit_in_flight` says whether a commit is in flight.
+ThreadTimes TimesOfHandlersEvery2Ms(const std::function<bool()>& commit_in_flight,
                                     const std::function<bool()>& polling_pays = {}) {
   boost::asio::io_context io(1);
   boost::asio::steady_timer tick(io);
@@ -177,7 +177,7 @@ ThreadTimes TimesOfHandlersEvery2Ms(const std::function<bool()>& work_due,
         tick.async_wait(again);
       };
   boost::asio::post(io, [&] { again({}); });
-  return TimesOfRunEventLoop(io, std::chrono::microseconds(0), work_due, polling_pays);
+  return TimesOfRunEventLoop(io, std::chrono::microseconds(0), commit_in_flight, polling_pays);
 }
 
 #ifdef __linux__
@@ -259,7 +259,7 @@ TEST(EventLoopTest, PollingForDueWorkYieldsTheCpuToTheThreadItIsDueFrom) {
   std::mutex mu;
   std::condition_variable cv;
   bool ready = false, go = false;  // guarded by mu
-  // The loop's thread alone touches these: its work_due and its handlers.
+  // The loop's thread alone touches these: its commit_in_flight and its handlers.
   bool posted = false;
   int polls = 0;
   int polls_before_post = -1;
