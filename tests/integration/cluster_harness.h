@@ -5,6 +5,7 @@
 #ifndef KVD_TESTS_INTEGRATION_CLUSTER_HARNESS_H_
 #define KVD_TESTS_INTEGRATION_CLUSTER_HARNESS_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/harness.h"
@@ -22,6 +25,32 @@ namespace kvd::testing {
 // A free TCP port on 127.0.0.1 (bound and released: another process may
 // take it meanwhile, which the tests accept).
 std::uint16_t FreeLoopbackPort();
+
+// A test's client threads, told to stop and joined however the test leaves
+// its scope: a failed ASSERT or an exception is then reported, where a
+// joinable std::thread's destructor would end the run with std::terminate.
+class ClientThreads {
+ public:
+  ClientThreads() = default;
+  ClientThreads(const ClientThreads&) = delete;
+  ~ClientThreads() { Stop(); }
+  template <typename F>
+  void Start(F&& body) {
+    threads_.emplace_back(std::forward<F>(body));
+  }
+  // What the threads poll: true once Stop was called.
+  const std::atomic<bool>& stopping() const { return stopping_; }
+  void Stop() {
+    stopping_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
 
 class ClusterNodes {
  public:

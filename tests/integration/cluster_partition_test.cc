@@ -108,11 +108,10 @@ TEST(ClusterPartitionTest, TheMinorityRefusesAndTheMajorityGoesOnThenAllConverge
   ClusterNodes cluster(dir, InNamespaces(network));
   const int old_leader = cluster.WaitForLeader();
   ASSERT_NE(old_leader, 0);
-  std::atomic<bool> stop{false};
   std::atomic<int> acked{0};
-  std::vector<std::thread> writers;
+  ClientThreads writers;
   for (int id = 1; id <= 3; ++id) {
-    writers.emplace_back([&, id] { Write(cluster, id, 100 + id, stop, &acked); });
+    writers.Start([&, id] { Write(cluster, id, 100 + id, writers.stopping(), &acked); });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
@@ -152,8 +151,7 @@ TEST(ClusterPartitionTest, TheMinorityRefusesAndTheMajorityGoesOnThenAllConverge
 
   network.Connect(old_leader, true);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  stop = true;
-  for (auto& t : writers) t.join();
+  writers.Stop();
   ASSERT_NE(cluster.WaitForLeader(), 0);
   std::vector<std::string> values;
   ASSERT_TRUE(Eventually([&] { return cluster.Get(new_leader, "k").has_value(); },

@@ -202,9 +202,8 @@ TEST(ClusterTest, AcknowledgedAppendsSurviveLeaderKills) {
     writers.push_back(
         std::make_unique<Writer>(cluster, w, std::vector<std::string>{"hot", keys[1 + w % 3]}));
   }
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (auto& w : writers) threads.emplace_back([&w, &stop] { w->Run(stop); });
+  ClientThreads clients;
+  for (auto& w : writers) clients.Start([&w, &clients] { w->Run(clients.stopping()); });
 
   std::vector<std::int64_t> failovers;
   std::uint64_t probe_seq = 0;
@@ -223,8 +222,7 @@ TEST(ClusterTest, AcknowledgedAppendsSurviveLeaderKills) {
     failovers.push_back(Ms(Clock::now() - killed));
     cluster.Start(leader);
   }
-  stop = true;
-  for (auto& t : threads) t.join();
+  clients.Stop();
 
   std::sort(failovers.begin(), failovers.end());
   std::uint64_t acked = 0, retries = 0;
@@ -260,12 +258,11 @@ TEST(ClusterTest, ReadsSeeEveryAppendAcknowledgedBeforeThem) {
   };
   std::mutex mu;
   std::vector<Read> reads;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (auto& w : writers) threads.emplace_back([&w, &stop] { w->Run(stop); });
+  ClientThreads clients;
+  for (auto& w : writers) clients.Start([&w, &clients] { w->Run(clients.stopping()); });
   for (int r = 0; r < 3; ++r) {
-    threads.emplace_back([&, r] {
-      for (int n = 0; !stop; ++n) {
+    clients.Start([&, r] {
+      for (int n = 0; !clients.stopping(); ++n) {
         const int node = (r + n) % 3 + 1;
         const auto began = Clock::now();
         if (auto values = cluster.Get(node, "hot")) {
@@ -282,8 +279,7 @@ TEST(ClusterTest, ReadsSeeEveryAppendAcknowledgedBeforeThem) {
   std::this_thread::sleep_for(std::chrono::seconds(2));
   cluster.Start(leader);
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  stop = true;
-  for (auto& t : threads) t.join();
+  clients.Stop();
 
   const std::vector<std::string> final_list = ValuesOn(cluster, 1, "hot");
   std::map<std::string, std::size_t> position;
