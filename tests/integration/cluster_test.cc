@@ -114,6 +114,15 @@ class Writer {
   std::atomic<std::uint64_t> retries_{0};
 };
 
+// Appends "v<from>" .. "v<to - 1>" to key "k" through `writer`, and to
+// `expected`.
+void AppendNumbered(client::Client& writer, int from, int to, std::vector<std::string>* expected) {
+  for (int i = from; i < to; ++i) {
+    writer.Append("k", "v" + std::to_string(i));
+    expected->push_back("v" + std::to_string(i));
+  }
+}
+
 // Node `id`'s values of `key` once it has caught up (a linearizable read,
 // retried while the cluster settles).
 std::vector<std::string> ValuesOn(ClusterNodes& cluster, int id, const std::string& key) {
@@ -361,21 +370,12 @@ TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
   const int follower = leader % 3 + 1;
   client::Client writer(cluster.socket(leader));
   std::vector<std::string> expected;
-  for (int i = 0; i < 100; ++i) {
-    writer.Append("k", "v" + std::to_string(i));
-    expected.push_back("v" + std::to_string(i));
-  }
+  AppendNumbered(writer, 0, 100, &expected);
   cluster.Kill(follower);
   cluster.Wipe(follower);
-  for (int i = 100; i < 150; ++i) {
-    writer.Append("k", "v" + std::to_string(i));
-    expected.push_back("v" + std::to_string(i));
-  }
+  AppendNumbered(writer, 100, 150, &expected);
   cluster.Start(follower);
-  for (int i = 150; i < 200; ++i) {
-    writer.Append("k", "v" + std::to_string(i));
-    expected.push_back("v" + std::to_string(i));
-  }
+  AppendNumbered(writer, 150, 200, &expected);
   EXPECT_TRUE(Eventually([&] { return cluster.Get(follower, "k", true) == expected; },
                          std::chrono::seconds(20)))
       << "the wiped node holds "
@@ -399,19 +399,13 @@ TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpPastTheSnapshotItInstalls) {
   const int follower = leader % 3 + 1;
   client::Client writer(cluster.socket(leader));
   std::vector<std::string> expected;
-  for (int i = 0; i < 1100; ++i) {
-    writer.Append("k", "v" + std::to_string(i));
-    expected.push_back("v" + std::to_string(i));
-  }
+  AppendNumbered(writer, 0, 1100, &expected);
   ASSERT_TRUE(Eventually([&] { return cluster.Get(follower, "k", true) == expected; },
                          std::chrono::seconds(20)));
   cluster.Kill(follower);
   cluster.Wipe(follower);
   cluster.Start(follower);
-  for (int i = 1100; i < 1110; ++i) {
-    writer.Append("k", "v" + std::to_string(i));
-    expected.push_back("v" + std::to_string(i));
-  }
+  AppendNumbered(writer, 1100, 1110, &expected);
   EXPECT_TRUE(Eventually([&] { return cluster.Get(follower, "k", true) == expected; },
                          std::chrono::seconds(10)))
       << "the wiped node holds "
