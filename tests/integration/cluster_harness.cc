@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <exception>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -58,7 +59,8 @@ ClusterNodes::ClusterNodes(const TestDir& dir, Options options)
 }
 
 ClusterNodes::~ClusterNodes() {
-  if (!::testing::Test::HasFailure()) return;
+  // An exception leaving the test body is recorded only after this runs.
+  if (!::testing::Test::HasFailure() && std::uncaught_exceptions() == 0) return;
   constexpr std::size_t kTail = 6000;
   for (const auto& [id, node] : nodes_) {
     if (!node) continue;

@@ -66,7 +66,7 @@ class ClusterNodes {
   // Starts every node (which bootstraps the cluster).
   ClusterNodes(const TestDir& dir, Options options);
   explicit ClusterNodes(const TestDir& dir) : ClusterNodes(dir, Options{}) {}
-  // Prints the end of each node's log if the test failed.
+  // Prints the end of each node's log if the test failed or is failing.
   ~ClusterNodes();
 
   int size() const { return static_cast<int>(addresses_.size()); }
