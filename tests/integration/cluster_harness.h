@@ -22,8 +22,11 @@
 
 namespace kvd::testing {
 
-// A free TCP port on 127.0.0.1 (bound and released: another process may
-// take it meanwhile, which the tests accept).
+// A free TCP port on 127.0.0.1 (bound and released), below the kernel's
+// ephemeral range (net.ipv4.ip_local_port_range, from 32768 by default), so
+// that no outgoing connection takes it as its source port meanwhile: a node
+// of an earlier test that still connects would otherwise keep a node of this
+// one from binding its Raft port.
 std::uint16_t FreeLoopbackPort();
 
 // A test's client threads, told to stop and joined however the test leaves
