@@ -81,7 +81,6 @@ class ConnectionSet {
   }
 
   std::size_t size() const { return sessions_.size(); }
-  std::size_t max_connections() const { return max_connections_; }
   std::uint64_t total() const { return total_; }
   std::uint64_t refused() const { return refused_; }
 
