@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 
-#include "daemon/batch_scheduling.h"
 #include "daemon/log.h"
 
 namespace kvd::daemon {
@@ -128,9 +127,6 @@ Status CommitQueue::LastCommitStatus() const {
 }
 
 void CommitQueue::Run() {
-  if (Status s = ScheduleThisThreadAsBatch(); !s.ok()) {
-    log::Warning("commit thread: " + s.ToString() + "; commits under load may be smaller");
-  }
   for (;;) {
     std::unique_ptr<Group> group;
     {

@@ -30,8 +30,7 @@ namespace kvd::daemon {
 
 class CommitQueue final : public Committer {
  public:
-  // kThread commits on a thread of its own (SCHED_BATCH, see
-  // batch_scheduling.h), merging what waits meanwhile
+  // kThread commits on a thread of its own, merging what waits meanwhile
   // (for fsync=always, where a commit waits for the disk); each commit's
   // completions come back to the network thread in one go. Except a lone
   // submission: when nothing is in flight and one submitter is all that a

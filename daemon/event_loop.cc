@@ -23,9 +23,9 @@ unsigned AvailableCpus() {
 
 void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
                   const std::function<bool()>& commit_in_flight,
-                  const std::function<bool()>& polling_pays, const std::function<void()>& on_idle) {
+                  const std::function<void()>& on_idle) {
   const bool poll_while_in_flight = commit_in_flight && AvailableCpus() > 1;
-  if (busy_poll.count() <= 0 && !poll_while_in_flight) {
+  if (busy_poll.count() <= 0 && !poll_while_in_flight && !on_idle) {
     io.run();
     return;
   }
@@ -43,8 +43,7 @@ void RunEventLoop(boost::asio::io_context& io, std::chrono::microseconds busy_po
     const bool busy_polling = idle < busy_poll;
     const bool in_flight_polling =
         !busy_polling && poll_while_in_flight && idle < kMaxDuePoll && commit_in_flight();
-    if ((busy_polling || in_flight_polling) && (!polling_pays || polling_pays())) {
-      // The committing thread may be waiting for this CPU.
+    if (busy_polling || in_flight_polling) {
       if (in_flight_polling) std::this_thread::yield();
       continue;
     }

@@ -19,7 +19,6 @@
 #include "daemon/cluster.h"
 #endif
 #include "daemon/commit_queue.h"
-#include "daemon/cpu_steal.h"
 #include "daemon/event_loop.h"
 #include "daemon/http_server.h"
 #include "daemon/log.h"
@@ -194,10 +193,8 @@ int main(int argc, char** argv) {
     if (cluster) cluster->Stop();
   });
 #endif
-  daemon::CpuSteal steal;
   daemon::RunEventLoop(
       io, options->busy_poll, [commits] { return commits->CommitInFlight(); },
-      [&steal] { return !steal.Contended(std::chrono::steady_clock::now()); },
       // Idle while the commit thread waits for the disk, this thread has a
       // CPU to spare: the store takes in the last commit's appends then.
       [&engine] {

@@ -1,5 +1,4 @@
 // Starting, stopping and restarting kvd: sockets, data files, signals.
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -153,42 +152,6 @@ TEST(LifecycleTest, BusyPollDependsOnFsyncUnlessGivenAndIsLogged) {
     EXPECT_EQ(kvd.Kvctl({"--key", "a"}).out, "x, y\n");
     EXPECT_EQ(kvd.Stop(), 0);
   }
-}
-
-// The threads of process `pid` that run as SCHED_BATCH.
-std::vector<pid_t> BatchThreads(pid_t pid) {
-  std::vector<pid_t> batch;
-  for (const auto& task : std::filesystem::directory_iterator(std::filesystem::path("/proc") /
-                                                              std::to_string(pid) / "task")) {
-    const pid_t tid = std::stoi(task.path().filename().string());
-    if (::sched_getscheduler(tid) == SCHED_BATCH) batch.push_back(tid);
-  }
-  return batch;
-}
-
-// The commit thread of --fsync always runs as SCHED_BATCH, and nothing else
-// does (daemon/batch_scheduling.h).
-TEST(LifecycleTest, OnlyTheCommitThreadIsScheduledAsBatch) {
-  TestDir always_dir;
-  Daemon always(always_dir);
-  std::vector<pid_t> batch;
-  // The commit thread sets its policy once it runs, which may be just after
-  // kvd reports ready.
-  Eventually([&] { return !(batch = BatchThreads(always.process().pid())).empty(); },
-             std::chrono::seconds(10));
-  ASSERT_EQ(batch.size(), 1u);
-  EXPECT_NE(batch[0], always.process().pid());  // not the network (main) thread
-  ASSERT_EQ(always.Kvctl({"--key", "a", "--val", "x"}).exit_code, 0);
-  EXPECT_EQ(always.Kvctl({"--key", "a"}).out, "x\n");
-  EXPECT_THAT(always.Log(), ::testing::Not(HasSubstr("SCHED_BATCH")));
-  EXPECT_EQ(always.Stop(), 0);
-
-  // Without fsync there is no commit thread.
-  TestDir no_dir;
-  Daemon no_fsync(no_dir, {"--fsync", "no"});
-  ASSERT_EQ(no_fsync.Kvctl({"--key", "a", "--val", "x"}).exit_code, 0);
-  EXPECT_TRUE(BatchThreads(no_fsync.process().pid()).empty());
-  EXPECT_EQ(no_fsync.Stop(), 0);
 }
 
 TEST(LifecycleTest, BadFlagsExitTwo) {
