@@ -6,7 +6,19 @@ import json
 import secrets
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 from .connection import Connection
 from .errors import (
@@ -144,22 +156,22 @@ class Client:
         with self._lock:
             requests = [self._with_origin(r) for r in requests]
             outcomes: List[Optional[Outcome]] = [None] * len(requests)
-            # Indexes of requests whose error may yet be retried, with "may
-            # it have been executed".
-            pending = list(range(len(requests)))
+            pending = list(range(len(requests)))  # to send, in order
             deadline = time.monotonic() + self.retry_timeout
             pause = _FIRST_PAUSE
             while True:
                 failed = self._attempt(requests, pending, outcomes)
+                if failed and time.monotonic() + pause > deadline:
+                    for i, (error, _) in failed.items():
+                        outcomes[i] = error
+                    break
                 if not failed:
                     break
-                retry = self._retryable(requests, outcomes, failed)
+                retry = self._safe_to_retry(requests, outcomes, failed)
                 for i, (error, _) in failed.items():
                     if i not in retry:
-                        outcomes[i] = error if retry is None else _not_retried(error)
-                if not retry or time.monotonic() + pause > deadline:
-                    for i in retry or ():
-                        outcomes[i] = failed[i][0]
+                        outcomes[i] = _not_retried(error)
+                if not retry:
                     break
                 time.sleep(pause)
                 pause = min(pause * 2, _MAX_PAUSE)
@@ -221,36 +233,33 @@ class Client:
                     outcomes[i] = error
         return failed
 
-    def _retryable(
-        self,
+    @staticmethod
+    def _safe_to_retry(
         requests: List[Dict[str, Any]],
         outcomes: List[Optional[Outcome]],
         failed: Dict[int, Tuple[KvdError, bool]],
-    ) -> Optional[set]:
-        """The failed requests that are safe to send again; None if there is
-        no time left to retry at all."""
-        if self.retry_timeout <= 0:
-            return None
+    ) -> Set[int]:
+        """The failed requests that may be sent again: every read, and each
+        write that no later write of this client may have overtaken."""
         # The highest seq of this batch's writes that may have been applied.
         highest = 0
         for i, request in enumerate(requests):
-            seq = request.get("seq")
-            if seq is None or not isinstance(request.get("op"), str) or request["op"] not in WRITE_OPS:
+            if request.get("op") not in WRITE_OPS:
                 continue
             if i in failed:
                 may_be_applied = failed[i][1]
-            else:
+            else:  # a server error other than unavailable says it was not
                 outcome = outcomes[i]
-                may_be_applied = not (
-                    isinstance(outcome, ServerError) and not isinstance(outcome, UnavailableError)
+                may_be_applied = not isinstance(outcome, ServerError) or isinstance(
+                    outcome, UnavailableError
                 )
             if may_be_applied:
-                highest = max(highest, seq)
-        retry = set()
-        for i in failed:
-            if requests[i].get("op") not in WRITE_OPS or requests[i]["seq"] >= highest:
-                retry.add(i)
-        return retry
+                highest = max(highest, request["seq"])
+        return {
+            i
+            for i in failed
+            if requests[i].get("op") not in WRITE_OPS or requests[i]["seq"] >= highest
+        }
 
     def _with_origin(self, request: Dict[str, Any]) -> Dict[str, Any]:
         if request.get("op") in WRITE_OPS and "seq" not in request:
