@@ -17,6 +17,7 @@ from typing import (
     Sequence,
     Set,
     Tuple,
+    TYPE_CHECKING,
     Union,
 )
 
@@ -31,6 +32,9 @@ from .errors import (
     server_error,
 )
 from .socket_path import default_socket_path
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 # The operations that change the store: they carry this client's origin.
 WRITE_OPS = frozenset({"append", "append_many", "delete"})
@@ -98,7 +102,8 @@ class Client:
     def get(self, key: str, stale: bool = False) -> List[str]:
         """``key``'s values in append order; [] for a missing key. ``stale``:
         in a cluster, this node's own state at once, which may lag."""
-        return values_of(self.call(read_request({"op": "get", "key": check_str("key", key)}, stale)))
+        request = read_request({"op": "get", "key": check_str("key", key)}, stale)
+        return values_of(self.call(request))
 
     def delete(self, key: str) -> bool:
         """Removes ``key`` and all its values; False if it did not exist."""

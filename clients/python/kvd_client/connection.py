@@ -118,7 +118,8 @@ class Connection:
                     except BlockingIOError:
                         continue
                     except OSError as e:
-                        return responses, self._lines_sent(ends, offset), self._lost(write_error or e)
+                        error = self._lost(write_error or e)
+                        return responses, self._lines_sent(ends, offset), error
                     if not data:
                         return responses, self._lines_sent(ends, offset), self._lost(write_error)
                     self._buffer += data

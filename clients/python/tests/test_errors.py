@@ -57,8 +57,8 @@ def test_the_hierarchy() -> None:
         assert issubclass(cls, ServerError) and issubclass(cls, KvdError)
         assert cls.code == code
         assert cls.__name__ in kvd_client.__all__
-    assert issubclass(KvdConnectionError, ConnectionError) and issubclass(KvdConnectionError, KvdError)
-    assert issubclass(KvdTimeoutError, TimeoutError) and issubclass(KvdTimeoutError, KvdError)
+    for cls, builtin in [(KvdConnectionError, ConnectionError), (KvdTimeoutError, TimeoutError)]:
+        assert issubclass(cls, builtin) and issubclass(cls, KvdError)
     assert issubclass(ProtocolError, KvdError) and not issubclass(ProtocolError, ServerError)
 
 
