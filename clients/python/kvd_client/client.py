@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import threading
 import time
@@ -50,9 +51,9 @@ Outcome = Union[Dict[str, Any], KvdError]
 class Client:
     """A connection to kvd, with a method per operation of proto/PROTOCOL.md.
 
-    ``socket``: the socket's path; None finds it as kvctl does
-    (:func:`kvd_client.default_socket_path`). ``timeout``: seconds to wait
-    for kvd at each step (connecting, taking a request, sending the next
+    ``socket``: the socket's path (a str or path object); None finds it as
+    kvctl does (:func:`kvd_client.default_socket_path`). ``timeout``:
+    seconds to wait for kvd at each step (connecting, taking a request, sending the next
     bytes of an answer), None for no limit; past it a request fails with
     :class:`KvdTimeoutError`. ``retry_timeout``: seconds during which a
     request answered ``unavailable`` (a cluster without a leader) or whose
@@ -68,11 +69,11 @@ class Client:
 
     def __init__(
         self,
-        socket: Optional[str] = None,
+        socket: Optional[Union[str, "os.PathLike[str]"]] = None,
         timeout: Optional[float] = 30.0,
         retry_timeout: float = 5.0,
     ) -> None:
-        self.socket_path: str = socket if socket is not None else default_socket_path()
+        self.socket_path: str = os.fspath(socket) if socket is not None else default_socket_path()
         self.timeout = timeout
         self.retry_timeout = retry_timeout
         # The origin's client id: random, 63 bits, never 0 (PROTOCOL.md, "Exactly once").
@@ -128,7 +129,8 @@ class Client:
         """Sends one request object (``{"op": ..., ...}``) and returns kvd's
         response object, or raises the error kvd answered. For operations
         without a method (``cluster``, ...). A write (append, append_many,
-        delete) gets this client's origin. Retried as the methods are."""
+        delete) gets this client's origin, in place of any it has. Retried as
+        the methods are."""
         outcome = self._run([dict(request)])[0]
         if isinstance(outcome, KvdError):
             raise outcome
@@ -267,7 +269,8 @@ class Client:
         }
 
     def _with_origin(self, request: Dict[str, Any]) -> Dict[str, Any]:
-        if request.get("op") in WRITE_OPS and "seq" not in request:
+        """``request``, with this client's origin if it is a write."""
+        if request.get("op") in WRITE_OPS:
             self._last_seq += 1
             request = dict(request, client=self.client_id, seq=self._last_seq)
         return request
