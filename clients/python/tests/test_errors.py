@@ -224,11 +224,8 @@ def answer_every_line_with(response: dict):
     """A fake kvd's handler that answers each request with ``response`` (its id added)."""
 
     def handle(conn: socket.socket) -> None:
-        while True:
-            lines = read_lines(conn, 1)
-            if not lines or not lines[0]:
-                return
-            answer = dict(response, id=json.loads(lines[0])["id"])
+        for line in conn.makefile("rb"):
+            answer = dict(response, id=json.loads(line)["id"])
             conn.sendall(json.dumps(answer).encode() + b"\n")
 
     return handle
