@@ -3,19 +3,20 @@
 
 Usage: check-links.py [SOURCE_ROOT]
 
-For README.md, doc/*.md, proto/PROTOCOL.md and bench/README.md under
-SOURCE_ROOT (default: the checkout this script is in), every relative link
-must point to a file or directory that exists, and a link with an #anchor
-into a Markdown file to one of its headings (GitHub's slugs: lower case,
-punctuation dropped, spaces as hyphens, "-1", "-2"... for repeats) or to an
-explicit id/name. Links with a scheme (https:, mailto:) are not checked.
+For README.md, doc/*.md, proto/PROTOCOL.md, bench/README.md and
+clients/*/README.md under SOURCE_ROOT (default: the checkout this script is
+in), every relative link must point to a file or directory that exists, and
+a link with an #anchor into a Markdown file to one of its headings (GitHub's
+slugs: lower case, punctuation dropped, spaces as hyphens, "-1", "-2"... for
+repeats) or to an explicit id/name. Links with a scheme (https:, mailto:) are not checked.
 Prints each broken link as FILE:LINE: TARGET: why, and exits 1 if there
 is any, else 0."""
 import re
 import sys
 from pathlib import Path
 
-DOCUMENTS = ["README.md", "doc/*.md", "proto/PROTOCOL.md", "bench/README.md"]
+DOCUMENTS = ["README.md", "doc/*.md", "proto/PROTOCOL.md", "bench/README.md",
+             "clients/*/README.md"]
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")

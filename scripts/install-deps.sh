@@ -17,6 +17,7 @@ case " ${ID} ${ID_LIKE:-} " in
               clang libclang-rt-14-dev util-linux  # clang + its runtime: libFuzzer
               libsystemd-dev systemd systemd-container rpm cpio  # the service suite
               curl chromium wrk nginx-light        # HTTP API tests and benchmark
+              python3-pytest python3-pip           # the Python client's tests (clients/python)
               etcd-server                          # bench/cluster.sh compares with etcd
               # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
               # and the Compose file's checks (docker-compose validates, no engine)
@@ -57,6 +58,12 @@ case " ${ID} ${ID_LIKE:-} " in
     # have them.
     command -v curl >/dev/null || dnf install -y -q curl  # curl-minimal is enough
     for p in chromium wrk nginx; do
+      rpm -q "$p" >/dev/null 2>&1 || dnf install -y -q "$p" ||
+        echo "install-deps.sh: $p is not available; skipping it" >&2
+    done
+    # The Python client's tests (clients/python): pytest, and pip with
+    # setuptools and wheel for its offline install test, which skips without them.
+    for p in python3-pytest python3-pip python3-setuptools python3-wheel; do
       rpm -q "$p" >/dev/null 2>&1 || dnf install -y -q "$p" ||
         echo "install-deps.sh: $p is not available; skipping it" >&2
     done

@@ -3,7 +3,8 @@
 # build, then again under ASan+UBSan and under TSan, and a build with GCC 11
 # (CentOS Stream 9's compiler) when it is installed, and a Windows build
 # (mingw-w64, tests under Wine) when those are installed (the release build
-# also runs the service suite: systemd units, a systemd boot, the RPM); then each libFuzzer
+# also runs the service suite: systemd units, a systemd boot, the RPM, and the
+# Python client's pytest suite); then each libFuzzer
 # target for FUZZ_SECONDS (default 60, scripts/fuzz.sh). Ends with one line
 # "N passed, N failed" counting test cases over all builds, and each fuzz
 # target, each benchmark script's smoke run and the failover test of the
@@ -44,6 +45,17 @@ for i in "${!builds[@]}"; do
   suites=()
   if [ "${dir}" != build ]; then suites=(--no-suite service); fi
   meson test -C "${dir}" --print-errorlogs --num-processes 2 "${suites[@]}" || status=1
+  if [ "${dir}" = build ]; then
+    # The Python client's suite (clients/python), against this build's kvd
+    # and kvctl; counted from its JUnit report.
+    echo "=== Python client (clients/python/tests) ==="
+    pytest=(pytest-3)
+    command -v pytest-3 >/dev/null || pytest=(python3 -m pytest)
+    rm -f build/python-tests.xml
+    KVD_BIN="$PWD/build/daemon/kvd" KVCTL_BIN="$PWD/build/client/kvctl" \
+      "${pytest[@]}" -p no:cacheprovider -q clients/python/tests \
+      --junitxml=build/python-tests.xml || status=1
+  fi
 done
 
 # Windows: everything cross-built with mingw-w64, its tests run under Wine in
@@ -116,5 +128,6 @@ ha_test "high availability" ha-test
 # balancers, restarted one by one while clients write (about 30 s).
 ha_test "high availability (cluster)" cluster-test
 
-python3 scripts/count-tests.py --extra "${extra_passed}" "${extra_failed}" "${builds[@]}"
+python3 scripts/count-tests.py --extra "${extra_passed}" "${extra_failed}" \
+  --junit build/python-tests.xml "${builds[@]}"
 exit "${status}"

@@ -1,0 +1,58 @@
+"""kvd_client: a Python client for kvd, the key -> list-of-strings daemon.
+
+    from kvd_client import Client
+
+    with Client() as kvd:            # the socket kvctl would use
+        kvd.append("fruit", "apple")
+        kvd.get("fruit")             # ["apple"]
+
+The wire protocol is specified in kvd's proto/PROTOCOL.md.
+"""
+
+from .client import Client
+from .errors import (
+    InternalError,
+    InvalidJsonError,
+    InvalidRequestError,
+    InvalidUtf8Error,
+    KeyTooLargeError,
+    KvdConnectionError,
+    KvdError,
+    KvdTimeoutError,
+    LineTooLongError,
+    PermissionDeniedError,
+    ProtocolError,
+    ServerError,
+    StorageError,
+    TooManyConnectionsError,
+    UnavailableError,
+    UnknownOpError,
+    ValueTooLargeError,
+)
+from .pipeline import Pipeline
+from .socket_path import default_socket_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "Pipeline",
+    "default_socket_path",
+    "KvdError",
+    "KvdConnectionError",
+    "KvdTimeoutError",
+    "ProtocolError",
+    "ServerError",
+    "InvalidJsonError",
+    "InvalidUtf8Error",
+    "InvalidRequestError",
+    "UnknownOpError",
+    "LineTooLongError",
+    "KeyTooLargeError",
+    "ValueTooLargeError",
+    "TooManyConnectionsError",
+    "PermissionDeniedError",
+    "StorageError",
+    "UnavailableError",
+    "InternalError",
+]

@@ -1,0 +1,398 @@
+"""Client: kvd's operations as methods, over one connection to its socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    TYPE_CHECKING,
+    Union,
+)
+
+from .connection import Connection
+from .errors import (
+    CLOSING_CODES,
+    KvdConnectionError,
+    KvdError,
+    ProtocolError,
+    ServerError,
+    UnavailableError,
+    server_error,
+)
+from .socket_path import default_socket_path
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+# The operations that change the store: they carry this client's origin.
+WRITE_OPS = frozenset({"append", "append_many", "delete"})
+
+# The first pause before a retry, doubled each time up to _MAX_PAUSE (as kvctl).
+_FIRST_PAUSE = 0.02
+_MAX_PAUSE = 0.5
+
+# A response, or the error that ended its request.
+Outcome = Union[Dict[str, Any], KvdError]
+
+
+class Client:
+    """A connection to kvd, with a method per operation of proto/PROTOCOL.md.
+
+    ``socket``: the socket's path (a str or path object); None finds it as
+    kvctl does (:func:`kvd_client.default_socket_path`). ``timeout``:
+    seconds to wait for kvd at each step (connecting, taking a request, sending the next
+    bytes of an answer), None for no limit; past it a request fails with
+    :class:`KvdTimeoutError`. ``retry_timeout``: seconds during which a
+    request answered ``unavailable`` (a cluster without a leader) or whose
+    connection was lost is sent again, 0 for never.
+
+    Connects at once (:class:`KvdConnectionError` if kvd is not there), and
+    again after the connection is lost. Every write carries this client's
+    id and a sequence number, so that a cluster applies it once however
+    often it is sent. A Client may be shared by threads: their requests
+    take turns on its one connection. Use it as a context manager, or call
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        socket: Optional[Union[str, "os.PathLike[str]"]] = None,
+        timeout: Optional[float] = 30.0,
+        retry_timeout: float = 5.0,
+    ) -> None:
+        self.socket_path: str = os.fspath(socket) if socket is not None else default_socket_path()
+        self.timeout = timeout
+        self.retry_timeout = retry_timeout
+        # The origin's client id: random, 63 bits, never 0 (PROTOCOL.md, "Exactly once").
+        self.client_id: int = secrets.randbits(63) or 1
+        self._last_seq = 0
+        self._last_id = 0
+        self._lock = threading.Lock()
+        self._conn: Optional[Connection] = Connection(self.socket_path, timeout)
+
+    # --- operations ---
+
+    def ping(self) -> bool:
+        """Checks that kvd answers; returns True."""
+        self.call({"op": "ping"})
+        return True
+
+    def append(self, key: str, val: str) -> None:
+        """Appends ``val`` to ``key``'s values; returns once it is durable."""
+        self.call(append_request(key, val))
+
+    def append_many(self, items: Iterable[Tuple[str, str]]) -> None:
+        """Appends each ``(key, val)`` of ``items`` in order, as one atomic
+        request: all are stored or none. The request must fit kvd's line
+        limit (1 MiB by default), else :class:`LineTooLongError`."""
+        self.call(append_many_request(items))
+
+    def get(self, key: str, stale: bool = False) -> List[str]:
+        """``key``'s values in append order; [] for a missing key. ``stale``:
+        in a cluster, this node's own state at once, which may lag."""
+        request = read_request({"op": "get", "key": check_str("key", key)}, stale)
+        return values_of(self.call(request))
+
+    def delete(self, key: str) -> bool:
+        """Removes ``key`` and all its values; False if it did not exist."""
+        return deleted_of(self.call(delete_request(key)))
+
+    def keys(self, prefix: str = "", stale: bool = False) -> List[str]:
+        """The keys starting with ``prefix`` (every key for ""), in ascending
+        order of their UTF-8 bytes (code point order)."""
+        return keys_of(self.call(keys_request(prefix, stale)))
+
+    def stats(self, stale: bool = False) -> Dict[str, int]:
+        """Server statistics by name (PROTOCOL.md, "stats"); more may appear."""
+        return stats_of(self.call(read_request({"op": "stats"}, stale)))
+
+    def pipeline(self) -> "Pipeline":
+        """A :class:`Pipeline` on this client: queued requests sent together."""
+        from .pipeline import Pipeline
+
+        return Pipeline(self)
+
+    def call(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """Sends one request object (``{"op": ..., ...}``) and returns kvd's
+        response object, or raises the error kvd answered. For operations
+        without a method (``cluster``, ...). A write (append, append_many,
+        delete) gets this client's origin, in place of any it has. Retried as
+        the methods are."""
+        outcome = self._run([dict(request)])[0]
+        if isinstance(outcome, KvdError):
+            raise outcome
+        return outcome
+
+    def close(self) -> None:
+        """Closes the connection; a later request opens a new one."""
+        with self._lock:
+            self._drop()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- sending, retrying ---
+
+    def _run(self, requests: Sequence[Dict[str, Any]]) -> List[Outcome]:
+        """Sends ``requests`` in order, pipelined, and returns for each its
+        response or its error. Used by :meth:`call` and by Pipeline.
+
+        A request answered ``unavailable``, or left unanswered by a lost
+        connection, is sent again after a pause, until ``retry_timeout``.
+        A write is resent only while no later write of this client may have
+        been applied: a cluster takes a write whose seq is not above the last
+        one it applied for the client as a retry, so resending an earlier one
+        then would lose it. Such a write fails with its error instead.
+        """
+        with self._lock:
+            requests = [self._with_origin(r) for r in requests]
+            outcomes: List[Optional[Outcome]] = [None] * len(requests)
+            pending = list(range(len(requests)))  # to send, in order
+            deadline = time.monotonic() + self.retry_timeout
+            pause = _FIRST_PAUSE
+            while True:
+                failed = self._attempt(requests, pending, outcomes)
+                if failed and time.monotonic() + pause > deadline:
+                    for i, (error, _) in failed.items():
+                        outcomes[i] = error
+                    break
+                if not failed:
+                    break
+                retry = self._safe_to_retry(requests, outcomes, failed)
+                for i, (error, _) in failed.items():
+                    if i not in retry:
+                        outcomes[i] = _not_retried(error)
+                if not retry:
+                    break
+                time.sleep(pause)
+                pause = min(pause * 2, _MAX_PAUSE)
+                pending = sorted(retry)
+            return [o if o is not None else ProtocolError("no answer") for o in outcomes]
+
+    def _attempt(
+        self,
+        requests: List[Dict[str, Any]],
+        pending: List[int],
+        outcomes: List[Optional[Outcome]],
+    ) -> Dict[int, Tuple[KvdError, bool]]:
+        """Sends the requests at ``pending`` once. Fills ``outcomes`` with the
+        final ones; returns the retryable failures, each with whether the
+        request may have been executed."""
+        failed: Dict[int, Tuple[KvdError, bool]] = {}
+        try:
+            conn = self._connection()
+        except KvdError as e:  # kvd is not there (any more): that is the answer
+            for i in pending:
+                outcomes[i] = e
+            return failed
+        ids = []
+        lines = []
+        for i in pending:
+            self._last_id += 1
+            ids.append(self._last_id)
+            lines.append(encode_request(requests[i], self._last_id))
+        responses, sent, error = conn.exchange(lines)
+        closed_by_kvd = False  # after a closing error, kvd executes nothing more
+        for k, (raw, i) in enumerate(zip(responses, pending)):
+            try:
+                response = decode_response(raw, ids[k])
+            except ProtocolError as e:
+                # The stream cannot be trusted from here on.
+                self._drop()
+                for j in pending[k:]:
+                    outcomes[j] = e
+                return failed
+            if response.get("ok") is True:
+                outcomes[i] = response
+                continue
+            e = error_of(response)
+            if isinstance(e, UnavailableError):
+                failed[i] = (e, True)
+            else:
+                outcomes[i] = e
+            if e.code in CLOSING_CODES:
+                closed_by_kvd = True
+                self._drop()
+        if error is not None or closed_by_kvd:
+            self._drop()
+            if error is None:
+                error = KvdConnectionError(f"kvd at {self.socket_path} closed the connection")
+            for k, i in enumerate(pending[len(responses):], start=len(responses)):
+                if isinstance(error, KvdConnectionError):
+                    failed[i] = (error, not closed_by_kvd and k < sent)
+                else:  # a timeout: kvd may still be executing it
+                    outcomes[i] = error
+        return failed
+
+    @staticmethod
+    def _safe_to_retry(
+        requests: List[Dict[str, Any]],
+        outcomes: List[Optional[Outcome]],
+        failed: Dict[int, Tuple[KvdError, bool]],
+    ) -> Set[int]:
+        """The failed requests that may be sent again: every read, and each
+        write that no later write of this client may have overtaken."""
+        # The highest seq of this batch's writes that may have been applied.
+        highest = 0
+        for i, request in enumerate(requests):
+            if request.get("op") not in WRITE_OPS:
+                continue
+            if i in failed:
+                may_be_applied = failed[i][1]
+            else:  # a server error other than unavailable says it was not
+                outcome = outcomes[i]
+                may_be_applied = not isinstance(outcome, ServerError) or isinstance(
+                    outcome, UnavailableError
+                )
+            if may_be_applied:
+                highest = max(highest, request["seq"])
+        return {
+            i
+            for i in failed
+            if requests[i].get("op") not in WRITE_OPS or requests[i]["seq"] >= highest
+        }
+
+    def _with_origin(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        """``request``, with this client's origin if it is a write."""
+        if request.get("op") in WRITE_OPS:
+            self._last_seq += 1
+            request = dict(request, client=self.client_id, seq=self._last_seq)
+        return request
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = Connection(self.socket_path, self.timeout)
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _not_retried(error: KvdError) -> KvdError:
+    """``error`` for a write that could not be resent safely."""
+    again = type(error)(
+        f"{error.message} (not retried: a later write of this client may have been "
+        "applied, so this one may or may not have been)",
+        error.code,
+    )
+    return again
+
+
+# --- requests and responses ---
+
+
+def check_str(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def append_request(key: str, val: str) -> Dict[str, Any]:
+    return {"op": "append", "key": check_str("key", key), "val": check_str("val", val)}
+
+
+def append_many_request(items: Iterable[Tuple[str, str]]) -> Dict[str, Any]:
+    return {
+        "op": "append_many",
+        "items": [{"key": check_str("key", k), "val": check_str("val", v)} for k, v in items],
+    }
+
+
+def delete_request(key: str) -> Dict[str, Any]:
+    return {"op": "delete", "key": check_str("key", key)}
+
+
+def keys_request(prefix: str, stale: bool) -> Dict[str, Any]:
+    request: Dict[str, Any] = {"op": "keys"}
+    if check_str("prefix", prefix):
+        request["prefix"] = prefix
+    return read_request(request, stale)
+
+
+def read_request(request: Dict[str, Any], stale: bool) -> Dict[str, Any]:
+    if stale:
+        request["stale"] = True
+    return request
+
+
+def encode_request(request: Mapping[str, Any], request_id: int) -> bytes:
+    """One request line. Text goes as UTF-8; a str holding a lone surrogate
+    goes as its bytes too, so that kvd refuses it (invalid_utf8) instead of
+    this client failing differently for it."""
+    text = json.dumps(dict(request, id=request_id), ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass") + b"\n"
+
+
+def decode_response(line: bytes, request_id: int) -> Dict[str, Any]:
+    """The response object on ``line``, which answers request ``request_id``
+    (an error for a line kvd could not parse carries no id)."""
+    try:
+        response = json.loads(line)
+    except ValueError as e:  # also bad UTF-8
+        raise ProtocolError(f"kvd sent a line that is not JSON: {e}") from None
+    if not isinstance(response, dict) or not isinstance(response.get("ok"), bool):
+        raise ProtocolError(f"kvd sent a response of another shape: {line[:200]!r}")
+    if "id" in response and response["id"] != request_id:
+        raise ProtocolError(f"kvd answered request {response['id']!r} for {request_id}")
+    return response
+
+
+def error_of(response: Mapping[str, Any]) -> ServerError:
+    """The exception for a response with ``"ok": false``."""
+    error = response.get("error")
+    if not isinstance(error, dict):
+        return server_error("internal", "kvd sent a failure without an error object")
+    return server_error(str(error.get("code", "internal")), str(error.get("message", "")))
+
+
+def _payload(response: Mapping[str, Any], name: str, kind: type) -> Any:
+    value = response.get(name)
+    if not isinstance(value, kind):
+        raise ProtocolError(f"kvd sent no {name} ({kind.__name__})")
+    return value
+
+
+def values_of(response: Mapping[str, Any]) -> List[str]:
+    return _payload(response, "values", list)
+
+
+def keys_of(response: Mapping[str, Any]) -> List[str]:
+    return _payload(response, "keys", list)
+
+
+def deleted_of(response: Mapping[str, Any]) -> bool:
+    return bool(_payload(response, "deleted", bool))
+
+
+def stats_of(response: Mapping[str, Any]) -> Dict[str, int]:
+    return _payload(response, "stats", dict)
+
+
+def ok_of(response: Mapping[str, Any]) -> None:
+    return None
+
+
+def true_of(response: Mapping[str, Any]) -> bool:
+    return True
+
+
+# How each operation's response becomes its method's result.
+ResultOf = Callable[[Mapping[str, Any]], Any]

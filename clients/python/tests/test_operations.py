@@ -1,0 +1,207 @@
+"""Every Client method against a real kvd."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from kvd_client import Client
+from kvd_process import find_binary
+
+# Text kvd must store exactly (PROTOCOL.md, "Strings").
+STRINGS = [
+    "",
+    "plain",
+    "a, b, c",
+    'say "hi"',
+    "back\\slash",
+    "line 1\nline 2",
+    "crlf\r\nend",
+    "tab\there",
+    "nul\x00inside",
+    "\x01\x1f controls",
+    "café",
+    "☕ naïve 日本語",
+    "emoji 😀 above the BMP",
+    "\u2028\u2029 separators",
+]
+
+
+def test_ping(client: Client) -> None:
+    assert client.ping() is True
+
+
+def test_append_then_get_returns_the_values_in_order(client: Client) -> None:
+    for v in ["one", "two", "three", "two"]:
+        assert client.append("k", v) is None
+    assert client.get("k") == ["one", "two", "three", "two"]
+
+
+def test_get_of_a_missing_key_is_empty(client: Client) -> None:
+    assert client.get("missing") == []
+
+
+@pytest.mark.parametrize("text", STRINGS, ids=range(len(STRINGS)))
+def test_keys_and_values_are_stored_exactly(client: Client, text: str) -> None:
+    client.append(text, text)
+    client.append(text, text + "!")
+    assert client.get(text) == [text, text + "!"]
+    assert text in client.keys()
+
+
+def test_a_value_close_to_the_line_limit(client: Client) -> None:
+    big = "é" * 500_000  # 1,000,000 bytes of UTF-8, under the 1 MiB line limit
+    client.append("big", big)
+    assert client.get("big") == [big]
+
+
+def test_kvctl_reads_what_the_client_wrote(client: Client, kvd) -> None:
+    kvctl = find_binary("KVCTL_BIN", "build/client/kvctl")
+    if kvctl is None:
+        pytest.skip("no kvctl binary (KVCTL_BIN or build/client/kvctl)")
+    values = STRINGS
+    client.append_many([("mixed", v) for v in values])
+    out = subprocess.run(
+        [kvctl, "--socket", kvd.socket, "get", "mixed", "--json"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    assert json.loads(out) == values
+
+
+def test_append_many_appends_every_item_in_order(client: Client) -> None:
+    client.append("fruit", "apple")
+    assert client.append_many([("fruit", "fig"), ("veg", "leek"), ("fruit", "kiwi")]) is None
+    assert client.get("fruit") == ["apple", "fig", "kiwi"]
+    assert client.get("veg") == ["leek"]
+
+
+def test_append_many_takes_any_iterable_of_pairs(client: Client) -> None:
+    client.append_many((("g", str(i)) for i in range(3)))
+    client.append_many([])
+    assert client.get("g") == ["0", "1", "2"]
+    assert client.keys() == ["g"]
+
+
+def test_delete_says_whether_the_key_existed(client: Client) -> None:
+    client.append("tmp", "x")
+    client.append("keep", "y")
+    assert client.delete("tmp") is True
+    assert client.delete("tmp") is False
+    assert client.get("tmp") == []
+    assert client.keys() == ["keep"]
+
+
+def test_keys_are_in_code_point_order_and_filtered_by_prefix(client: Client) -> None:
+    for key in ["veg", "fruit", "fries", "é", "z", "Zebra", "f"]:
+        client.append(key, "v")
+    assert client.keys() == ["Zebra", "f", "fries", "fruit", "veg", "z", "é"]
+    assert client.keys("fr") == ["fries", "fruit"]
+    assert client.keys("nothing") == []
+    assert client.keys("") == client.keys()
+
+
+def test_stats_counts_keys_and_values(client: Client) -> None:
+    before = client.stats()
+    client.append_many([("a", "1"), ("a", "2"), ("b", "3")])
+    stats = client.stats()
+    assert stats["keys"] == 2
+    assert stats["values"] == 3
+    assert stats["requests"] >= before["requests"] + 2
+    assert all(isinstance(v, int) for v in stats.values())
+
+
+def test_stale_reads_answer_on_a_single_node(client: Client) -> None:
+    client.append("k", "v")
+    assert client.get("k", stale=True) == ["v"]
+    assert client.keys(stale=True) == ["k"]
+    assert client.stats(stale=True)["values"] == 1
+
+
+def test_call_sends_a_request_object_and_returns_the_response(client: Client) -> None:
+    response = client.call({"op": "append", "key": "k", "val": "v"})
+    assert response["ok"] is True and set(response) <= {"ok", "id"}
+    response = client.call({"op": "get", "key": "k"})
+    assert response["ok"] is True and response["values"] == ["v"]
+
+
+def test_keys_and_values_must_be_str(client: Client) -> None:
+    with pytest.raises(TypeError):
+        client.append("k", 1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.append(b"k", "v")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.append_many([("k", None)])  # type: ignore[list-item]
+    assert client.keys() == []
+
+
+def test_acknowledged_writes_survive_a_restart_under_the_default_fsync(client: Client, kvd) -> None:
+    client.append("durable", "1")
+    client.append_many([("durable", "2"), ("other", "3")])
+    client.delete("other")
+    client.close()
+    assert kvd.stop(signal.SIGKILL) == -signal.SIGKILL
+    kvd.start()
+    with Client(kvd.socket) as again:
+        assert again.get("durable") == ["1", "2"]
+        assert again.keys() == ["durable"]
+
+
+def test_the_context_manager_closes_the_connection(kvd) -> None:
+    with Client(kvd.socket) as watcher:
+        with Client(kvd.socket) as c:
+            c.ping()
+            assert watcher.stats()["connections"] == 2
+        deadline = time.monotonic() + 10
+        while watcher.stats()["connections"] != 1:
+            assert time.monotonic() < deadline, "kvd still sees the closed client"
+            time.sleep(0.01)
+
+
+def test_a_closed_client_connects_again_for_the_next_request(client: Client) -> None:
+    client.close()
+    assert client.ping() is True
+
+
+def test_concurrent_clients_from_threads(start_kvd) -> None:
+    daemon = start_kvd("--fsync", "no")
+    threads, per_thread = 8, 250
+
+    def work(n: int) -> None:
+        with Client(daemon.socket) as c:
+            for i in range(per_thread):
+                c.append(f"t{n}", str(i))
+                c.append("shared", f"{n}:{i}")
+
+    run_in_threads(work, threads)
+    with Client(daemon.socket) as c:
+        for n in range(threads):
+            assert c.get(f"t{n}") == [str(i) for i in range(per_thread)]
+        shared = c.get("shared")
+    assert sorted(shared) == sorted(f"{n}:{i}" for n in range(threads) for i in range(per_thread))
+    for n in range(threads):  # each thread's values in its own order
+        mine = [v for v in shared if v.startswith(f"{n}:")]
+        assert mine == [f"{n}:{i}" for i in range(per_thread)]
+
+
+def test_one_client_shared_by_threads(client: Client) -> None:
+    def work(n: int) -> None:
+        for i in range(100):
+            client.append("k", f"{n}:{i}")
+            assert f"{n}:{i}" in client.get("k")
+
+    run_in_threads(work, 4)
+    assert len(client.get("k")) == 400
+
+
+def run_in_threads(work, count: int) -> None:
+    """Runs work(0) ... work(count - 1) at once, each in a thread of its
+    own; raises what any of them raised."""
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        for future in [pool.submit(work, n) for n in range(count)]:
+            future.result()
