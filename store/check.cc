@@ -51,13 +51,11 @@ Status Inspect(const std::filesystem::path& data_path, std::vector<std::string>*
                       "); kvd drops it at start");
   }
   if (contents.entries.empty()) return Status::OK();
-  if (!ReplayStart(contents, id)) {
+  std::uint64_t start = 0;
+  if (Status s = ReplayStart(contents, id, journal_path.string(), &start); !s.ok()) {
     fault->foreign = true;
-    const std::string msg = journal_path.string() +
-                            ": does not apply to this storage.data (it was replaced or edited "
-                            "while the journal held changes)";
-    report->push_back(msg);
-    return Status::Corruption(msg);
+    report->push_back(s.message());
+    return s;
   }
   return Status::OK();
 }

@@ -106,21 +106,13 @@ Status Engine::Recover() {
     // Torn while being created: it never held a change.
     return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_);
   }
-  const journal::Record& base = contents.entries.front().record;
-  if (base.type != journal::RecordType::kBase) {
-    return Status::Corruption(journal_path_.string() + ": offset 0: no base record");
-  }
   // Replay what storage.data lacks.
-  const std::optional<std::uint64_t> start = ReplayStart(contents, snapshot_id_);
-  if (!start) {
-    return Status::Corruption(
-        journal_path_.string() + ": offset 0: the journal applies to a storage.data with " +
-        base.snapshot.ToString() + ", but " + data_path_.string() + " has " +
-        snapshot_id_.ToString() +
-        "; it was replaced or edited while the journal still held changes (kvd --check)");
+  std::uint64_t start = 0;
+  if (Status s = ReplayStart(contents, snapshot_id_, journal_path_.string(), &start); !s.ok()) {
+    return Status::Corruption(s.message() + " (kvd --check, kvd --repair)");
   }
   for (const auto& e : contents.entries) {
-    if (e.offset < *start) continue;
+    if (e.offset < start) continue;
     store_.Apply(e.record.batch);
     if (!e.record.batch.empty()) dirty_ = true;
   }
@@ -128,7 +120,7 @@ Status Engine::Recover() {
       !s.ok()) {
     return s;
   }
-  if (base.snapshot == snapshot_id_) return Status::OK();
+  if (contents.entries.front().record.snapshot == snapshot_id_) return Status::OK();
   // A compaction crashed after installing storage.data, before cutting the
   // journal: finish it, so the journal starts from this storage.data again.
   return Fold();

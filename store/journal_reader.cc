@@ -77,18 +77,27 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
   return Status::OK();
 }
 
-std::optional<std::uint64_t> ReplayStart(const JournalContents& contents, const SnapshotId& data) {
-  std::optional<std::uint64_t> start;
-  if (!contents.entries.empty()) {
-    const journal::Record& first = contents.entries.front().record;
-    if (first.type == journal::RecordType::kBase && first.snapshot == data) start = 0;
+Status ReplayStart(const JournalContents& contents, const SnapshotId& data, const std::string& name,
+                   std::uint64_t* start) {
+  const journal::Record& base = contents.entries.front().record;
+  if (base.type != journal::RecordType::kBase) {
+    return Status::Corruption(name +
+                              ": offset 0: no base record, so it applies to no storage.data");
   }
+  std::optional<std::uint64_t> found;
+  if (base.snapshot == data) found = 0;
   for (const auto& e : contents.entries) {
     if (e.record.type == journal::RecordType::kCheckpoint && e.record.snapshot == data) {
-      start = e.record.offset;
+      found = e.record.offset;
     }
   }
-  return start;
+  if (!found) {
+    return Status::Corruption(name + ": offset 0: applies to a storage.data with " +
+                              base.snapshot.ToString() + ", not to this one (" + data.ToString() +
+                              "): it was replaced or edited while the journal held changes");
+  }
+  *start = *found;
+  return Status::OK();
 }
 
 }  // namespace kvd

@@ -38,15 +38,18 @@ Status ReadJournal(const std::filesystem::path& path, JournalContents* contents)
 // The same for a journal's bytes `data`, read from the file `name`.
 Status ParseJournal(const std::string& data, const std::string& name, JournalContents* contents);
 
-// Whether the journal read into `contents` applies to the storage.data
-// identified by `data`, and if so, the offset of the first record that
-// storage.data lacks: 0 if the journal's first record is a kBase naming
-// `data`; the offset of the last kCheckpoint naming `data` if there is one
-// (a compaction installed that storage.data and crashed before it cut the
-// journal); otherwise nullopt, the journal belongs to another storage.data.
-// The one rule for recovery (Engine::Recover) and kvd --check alike, so that
-// --check passes exactly the files kvd replays.
-std::optional<std::uint64_t> ReplayStart(const JournalContents& contents, const SnapshotId& data);
+// Whether the journal `name`, read into `contents` (at least one whole
+// record), applies to the storage.data identified by `data`, and if so, sets
+// *start to the offset of the first record that storage.data lacks: 0 if
+// the journal's first record is a kBase naming `data`; the offset of the
+// last kCheckpoint naming `data` if there is one (a compaction installed
+// that storage.data and crashed before it cut the journal). Otherwise
+// Corruption saying why: the first record is no kBase, or the journal
+// belongs to another storage.data (replaced or edited by hand while the
+// journal held changes). The one rule for recovery (Engine::Recover) and
+// kvd --check alike, so that --check passes exactly the files kvd replays.
+Status ReplayStart(const JournalContents& contents, const SnapshotId& data, const std::string& name,
+                   std::uint64_t* start);
 
 }  // namespace kvd
 

@@ -214,6 +214,31 @@ TEST(TornJournalTest, CheckReportsAndRepairCutsDeliberately) {
   EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2"));
 }
 
+// A journal that does not start with its base record applies to no
+// storage.data: kvd refuses to start, --check says so for the same reason
+// (one rule for both), and --repair sets the journal aside.
+TEST(TornJournalTest, AJournalWithoutItsBaseRecordIsRefusedByStartAndCheckAlike) {
+  TestDir dir;
+  const std::string journal = CrashedJournal(dir, 3).file;
+  const auto offsets = RecordOffsets(journal);
+  const std::string headless = journal.substr(offsets[1]);
+  WriteFile(dir / "storage.data.journal", headless);
+  const std::string data = (dir / "storage.data").string();
+
+  RunResult start = RunKvd({"--socket", (dir / "kvd.sock").string(), "--data", data});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_THAT(start.err, HasSubstr("no base record"));
+  RunResult check = RunKvd({"--check", "--data", data});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_THAT(check.out, HasSubstr("no base record"));
+  EXPECT_EQ(ReadFile(dir / "storage.data.journal"), headless) << "nothing is touched";
+
+  RunResult repair = RunKvd({"--repair", "--data", data});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out;
+  EXPECT_THAT(repair.out, HasSubstr("set the journal aside"));
+  EXPECT_EQ(RunKvd({"--check", "--data", data}).exit_code, 0);
+}
+
 TEST(FsyncPolicyTest, EveryPolicySurvivesAProcessCrash) {
   for (const char* policy : {"always", "everysec", "no"}) {
     TestDir dir;
