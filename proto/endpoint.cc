@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "util/temp_dir.h"
+
 namespace kvd::proto {
 
 std::string DefaultSocketPath() {
@@ -12,7 +14,7 @@ std::string DefaultSocketPath() {
 #else
   if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime != nullptr && *runtime != '\0')
     return (std::filesystem::path(runtime) / "kvd.sock").string();
-  return (std::filesystem::temp_directory_path() / "kvd.sock").string();
+  return (TempDir() / "kvd.sock").string();
 #endif
 }
 

@@ -10,6 +10,7 @@
 #include "store/file.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
+#include "util/temp_dir.h"
 
 namespace kvd {
 namespace {
@@ -29,7 +30,7 @@ constexpr std::uint64_t kCarryChunk = 4 * 1024 * 1024;
 
 std::filesystem::path DefaultDataPath() {
   if (const char* env = std::getenv("KVD_DATA"); env != nullptr && *env != '\0') return env;
-  return std::filesystem::temp_directory_path() / "storage.data";
+  return TempDir() / "storage.data";
 }
 
 std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name) {

@@ -97,6 +97,25 @@ TEST(KvctlUnreachableTest, NamesTheEndpointAndExitsOne) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
 }
 
+// A temp dir that does not exist is where the default socket would be, not
+// a crash: kvctl says it cannot connect there; kvd reads its defaults fine.
+TEST(KvctlEnvTest, AMissingTempDirIsNamedInTheErrorNotACrash) {
+  TestDir dir;
+  const auto missing = dir / "missing";
+  const ProcessOptions env{.env = {{"KVD_SOCKET", ""},
+                                   {"XDG_RUNTIME_DIR", ""},
+                                   {"KVD_DATA", ""},
+                                   {"TMPDIR", missing.string()}},
+                           .stdin_data = {},
+                           .stderr_file = {}};
+  RunResult ping = RunCommand({KvctlBin(), "ping"}, env);
+  EXPECT_EQ(ping.exit_code, 1);
+  EXPECT_THAT(ping.err, HasSubstr((missing / "kvd.sock").string()));
+  EXPECT_EQ(std::count(ping.err.begin(), ping.err.end(), '\n'), 1) << "one line: " << ping.err;
+  EXPECT_EQ(RunCommand({KvdBin(), "--version"}, env).exit_code, 0);
+  EXPECT_EQ(RunCommand({KvdBin(), "--check"}, env).exit_code, 0) << "no data file: empty";
+}
+
 TEST(KvctlEnvTest, SocketComesFromTheEnvironmentUnlessAFlagSaysOtherwise) {
   TestDir dir;
   const auto socket = (dir / "env.sock").string();
