@@ -91,13 +91,14 @@ Engine::~Engine() {
 }
 
 Status Engine::Recover() {
-  if (Status s = LoadSnapshot(data_path_, &store_, &snapshot_id_); !s.ok()) return s;
+  FileSystem* const fs = options_.fs;
+  if (Status s = LoadSnapshot(data_path_, &store_, &snapshot_id_, fs); !s.ok()) return s;
   std::error_code ec;
   if (!std::filesystem::exists(journal_path_, ec)) {
-    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_);
+    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_, fs);
   }
   JournalContents contents;
-  if (Status s = ReadJournal(journal_path_, &contents); !s.ok()) return s;
+  if (Status s = ReadJournal(journal_path_, &contents, fs); !s.ok()) return s;
   if (!contents.torn_reason.empty()) {
     options_.warn("journal " + journal_path_.string() + ": dropped a torn record at offset " +
                   std::to_string(contents.valid_end) + " (" + contents.torn_reason +
@@ -105,7 +106,7 @@ Status Engine::Recover() {
   }
   if (contents.entries.empty()) {
     // Torn while being created: it never held a change.
-    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_);
+    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_, fs);
   }
   // Replay what storage.data lacks.
   std::uint64_t start = 0;
@@ -117,7 +118,8 @@ Status Engine::Recover() {
     store_.Apply(e.record.batch);
     if (!e.record.batch.empty()) dirty_ = true;
   }
-  if (Status s = JournalWriter::Open(journal_path_, contents.valid_end, reservation(), &journal_);
+  if (Status s =
+          JournalWriter::Open(journal_path_, contents.valid_end, reservation(), &journal_, fs);
       !s.ok()) {
     return s;
   }
@@ -140,7 +142,9 @@ Status Engine::Fold() {
     store_.Thaw();
   }
   std::unique_ptr<JournalWriter> next;
-  if (s.ok()) s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next);
+  if (s.ok()) {
+    s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next, options_.fs);
+  }
   const std::uint64_t covers = journal_->size();
   Retired retired;
   if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), covers, &retired);
@@ -168,11 +172,7 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
     if (acknowledge) acknowledge();
     return Status::OK();
   }
-  if (!sync_error_.ok()) {
-    // A background sync failed: take no more writes until one succeeds.
-    if (Status s = journal_->Sync(); !s.ok()) return s;
-    sync_error_ = Status::OK();
-  }
+  if (!broken_.ok()) return broken_;
   const std::uint64_t before = journal_->size();
   if (Status s = journal_->Append(records); !s.ok()) return s;
   if (options_.sync == SyncPolicy::kAlways) {
@@ -180,12 +180,12 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
     const Status synced = journal_->Sync();
     sync_in_flight_.store(false, std::memory_order_relaxed);
     if (!synced.ok()) {
-      // After a failed fsync the kernel may have dropped the pages; do not
-      // leave records behind that may or may not survive.
-      if (Status t = journal_->Truncate(before); !t.ok()) {
-        return Status::IOError(synced.message() + "; then " + t.message());
-      }
-      return synced;
+      // The kernel may have dropped the pages while keeping what they read
+      // as: cutting the records off again takes them out of the page cache
+      // too, so that not even a restart reads back what the disk may lack.
+      // Best effort: they may survive, as a write in flight during a crash.
+      journal_->Truncate(before);
+      return Break(synced);
     }
   }
   journal_bytes_ = journal_->size();
@@ -231,8 +231,22 @@ bool Engine::ApplyQueuedLocked() const {
   return true;
 }
 
+Status Engine::Break(const Status& failed_sync) {
+  if (broken_.ok()) {
+    broken_ = Status::IOError(failed_sync.message() +
+                              "; refusing writes until the data file is reopened (restart kvd)");
+    options_.warn(broken_.message());
+  }
+  return broken_;
+}
+
+void Engine::WaitForCompaction() {
+  std::unique_lock writer(write_mu_);
+  compacted_.wait(writer, [this] { return !compacting_; });
+}
+
 void Engine::MaybeCompact() {
-  if (compacting_ || closed_) return;
+  if (compacting_ || closed_ || !broken_.ok()) return;
   const std::uint64_t size = journal_->size();
   const std::uint64_t threshold =
       std::max(options_.compact_min_bytes, snapshot_id_.size * options_.compact_percentage / 100);
@@ -252,21 +266,27 @@ void Engine::Compact(std::uint64_t covers) {
   SnapshotId id;
   Status s = WriteFrozenSnapshot(&id);
   std::unique_ptr<JournalWriter> next;
-  if (s.ok()) s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next);
+  if (s.ok()) {
+    s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next, options_.fs);
+  }
   // Writers are held up from the checkpoint on (InstallSnapshot), so most
   // of its work is done before, in rounds while they go on: the journal is
   // made durable (without --fsync always, tens of MB wait for an fsync),
   // and the records written since `covers` are carried to the next journal,
-  // until a round leaves little. A failed fsync may not be reported twice:
-  // like a failed background sync, it stops writes until a sync succeeds
-  // (and this compaction).
+  // until a round leaves little. A failed fsync of the journal stops writes
+  // (Break), and this compaction. A failure of the new files' own writes or
+  // fsyncs only abandons the compaction: they are never used then.
   Retired retired;  // after the lock below is let go
   std::unique_lock writer(write_mu_);
   std::uint64_t carried = covers;
   for (int round = 0; s.ok(); ++round) {
+    if (!broken_.ok()) {
+      s = broken_;  // a writer's fsync failed meanwhile
+      break;
+    }
     s = SyncOutsideWriterLock(writer);
     if (!s.ok()) {
-      sync_error_ = s;
+      s = Break(s);
       break;
     }
     // Between writes: every record before `end` is committed for good (a
@@ -279,19 +299,20 @@ void Engine::Compact(std::uint64_t covers) {
     writer.lock();
     carried = end;
   }
+  if (s.ok() && !broken_.ok()) s = broken_;
   if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), carried, &retired);
   {
     std::unique_lock write(mu_);
     store_.Thaw();
   }
   compacting_ = false;
+  compacted_.notify_all();
   if (s.ok()) {
     ++compactions_;
     journal_bytes_ = journal_->size();
     return;
   }
-  std::error_code ignored;
-  std::filesystem::remove(snapshot_tmp_path_, ignored);
+  options_.fs->Remove(snapshot_tmp_path_);
   next_compaction_at_ = journal_->size() + options_.compact_min_bytes;
   options_.warn("compaction of " + data_path_.string() + " failed, will retry: " + s.ToString());
 }
@@ -330,7 +351,7 @@ void Engine::ProduceFrozen(SnapshotSink& sink) const {
 
 Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
   return WriteSnapshotFile(
-      snapshot_tmp_path_, [this](SnapshotSink& sink) { ProduceFrozen(sink); }, id);
+      snapshot_tmp_path_, [this](SnapshotSink& sink) { ProduceFrozen(sink); }, id, options_.fs);
 }
 
 std::string Engine::SnapshotText() {
@@ -376,13 +397,13 @@ Status Engine::SaveSnapshot() {
     std::unique_lock write(mu_);
     store_.Thaw();
   }
-  if (s.ok()) s = RenameDurably(snapshot_tmp_path_, data_path_);
+  if (s.ok()) s = RenameDurably(snapshot_tmp_path_, data_path_, options_.fs);
   if (s.ok()) dirty_ = false;
   return s;
 }
 
 Engine::Retired::~Retired() {
-  if (snapshot_fd >= 0) file::Close(snapshot_fd);
+  if (snapshot_fd >= 0) fs->Close(snapshot_fd);
 }
 
 Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
@@ -393,17 +414,29 @@ Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
   const std::uint64_t checkpoint_at = journal_->size();
   std::string checkpoint;
   journal::EncodeCheckpoint(id, covers, &checkpoint);
-  Status s = journal_->Append(checkpoint);
-  if (s.ok()) s = journal_->Sync();
-  if (!s.ok()) {
-    journal_->Truncate(checkpoint_at);
-    return s;
+  // A failed write (Append cuts it off) or rename changes nothing that
+  // counts, and writes go on; a failed fsync of the journal or of the
+  // directory stops them (Break).
+  if (Status s = journal_->Append(checkpoint); !s.ok()) return s;
+  if (Status s = journal_->Sync(); !s.ok()) {
+    journal_->Truncate(checkpoint_at);  // as in Write
+    return Break(s);
   }
-  if (file::kReplacesOpenFiles) retired->snapshot_fd = file::OpenRead(data_path_);
-  if (s = RenameDurably(snapshot_tmp_path_, data_path_); !s.ok()) return s;
+  FileSystem* const fs = options_.fs;
+  retired->fs = fs;
+  if (file::kReplacesOpenFiles) retired->snapshot_fd = fs->OpenRead(data_path_);
+  if (fs->Replace(snapshot_tmp_path_, data_path_) != 0) {
+    return ErrnoError("cannot rename " + snapshot_tmp_path_.string() + " to", data_path_, errno);
+  }
   snapshot_id_ = id;
-  if (s = CarryRecords(carried, checkpoint_at, next.get()); !s.ok()) return s;
-  if (s = next->Install(journal_.get()); !s.ok()) return s;
+  if (Status s = SyncParentDirectory(data_path_, fs); !s.ok()) return Break(s);
+  if (Status s = CarryRecords(carried, checkpoint_at, next.get()); !s.ok()) return s;
+  bool renamed = false;
+  if (Status s = next->Install(journal_.get(), &renamed); !s.ok()) {
+    // Renamed, the next journal is the one on disk: appending to the old
+    // one would lose the writes, so Break stops them.
+    return renamed ? Break(s) : s;
+  }
   retired->journal = std::exchange(journal_, std::move(next));
   ++journal_generation_;
   dirty_ = checkpoint_at > covers;
@@ -427,24 +460,21 @@ void Engine::SyncEverySecond() {
     syncer_wake_.wait_for(writer, std::chrono::seconds(1));
     if (closed_ || journal_->synced_size() == journal_->size()) continue;
     // Writers go on meanwhile, as with Redis's background fsync.
-    if (Status s = SyncOutsideWriterLock(writer); s.ok()) {
-      sync_error_ = Status::OK();
-    } else {
-      if (sync_error_.ok()) options_.warn(s.ToString() + "; refusing writes until a sync succeeds");
-      sync_error_ = s;
-    }
+    if (!broken_.ok()) continue;
+    if (Status s = SyncOutsideWriterLock(writer); !s.ok()) Break(s);
   }
 }
 
 Status Engine::SyncOutsideWriterLock(std::unique_lock<std::mutex>& writer) {
   // On a duplicate of the descriptor: the journal may be replaced meanwhile.
-  const int fd = file::Duplicate(journal_->fd());
+  FileSystem* const fs = options_.fs;
+  const int fd = fs->Duplicate(journal_->fd());
   const std::uint64_t size = journal_->size();
   const std::uint64_t generation = journal_generation_;
   writer.unlock();
-  const int rc = fd < 0 ? -1 : file::SyncData(fd);
+  const int rc = fd < 0 ? -1 : fs->SyncData(fd);
   const int err = errno;
-  if (fd >= 0) file::Close(fd);
+  if (fd >= 0) fs->Close(fd);
   writer.lock();
   if (rc != 0) return ErrnoError("cannot fsync journal", journal_path_, err);
   if (generation == journal_generation_) journal_->MarkSynced(size);
@@ -463,15 +493,20 @@ Status Engine::Close() {
 
   std::lock_guard writer(write_mu_);
   if (!journal_) return dirty_ ? SaveSnapshot() : Status::OK();
+  if (!broken_.ok()) {
+    // Nothing more goes to these files: the next start replays the journal.
+    journal_.reset();
+    return broken_;
+  }
   if (dirty_) {
     // On failure the journal stays: the next start replays it.
     if (Status s = Fold(); !s.ok()) return s;
   }
   journal_.reset();
-  std::error_code ec;
-  std::filesystem::remove(journal_path_, ec);
-  if (ec) return Status::IOError("cannot remove " + journal_path_.string() + ": " + ec.message());
-  return SyncParentDirectory(journal_path_);
+  if (options_.fs->Remove(journal_path_) != 0) {
+    return ErrnoError("cannot remove", journal_path_, errno);
+  }
+  return SyncParentDirectory(journal_path_, options_.fs);
 }
 
 template <typename Read>

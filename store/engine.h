@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "store/data_lock.h"
+#include "store/file_system.h"
 #include "store/journal_writer.h"
 #include "store/shared_mutex.h"
 #include "store/snapshot.h"
@@ -72,6 +73,9 @@ struct EngineOptions {
   std::chrono::milliseconds lock_wait{0};  // kEmbedded only
   // Told what recovery dropped and what failed in the background.
   std::function<void(const std::string&)> warn = [](const std::string&) {};
+  // Where the data files are read and written (tests inject faults); must
+  // outlive the engine.
+  FileSystem* fs = FileSystem::Default();
 };
 
 class Engine {
@@ -98,7 +102,12 @@ class Engine {
   // Writers are serialized; callers with many small writes should group
   // them. If `applied` is given it receives, per mutation, what Store::Apply
   // returned (false: a delete of an absent key). On error nothing of `batch`
-  // is visible or will be recovered, and later writes may succeed again.
+  // is visible (it may be recovered after a restart, as a write in flight
+  // during a crash may). A failed write(2) of the journal (a full disk) only
+  // fails this batch; after a failed fsync of the journal or of its
+  // directory every later write fails too, until the engine is reopened:
+  // the kernel may have dropped pages that a later fsync would then claim
+  // durable (doc/durability.md, "Write errors").
   //
   // `acknowledge`, if given, is called once on success (never on error), as
   // soon as the batch is durable and its results are in *applied, with no
@@ -153,8 +162,14 @@ class Engine {
   void ThawStore();
   Status Restore(std::string text, const std::string& name);
 
+  // Waits until no background compaction runs (tests: a compaction's file
+  // calls then happen in a known order).
+  void WaitForCompaction();
+
   // Waits for a background compaction, then folds the journal into a new
-  // storage.data and removes the journal. Later calls do nothing.
+  // storage.data and removes the journal. Later calls do nothing. After a
+  // failed fsync (see Write) it leaves the files as they are, for the next
+  // start to replay, and returns that failure.
   Status Close();
 
   SyncPolicy sync_policy() const { return options_.sync; }
@@ -169,6 +184,7 @@ class Engine {
     Retired& operator=(const Retired&) = delete;
     ~Retired();
     std::unique_ptr<JournalWriter> journal;
+    FileSystem* fs = nullptr;
     int snapshot_fd = -1;
   };
 
@@ -202,6 +218,10 @@ class Engine {
   // With write_mu_ held and no background compaction: writes the whole
   // store as the new snapshot, covering the whole journal.
   Status Fold();
+  // With write_mu_ held: records that an fsync of the journal or of the
+  // data directory failed, which stops writes until the engine is reopened;
+  // returns the error writes get from then on.
+  Status Break(const Status& failed_sync);
   // With write_mu_ held: starts a background compaction if one is due.
   void MaybeCompact();
   void Compact(std::uint64_t covers);
@@ -227,8 +247,9 @@ class Engine {
   std::unique_ptr<JournalWriter> journal_;
   SnapshotId snapshot_id_;
   bool compacting_ = false;
+  std::condition_variable compacted_;     // compacting_ went false
   std::uint64_t next_compaction_at_ = 0;  // journal size before which not to retry
-  Status sync_error_;                     // sticky failure of a background sync
+  Status broken_;                         // set by Break: every write fails with it
   bool closed_ = false;
   bool dirty_ = false;  // the store holds changes storage.data lacks (in the journal, if any)
   std::uint64_t journal_generation_ = 0;  // counts replacements of journal_

@@ -1,7 +1,8 @@
-// The file calls the engine needs beyond <cstdio> and <filesystem>, for
-// POSIX (file_posix.cc) and Windows (file_win.cc). Like their POSIX
-// namesakes, they return -1 (or nullptr) with errno set on failure, so
-// callers report std::strerror(errno) the same way on both.
+// The file calls the engine needs beyond <filesystem>, for POSIX
+// (file_posix.cc) and Windows (file_win.cc). Like their POSIX namesakes,
+// they return -1 with errno set on failure, so callers report
+// std::strerror(errno) the same way on both. The engine reaches them through
+// FileSystem::Default() (file_system.h), so that tests can inject faults.
 //
 // Files are opened without inheritance by child processes and, on Windows,
 // shared for deletion, so that a file can be renamed over while it is open
@@ -9,8 +10,8 @@
 #ifndef KVD_STORE_FILE_H_
 #define KVD_STORE_FILE_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 
 namespace kvd::file {
@@ -38,11 +39,11 @@ int Preallocate(int fd, std::uint64_t offset, std::uint64_t length);
 // FlushFileBuffers.
 int SyncData(int fd);
 
-// Creates `path`, which must not exist yet (else EEXIST), as a binary
-// stdio stream for writing.
-std::FILE* CreateNew(const std::filesystem::path& path);
-// Flushes `file` and puts it on stable storage.
-int Sync(std::FILE* file);
+// Creates `path`, which must not exist yet (else EEXIST), open for writing.
+int CreateNew(const std::filesystem::path& path);
+// The file's contents and metadata on stable storage: fsync(2), or
+// FlushFileBuffers.
+int Sync(int fd);
 
 // Renames `from` over `to` in one step: readers see the old or the new
 // file. On Windows MoveFileExW with MOVEFILE_WRITE_THROUGH, which returns

@@ -55,12 +55,11 @@ int Preallocate(int fd, std::uint64_t offset, std::uint64_t length) {
 
 int SyncData(int fd) { return ::fdatasync(fd); }
 
-std::FILE* CreateNew(const std::filesystem::path& path) { return std::fopen(path.c_str(), "wbxe"); }
-
-int Sync(std::FILE* file) {
-  if (std::fflush(file) != 0) return -1;
-  return ::fsync(::fileno(file));
+int CreateNew(const std::filesystem::path& path) {
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 }
+
+int Sync(int fd) { return ::fsync(fd); }
 
 int Replace(const std::filesystem::path& from, const std::filesystem::path& to) {
   return std::rename(from.c_str(), to.c_str());

@@ -133,18 +133,11 @@ int SyncData(int fd) {
   return 0;
 }
 
-std::FILE* CreateNew(const std::filesystem::path& path) {
-  const int fd = Open(path, GENERIC_WRITE, CREATE_NEW, _O_WRONLY);
-  if (fd < 0) return nullptr;
-  std::FILE* file = ::_fdopen(fd, "wb");
-  if (file == nullptr) ::_close(fd);
-  return file;
+int CreateNew(const std::filesystem::path& path) {
+  return Open(path, GENERIC_WRITE, CREATE_NEW, _O_WRONLY);
 }
 
-int Sync(std::FILE* file) {
-  if (std::fflush(file) != 0) return -1;
-  return SyncData(::_fileno(file));
-}
+int Sync(int fd) { return SyncData(fd); }
 
 int Replace(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (!::MoveFileExW(from.c_str(), to.c_str(),

@@ -18,10 +18,10 @@ std::uint32_t Fixed32(const std::string& s, std::size_t at) {
 
 }  // namespace
 
-Status ReadJournal(const std::filesystem::path& path, JournalContents* contents) {
+Status ReadJournal(const std::filesystem::path& path, JournalContents* contents, FileSystem* fs) {
   *contents = JournalContents{};
   std::string data;
-  if (Status s = ReadWholeFile(path, &data); !s.ok()) return s;
+  if (Status s = ReadWholeFile(path, &data, fs); !s.ok()) return s;
   return ParseJournal(data, path.string(), contents);
 }
 

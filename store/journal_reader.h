@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "store/file_system.h"
 #include "store/journal_format.h"
 #include "store/snapshot.h"
 #include "util/status.h"
@@ -34,7 +35,8 @@ struct JournalContents {
 // it, is not an error: it is left out and described in `torn_reason`.
 // Damage anywhere else (a bad checksum with more data after it, a malformed
 // record) is Corruption naming the file and offset. The file is only read.
-Status ReadJournal(const std::filesystem::path& path, JournalContents* contents);
+Status ReadJournal(const std::filesystem::path& path, JournalContents* contents,
+                   FileSystem* fs = FileSystem::Default());
 // The same for a journal's bytes `data`, read from the file `name`.
 Status ParseJournal(const std::string& data, const std::string& name, JournalContents* contents);
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/file_system.h"
 #include "store/snapshot.h"
 #include "util/status.h"
 
@@ -39,25 +40,30 @@ class JournalWriter {
   };
 
   // Opens the journal at `path` to append after its first `valid_size`
-  // bytes, cutting off anything beyond them (a torn tail).
+  // bytes, cutting off anything beyond them (a torn tail). Every file call
+  // goes through `fs`, which must outlive the writer.
   static Status Open(const std::filesystem::path& path, std::uint64_t valid_size,
-                     Reservation reservation, std::unique_ptr<JournalWriter>* writer);
+                     Reservation reservation, std::unique_ptr<JournalWriter>* writer,
+                     FileSystem* fs = FileSystem::Default());
   // Durably replaces the journal at `path` with one holding just a base
   // record for `base`, and opens it.
   static Status Create(const std::filesystem::path& path, const SnapshotId& base,
-                       Reservation reservation, std::unique_ptr<JournalWriter>* writer);
+                       Reservation reservation, std::unique_ptr<JournalWriter>* writer,
+                       FileSystem* fs = FileSystem::Default());
   // Starts a journal to replace the one at `path`: a file beside it holding
   // a base record for `base`, open for appends, which may come in several
   // steps (a compaction carries records over while writers go on). Install()
   // puts it in place; destroyed before that, it removes its file.
   static Status CreateReplacement(const std::filesystem::path& path, const SnapshotId& base,
-                                  Reservation reservation, std::unique_ptr<JournalWriter>* writer);
+                                  Reservation reservation, std::unique_ptr<JournalWriter>* writer,
+                                  FileSystem* fs = FileSystem::Default());
   // Syncs this replacement and durably renames it over the journal it
   // replaces. `replaced`, the open writer of that journal if any, keeps its
   // file open where file::kReplacesOpenFiles (the old file's blocks are then
   // freed when `replaced` is destroyed); elsewhere it is closed just before
-  // the rename and reopened if the rename fails.
-  Status Install(JournalWriter* replaced);
+  // the rename and reopened if the rename fails. *renamed, if given, tells
+  // whether the rename was done (then only the directory's fsync failed).
+  Status Install(JournalWriter* replaced, bool* renamed = nullptr);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -75,7 +81,7 @@ class JournalWriter {
   // Reads bytes [from, to) back (to carry records into a new journal).
   Status ReadRange(std::uint64_t from, std::uint64_t to, std::string* out) const;
 
-  // For an fsync by another thread on a file::Duplicate of it, without holding up
+  // For an fsync by another thread on a Duplicate of it, without holding up
   // appends; MarkSynced then records what that fsync covered.
   int fd() const { return fd_; }
   void MarkSynced(std::uint64_t size) { synced_size_ = std::max(synced_size_, size); }
@@ -85,7 +91,8 @@ class JournalWriter {
   std::uint64_t synced_size() const { return synced_size_; }
 
  private:
-  JournalWriter(std::filesystem::path path, int fd, std::uint64_t size, Reservation reservation);
+  JournalWriter(FileSystem* fs, std::filesystem::path path, int fd, std::uint64_t size,
+                Reservation reservation);
   void CloseFile();
   void ReopenFile();
   // Tries to reserve space up to at least `end`; appends work without it.
@@ -93,6 +100,7 @@ class JournalWriter {
   // kZeroFilled: writes zeros over [from, to) and fdatasyncs.
   void FillWithZeros(std::uint64_t from, std::uint64_t to);
 
+  FileSystem* const fs_;
   std::filesystem::path path_;
   std::filesystem::path install_at_;  // a replacement's destination; empty once installed
   const Reservation reservation_;

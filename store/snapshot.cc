@@ -107,12 +107,12 @@ Status CorruptionAt(const std::string& name, std::string_view text, std::size_t 
                             "): " + why);
 }
 
-// A RapidJSON output stream to a FILE* (or, without one, to a string),
+// A RapidJSON output stream to a file (or, without one, to a string),
 // keeping the CRC and size of what it wrote.
 class IdentifyingStream {
  public:
   using Ch = char;
-  explicit IdentifyingStream(std::FILE* file) : file_(file) {}
+  explicit IdentifyingStream(const FileAppend* append) : append_(append) {}
   explicit IdentifyingStream(std::string* text) : text_(text) {}
   void Put(char c) {
     buffer_[used_++] = c;
@@ -121,9 +121,9 @@ class IdentifyingStream {
   void Flush() {
     crc_.Update(buffer_, used_);
     size_ += used_;
-    if (file_ == nullptr) {
+    if (append_ == nullptr) {
       text_->append(buffer_, used_);
-    } else if (std::fwrite(buffer_, 1, used_, file_) != used_) {
+    } else if (!failed_ && !(*append_)(std::string_view(buffer_, used_))) {
       failed_ = true;
     }
     used_ = 0;
@@ -132,7 +132,7 @@ class IdentifyingStream {
   SnapshotId id() const { return SnapshotId{size_, crc_.checksum()}; }
 
  private:
-  std::FILE* file_ = nullptr;
+  const FileAppend* append_ = nullptr;
   std::string* text_ = nullptr;
   char buffer_[64 * 1024];
   std::size_t used_ = 0;
@@ -188,12 +188,13 @@ std::string SnapshotId::ToString() const {
   return "size " + std::to_string(size) + ", crc32c " + std::to_string(crc);
 }
 
-Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id) {
+Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id,
+                    FileSystem* fs) {
   *id = SnapshotId{};
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) && !ec) return Status::OK();
   std::string text;
-  if (Status s = ReadWholeFile(path, &text); !s.ok()) return s;
+  if (Status s = ReadWholeFile(path, &text, fs); !s.ok()) return s;
   return ParseSnapshot(std::move(text), path.string(), store, id);
 }
 
@@ -250,11 +251,15 @@ bool WriteSnapshot(IdentifyingStream& stream, const std::function<void(SnapshotS
 }  // namespace
 
 Status WriteSnapshotFile(const std::filesystem::path& path,
-                         const std::function<void(SnapshotSink&)>& produce, SnapshotId* id) {
-  return WriteFileDurably(path, [&](std::FILE* file) {
-    IdentifyingStream stream(file);
-    return WriteSnapshot(stream, produce, id);
-  });
+                         const std::function<void(SnapshotSink&)>& produce, SnapshotId* id,
+                         FileSystem* fs) {
+  return WriteFileDurably(
+      path,
+      [&](const FileAppend& append) {
+        IdentifyingStream stream(&append);
+        return WriteSnapshot(stream, produce, id);
+      },
+      fs);
 }
 
 std::string SnapshotText(const std::function<void(SnapshotSink&)>& produce) {

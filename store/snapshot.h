@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/file_system.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -27,7 +28,8 @@ struct SnapshotId {
 // missing file is an empty store. Anything that is not a JSON object of
 // arrays of strings, or not valid UTF-8, is Corruption naming the path,
 // line, column and byte offset; the file is only read, never changed.
-Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id);
+Status LoadSnapshot(const std::filesystem::path& path, Store* store, SnapshotId* id,
+                    FileSystem* fs = FileSystem::Default());
 // The same for a snapshot's `text`, read from the file `name`. Takes the
 // text by value to pad it for the parser: a text from ReadWholeFile has the
 // room, and is not copied when moved in.
@@ -46,7 +48,8 @@ class SnapshotSink {
 // supplies the entries. Non-ASCII text is written as \u escapes, as Python's
 // json.dump does, so that any reader decodes it the same. Sets *id.
 Status WriteSnapshotFile(const std::filesystem::path& path,
-                         const std::function<void(SnapshotSink&)>& produce, SnapshotId* id);
+                         const std::function<void(SnapshotSink&)>& produce, SnapshotId* id,
+                         FileSystem* fs = FileSystem::Default());
 // The same text, in memory (a Raft snapshot of cluster mode carries it).
 std::string SnapshotText(const std::function<void(SnapshotSink&)>& produce);
 
