@@ -10,10 +10,11 @@
 
 class TestDir {
  public:
-  TestDir() {
+  // In `base`: the temp dir by default.
+  explicit TestDir(const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
     std::random_device random;
     do {
-      path_ = std::filesystem::temp_directory_path() / ("kvd-unit-" + std::to_string(random()));
+      path_ = base / ("kvd-unit-" + std::to_string(random()));
     } while (!std::filesystem::create_directory(path_));  // false: it exists already
   }
   ~TestDir() {
