@@ -12,7 +12,13 @@ if ! command -v promtool >/dev/null; then
   echo "promtool not found (Debian: apt-get install prometheus); skipping"
   exit 77
 fi
-if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+# The distribution's python3 has the distribution's module, whatever python3
+# comes first on PATH (pyenv, a virtualenv).
+python=
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import prometheus_client.parser' 2>/dev/null; then python=$p; break; fi
+done
+if [ -z "$python" ]; then
   echo "prometheus_client not found (Debian: python3-prometheus-client); skipping"
   exit 77
 fi
@@ -63,7 +69,7 @@ check() {
     cat "$dir/metrics" >&2
     exit 1
   fi
-  python3 - "$dir/metrics" "$@" <<'PY'
+  "$python" - "$dir/metrics" "$@" <<'PY'
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -124,7 +130,7 @@ traffic() {
   "${kvctl[@]}" keys >/dev/null
   "${kvctl[@]}" stats >/dev/null
   "${kvctl[@]}" --key "$(printf 'k%.0s' $(seq 40))" --val z 2>/dev/null || true
-  python3 - "$dir/kvd.sock" <<'PY'
+  "$python" - "$dir/kvd.sock" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -144,7 +150,7 @@ stop
 
 if "$KVD_BIN" --help 2>&1 | grep -q -- '--peers'; then
   rm -rf "$dir"/*
-  raft_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  raft_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   start --max-key-size 16 --node 1 --peers "1=127.0.0.1:$raft_port"
   # A single voter elects itself; writes wait for that.
   for _ in $(seq 100); do
