@@ -68,8 +68,14 @@ void MetricText::Sample(std::string_view name, Labels labels, double value) {
 std::string MetricText::Number(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   if (std::isnan(value)) return "NaN";
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  // Fixed notation where it is the usual one (0.0001 rather than 1e-04, as
+  // Go's and Python's clients write bucket bounds), else the shortest.
+  char buffer[400];
+  const double magnitude = std::fabs(value);
+  const auto result =
+      magnitude >= 1e-4 && magnitude < 1e15
+          ? std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed)
+          : std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
 }
 

@@ -31,7 +31,8 @@ class MetricText {
   void Sample(std::string_view name, double value) { Sample(name, {}, value); }
 
   // A float as a sample value or an le label: the shortest text that reads
-  // back as the same double; "+Inf" for infinity.
+  // back as the same double, in fixed notation from 0.0001 to 1e15;
+  // "+Inf" for infinity.
   static std::string Number(double value);
 
   const std::string& text() const { return text_; }

@@ -31,6 +31,8 @@ TEST(MetricTextTest, EscapesHelpAndLabelValues) {
 
 TEST(MetricTextTest, Numbers) {
   EXPECT_EQ(MetricText::Number(0.00005), "5e-05");
+  EXPECT_EQ(MetricText::Number(0.0001), "0.0001");
+  EXPECT_EQ(MetricText::Number(1700000000.0), "1700000000");
   EXPECT_EQ(MetricText::Number(0.25), "0.25");
   EXPECT_EQ(MetricText::Number(1), "1");
   EXPECT_EQ(MetricText::Number(1700000000.5), "1700000000.5");
