@@ -18,6 +18,7 @@ case " ${ID} ${ID_LIKE:-} " in
               libsystemd-dev systemd systemd-container rpm cpio  # the service suite
               curl chromium wrk nginx-light        # HTTP API tests and benchmark
               python3-pytest python3-pip           # the Python client's tests (clients/python)
+              prometheus python3-prometheus-client  # GET /metrics checked (promtool, the parser)
               etcd-server                          # bench/cluster.sh compares with etcd
               # deploy/ha/ha-test.sh: the load balancers, netns tools, its client
               # and the Compose file's checks (docker-compose validates, no engine)
@@ -35,6 +36,11 @@ case " ${ID} ${ID_LIKE:-} " in
       export DEBIAN_FRONTEND=noninteractive
       apt-get -o DPkg::Lock::Timeout=600 update -qq
       apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+      # The prometheus package enables and starts a Prometheus server; the
+      # tests only run its promtool, so one installed here is stopped again.
+      if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus >/dev/null 2>&1 || true
+      fi
     fi
     ;;
   *" rhel "* | *" centos "* | *" fedora "*)
@@ -67,6 +73,12 @@ case " ${ID} ${ID_LIKE:-} " in
       rpm -q "$p" >/dev/null 2>&1 || dnf install -y -q "$p" ||
         echo "install-deps.sh: $p is not available; skipping it" >&2
     done
+    # GET /metrics checked by promtool (EPEL's golang-github-prometheus ships
+    # it) and prometheus_client's parser; that test skips without them.
+    command -v promtool >/dev/null || dnf install -y -q golang-github-prometheus ||
+      echo "install-deps.sh: promtool (golang-github-prometheus) is not available; skipping it" >&2
+    rpm -q python3-prometheus_client >/dev/null 2>&1 || dnf install -y -q python3-prometheus_client ||
+      echo "install-deps.sh: python3-prometheus_client is not available; skipping it" >&2
     ;;
   *)
     echo "install-deps.sh: unsupported system '${ID}'; install meson, a C++20 compiler," \
