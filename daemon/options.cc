@@ -288,10 +288,13 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
 
   // Refuses the options with `message` (exit 2), naming the config file and
   // the line when the setting at fault came from there.
-  const std::set<std::string> flags_given = FlagsGiven(argc, argv);
+  std::set<std::string> flags_given = FlagsGiven(argc, argv);
+  flags_given.erase("config");  // as a key in the file, always the file's fault
   auto in_file = [&](const std::string& message) -> std::string {
     if (config_opt->count() == 0) return "";
     const std::string path = config_opt->as<std::string>();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return "";
     std::ifstream in(path, std::ios::binary);
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     const auto line = ConfigErrorLine(text, message, flags_given);
@@ -311,6 +314,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     *exit_code = app.exit(e);
     return std::nullopt;
   } catch (const CLI::FileError&) {  // only --config names a file CLI11 reads
+    const std::string path = config_opt->as<std::string>();
+    return refuse("--config: cannot read " + path + ": " + Unreadable(path));
+  } catch (const std::ios_base::failure&) {  // CLI11 reading a directory, on Linux
     const std::string path = config_opt->as<std::string>();
     return refuse("--config: cannot read " + path + ": " + Unreadable(path));
   } catch (const CLI::ParseError& e) {
