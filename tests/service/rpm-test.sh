@@ -46,18 +46,19 @@ echo "$listed"
 expected=(
   /usr/bin/kvd /usr/bin/kvctl
   /usr/lib/systemd/system/kvd.service /usr/lib/systemd/system/kvd.socket
-  /usr/lib/sysusers.d/kvd.conf /etc/sysconfig/kvd
+  /usr/lib/sysusers.d/kvd.conf /etc/sysconfig/kvd /etc/kvd/kvd.conf
+  /usr/share/bash-completion/completions/kvctl /usr/share/bash-completion/completions/kvd
   '/usr/share/man/man8/kvd\.8(\.gz)?' '/usr/share/man/man1/kvctl\.1(\.gz)?'
 )
 status=0
 for file in "${expected[@]}"; do
   grep -Eqx -- "$file" <<<"$listed" || { echo "missing from the package: $file"; status=1; }
 done
-# The installed unit runs the packaged binary and reads the packaged sysconfig.
+# The installed unit runs the packaged binary and reads the packaged kvd.conf and sysconfig.
 unit=usr/lib/systemd/system/kvd.service
 rpm2cpio "$rpm_file" | (cd "$top" && cpio -idm --quiet "./$unit")
 # shellcheck disable=SC2016  # a literal $KVD_OPTS
-grep -qx 'ExecStart=/usr/bin/kvd $KVD_OPTS' "$top/$unit" || { echo "ExecStart is wrong"; status=1; }
+grep -qx 'ExecStart=/usr/bin/kvd --config /etc/kvd/kvd.conf $KVD_OPTS' "$top/$unit" || { echo "ExecStart is wrong"; status=1; }
 grep -qx 'EnvironmentFile=-/etc/sysconfig/kvd' "$top/$unit" || { echo "EnvironmentFile is wrong"; status=1; }
 scripts=$(rpm -qp --scripts "$rpm_file")
 for macro in sysusers_create_compat systemd_post systemd_preun systemd_postun_with_restart; do
