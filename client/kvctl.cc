@@ -28,9 +28,9 @@
 #include <rapidjson/writer.h>
 #include <CLI/CLI.hpp>
 
-#include "client/client.h"
-#include "client/embedded.h"
-#include "proto/endpoint.h"
+#include "client/call.h"
+#include "kvd/client.h"
+#include "kvd/embedded.h"
 #include "proto/limits.h"
 
 namespace {
@@ -83,7 +83,7 @@ std::string ReadValueFromStdin() {
 // many values were appended.
 std::size_t Import(Backend& client) {
   std::size_t total = 0, line_no = 0, batch_bytes = 0;
-  std::vector<kvd::proto::KeyValue> batch;
+  std::vector<kvd::client::KeyValue> batch;
   auto flush = [&] {
     if (batch.empty()) return;
     const std::size_t n = batch.size();
@@ -139,10 +139,10 @@ int main(int argc, char** argv) {
       "  kvctl --key K --val V   append V to the values of K\n"
       "  kvctl --key K           print the values of K, joined by \", \"\n"};
   app.set_version_flag("--version", KVD_VERSION);
-  std::string socket = kvd::proto::DefaultSocketPath();
+  std::string socket = kvd::client::DefaultSocketPath();
   std::optional<std::string> key, val;
   bool json = false;
-  std::string data = kvd::DefaultDataPath().string();
+  std::string data = kvd::client::DefaultDataPath().string();
   bool embedded = false;
   auto* socket_opt =
       app.add_option("--socket", socket, "kvd's socket, or named pipe on Windows (env KVD_SOCKET)")
@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
       request.op = *cluster_add      ? kvd::proto::Op::kClusterAdd
                    : *cluster_remove ? kvd::proto::Op::kClusterRemove
                                      : kvd::proto::Op::kCluster;
-      const kvd::proto::Response response = daemon->Call(request);
+      const kvd::proto::Response response = kvd::client::Call(*daemon, request);
       if (*cluster_status && json) {
         std::cout << response.cluster << '\n';
       } else if (*cluster_status) {
