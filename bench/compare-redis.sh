@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the same workloads against kvd (through kvbench) and Redis (through
-# redis-benchmark), with matched durability, and prints one table of
-# throughputs and their ratio (see bench/README.md).
+# Runs the same workloads against kvd and Redis, with matched durability and
+# the same client (kvbench; for Redis with --protocol resp), and prints one
+# table of throughputs and their ratio, with redis-benchmark's figure for
+# Redis beside them (see bench/README.md).
 #
 #   bench/compare-redis.sh BUILD_DIR   BENCH_SECONDS=S  each run's duration (default 3)
 #                                      REPS=N           runs per side and row, median (default 2)
@@ -10,7 +11,7 @@
 #
 # Installs redis-server and redis-tools (apt-get) if they are missing. For
 # each durability mode it starts one kvd and one redis-server on sockets in a
-# temp dir, runs every row as kvd, Redis, kvd, Redis, ... (REPS times each),
+# temp dir, runs every row as kvd, Redis, redis-benchmark, kvd, ... (REPS times each),
 # and stops both. Only the processes it started are signalled; the temp dir is
 # removed on exit, also on failure or Ctrl-C.
 set -euo pipefail
@@ -50,6 +51,7 @@ kvd_socket=$tmp/kvd.sock
 
 echo "redis:   $(redis-server --version)"
 echo "reps:    $reps per side and row, kvd and Redis alternating; the table shows medians"
+echo "client:  kvbench for both (Redis: --protocol resp); redis-benchmark as an extra column"
 echo "values:  $value_size bytes; gets read a list of $list_values values"
 
 # Starts kvd with --fsync MODE on a fresh data dir and waits for it.
@@ -104,19 +106,20 @@ redis_args() {
   esac
 }
 
-# Prints kvd's ops/s for WORKLOAD at CONNECTIONS and PIPELINE.
-run_kvd() {
+# Prints kvbench's ops/s for WORKLOAD at CONNECTIONS and PIPELINE against
+# the server on SOCKET, spoken to in PROTOCOL (kvd or resp).
+run_kvbench() {
   local line
   local -a args
   read -ra args <<<"$(kvbench_args "$1")"
-  line=$("$bench" --socket "$kvd_socket" --connections "$2" --pipeline "$3" \
+  line=$("$bench" --socket "$4" --protocol "$5" --connections "$2" --pipeline "$3" \
     --value-size "$value_size" --duration "$seconds" "${args[@]}")
   field ops_per_s "$line"
 }
 
-# Prints Redis's requests per second for WORKLOAD at CONNECTIONS and PIPELINE,
-# over REQUESTS requests.
-run_redis() {
+# Prints redis-benchmark's requests per second for WORKLOAD at CONNECTIONS and
+# PIPELINE, over REQUESTS requests.
+run_redis_benchmark() {
   local out rps
   local -a args
   read -ra args <<<"$(redis_args "$1")"
@@ -147,11 +150,12 @@ target_for() {
 }
 
 print_row() {
-  printf '%-14s %-10s %11s %8s %12s %12s %7s  %s\n' "$@"
+  printf '%-14s %-10s %11s %8s %12s %12s %7s  %-12s %16s\n' "$@"
 }
 
 echo
-print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" ratio target
+print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" ratio target \
+  "redis-benchmark"
 for mode in "${modes[@]}"; do
   start_kvd "$mode"
   start_redis_like "$mode"
@@ -161,21 +165,20 @@ for mode in "${modes[@]}"; do
       pipeline=${config#*:}
       kvd_rates=()
       redis_rates=()
-      redis_rate=
+      redis_benchmark_rates=()
+      redis_benchmark_rate=
       for ((rep = 0; rep < reps; rep++)); do
-        kvd_rates+=("$(run_kvd "$workload" "$connections" "$pipeline")")
-        if [[ -z $redis_rate ]]; then
-          # Size the first Redis run with a short one, sized by kvd's rate.
-          n=$(awk -v r="${kvd_rates[0]}" 'BEGIN { print int(r / 10) }')
-          n=$(requests_for "$n" "$connections" "$pipeline")
-          redis_rate=$(run_redis "$workload" "$connections" "$pipeline" "$n")
-        fi
-        n=$(requests_for "$redis_rate" "$connections" "$pipeline")
-        redis_rate=$(run_redis "$workload" "$connections" "$pipeline" "$n")
-        redis_rates+=("$redis_rate")
+        kvd_rates+=("$(run_kvbench "$workload" "$connections" "$pipeline" "$kvd_socket" kvd)")
+        redis_rates+=("$(run_kvbench "$workload" "$connections" "$pipeline" "$redis_socket" resp)")
+        # redis-benchmark runs a number of requests: as many as its last rate
+        # (first: kvbench's against Redis) makes last about $seconds.
+        n=$(requests_for "${redis_benchmark_rate:-${redis_rates[0]}}" "$connections" "$pipeline")
+        redis_benchmark_rate=$(run_redis_benchmark "$workload" "$connections" "$pipeline" "$n")
+        redis_benchmark_rates+=("$redis_benchmark_rate")
       done
       kvd_ops=$(median "${kvd_rates[@]}")
       redis_ops=$(median "${redis_rates[@]}")
+      redis_benchmark_ops=$(median "${redis_benchmark_rates[@]}")
       ratio=$(awk -v a="$kvd_ops" -v b="$redis_ops" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
       target=$(target_for "$workload" "$mode" "$connections")
       verdict=
@@ -184,7 +187,7 @@ for mode in "${modes[@]}"; do
         target=">= $target $verdict"
       fi
       print_row "$workload" "$mode" "$connections" "$pipeline" "$kvd_ops" "$redis_ops" \
-        "$ratio" "$target"
+        "$ratio" "$target" "$redis_benchmark_ops"
     done
   done
   # The Redis side really stored what it was sent.

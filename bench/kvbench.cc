@@ -3,12 +3,15 @@
 //   kvbench --socket PATH [--connections N] [--pipeline P] [--mix append|get|PCT]
 //           [--keys K | --hot-key] [--value-size B] [--duration S | --requests N]
 //           [--preload-values V] [--stale] [--format text|csv|json] [--timeout S]
+//           [--protocol kvd|resp]
 //
 // One thread runs a Boost.Asio io_context with one coroutine per connection,
 // so the generator itself needs little CPU. One connection without pipelining
 // is a blocking client instead (see Connection). In each round a connection writes
 // P encoded requests in one write and reads their P response lines, decoding
-// each and checking that it says "ok":true. A request's latency is the time from the
+// each and checking that it says "ok":true. With --protocol resp the same
+// load goes to Redis instead: RPUSH for an append, LRANGE key 0 -1 for a get,
+// each reply read and checked the same way. A request's latency is the time from the
 // start of its round's write until its response line has arrived. The run
 // ends after --duration seconds (no round starts after that) or once
 // --requests requests have been sent, and prints one line of figures:
@@ -52,6 +55,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "bench/resp.h"
 #include "proto/request.h"
 #include "proto/response.h"
 
@@ -59,6 +63,9 @@ namespace {
 
 namespace asio = boost::asio;
 namespace proto = kvd::proto;
+using kvd::bench::ParseRespHeader;
+using kvd::bench::RespCommand;
+using RespKind = kvd::bench::RespHeader::Kind;
 using asio::awaitable;
 using asio::use_awaitable;
 using boost::system::error_code;
@@ -74,6 +81,7 @@ constexpr std::size_t kPreloadBatchBytes = 256 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 enum class Format { kText, kCsv, kJson };
+enum class Protocol { kKvd, kResp };
 
 struct Config {
   std::string socket;
@@ -90,6 +98,7 @@ struct Config {
   bool stale = false;  // gets carry "stale":true: a cluster node answers from its own state
   Format format = Format::kText;
   double timeout = 30;  // seconds without any response before giving up
+  Protocol protocol = Protocol::kKvd;
 };
 
 // Latencies in nanoseconds, counted in log-linear buckets: exact below 256 ns,
@@ -394,14 +403,63 @@ std::string CheckResponse(std::string_view line, bool is_get, std::size_t min_va
   return {};
 }
 
-// Sends the append_many request of `batch` on `connection` and checks its
-// answer; false (and the run failed) if that did not work.
-awaitable<bool> SendBatch(Shared& shared, Connection& connection,
-                          std::vector<proto::KeyValue> batch) {
-  connection.out() = proto::EncodeRequest(proto::Request::AppendMany(std::move(batch)));
-  connection.StartWrite();
+// Reads one RESP reply to an RPUSH (is_get false) or an LRANGE; sets *wrong
+// to what is wrong with it, or empties it. The values are kvbench's own
+// ('v' repeated), so each bulk string is one line.
+awaitable<error_code> ReadRespReply(Connection& connection, bool is_get, std::size_t min_values,
+                                    std::string* wrong) {
+  wrong->clear();
   std::string_view line;
-  error_code ec = co_await connection.ReadLine(&line);
+  if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+  const auto header = ParseRespHeader(line);
+  if (!header) {
+    *wrong = "bad RESP reply: " + std::string(line);
+  } else if (header->kind == RespKind::kError) {
+    *wrong = std::string(header->text);
+  } else if (header->kind != (is_get ? RespKind::kArray : RespKind::kInteger)) {
+    *wrong = "unexpected RESP reply: " + std::string(line);
+  } else if (is_get) {
+    for (long long i = 0; i < header->number; ++i) {
+      if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+      const auto bulk = ParseRespHeader(line);
+      if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+      if (!bulk || bulk->kind != RespKind::kBulk ||
+          line.size() != static_cast<std::size_t>(bulk->number) + 1) {
+        *wrong = "bad RESP bulk string in an LRANGE reply";
+      }
+    }
+    if (header->number < static_cast<long long>(min_values)) {
+      *wrong = "LRANGE returned " + std::to_string(header->number) + " values, fewer than the " +
+               std::to_string(min_values) + " preloaded";
+    }
+  }
+  co_return error_code{};
+}
+
+// Reads the reply to one request of the run's protocol into *wrong, as
+// ReadRespReply; a kvd response is decoded in full only if `full` (see
+// CheckResponse).
+awaitable<error_code> ReadReply(const Config& config, Connection& connection, bool is_get,
+                                bool full, proto::Response* response, std::string* wrong) {
+  if (config.protocol == Protocol::kResp) {
+    co_return co_await ReadRespReply(connection, is_get, config.preload_values, wrong);
+  }
+  std::string_view line;
+  if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+  *wrong = CheckResponse(line, is_get, config.preload_values, full, response);
+  co_return error_code{};
+}
+
+// Sends what connection.out() holds, `replies` preload requests, and checks
+// their replies; false (and the run failed) if that did not work.
+awaitable<bool> SendPreload(Shared& shared, Connection& connection, std::size_t replies) {
+  connection.StartWrite();
+  proto::Response response;
+  std::string wrong;
+  error_code ec;
+  for (std::size_t i = 0; i < replies && !ec && wrong.empty(); ++i) {
+    ec = co_await ReadReply(shared.config, connection, false, true, &response, &wrong);
+  }
   if (ec) connection.Close();  // ends the write, if it still waits
   const error_code write_error = co_await connection.FinishWrite();
   if (ec) {
@@ -409,34 +467,60 @@ awaitable<bool> SendBatch(Shared& shared, Connection& connection,
     co_return false;
   }
   shared.last_response = Clock::now();
-  proto::Response response;
-  if (auto wrong = CheckResponse(line, false, 0, true, &response); !wrong.empty()) {
+  if (!wrong.empty()) {
     shared.Fail("preload: " + wrong);
     co_return false;
   }
   co_return true;
 }
 
-// Gives every key `preload_values` values over `connection`, one append_many
-// request per batch, before the clock starts.
+// A preload batch gathered for one send: for kvd the values of one
+// append_many request, for Redis the RPUSH commands in connection.out().
+struct PreloadBatch {
+  std::vector<proto::KeyValue> values;  // kvd
+  std::size_t commands = 0;             // Redis
+  std::size_t bytes = 0;
+};
+
+// Sends `batch` and empties it; false if the run failed.
+awaitable<bool> SendPreloadBatch(Shared& shared, Connection& connection, PreloadBatch& batch) {
+  std::size_t replies = batch.commands;
+  if (shared.config.protocol == Protocol::kKvd) {
+    connection.out() = proto::EncodeRequest(proto::Request::AppendMany(std::move(batch.values)));
+    replies = 1;
+  }
+  const bool ok = co_await SendPreload(shared, connection, replies);
+  batch = PreloadBatch{};
+  connection.out().clear();
+  co_return ok;
+}
+
+// Gives every key `preload_values` values over `connection` before the clock
+// starts: for kvd one append_many request per batch, for Redis one RPUSH per
+// key, as many as make a batch sent together.
 awaitable<void> Preload(Shared& shared, Connection& connection) {
+  const Config& config = shared.config;
   try {
-    std::vector<proto::KeyValue> batch;
-    std::size_t batch_bytes = 0;
-    bool ok = true;
+    PreloadBatch batch;
+    connection.out().clear();
     for (const auto& key : shared.keys) {
-      for (std::size_t i = 0; ok && i < shared.config.preload_values; ++i) {
-        batch.push_back({key, shared.value});
-        batch_bytes += key.size() + shared.value.size() + 24;  // 24: JSON quoting and punctuation
-        if (batch_bytes >= kPreloadBatchBytes) {
-          ok = co_await SendBatch(shared, connection, std::move(batch));
-          batch.clear();
-          batch_bytes = 0;
+      if (config.protocol == Protocol::kResp) {
+        std::vector<std::string_view> args = {"RPUSH", key};
+        args.resize(2 + config.preload_values, shared.value);
+        connection.out() += RespCommand(args);
+        ++batch.commands;
+        batch.bytes = connection.out().size();
+      } else {
+        for (std::size_t i = 0; i < config.preload_values; ++i) {
+          batch.values.push_back({key, shared.value});
+          batch.bytes += key.size() + shared.value.size() + 24;  // 24: JSON quoting, punctuation
         }
       }
-      if (!ok) break;
+      if (batch.bytes >= kPreloadBatchBytes &&
+          !co_await SendPreloadBatch(shared, connection, batch))
+        break;
     }
-    if (ok && !batch.empty()) co_await SendBatch(shared, connection, std::move(batch));
+    if (batch.bytes > 0) co_await SendPreloadBatch(shared, connection, batch);
   } catch (const std::exception& e) {
     shared.Fail(std::string("preload: ") + e.what());
   }
@@ -451,8 +535,8 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
     std::string& out = connection.out();
     std::vector<bool> is_get(config.pipeline);
     proto::Response response;
+    std::string wrong;
     std::uint64_t checked = 0;
-    std::string_view line;
     while (!shared.stop) {
       std::uint64_t n = config.pipeline;
       if (config.requests > 0) {
@@ -473,19 +557,16 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
       connection.StartWrite();
       error_code ec;
       for (std::uint64_t i = 0; i < n; ++i) {
-        ec = co_await connection.ReadLine(&line);
+        // One kvd response in 64 is decoded in full, values counted.
+        const bool full = (checked++ % 64) == 0;
+        ec = co_await ReadReply(config, connection, is_get[i], full, &response, &wrong);
         if (ec) break;
         const Clock::time_point now = Clock::now();
         shared.last_response = now;
         shared.latency.Add(static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count()));
         ++(is_get[i] ? shared.gets : shared.appends);
-        // One response in 64 is decoded in full, values counted.
-        const bool full = (checked++ % 64) == 0;
-        if (auto wrong = CheckResponse(line, is_get[i], config.preload_values, full, &response);
-            !wrong.empty()) {
-          shared.Fail("connection " + std::to_string(index) + ": " + wrong);
-        }
+        if (!wrong.empty()) shared.Fail("connection " + std::to_string(index) + ": " + wrong);
       }
       if (ec) connection.Close();  // ends the write, if it still waits
       const error_code write_error = co_await connection.FinishWrite();
@@ -604,15 +685,18 @@ int Run(const Config& config) {
   Shared shared(config);
   shared.keys = MakeKeys(config);
   shared.value.assign(config.value_size, 'v');
+  const bool resp = config.protocol == Protocol::kResp;
   for (const auto& key : shared.keys) {
     if (config.get_percent > 0) {
       proto::Request get = proto::Request::Get(key);
       get.stale = config.stale;
-      shared.get_lines.push_back(proto::EncodeRequest(get));
+      shared.get_lines.push_back(resp ? RespCommand({"LRANGE", key, "0", "-1"})
+                                      : proto::EncodeRequest(get));
     }
     if (config.get_percent < 100) {
       shared.append_lines.push_back(
-          proto::EncodeRequest(proto::Request::Append(key, shared.value)));
+          resp ? RespCommand({"RPUSH", key, shared.value})
+               : proto::EncodeRequest(proto::Request::Append(key, shared.value)));
     }
   }
 
@@ -666,7 +750,8 @@ int main(int argc, char** argv) {
       "kvbench: load generator for kvd (one thread, one coroutine per connection, pipelined)"};
   Config config;
   std::string format = "text";
-  app.add_option("--socket", config.socket, "kvd's socket")->required();
+  app.add_option("--socket", config.socket, "kvd's socket (Redis's with --protocol resp)")
+      ->required();
   app.add_option("--connections", config.connections, "connections")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10000u));
@@ -702,8 +787,15 @@ int main(int argc, char** argv) {
                  "with gets: append V values to each key before the clock starts")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
-  app.add_flag("--stale", config.stale,
-               "gets read the node's own state, which may lag the leader's (cluster mode)");
+  auto* stale =
+      app.add_flag("--stale", config.stale,
+                   "gets read the node's own state, which may lag the leader's (cluster mode)");
+  std::string protocol = "kvd";
+  app.add_option("--protocol", protocol,
+                 "kvd, or resp: drive a Redis server on --socket with RPUSH and LRANGE")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"kvd", "resp"}))
+      ->excludes(stale);
   app.add_option("--format", format, "output")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "csv", "json"}));
@@ -722,6 +814,7 @@ int main(int argc, char** argv) {
                        : config.mix == "get"  ? 100
                                               : static_cast<unsigned>(std::stoi(config.mix));
   config.format = format == "csv" ? Format::kCsv : format == "json" ? Format::kJson : Format::kText;
+  config.protocol = protocol == "resp" ? Protocol::kResp : Protocol::kKvd;
 
   try {
     return Run(config);

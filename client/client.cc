@@ -1,11 +1,18 @@
-#include "client/client.h"
+#include "util/asio_prelude.h"
+
+#include "kvd/client.h"
 
 #include <algorithm>
 #include <random>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+
+#include "client/call.h"
+#include "client/transport.h"
+#include "proto/endpoint.h"
 
 namespace kvd::client {
 namespace {
@@ -25,20 +32,40 @@ constexpr std::chrono::milliseconds kMaxPause{500};
 
 }  // namespace
 
-Client::Client(const std::string& socket_path, std::chrono::milliseconds retry_timeout)
-    : socket_path_(socket_path), retry_timeout_(retry_timeout), id_(RandomId()), socket_(io_) {
-  if (const boost::system::error_code ec = Connect(socket_, socket_path)) {
-    throw Error("unreachable", "cannot connect to kvd at " + socket_path + ": " + ec.message());
+// The connection and the retry state behind a Client.
+class Connection {
+ public:
+  Connection(const std::string& socket_path, std::chrono::milliseconds retry_timeout)
+      : socket_path_(socket_path), retry_timeout_(retry_timeout), id_(RandomId()), socket_(io_) {
+    if (const boost::system::error_code ec = Connect(socket_, socket_path)) {
+      throw Error("unreachable", "cannot connect to kvd at " + socket_path + ": " + ec.message());
+    }
   }
-}
 
-proto::Response Client::Write(proto::Request request) {
-  request.client = id_;
-  request.seq = ++last_seq_;
-  return Call(request);
-}
+  proto::Response Call(const proto::Request& request);
 
-proto::Response Client::Call(const proto::Request& request) {
+  proto::Response Write(proto::Request request) {
+    request.client = id_;
+    request.seq = ++last_seq_;
+    return Call(request);
+  }
+
+  std::uint64_t id() const { return id_; }
+
+ private:
+  // One attempt of Call.
+  proto::Response Send(const proto::Request& request);
+
+  std::string socket_path_;
+  const std::chrono::milliseconds retry_timeout_;
+  const std::uint64_t id_;  // random, never 0
+  std::uint64_t last_seq_ = 0;
+  asio::io_context io_;
+  Stream socket_;
+  std::string in_;  // bytes received after the last response line
+};
+
+proto::Response Connection::Call(const proto::Request& request) {
   const auto deadline = std::chrono::steady_clock::now() + retry_timeout_;
   auto pause = kFirstPause;
   for (;;) {
@@ -62,7 +89,7 @@ proto::Response Client::Call(const proto::Request& request) {
   }
 }
 
-proto::Response Client::Send(const proto::Request& request) {
+proto::Response Connection::Send(const proto::Request& request) {
   boost::system::error_code write_error, ec;
   asio::write(socket_, asio::buffer(proto::EncodeRequest(request)), write_error);
   // Even when the write failed, the server may have said why before it hung
@@ -84,35 +111,60 @@ proto::Response Client::Send(const proto::Request& request) {
   return response;
 }
 
-void Client::Ping() { Call(proto::Request::Ping()); }
+// Reaches a Client's Connection for client/call.h.
+struct ClientAccess {
+  static Connection& Of(Client& client) { return *client.connection_; }
+};
 
-void Client::Append(std::string_view key, std::string_view val) {
-  Write(proto::Request::Append(std::string(key), std::string(val)));
+proto::Response Call(Client& client, const proto::Request& request) {
+  return ClientAccess::Of(client).Call(request);
 }
 
-void Client::AppendMany(std::vector<proto::KeyValue> items) {
-  Write(proto::Request::AppendMany(std::move(items)));
+proto::Response Write(Client& client, proto::Request request) {
+  return ClientAccess::Of(client).Write(std::move(request));
+}
+
+std::string DefaultSocketPath() { return proto::DefaultSocketPath(); }
+
+Client::Client(const std::string& socket_path, std::chrono::milliseconds retry_timeout)
+    : connection_(std::make_unique<Connection>(socket_path, retry_timeout)) {}
+
+Client::~Client() = default;
+
+std::uint64_t Client::id() const { return connection_->id(); }
+
+void Client::Ping() { connection_->Call(proto::Request::Ping()); }
+
+void Client::Append(std::string_view key, std::string_view val) {
+  connection_->Write(proto::Request::Append(std::string(key), std::string(val)));
+}
+
+void Client::AppendMany(std::vector<KeyValue> items) {
+  std::vector<proto::KeyValue> wire;
+  wire.reserve(items.size());
+  for (auto& kv : items) wire.push_back({std::move(kv.key), std::move(kv.val)});
+  connection_->Write(proto::Request::AppendMany(std::move(wire)));
 }
 
 std::vector<std::string> Client::Get(std::string_view key) {
-  auto response = Call(proto::Request::Get(std::string(key)));
+  auto response = connection_->Call(proto::Request::Get(std::string(key)));
   if (!response.values) throw Error("bad_response", "kvd sent no values for get");
   return std::move(*response.values);
 }
 
 bool Client::Delete(std::string_view key) {
-  auto response = Write(proto::Request::Delete(std::string(key)));
+  auto response = connection_->Write(proto::Request::Delete(std::string(key)));
   return response.deleted.value_or(false);
 }
 
 std::vector<std::string> Client::Keys(std::string_view prefix) {
-  auto response = Call(proto::Request::Keys(std::string(prefix)));
+  auto response = connection_->Call(proto::Request::Keys(std::string(prefix)));
   if (!response.keys) throw Error("bad_response", "kvd sent no keys for keys");
   return std::move(*response.keys);
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> Client::Stats() {
-  return Call(proto::Request::Stats()).stats;
+  return connection_->Call(proto::Request::Stats()).stats;
 }
 
 }  // namespace kvd::client

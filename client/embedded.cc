@@ -1,4 +1,6 @@
-#include "client/embedded.h"
+#include "kvd/embedded.h"
+
+#include "store/engine.h"
 
 namespace kvd::client {
 namespace {
@@ -7,7 +9,13 @@ namespace {
   throw Error(s.code() == Status::Code::kBusy ? "busy" : "storage_error", s.ToString());
 }
 
+void Write(Engine& engine, const WriteBatch& batch, std::vector<bool>* applied = nullptr) {
+  if (Status s = engine.Write(batch, applied); !s.ok()) Throw(s);
+}
+
 }  // namespace
+
+std::filesystem::path DefaultDataPath() { return kvd::DefaultDataPath(); }
 
 Embedded::Embedded(const std::filesystem::path& data_path, std::chrono::milliseconds lock_wait) {
   EngineOptions options;
@@ -16,24 +24,23 @@ Embedded::Embedded(const std::filesystem::path& data_path, std::chrono::millisec
   if (Status s = Engine::Open(data_path, options, &engine_); !s.ok()) Throw(s);
 }
 
+Embedded::~Embedded() = default;
+
 void Embedded::Close() {
   if (Status s = engine_->Close(); !s.ok()) Throw(s);
-}
-
-void Embedded::Write(const WriteBatch& batch, std::vector<bool>* applied) {
-  if (Status s = engine_->Write(batch, applied); !s.ok()) Throw(s);
+  engine_.reset();  // releases the lock
 }
 
 void Embedded::Append(std::string_view key, std::string_view val) {
   WriteBatch batch;
   batch.Append(std::string(key), std::string(val));
-  Write(batch);
+  Write(*engine_, batch);
 }
 
-void Embedded::AppendMany(std::vector<proto::KeyValue> items) {
+void Embedded::AppendMany(std::vector<KeyValue> items) {
   WriteBatch batch;
   for (auto& kv : items) batch.Append(std::move(kv.key), std::move(kv.val));
-  Write(batch);
+  Write(*engine_, batch);
 }
 
 std::vector<std::string> Embedded::Get(std::string_view key) {
@@ -44,7 +51,7 @@ bool Embedded::Delete(std::string_view key) {
   WriteBatch batch;
   batch.Delete(std::string(key));
   std::vector<bool> applied;
-  Write(batch, &applied);
+  Write(*engine_, batch, &applied);
   return applied.front();
 }
 

@@ -1,6 +1,6 @@
 // kvctl: the command-line client of kvd (CONTRACT.md, "kvctl").
 //
-//   kvctl --key K --val V      append V to K
+//   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
 //   kvctl --key K [--json]     print K's values
 //   kvctl get|append|del|keys|stats|ping|import ...   redis-cli style commands
 //
@@ -13,18 +13,24 @@
 #include <cstdint>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <CLI/CLI.hpp>
 
-#include "client/client.h"
-#include "client/embedded.h"
-#include "proto/endpoint.h"
+#include "client/call.h"
+#include "kvd/client.h"
+#include "kvd/embedded.h"
 #include "proto/limits.h"
 
 namespace {
@@ -59,12 +65,25 @@ void PrintValues(const std::vector<std::string>& values, bool json) {
   std::cout << line << '\n';
 }
 
+// The value "-" (`--val -`, `append KEY -`): all of stdin, as redis-cli -x
+// takes it, less one trailing newline, which `echo` and here-strings add and
+// shell users do not mean as part of the value. A value that ends in a
+// newline needs two; the value "-" itself comes from stdin too.
+std::string ReadValueFromStdin() {
+#ifdef _WIN32
+  _setmode(_fileno(stdin), _O_BINARY);  // bytes as they are: no CRLF translation
+#endif
+  std::string value{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  if (!value.empty() && value.back() == '\n') value.pop_back();
+  return value;
+}
+
 // Reads "KEY<TAB>VALUE" lines from stdin (the value is everything after the
 // first tab) and appends them in order, a batch per request. Returns how
 // many values were appended.
 std::size_t Import(Backend& client) {
   std::size_t total = 0, line_no = 0, batch_bytes = 0;
-  std::vector<kvd::proto::KeyValue> batch;
+  std::vector<kvd::client::KeyValue> batch;
   auto flush = [&] {
     if (batch.empty()) return;
     const std::size_t n = batch.size();
@@ -120,10 +139,10 @@ int main(int argc, char** argv) {
       "  kvctl --key K --val V   append V to the values of K\n"
       "  kvctl --key K           print the values of K, joined by \", \"\n"};
   app.set_version_flag("--version", KVD_VERSION);
-  std::string socket = kvd::proto::DefaultSocketPath();
+  std::string socket = kvd::client::DefaultSocketPath();
   std::optional<std::string> key, val;
   bool json = false;
-  std::string data = kvd::DefaultDataPath().string();
+  std::string data = kvd::client::DefaultDataPath().string();
   bool embedded = false;
   auto* socket_opt =
       app.add_option("--socket", socket, "kvd's socket, or named pipe on Windows (env KVD_SOCKET)")
@@ -137,7 +156,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->needs(embedded_flag);
   auto* key_opt = app.add_option("--key", key, "the key to read, or to append to with --val");
-  app.add_option("--val", val, "append this value to --key")->needs(key_opt);
+  app.add_option("--val", val,
+                 "append this value to --key (-: read it from stdin, less one trailing newline)")
+      ->needs(key_opt);
   app.add_flag("--json", json, "print values as a JSON array");
 
   std::string sub_key, sub_val, prefix;
@@ -146,7 +167,8 @@ int main(int argc, char** argv) {
   get->add_flag("--json", json, "print a JSON array");
   auto* append = app.add_subcommand("append", "append VAL to KEY");
   append->add_option("KEY", sub_key)->required();
-  append->add_option("VAL", sub_val)->required();
+  append->add_option("VAL", sub_val, "the value (-: read it from stdin, less one trailing newline)")
+      ->required();
   auto* del = app.add_subcommand("del", "delete KEY and all its values; prints 1, or 0 if absent");
   del->alias("delete");
   del->add_option("KEY", sub_key)->required();
@@ -194,6 +216,9 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
+  if (val && *val == "-") val = ReadValueFromStdin();
+  if (*append && sub_val == "-") sub_val = ReadValueFromStdin();
+
   try {
     // Either the data file (--embedded) or the daemon.
     std::unique_ptr<kvd::client::Embedded> file;
@@ -236,7 +261,7 @@ int main(int argc, char** argv) {
       request.op = *cluster_add      ? kvd::proto::Op::kClusterAdd
                    : *cluster_remove ? kvd::proto::Op::kClusterRemove
                                      : kvd::proto::Op::kCluster;
-      const kvd::proto::Response response = daemon->Call(request);
+      const kvd::proto::Response response = kvd::client::Call(*daemon, request);
       if (*cluster_status && json) {
         std::cout << response.cluster << '\n';
       } else if (*cluster_status) {

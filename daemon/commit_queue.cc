@@ -185,7 +185,9 @@ void CommitQueue::AwaitLastGroupSize(std::unique_lock<std::mutex>& lock) {
 
 void CommitQueue::Write(Group& group, const std::function<void()>& hand_back) {
   group.applied.clear();
+  const auto start = std::chrono::steady_clock::now();
   auto finish = [&](const Status& status) {
+    if (status.ok()) durations_.Observe(std::chrono::steady_clock::now() - start);
     group.status = status;
     {
       std::lock_guard lock(status_mu_);

@@ -95,6 +95,10 @@ class CommitQueue final : public Committer {
   std::uint64_t failed_commits() const override {
     return failed_commits_.load(std::memory_order_relaxed);
   }
+  // Engine::Write's time until it acknowledged, per successful commit.
+  std::optional<LatencyHistogram::Snapshot> commit_durations() const override {
+    return durations_.Read();
+  }
 
  private:
   struct Waiter {
@@ -152,6 +156,7 @@ class CommitQueue final : public Committer {
   Status last_status_;  // guarded by status_mu_
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> failed_commits_{0};
+  LatencyHistogram durations_;  // observed before commits_ counts the commit
   // Run's thread: what the last commit it made carried and how long it took.
   std::size_t last_group_size_ = 0;
   std::chrono::steady_clock::duration last_commit_time_{};

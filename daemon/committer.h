@@ -8,11 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/async_result.hpp>
 
 #include "daemon/inline_callback.h"
+#include "daemon/latency_histogram.h"
 #include "store/write_batch.h"
 #include "util/status.h"
 
@@ -95,6 +97,11 @@ class Committer {
 
   virtual std::uint64_t commits() const = 0;
   virtual std::uint64_t failed_commits() const = 0;
+  // How long the successful commits took, if this committer times them (the
+  // single node's commit queue; cluster mode's commits are Raft's).
+  virtual std::optional<LatencyHistogram::Snapshot> commit_durations() const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace kvd::daemon

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/http_docs.h"
+#include "daemon/metric_text.h"
 #include "util/utf8.h"
 
 namespace kvd::daemon::http {
@@ -111,6 +112,7 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
                                                         Reply* error) {
   std::optional<proto::Response> response;
   if (auto e = CheckSizes(op, s.limits.max_key, s.limits.max_value)) {
+    s.requests.CountError(op.op, e->code);
     *error = ErrorReply(StatusOf(e->code), e->message);
     co_return response;
   }
@@ -123,6 +125,7 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     if (proto::IsRead(op.op) && !op.stale && s.commits.ReadsWait()) {
       const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
       if (!ready.status().ok()) {
+        s.requests.CountError(op.op, proto::ErrorCode::kUnavailable);
         *error = ErrorReply(503, ready.status().message());
         co_return response;
       }
@@ -130,8 +133,11 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     response = ReadResponse(op, s.engine, s.stats);
   }
   if (response->error) {
+    s.requests.CountError(op.op, response->error->code);
     *error = ErrorReply(StatusOf(response->error->code), response->error->message);
     response.reset();
+  } else {
+    s.requests.Count(op.op);
   }
   co_return response;
 }
@@ -142,10 +148,15 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
 asio::awaitable<std::optional<ValueList>> Get(const Services& s, const Request& r,
                                               const std::string& key, Reply* error) {
   if (auto e = CheckSizes(proto::Request::Get(key), s.limits.max_key, s.limits.max_value)) {
+    s.requests.CountError(proto::Op::kGet, e->code);
     *error = ErrorReply(StatusOf(e->code), e->message);
     co_return std::nullopt;
   }
-  if (!co_await AwaitReadable(s, r, error)) co_return std::nullopt;
+  if (!co_await AwaitReadable(s, r, error)) {
+    s.requests.CountError(proto::Op::kGet, proto::ErrorCode::kUnavailable);
+    co_return std::nullopt;
+  }
+  s.requests.Count(proto::Op::kGet);
   co_return s.engine.Get(key);
 }
 
@@ -186,6 +197,10 @@ asio::awaitable<Reply> Health(const Services& s, const Request& r) {
       json.String(role->leader ? "leader" : "follower");
     }
   });
+}
+
+asio::awaitable<Reply> Metrics(const Services& s, const Request&) {
+  co_return Reply{200, std::string(MetricText::kContentType), s.metrics(), {}};
 }
 
 asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
@@ -412,6 +427,15 @@ const std::vector<Route>& Routes() {
        {"/api/v1/stats", "", ""},
        {},
        Stats},
+      {Verb::get,
+       "/metrics",
+       "Prometheus metrics, in the text exposition format 0.0.4: requests and errors by "
+       "operation, connections, the store's size, commits and their duration, compactions, "
+       "HTTP responses by route, and in cluster mode the node's Raft figures.",
+       {},
+       {"/metrics", "", ""},
+       {},
+       Metrics},
   };
   return routes;
 }
@@ -452,6 +476,7 @@ asio::awaitable<Reply> Dispatch(const Services& services, Request& request) {
         if (auto e = ParseForm(request.body, &request.form))
           co_return ErrorReply(400, "body: " + *e);
       }
+      request.route = route.path;
       co_return co_await route.handle(services, request);
     }
     if (!allow.empty()) allow += ", ";

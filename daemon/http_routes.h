@@ -22,6 +22,7 @@
 #include "daemon/http_target.h"
 #include "daemon/operations.h"
 #include "daemon/options.h"
+#include "daemon/request_counters.h"
 #include "store/engine.h"
 
 namespace kvd::daemon::http {
@@ -43,6 +44,8 @@ struct Services {
   std::function<ServerStats()> stats;  // the socket server's and the HTTP server's figures
   std::function<bool()> stopping;      // SIGTERM came: /health answers 503
   std::function<std::optional<NodeRole>()> role;  // cluster mode; empty on a single node
+  RequestCounters& requests;                      // the operations HTTP requests run
+  std::function<std::string()> metrics;           // GET /metrics's body
 };
 
 // A request as handlers see it.
@@ -55,6 +58,7 @@ struct Request {
   std::string accept;      // the Accept header
   std::string host;        // the Host header
   std::string key;         // the {key} path segment, decoded
+  std::string_view route;  // set by Dispatch: the path of the route that ran (Route::path)
 
   // A query (then form) parameter; null when absent.
   const std::string* Param(std::string_view name) const;

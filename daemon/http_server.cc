@@ -29,6 +29,17 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// Beast's name of `verb`: static text, as HttpServer::CountResponse needs
+// ("<unknown>" for a method it does not know).
+std::string_view VerbName(bhttp::verb verb) {
+  const auto name = bhttp::to_string(verb);
+  return std::string_view(name.data(), name.size());
+}
+
+}  // namespace
+
 // One HTTP connection (see http_server.h).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
@@ -54,8 +65,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Reads the next request into parser_; on failure returns the reply to
   // send before closing (nothing when the connection is gone or timed out).
   asio::awaitable<std::optional<Reply>> ReadRequest(bool* ok);
-  // The reply to the request in parser_.
-  asio::awaitable<Reply> Handle();
+  // The reply to the request in parser_; sets *route to the path of the
+  // route that ran (empty: none did).
+  asio::awaitable<Reply> Handle(std::string_view* route);
   // Writes `reply`; false if that failed.
   asio::awaitable<bool> Write(Reply reply, bool keep_alive, bool head);
   // After an error answered before the request was read in full: stops
@@ -81,12 +93,18 @@ asio::awaitable<void> HttpSession::Run() {
     bool ok = false;
     std::optional<Reply> failure = co_await ReadRequest(&ok);
     if (!ok) {
-      if (failure && co_await Write(std::move(*failure), false, false)) co_await Linger();
+      if (failure) {
+        const bhttp::verb method =
+            parser_->is_header_done() ? parser_->get().method() : bhttp::verb::unknown;
+        server_.CountResponse(VerbName(method), {}, failure->status);
+        if (co_await Write(std::move(*failure), false, false)) co_await Linger();
+      }
       break;
     }
-    server_.CountRequest();
-    Reply reply = co_await Handle();
+    std::string_view route;
+    Reply reply = co_await Handle(&route);
     const auto& request = parser_->get();
+    server_.CountResponse(VerbName(request.method()), route, reply.status);
     const bool keep_alive = request.keep_alive() && !server_.stopping();
     const bool head = request.method() == bhttp::verb::head;
     if (!co_await Write(std::move(reply), keep_alive, head) || !keep_alive) break;
@@ -137,7 +155,7 @@ asio::awaitable<std::optional<Reply>> HttpSession::ReadRequest(bool* ok) {
   co_return failure;
 }
 
-asio::awaitable<Reply> HttpSession::Handle() {
+asio::awaitable<Reply> HttpSession::Handle(std::string_view* route) {
   const auto& message = parser_->get();
   Request request;
   request.method = message.method();
@@ -155,6 +173,7 @@ asio::awaitable<Reply> HttpSession::Handle() {
   std::optional<Reply> reply;
   try {
     reply = co_await Dispatch(server_.services(), request);
+    *route = request.route;
   } catch (const std::exception& e) {
     log::Error(std::string("HTTP request failed: ") + e.what());
   }
@@ -192,6 +211,7 @@ asio::awaitable<void> HttpSession::Linger() {
 
 HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                        const Options& options, std::function<ServerStats()> socket_stats,
+                       std::function<void(MetricsSnapshot*)> socket_metrics,
                        std::function<std::optional<NodeRole>()> role)
     : io_(io),
       options_(options),
@@ -205,12 +225,14 @@ HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                   ServerStats stats = socket_stats();
                   stats.emplace_back("http_connections", connections_.size());
                   stats.emplace_back("http_connections_total", connections_.total());
-                  stats.emplace_back("http_requests", requests_);
+                  stats.emplace_back("http_requests", responses_.total());
                   stats.emplace_back("http_refused_connections", connections_.refused());
                   return stats;
                 },
                 [this] { return stopping_; },
-                std::move(role)},
+                std::move(role),
+                requests_,
+                [this, socket_metrics] { return Metrics(socket_metrics); }},
       acceptor_(io),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "HTTP clients") {
 }
@@ -236,6 +258,16 @@ Status HttpServer::Listen() {
   log::Notice("HTTP API on http://" + host + ":" + std::to_string(bound.port()) + "/ as \"" +
               options_.http.name + "\"");
   return Status::OK();
+}
+
+std::string HttpServer::Metrics(const std::function<void(MetricsSnapshot*)>& socket_metrics) const {
+  MetricsSnapshot m;
+  m.store = services_.engine.GetStats();
+  socket_metrics(&m);
+  m.http = {connections_.size(), connections_.total(), connections_.refused()};
+  m.http_requests = &requests_;
+  m.http_responses = &responses_;
+  return RenderMetrics(m);
 }
 
 void HttpServer::Start() { asio::co_spawn(io_, Accept(), asio::detached); }

@@ -23,8 +23,10 @@
 
 #include "daemon/committer.h"
 #include "daemon/connection_set.h"
+#include "daemon/http_counters.h"
 #include "daemon/http_routes.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/operations.h"
 #include "daemon/options.h"
 #include "store/engine.h"
@@ -35,10 +37,12 @@ class HttpSession;
 
 class HttpServer {
  public:
-  // `socket_stats` gives the socket server's figures for /api/v1/stats;
-  // `role`, in cluster mode, this node's role for /health.
+  // `socket_stats` gives the socket server's figures for /api/v1/stats,
+  // `socket_metrics` fills them in for /metrics (Server::Metrics); `role`,
+  // in cluster mode, this node's role for /health.
   HttpServer(boost::asio::io_context& io, Engine& engine, Committer& commits,
              const Options& options, std::function<ServerStats()> socket_stats,
+             std::function<void(MetricsSnapshot*)> socket_metrics,
              std::function<std::optional<NodeRole>()> role = {});
 
   // Binds options.http's address and logs the one bound ("HTTP API on
@@ -55,11 +59,17 @@ class HttpServer {
   const HttpOptions& options() const { return options_.http; }
   std::size_t body_limit() const { return body_limit_; }
   bool stopping() const { return stopping_; }
-  void CountRequest() { ++requests_; }
+  // A response sent: `method` as Beast names it, `route` the route's path
+  // (empty: none).
+  void CountResponse(std::string_view method, std::string_view route, unsigned status) {
+    responses_.Count(method, route.empty() ? HttpCounters::kNoRoute : route, status);
+  }
   void SessionEnded(HttpSession* session) { connections_.Remove(session); }
 
  private:
   boost::asio::awaitable<void> Accept();
+  // GET /metrics's body.
+  std::string Metrics(const std::function<void(MetricsSnapshot*)>& socket_metrics) const;
   // Answers a connection over --max-connections with 503 and closes it.
   void Refuse(boost::asio::ip::tcp::socket& socket);
 
@@ -70,7 +80,8 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   bool stopping_ = false;
   ConnectionSet<HttpSession> connections_;
-  std::uint64_t requests_ = 0;
+  RequestCounters requests_;  // by operation (Services::requests)
+  HttpCounters responses_;    // by route and status
 };
 
 }  // namespace kvd::daemon::http

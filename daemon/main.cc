@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
   std::optional<daemon::http::HttpServer> http;
   if (!options->http.host.empty()) {
     http.emplace(
-        io, *engine, *commits, *options, [&server] { return server.Stats(); }, role);
+        io, *engine, *commits, *options, [&server] { return server.Stats(); },
+        [&server](daemon::MetricsSnapshot* m) { server.Metrics(m); }, role);
     if (Status s = http->Listen(); !s.ok()) {
       log::Error("cannot serve HTTP: " + s.ToString());
       return 1;

@@ -5,13 +5,19 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <set>
 #include "util/asio_prelude.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/host_name.hpp>
 
+#include "daemon/config_file.h"
 #include "daemon/event_loop.h"
 #include "proto/endpoint.h"
 #include "proto/limits.h"
@@ -38,6 +44,27 @@ bool ParseHttpAddress(const std::string& spec, HttpOptions* http) {
   http->host = host;
   http->port = static_cast<std::uint16_t>(std::stoul(port));
   return true;
+}
+
+// Why kvd cannot read the --config file, as strerror tells.
+std::string Unreadable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return "it is a directory";
+  std::ifstream probe(path);
+  return probe ? "cannot read it" : std::strerror(errno);
+}
+
+// The long flags given on the command line ("fsync" for --fsync and
+// --fsync=no): the file's settings of these never apply.
+std::set<std::string> FlagsGiven(int argc, char** argv) {
+  std::set<std::string> given;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0)
+      given.insert(arg.substr(2, arg.find('=') - 2));
+  }
+  return given;
 }
 
 std::string HostName() {
@@ -109,7 +136,15 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   CLI::App app{
       "kvd: a crash-safe key -> list-of-values store, served on a Unix socket (a named pipe on "
       "Windows), and with --http over HTTP"};
-  app.set_version_flag("--version", KVD_VERSION);
+  app.set_version_flag("--version", KVD_VERSION)->configurable(false);
+  app.get_help_ptr()->configurable(false);
+  // No default file: without --config kvd reads none (kvd.service gives
+  // /etc/kvd/kvd.conf). A key that is no flag is refused, not ignored.
+  CLI::Option* config_opt = app.set_config(
+      "--config", "",
+      "read settings from this file (TOML or INI): a line `key = value` per long flag, e.g. "
+      "fsync = \"everysec\"; flags on the command line win over it");
+  app.allow_config_extras(false);
   app.add_option("--data", data, "data file (env KVD_DATA)")->capture_default_str();
   app.add_option("--socket", options.socket_path,
                  "Unix socket (on Windows: named pipe) to listen on (env KVD_SOCKET)")
@@ -246,6 +281,30 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_flag("--repair", repair,
                "make a damaged journal startable (saving a copy first), report, and exit")
       ->excludes(check_flag);
+  // One-off actions, not settings: a file that says check would make every
+  // start of the service a check.
+  check_flag->configurable(false);
+  app.get_option("--repair")->configurable(false);
+
+  // Refuses the options with `message` (exit 2), naming the config file and
+  // the line when the setting at fault came from there.
+  std::set<std::string> flags_given = FlagsGiven(argc, argv);
+  flags_given.erase("config");  // as a key in the file, always the file's fault
+  auto in_file = [&](const std::string& message) -> std::string {
+    if (config_opt->count() == 0) return "";
+    const std::string path = config_opt->as<std::string>();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return "";
+    std::ifstream in(path, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const auto line = ConfigErrorLine(text, message, flags_given);
+    return line ? path + ":" + std::to_string(*line) + ": " : "";
+  };
+  auto refuse = [&](const std::string& message) {
+    std::cerr << in_file(message) << message << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -254,8 +313,26 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   } catch (const CLI::CallForVersion& e) {
     *exit_code = app.exit(e);
     return std::nullopt;
+  } catch (const CLI::FileError&) {  // only --config names a file CLI11 reads
+    const std::string path = config_opt->as<std::string>();
+    return refuse("--config: cannot read " + path + ": " + Unreadable(path));
+  } catch (const std::ios_base::failure&) {  // CLI11 reading a directory, on Linux
+    const std::string path = config_opt->as<std::string>();
+    return refuse("--config: cannot read " + path + ": " + Unreadable(path));
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    if (const std::string where = in_file(e.what()); !where.empty()) {
+      // CLI11 says "INI was not able to parse KEY" of a key that is no flag.
+      const std::string unknown = "INI was not able to parse ";
+      const std::string what = e.what();
+      std::cerr << where
+                << (what.rfind(unknown, 0) == 0
+                        ? "unknown setting " + what.substr(unknown.size()) +
+                              " (a setting is a long flag of kvd --help, without its dashes)"
+                        : what)
+                << "\n";
+    } else {
+      app.exit(e);
+    }
     *exit_code = 2;
     return std::nullopt;
   }
@@ -265,9 +342,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     options.access.socket_mode = static_cast<unsigned>(std::stoul(socket_mode, &used, 8));
     if (used != socket_mode.size() || options.access.socket_mode > 0777) throw std::exception();
   } catch (const std::exception&) {
-    std::cerr << "--socket-mode: not an octal mode: " << socket_mode << "\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return refuse("--socket-mode: not an octal mode: " + socket_mode);
   }
   if (!socket_group.empty()) {
     if (const group* g = ::getgrnam(socket_group.c_str())) {
@@ -275,33 +350,26 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
     } else if (socket_group.find_first_not_of("0123456789") == std::string::npos) {
       options.access.socket_group = static_cast<unsigned>(std::stoul(socket_group));
     } else {
-      std::cerr << "--socket-group: no such group: " << socket_group << "\n";
-      *exit_code = 2;
-      return std::nullopt;
+      return refuse("--socket-group: no such group: " + socket_group);
     }
   }
 #endif
   if (!http.empty() && !ParseHttpAddress(http, &options.http)) {
-    std::cerr << "--http: expected PORT, HOST:PORT or [IPv6]:PORT, got: " << http << "\n";
-    *exit_code = 2;
-    return std::nullopt;
+    return refuse("--http: expected PORT, HOST:PORT or [IPv6]:PORT, got: " + http);
   }
   if (node != 0) {
     ClusterOptions cluster;
     std::string error;
     if (!ParsePeers(peers, &cluster.raft.peers, &error)) {
-      std::cerr << "--peers: " << error << "\n";
-      *exit_code = 2;
-      return std::nullopt;
+      return refuse("--peers: " + error);
     }
     std::string raft_address;
     for (const RaftPeer& p : cluster.raft.peers) {
       if (p.id == node) raft_address = p.address;
     }
     if (raft_address.empty()) {
-      std::cerr << "--peers must list this node, " << node << ", with its Raft address\n";
-      *exit_code = 2;
-      return std::nullopt;
+      return refuse("--peers must list this node, " + std::to_string(node) +
+                    ", with its Raft address");
     }
     cluster.raft.id = node;
     cluster.raft.dir = raft_dir.empty() ? DefaultRaftDir(data) : std::filesystem::path(raft_dir);

@@ -122,7 +122,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
   std::vector<std::pair<std::string, std::uint64_t>> stats = {
       {"connections", connections()},
       {"connections_total", connections_.total()},
-      {"requests", requests_},
+      {"requests", requests_.total()},
       {"refused_connections", connections_.refused()},
       {"commits", commits_.commits()},
       {"failed_commits", commits_.failed_commits()},
@@ -135,6 +135,29 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
   }
 #endif
   return stats;
+}
+
+void Server::Metrics(MetricsSnapshot* m) const {
+  m->socket = {connections_.size(), connections_.total(), connections_.refused()};
+  m->socket_requests = &requests_;
+  m->commits = commits_.commits();
+  m->failed_commits = commits_.failed_commits();
+  m->commit_durations = commits_.commit_durations();
+  m->started = started_wall_;
+#ifdef KVD_WITH_CLUSTER
+  if (cluster_ != nullptr) {
+    // The figures `stats` reports (Cluster::Stats), by name.
+    ClusterFigures c;
+    for (const auto& [name, value] : cluster_->Stats()) {
+      if (name == "raft_node") c.node = value;
+      if (name == "raft_leader") c.leader = value;
+      if (name == "raft_term") c.term = value;
+      if (name == "raft_applied") c.applied = value;
+      if (name == "raft_last_index") c.last_index = value;
+    }
+    m->cluster = c;
+  }
+#endif
 }
 
 }  // namespace kvd::daemon

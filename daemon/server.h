@@ -22,7 +22,9 @@
 #include "daemon/connection_set.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/options.h"
+#include "daemon/request_counters.h"
 #include "daemon/stream.h"
 #include "store/engine.h"
 
@@ -60,8 +62,10 @@ class Server {
   // Where sessions read into; they run on one thread and never keep it
   // across a suspension.
   std::span<char> read_buffer() { return read_buffer_; }
-  void CountRequests(std::size_t n) { requests_ += n; }
+  RequestCounters& requests() { return requests_; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
+  // Fills in the socket server's, the commits' and the cluster's figures.
+  void Metrics(MetricsSnapshot* m) const;
   std::size_t connections() const { return connections_.size(); }
   void SessionEnded(Session* session) { connections_.Remove(session); }
 
@@ -86,7 +90,8 @@ class Server {
   std::function<void()> on_drained_;
   ConnectionSet<Session> connections_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::uint64_t requests_ = 0;
+  const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
+  RequestCounters requests_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 

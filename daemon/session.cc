@@ -69,7 +69,7 @@ asio::awaitable<void> Session::Run() {
         }
         response.id = d.request.id;
         proto::AppendResponse(response, &out_);
-        server_.CountRequests(1);
+        Count(d, response.error ? &*response.error : nullptr);
       } else {
         AnswerOther();
       }
@@ -140,6 +140,7 @@ bool Session::TakeLines() {
     Decoded& d = pending_[decoded_++];
     if (result == proto::LineFramer::Result::kTooLong) {
       d.request = proto::Request{};
+      d.understood = false;
       d.error =
           proto::Error{proto::ErrorCode::kLineTooLong,
                        "request line longer than " + std::to_string(limits_.max_line) + " bytes"};
@@ -147,6 +148,7 @@ bool Session::TakeLines() {
       return false;
     }
     d.error = proto::DecodeRequest(line, &d.request);
+    d.understood = !d.error;
     if (!d.error) d.error = CheckSizes(d.request, limits_.max_key, limits_.max_value);
   }
   return true;
@@ -167,10 +169,11 @@ void Session::AnswerWrites(std::size_t n, const CommitResult& result) {
   std::size_t first = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Decoded& d = pending_[next_++];
-    proto::AppendResponse(WriteResponse(d.request, result, first), &out_);
+    const proto::Response response = WriteResponse(d.request, result, first);
+    proto::AppendResponse(response, &out_);
+    Count(d, response.error ? &*response.error : nullptr);
     first += d.mutations;
   }
-  server_.CountRequests(n);
 }
 
 void Session::AnswerOther() {
@@ -181,7 +184,7 @@ void Session::AnswerOther() {
     AppendReadResponse(
         d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
   }
-  server_.CountRequests(1);
+  Count(d, d.error ? &*d.error : nullptr);
 }
 
 bool Session::ReadMustWait() const {
@@ -190,19 +193,27 @@ bool Session::ReadMustWait() const {
 }
 
 void Session::AnswerWaitedReads(const Status& ready) {
-  std::size_t n = 0;
-  for (; next_ < decoded_ && out_.size() < limits_.max_output && ReadMustWait(); ++n) {
+  while (next_ < decoded_ && out_.size() < limits_.max_output && ReadMustWait()) {
     const Decoded& d = pending_[next_++];
     if (ready.ok()) {
       AppendReadResponse(
           d.request, server_.engine(), [this] { return server_.Stats(); }, &out_);
+      Count(d, nullptr);
     } else {
-      proto::AppendResponse(
-          proto::Response::Failure({proto::ErrorCode::kUnavailable, ready.message()}, d.request.id),
-          &out_);
+      const proto::Error error{proto::ErrorCode::kUnavailable, ready.message()};
+      proto::AppendResponse(proto::Response::Failure(error, d.request.id), &out_);
+      Count(d, &error);
     }
   }
-  server_.CountRequests(n);
+}
+
+void Session::Count(const Decoded& d, const proto::Error* error) {
+  RequestCounters& counters = server_.requests();
+  if (error == nullptr) {
+    counters.Count(d.request.op);
+  } else {
+    counters.CountError(d.understood ? std::optional(d.request.op) : std::nullopt, error->code);
+  }
 }
 
 void Session::TrimBuffers() {

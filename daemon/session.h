@@ -56,6 +56,7 @@ class Session {
   struct Decoded {
     proto::Request request;
     std::optional<proto::Error> error;
+    bool understood = false;    // decoded: request.op is the request's operation
     std::size_t mutations = 0;  // in the commit it is part of (a write)
   };
 
@@ -76,6 +77,8 @@ class Session {
   // Answers the reads that must wait from next_ on, which may read now if
   // `ready` is OK (else they fail with it).
   void AnswerWaitedReads(const Status& ready);
+  // Counts the answer to `d` (kvd_requests_total), with `error` if it failed.
+  void Count(const Decoded& d, const proto::Error* error);
   // Frees what is kept for the next requests if it has grown over kKeepBytes.
   void TrimBuffers();
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh build
 [ -f build/build.ninja ] || meson setup build
 meson compile -C build
 exec build/daemon/kvd "$@"

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh test
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 
 builds=("build" "build-asan" "build-tsan")

@@ -308,6 +308,9 @@ void Engine::Compact(std::uint64_t covers) {
   compacting_ = false;
   compacted_.notify_all();
   if (s.ok()) {
+    last_compaction_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
     ++compactions_;
     journal_bytes_ = journal_->size();
     return;
@@ -533,8 +536,14 @@ std::vector<std::string> Engine::Keys(std::string_view prefix) const {
 
 Engine::Stats Engine::GetStats() const {
   return ReadStore([&] {
-    return Stats{store_.key_count(), store_.value_count(), store_.byte_count(), journal_bytes_,
-                 compactions_};
+    return Stats{store_.key_count(),
+                 store_.value_count(),
+                 store_.byte_count(),
+                 journal_bytes_,
+                 compactions_,
+                 std::chrono::system_clock::time_point(
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                         std::chrono::nanoseconds(last_compaction_ns_.load())))};
   });
 }
 

@@ -86,6 +86,8 @@ class Engine {
     std::size_t bytes = 0;
     std::uint64_t journal_bytes = 0;
     std::uint64_t compactions = 0;
+    // When the last compaction since Open ended (the epoch if none did).
+    std::chrono::system_clock::time_point last_compaction{};
   };
 
   // Locks `data_path` and recovers: loads storage.data, replays the journal
@@ -259,6 +261,7 @@ class Engine {
   // For GetStats without waiting for write_mu_.
   std::atomic<std::uint64_t> journal_bytes_{0};
   std::atomic<std::uint64_t> compactions_{0};
+  std::atomic<std::int64_t> last_compaction_ns_{0};  // system_clock, since the epoch
 
   std::atomic<bool> sync_in_flight_{false};
   // The store as readers see it is store_ with queued_ applied: applying

@@ -11,7 +11,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client/client.h"
+#include "client/call.h"
+#include "kvd/client.h"
 #include "proto/request.h"
 #include "tests/integration/cluster_harness.h"
 
@@ -91,7 +92,7 @@ void Write(ClusterNodes& cluster, int id, std::uint64_t client, const std::atomi
     append.seq = n;
     while (!stop) {
       try {
-        client::Client(cluster.socket(id), std::chrono::milliseconds(200)).Call(append);
+        client::Call(client::Client(cluster.socket(id), std::chrono::milliseconds(200)), append);
         ++*acked;
         break;
       } catch (const std::exception&) {

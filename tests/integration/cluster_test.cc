@@ -14,7 +14,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client/client.h"
+#include "client/call.h"
+#include "kvd/client.h"
 #include "proto/request.h"
 #include "tests/integration/cluster_harness.h"
 #include "tests/integration/http_client.h"
@@ -91,7 +92,7 @@ class Writer {
           client_ =
               std::make_unique<client::Client>(cluster_.socket(node_), std::chrono::seconds(2));
         }
-        client_->Call(request);
+        client::Call(*client_, request);
         return true;
       } catch (const std::exception&) {
         if (stop) return false;
@@ -227,7 +228,7 @@ TEST(ClusterTest, AcknowledgedAppendsSurviveLeaderKills) {
     proto::Request append = proto::Request::Append("probe", std::to_string(cycle));
     append.client = 999;
     append.seq = ++probe_seq;
-    probe.Call(append);
+    client::Call(probe, append);
     failovers.push_back(Ms(Clock::now() - killed));
     cluster.Start(leader);
   }
@@ -357,12 +358,12 @@ TEST(ClusterTest, ARetriedAppendIsStoredOnceWhicheverNodeItReaches) {
   proto::Request append = proto::Request::Append("k", "once");
   append.client = 77;
   append.seq = 1;
-  for (int id = 1; id <= 3; ++id) client::Client(cluster.socket(id)).Call(append);
+  for (int id = 1; id <= 3; ++id) client::Call(client::Client(cluster.socket(id)), append);
   proto::Request next = proto::Request::Append("k", "twice");
   next.client = 77;
   next.seq = 2;
-  client::Client(cluster.socket(2)).Call(next);
-  client::Client(cluster.socket(2)).Call(append);  // a late copy of seq 1
+  client::Call(client::Client(cluster.socket(2)), next);
+  client::Call(client::Client(cluster.socket(2)), append);  // a late copy of seq 1
   EXPECT_EQ(ValuesOn(cluster, 3, "k"), (std::vector<std::string>{"once", "twice"}));
 }
 

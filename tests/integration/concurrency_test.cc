@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client/client.h"
+#include "kvd/client.h"
 #include "proto/request.h"
 #include "proto/response.h"
 #include "tests/integration/harness.h"
@@ -169,7 +169,7 @@ TEST(ConcurrencyTest, ResponseLargerThanTheSocketBufferArrivesWhole) {
   client::Client writer(kvd.socket());
   const std::string big(8 * 1024, 'b');
   for (int batch = 0; batch < 4; ++batch) {
-    std::vector<proto::KeyValue> items;
+    std::vector<client::KeyValue> items;
     for (int i = 0; i < 100; ++i) items.push_back({"big", big + std::to_string(batch * 100 + i)});
     writer.AppendMany(items);
   }

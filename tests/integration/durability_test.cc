@@ -12,7 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client/client.h"
+#include "kvd/client.h"
 #include "tests/integration/harness.h"
 
 namespace kvd::testing {

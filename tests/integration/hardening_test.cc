@@ -7,13 +7,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <random>
 #include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client/client.h"
+#include "kvd/client.h"
 #include "proto/response.h"
 #include "tests/integration/harness.h"
 
@@ -173,7 +174,7 @@ TEST(LimitTest, ClientThatPipelinesAndNeverReadsCannotGrowMemory) {
   Daemon kvd(dir, {"--idle-timeout", "30"});
   {
     client::Client setup(kvd.socket());
-    std::vector<proto::KeyValue> items;
+    std::vector<client::KeyValue> items;
     for (int i = 0; i < 100; ++i) items.push_back({"big", std::string(1000, 'x')});
     setup.AppendMany(items);  // each get of "big" answers ~100 KB
   }

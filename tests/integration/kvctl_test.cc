@@ -186,5 +186,31 @@ TEST_F(KvctlTest, ImportAppendsTabSeparatedLinesInOrder) {
   EXPECT_EQ(kvd_.Kvctl({"get", "b"}).out, "\n") << "lines after it are not imported";
 }
 
+// "-" as the value reads all of stdin, less one trailing newline
+// (client/kvctl.cc, ReadValueFromStdin).
+TEST_F(KvctlTest, DashAsTheValueReadsStdin) {
+  EXPECT_EQ(kvd_.Kvctl({"append", "k", "-"}, "from echo\n").exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"--key", "k", "--val", "-"}, "two\nlines\n\n").exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"append", "k", "-"}, "no newline").exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"append", "k", "-"}, "").exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"append", "k", "-"}, "-").exit_code, 0);
+  std::string big(200000, 'b');
+  big[1000] = '\0';  // bytes as they are, a NUL too
+  EXPECT_EQ(kvd_.Kvctl({"append", "big", "-"}, big + "\n").exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"get", "k", "--json"}).out,
+            "[\"from echo\",\"two\\nlines\\n\",\"no newline\",\"\",\"-\"]\n");
+  RunResult got = kvd_.Kvctl({"get", "big"});
+  EXPECT_EQ(got.out, big + "\n");
+  // Through a real pipe, as a shell runs it.
+  RunResult piped =
+      RunCommand({"/bin/sh", "-c", R"(printf 'piped\n' | "$0" --socket "$1" append p -)",
+                  KvctlBin(), kvd_.socket()});
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(kvd_.Kvctl({"get", "p"}).out, "piped\n");
+  RunResult bad = kvd_.Kvctl({"append", "k", "-"}, "bad \xff byte\n");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("UTF-8"));
+}
+
 }  // namespace
 }  // namespace kvd::testing

@@ -2,7 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client/client.h"
+#include "kvd/client.h"
 #include "proto/response.h"
 #include "tests/integration/harness.h"
 

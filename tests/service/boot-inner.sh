@@ -51,6 +51,10 @@ mount_options() {
 [[ "$(mount_options /var/lib/kvd)" == rw* ]] || fail "/var/lib/kvd is not writable for kvd"
 tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- '--max-connections 2000' ||
   fail "KVD_OPTS from $prefix/etc/sysconfig/kvd did not reach kvd"
+# kvd.conf sets max-key-size 8 and max-value-size 10; KVD_OPTS wins with 100.
+$kvctl --key 123456789 --val x 2>/dev/null && fail "max-key-size from $prefix/etc/kvd/kvd.conf did not apply"
+$kvctl --key b --val 0123456789abcdef || fail "KVD_OPTS did not win over kvd.conf"
+$kvctl del b >/dev/null
 
 step "restart keeps the data and the socket"
 systemctl restart kvd

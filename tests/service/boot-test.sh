@@ -33,8 +33,12 @@ unitdir=$unitdir
 sysusersdir=$sysusers
 PATHS
 cp "$here/boot-inner.sh" "$work/"
-# A setting in the installed sysconfig file, to see it reach kvd.
-sed -i 's|^KVD_OPTS=.*|KVD_OPTS="--max-connections 2000"|' "$work/stage$prefix/etc/sysconfig/kvd"
+# A setting in the installed sysconfig file, to see it reach kvd; settings
+# in the installed kvd.conf, to see them apply unless KVD_OPTS says otherwise.
+sed -i 's|^KVD_OPTS=.*|KVD_OPTS="--max-connections 2000 --max-value-size 100"|' \
+  "$work/stage$prefix/etc/sysconfig/kvd"
+sed -i 's|^# max-key-size = .*|max-key-size = 8|; s|^# max-value-size = .*|max-value-size = 10|' \
+  "$work/stage$prefix/etc/kvd/kvd.conf"
 
 # On timeout, SIGTERM makes nspawn power the container off; if even that
 # hangs, SIGKILL takes the container with it (nspawn's children die with it).

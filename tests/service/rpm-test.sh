@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the RPM from dist/kvd.spec as CentOS would (rpmbuild -bb from a
 # tarball of the source tree, meson in rpm's build root; --without tests to
-# keep it quick) and checks the package lists the files the units and the
-# README expect. Where rpm lacks the systemd and meson macros (Debian),
+# keep it quick) and checks the packages list the files the units, the
+# README and doc/client-library.md expect (kvd, kvd-devel). Where rpm lacks the systemd and meson macros (Debian),
 # tests/service/rpm-macros stands in for them.
 # Usage: rpm-test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
@@ -46,18 +46,38 @@ echo "$listed"
 expected=(
   /usr/bin/kvd /usr/bin/kvctl
   /usr/lib/systemd/system/kvd.service /usr/lib/systemd/system/kvd.socket
-  /usr/lib/sysusers.d/kvd.conf /etc/sysconfig/kvd
+  /usr/lib/sysusers.d/kvd.conf /etc/sysconfig/kvd /etc/kvd/kvd.conf
+  /usr/share/bash-completion/completions/kvctl /usr/share/bash-completion/completions/kvd
   '/usr/share/man/man8/kvd\.8(\.gz)?' '/usr/share/man/man1/kvctl\.1(\.gz)?'
 )
 status=0
 for file in "${expected[@]}"; do
   grep -Eqx -- "$file" <<<"$listed" || { echo "missing from the package: $file"; status=1; }
 done
-# The installed unit runs the packaged binary and reads the packaged sysconfig.
+# The C++ client library: its shared object in kvd, the rest in kvd-devel.
+grep -Eqx -- '/usr/lib(64)?/libkvd-client\.so\.0(\.[0-9.]+)?' <<<"$listed" ||
+  { echo "missing from the package: libkvd-client.so.0"; status=1; }
+if grep -Eq -- '/include/|\.pc$|\.a$|libkvd-client\.so$' <<<"$listed"; then
+  echo "development files in the main package"; status=1
+fi
+devel_file=$(find "$top/RPMS" -name "kvd-devel-$version-*.rpm")
+if [ -z "$devel_file" ]; then
+  echo "no kvd-devel package"; status=1
+else
+  echo "built $(basename "$devel_file")"
+  devel_listed=$(rpm -qlp "$devel_file")
+  echo "$devel_listed"
+  for file in /usr/include/kvd/client.h /usr/include/kvd/embedded.h \
+      '/usr/lib(64)?/pkgconfig/kvd-client\.pc' '/usr/lib(64)?/libkvd-client\.so' \
+      '/usr/lib(64)?/libkvd-client\.a'; do
+    grep -Eqx -- "$file" <<<"$devel_listed" || { echo "missing from kvd-devel: $file"; status=1; }
+  done
+fi
+# The installed unit runs the packaged binary and reads the packaged kvd.conf and sysconfig.
 unit=usr/lib/systemd/system/kvd.service
 rpm2cpio "$rpm_file" | (cd "$top" && cpio -idm --quiet "./$unit")
 # shellcheck disable=SC2016  # a literal $KVD_OPTS
-grep -qx 'ExecStart=/usr/bin/kvd $KVD_OPTS' "$top/$unit" || { echo "ExecStart is wrong"; status=1; }
+grep -qx 'ExecStart=/usr/bin/kvd --config /etc/kvd/kvd.conf $KVD_OPTS' "$top/$unit" || { echo "ExecStart is wrong"; status=1; }
 grep -qx 'EnvironmentFile=-/etc/sysconfig/kvd' "$top/$unit" || { echo "EnvironmentFile is wrong"; status=1; }
 scripts=$(rpm -qp --scripts "$rpm_file")
 for macro in sysusers_create_compat systemd_post systemd_preun systemd_postun_with_restart; do

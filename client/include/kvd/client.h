@@ -1,6 +1,7 @@
-// A small synchronous client for kvd, for programs that embed it (kvctl is
-// one). Each method sends one request and waits for its response. Failures
-// throw kvd::client::Error (backend.h).
+// A small synchronous client for kvd (installed as <kvd/client.h>; kvctl
+// uses it). Each method sends one request and waits for its response.
+// Failures throw kvd::client::Error (<kvd/error.h>). One Client is one
+// connection: use it from one thread at a time; open one per thread.
 //
 // Against a cluster (doc/cluster.md) it does what a user should not have
 // to: every write carries this client's id and a sequence number, so that
@@ -10,22 +11,24 @@
 #ifndef KVD_CLIENT_CLIENT_H_
 #define KVD_CLIENT_CLIENT_H_
 
-#include "util/asio_prelude.h"
-
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-
-#include "client/backend.h"
-#include "client/transport.h"
-#include "proto/request.h"
-#include "proto/response.h"
+#include "kvd/backend.h"
 
 namespace kvd::client {
+
+class Connection;  // the connection behind a Client: not part of the interface
+
+// Where kvd listens by default, as kvctl finds it: $KVD_SOCKET if set, else
+// $XDG_RUNTIME_DIR/kvd.sock, else <temp dir>/kvd.sock; on Windows
+// $KVD_SOCKET if set, else the named pipe \\.\pipe\kvd.
+std::string DefaultSocketPath();
 
 class Client final : public Backend {
  public:
@@ -35,6 +38,7 @@ class Client final : public Backend {
   explicit Client(const std::string& socket_path,
                   std::chrono::milliseconds retry_timeout = kDefaultRetryTimeout);
   static constexpr std::chrono::milliseconds kDefaultRetryTimeout{5000};
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -42,32 +46,18 @@ class Client final : public Backend {
   // request and one commit.
   void Ping() override;
   void Append(std::string_view key, std::string_view val) override;
-  void AppendMany(std::vector<proto::KeyValue> items) override;
+  void AppendMany(std::vector<KeyValue> items) override;
   std::vector<std::string> Get(std::string_view key) override;
   bool Delete(std::string_view key) override;
   std::vector<std::string> Keys(std::string_view prefix = {}) override;
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
 
-  // Sends `request` and returns its successful response; a server-side error
-  // is thrown as Error with the server's code. Retries as above; a write
-  // should carry an origin (Write does that).
-  proto::Response Call(const proto::Request& request);
-  // Call for a write, with this client's id and its next sequence number.
-  proto::Response Write(proto::Request request);
-
-  std::uint64_t id() const { return id_; }
+  // This client's id in its writes: random, never 0.
+  std::uint64_t id() const;
 
  private:
-  // One attempt of Call.
-  proto::Response Send(const proto::Request& request);
-
-  std::string socket_path_;
-  const std::chrono::milliseconds retry_timeout_;
-  const std::uint64_t id_;  // random, never 0
-  std::uint64_t last_seq_ = 0;
-  boost::asio::io_context io_;
-  Stream socket_;
-  std::string in_;  // bytes received after the last response line
+  friend struct ClientAccess;  // in-tree code's raw requests (client/call.h)
+  std::unique_ptr<Connection> connection_;
 };
 
 }  // namespace kvd::client

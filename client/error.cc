@@ -1,0 +1,14 @@
+#include "kvd/error.h"
+
+#include <utility>
+
+namespace kvd::client {
+
+Error::Error(std::string code, const std::string& message)
+    : std::runtime_error(message), code_(std::move(code)) {}
+
+// Out of line: the library holds Error's type information, which a program
+// catching it compares with.
+Error::~Error() = default;
+
+}  // namespace kvd::client

@@ -1,0 +1,48 @@
+// What kvctl, or any program, talks to (installed as <kvd/backend.h>): the
+// daemon over its socket (Client, <kvd/client.h>) or the data file directly
+// through the storage engine (Embedded, <kvd/embedded.h>). Both give the
+// same results for the same data. Failures throw kvd::client::Error.
+// The installed headers need C++17 and nothing outside <kvd/...>.
+#ifndef KVD_CLIENT_BACKEND_H_
+#define KVD_CLIENT_BACKEND_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kvd/error.h"
+
+namespace kvd::client {
+
+// One value to append to a key (AppendMany).
+struct KeyValue {
+  std::string key;
+  std::string val;
+};
+
+// Keys and values are UTF-8 (invalid UTF-8 is refused with "invalid_utf8");
+// empty strings, commas, quotes and newlines are ordinary characters.
+class Backend {
+ public:
+  virtual ~Backend();
+  // Succeeds when the other side answers (Embedded: always).
+  virtual void Ping() = 0;
+  // Returns once the value is durable (Client: under the daemon's fsync policy).
+  virtual void Append(std::string_view key, std::string_view val) = 0;
+  // Appends all items in order, as one write: all or nothing.
+  virtual void AppendMany(std::vector<KeyValue> items) = 0;
+  // The values of `key` in append order; empty when the key is missing.
+  virtual std::vector<std::string> Get(std::string_view key) = 0;
+  // Removes `key`; false if it did not exist.
+  virtual bool Delete(std::string_view key) = 0;
+  // Keys starting with `prefix` (all keys when empty), in byte order.
+  virtual std::vector<std::string> Keys(std::string_view prefix = {}) = 0;
+  // Counters by name ("keys", "values", "bytes", and more from a daemon).
+  virtual std::vector<std::pair<std::string, std::uint64_t>> Stats() = 0;
+};
+
+}  // namespace kvd::client
+
+#endif  // KVD_CLIENT_BACKEND_H_

@@ -1,0 +1,43 @@
+// A program using kvd's installed C++ library as any other would
+// (tests/install/client-library-test.sh builds it with pkg-config alone):
+//   client_example socket PATH KEY VALUE   through the kvd listening at PATH
+//   client_example data PATH KEY VALUE     on the data file PATH, embedded
+// appends VALUE to KEY, then prints KEY's values, one per line. A failure
+// prints "error CODE: MESSAGE" and exits 1.
+#include <kvd/client.h>
+#include <kvd/embedded.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+
+namespace {
+
+void AppendAndPrint(kvd::client::Backend& kv, const std::string& key, const std::string& val) {
+  kv.Append(key, val);
+  for (const std::string& v : kv.Get(key)) std::cout << v << '\n';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc == 5 ? argv[1] : "";
+  if (mode != "socket" && mode != "data") {
+    std::cerr << "usage: client_example socket|data PATH KEY VALUE\n";
+    return 2;
+  }
+  try {
+    if (mode == "socket") {
+      kvd::client::Client kv(argv[2]);
+      AppendAndPrint(kv, argv[3], argv[4]);
+    } else {
+      kvd::client::Embedded kv(argv[2], std::chrono::seconds(5));
+      AppendAndPrint(kv, argv[3], argv[4]);
+      kv.Close();
+    }
+  } catch (const kvd::client::Error& e) {
+    std::cout << "error " << e.code() << ": " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
