@@ -191,12 +191,16 @@ def test_storage_error_when_the_journal_cannot_grow(start_kvd, tmp_dir) -> None:
         assert c.get("k") == ["small"]
 
 
-def test_unavailable_is_retried_until_the_retry_timeout(start_kvd, tmp_dir) -> None:
-    # Node 1 of a cluster whose other nodes never start: it has no leader.
+@pytest.fixture
+def leaderless_node(start_kvd):
+    """Node 1 of a cluster whose other nodes never start: it has no leader."""
     ports = free_loopback_ports(3)
     peers = ",".join(f"{n}=127.0.0.1:{p}" for n, p in zip((1, 2, 3), ports))
-    kvd = start_kvd("--node", "1", "--peers", peers)
-    with Client(kvd.socket, retry_timeout=0.5) as c:
+    return start_kvd("--node", "1", "--peers", peers)
+
+
+def test_unavailable_is_retried_until_the_retry_timeout(leaderless_node) -> None:
+    with Client(leaderless_node.socket, retry_timeout=0.5) as c:
         before = c.stats(stale=True)["requests"]
         start = time.monotonic()
         with pytest.raises(UnavailableError) as caught:
@@ -209,11 +213,8 @@ def test_unavailable_is_retried_until_the_retry_timeout(start_kvd, tmp_dir) -> N
         assert c.get("k", stale=True) == []
 
 
-def test_unavailable_without_retries(start_kvd, tmp_dir) -> None:
-    ports = free_loopback_ports(3)
-    peers = ",".join(f"{n}=127.0.0.1:{p}" for n, p in zip((1, 2, 3), ports))
-    kvd = start_kvd("--node", "1", "--peers", peers)
-    with Client(kvd.socket, retry_timeout=0) as c:
+def test_unavailable_without_retries(leaderless_node) -> None:
+    with Client(leaderless_node.socket, retry_timeout=0) as c:
         before = c.stats(stale=True)["requests"]
         with pytest.raises(UnavailableError):
             c.get("k")

@@ -7,6 +7,7 @@ import json
 import socket
 from typing import Callable, Dict, List
 
+import pytest
 from fake_kvd import FakeKvd
 from kvd_client import Client, KvdConnectionError, UnavailableError
 
@@ -52,11 +53,9 @@ def test_unavailable_until_the_retry_timeout(tmp_dir) -> None:
     seen: List[Dict] = []
     with FakeKvd(tmp_dir / "fake.sock", scripted(lambda r, n: UNAVAILABLE, seen)) as fake:
         with Client(fake.path, retry_timeout=0.3) as c:
-            try:
+            with pytest.raises(UnavailableError) as caught:
                 c.append("k", "v")
-                raise AssertionError("no error")
-            except UnavailableError as e:
-                assert e.message == "no leader"
+    assert caught.value.message == "no leader"
     assert 3 <= len(seen) <= 10  # pauses of 20, 40, 80, 160 ms
     assert len({(r["client"], r["seq"]) for r in seen}) == 1
 
@@ -102,10 +101,8 @@ def test_a_lost_connection_is_retried_with_the_same_origin(tmp_dir) -> None:
 
     with FakeKvd(tmp_dir / "fake.sock", hang_up) as fake:
         with Client(fake.path, retry_timeout=0.3) as c:
-            try:
+            with pytest.raises(KvdConnectionError) as caught:
                 c.append("k", "v")
-                raise AssertionError("no error")
-            except KvdConnectionError as e:
-                assert e.code == "connection_lost"
+    assert caught.value.code == "connection_lost"
     assert len(seen) >= 3
     assert len({(r["client"], r["seq"], r["val"]) for r in seen}) == 1
