@@ -177,6 +177,9 @@ asio::awaitable<Reply> Hello(const Services& s, const Request&) {
 
 asio::awaitable<Reply> Health(const Services& s, const Request& r) {
   if (s.stopping()) co_return ErrorReply(503, "shutting down");
+  if (const Status refused = s.engine.WriteRefusal(); !refused.ok()) {
+    co_return ErrorReply(503, "writes are refused: " + refused.ToString());
+  }
   std::optional<NodeRole> role;
   if (s.role) role = s.role();
   if (role) {

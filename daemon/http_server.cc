@@ -260,6 +260,12 @@ Status HttpServer::Listen() {
   return Status::OK();
 }
 
+std::uint16_t HttpServer::port() const {
+  boost::system::error_code ec;
+  const tcp::endpoint bound = acceptor_.local_endpoint(ec);
+  return ec ? 0 : bound.port();
+}
+
 std::string HttpServer::Metrics(const std::function<void(MetricsSnapshot*)>& socket_metrics) const {
   MetricsSnapshot m;
   m.store = services_.engine.GetStats();

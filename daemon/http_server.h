@@ -48,6 +48,8 @@ class HttpServer {
   // Binds options.http's address and logs the one bound ("HTTP API on
   // http://127.0.0.1:8080/"; tests read the port from it when it was 0).
   Status Listen();
+  // The port Listen bound (0 before).
+  std::uint16_t port() const;
   // Starts accepting.
   void Start();
   // Stops accepting and lets each connection finish the request it is in

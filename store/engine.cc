@@ -235,9 +235,15 @@ Status Engine::Break(const Status& failed_sync) {
   if (broken_.ok()) {
     broken_ = Status::IOError(failed_sync.message() +
                               "; refusing writes until the data file is reopened (restart kvd)");
+    broken_set_.store(true, std::memory_order_release);
     options_.warn(broken_.message());
   }
   return broken_;
+}
+
+Status Engine::WriteRefusal() const {
+  // broken_ never changes once set, so the flag's release/acquire is enough.
+  return broken_set_.load(std::memory_order_acquire) ? broken_ : Status::OK();
 }
 
 void Engine::WaitForCompaction() {

@@ -144,6 +144,9 @@ class Engine {
   bool ApplyQueued();
   // Whether a writer is waiting for the journal's fdatasync (--fsync always).
   bool SyncInFlight() const { return sync_in_flight_.load(std::memory_order_relaxed); }
+  // OK while writes are taken; after a failed fsync (see Write), the error
+  // every write now fails with, though no writer has come since (/health).
+  Status WriteRefusal() const;
 
   // Readers see only written data and never wait for I/O. Get copies the
   // key's values (one allocation, however many values).
@@ -251,7 +254,8 @@ class Engine {
   bool compacting_ = false;
   std::condition_variable compacted_;     // compacting_ went false
   std::uint64_t next_compaction_at_ = 0;  // journal size before which not to retry
-  Status broken_;                         // set by Break: every write fails with it
+  Status broken_;                         // set once, by Break: every write fails with it
+  std::atomic<bool> broken_set_{false};   // broken_ is set: readable without write_mu_
   bool closed_ = false;
   bool dirty_ = false;  // the store holds changes storage.data lacks (in the journal, if any)
   std::uint64_t journal_generation_ = 0;  // counts replacements of journal_
