@@ -1,6 +1,7 @@
 // kvbench: a load generator for kvd (see bench/README.md).
 //
 //   kvbench --socket PATH [--connections N] [--pipeline P] [--mix append|get|PCT]
+//           [--delete-percent D]
 //           [--keys K | --hot-key] [--value-size B] [--duration S | --requests N]
 //           [--preload-values V] [--stale] [--format text|csv|json] [--timeout S]
 //           [--protocol kvd|resp]
@@ -82,6 +83,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 
 enum class Format { kText, kCsv, kJson };
 enum class Protocol { kKvd, kResp };
+enum class Kind : std::uint8_t { kAppend, kGet, kDelete };
 
 struct Config {
   std::string socket;
@@ -89,6 +91,7 @@ struct Config {
   unsigned pipeline = 1;
   std::string mix = "append";  // as given: append, get or a percentage of gets
   unsigned get_percent = 0;
+  unsigned delete_percent = 0;  // of all requests; the rest of the mix's appends
   std::size_t keys = 1000;
   bool hot_key = false;
   std::size_t value_size = 16;
@@ -342,6 +345,7 @@ struct Shared {
   // commands once): only the mix's kinds are filled in.
   std::vector<std::string> append_lines;
   std::vector<std::string> get_lines;
+  std::vector<std::string> delete_lines;
   Clock::time_point deadline;       // duration mode: no round starts after it
   std::uint64_t unsent = 0;         // requests mode: requests not yet sent
   unsigned running = 0;             // coroutines (preload or connections) still running
@@ -350,6 +354,7 @@ struct Shared {
   Histogram latency;
   std::uint64_t appends = 0;
   std::uint64_t gets = 0;
+  std::uint64_t deletes = 0;
   std::uint64_t errors = 0;
   std::string first_error;
   bool stop = false;
@@ -384,16 +389,20 @@ std::string Decimal(double v, int decimals) {
 // starts as a success of that kind passes without being decoded: like
 // redis-benchmark, the load generator must not spend these 2 cores on
 // materializing values (callers check a sample in full).
-std::string CheckResponse(std::string_view line, bool is_get, std::size_t min_values, bool full,
+std::string CheckResponse(std::string_view line, Kind kind, std::size_t min_values, bool full,
                           proto::Response* response) {
-  if (!full && line.starts_with(is_get ? R"({"ok":true,"values":[)" : R"({"ok":true})")) return {};
+  const std::string_view success = kind == Kind::kGet      ? R"({"ok":true,"values":[)"
+                                   : kind == Kind::kDelete ? R"({"ok":true,"deleted":)"
+                                                           : R"({"ok":true})";
+  if (!full && line.starts_with(success)) return {};
   *response = proto::Response{};
   if (auto bad = proto::DecodeResponse(line, response)) return "bad response: " + bad->message;
   if (response->error) {
     return std::string(proto::ErrorCodeName(response->error->code)) + ": " +
            response->error->message;
   }
-  if (is_get) {
+  if (kind == Kind::kDelete && !response->deleted) return "delete response without deleted";
+  if (kind == Kind::kGet) {
     if (!response->values) return "get response without values";
     if (response->values->size() < min_values) {
       return "get returned " + std::to_string(response->values->size()) +
@@ -403,11 +412,12 @@ std::string CheckResponse(std::string_view line, bool is_get, std::size_t min_va
   return {};
 }
 
-// Reads one RESP reply to an RPUSH (is_get false) or an LRANGE; sets *wrong
-// to what is wrong with it, or empties it. The values are kvbench's own
+// Reads one RESP reply to an RPUSH or an LRANGE; sets *wrong to what is
+// wrong with it, or empties it. The values are kvbench's own
 // ('v' repeated), so each bulk string is one line.
-awaitable<error_code> ReadRespReply(Connection& connection, bool is_get, std::size_t min_values,
+awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, std::size_t min_values,
                                     std::string* wrong) {
+  const bool is_get = kind == Kind::kGet;
   wrong->clear();
   std::string_view line;
   if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
@@ -439,14 +449,16 @@ awaitable<error_code> ReadRespReply(Connection& connection, bool is_get, std::si
 // Reads the reply to one request of the run's protocol into *wrong, as
 // ReadRespReply; a kvd response is decoded in full only if `full` (see
 // CheckResponse).
-awaitable<error_code> ReadReply(const Config& config, Connection& connection, bool is_get,
-                                bool full, proto::Response* response, std::string* wrong) {
+awaitable<error_code> ReadReply(const Config& config, Connection& connection, Kind kind, bool full,
+                                proto::Response* response, std::string* wrong) {
+  // Deletes leave a key with fewer values than were preloaded.
+  const std::size_t min_values = config.delete_percent > 0 ? 0 : config.preload_values;
   if (config.protocol == Protocol::kResp) {
-    co_return co_await ReadRespReply(connection, is_get, config.preload_values, wrong);
+    co_return co_await ReadRespReply(connection, kind, min_values, wrong);
   }
   std::string_view line;
   if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
-  *wrong = CheckResponse(line, is_get, config.preload_values, full, response);
+  *wrong = CheckResponse(line, kind, min_values, full, response);
   co_return error_code{};
 }
 
@@ -458,7 +470,7 @@ awaitable<bool> SendPreload(Shared& shared, Connection& connection, std::size_t 
   std::string wrong;
   error_code ec;
   for (std::size_t i = 0; i < replies && !ec && wrong.empty(); ++i) {
-    ec = co_await ReadReply(shared.config, connection, false, true, &response, &wrong);
+    ec = co_await ReadReply(shared.config, connection, Kind::kAppend, true, &response, &wrong);
   }
   if (ec) connection.Close();  // ends the write, if it still waits
   const error_code write_error = co_await connection.FinishWrite();
@@ -528,12 +540,22 @@ awaitable<void> Preload(Shared& shared, Connection& connection) {
 }
 
 // Sends rounds of requests on connection `index` until the run ends or fails.
+// The next request's kind, drawn by the mix's percentages.
+Kind PickKind(const Config& config, Random& random) {
+  if (config.get_percent == 100) return Kind::kGet;
+  if (config.get_percent == 0 && config.delete_percent == 0) return Kind::kAppend;
+  const std::uint64_t draw = random.Below(100);
+  if (draw < config.get_percent) return Kind::kGet;
+  if (draw < config.get_percent + config.delete_percent) return Kind::kDelete;
+  return Kind::kAppend;
+}
+
 awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
   const Config& config = shared.config;
   try {
     Random random(index + 1);
     std::string& out = connection.out();
-    std::vector<bool> is_get(config.pipeline);
+    std::vector<Kind> kinds(config.pipeline);
     proto::Response response;
     std::string wrong;
     std::uint64_t checked = 0;
@@ -549,9 +571,10 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
       out.clear();
       for (std::uint64_t i = 0; i < n; ++i) {
         const std::size_t key = shared.keys.size() == 1 ? 0 : random.Below(shared.keys.size());
-        is_get[i] = config.get_percent == 100 ||
-                    (config.get_percent > 0 && random.Below(100) < config.get_percent);
-        out += is_get[i] ? shared.get_lines[key] : shared.append_lines[key];
+        kinds[i] = PickKind(config, random);
+        out += kinds[i] == Kind::kGet      ? shared.get_lines[key]
+               : kinds[i] == Kind::kDelete ? shared.delete_lines[key]
+                                           : shared.append_lines[key];
       }
       const Clock::time_point sent = Clock::now();
       connection.StartWrite();
@@ -559,13 +582,15 @@ awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
       for (std::uint64_t i = 0; i < n; ++i) {
         // One kvd response in 64 is decoded in full, values counted.
         const bool full = (checked++ % 64) == 0;
-        ec = co_await ReadReply(config, connection, is_get[i], full, &response, &wrong);
+        ec = co_await ReadReply(config, connection, kinds[i], full, &response, &wrong);
         if (ec) break;
         const Clock::time_point now = Clock::now();
         shared.last_response = now;
         shared.latency.Add(static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count()));
-        ++(is_get[i] ? shared.gets : shared.appends);
+        ++(kinds[i] == Kind::kGet      ? shared.gets
+           : kinds[i] == Kind::kDelete ? shared.deletes
+                                       : shared.appends);
         if (!wrong.empty()) shared.Fail("connection " + std::to_string(index) + ": " + wrong);
       }
       if (ec) connection.Close();  // ends the write, if it still waits
@@ -614,6 +639,7 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
   const std::vector<Field> fields = {
       {"mix", config.mix, true},
       {"get_percent", std::to_string(config.get_percent), false},
+      {"delete_percent", std::to_string(config.delete_percent), false},
       {"connections", std::to_string(config.connections), false},
       {"pipeline", std::to_string(config.pipeline), false},
       {"keys", keys, config.hot_key},
@@ -623,6 +649,7 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
       {"ops", std::to_string(h.count()), false},
       {"appends", std::to_string(shared.appends), false},
       {"gets", std::to_string(shared.gets), false},
+      {"deletes", std::to_string(shared.deletes), false},
       {"errors", std::to_string(shared.errors), false},
       {"ops_per_s", Decimal(ops_per_s, 0), false},
       {"mean_us", Decimal(h.mean_us(), 1), false},
@@ -661,11 +688,12 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
 
 // Appends go to keys of redis-benchmark's shape for `RPUSH key:__rand_int__`
 // (16 bytes: "key:" and 12 digits) or to one hot list, the same from run to
-// run as Redis's are. A mix with gets uses keys unique to this run, so that
-// runs against the same daemon do not read each other's values.
+// run as Redis's are. A mix with gets or deletes uses keys unique to this
+// run, so that runs against the same daemon do not read or delete each
+// other's values.
 std::vector<std::string> MakeKeys(const Config& config) {
   std::string prefix = "key:";
-  if (config.get_percent > 0) {
+  if (config.get_percent > 0 || config.delete_percent > 0) {
     const auto stamp = Clock::now().time_since_epoch().count();
     prefix = "bench." + config.mix + "." + std::to_string(::getpid()) + "." +
              std::to_string(stamp) + ".";
@@ -692,6 +720,9 @@ int Run(const Config& config) {
       get.stale = config.stale;
       shared.get_lines.push_back(resp ? RespCommand({"LRANGE", key, "0", "-1"})
                                       : proto::EncodeRequest(get));
+    }
+    if (config.delete_percent > 0) {
+      shared.delete_lines.push_back(proto::EncodeRequest(proto::Request::Delete(key)));
     }
     if (config.get_percent < 100) {
       shared.append_lines.push_back(
@@ -770,6 +801,12 @@ int main(int argc, char** argv) {
             return "must be append, get or a percentage of gets from 0 to 100";
           },
           "append|get|PCT"));
+  auto* delete_percent =
+      app.add_option("--delete-percent", config.delete_percent,
+                     "the percentage of requests that delete their key (with --mix's gets: at most "
+                     "100 together)")
+          ->capture_default_str()
+          ->check(CLI::Range(0u, 100u));
   auto* keys = app.add_option("--keys", config.keys, "requests pick keys uniformly from K keys")
                    ->capture_default_str()
                    ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
@@ -795,7 +832,8 @@ int main(int argc, char** argv) {
                  "kvd, or resp: drive a Redis server on --socket with RPUSH and LRANGE")
       ->capture_default_str()
       ->check(CLI::IsMember({"kvd", "resp"}))
-      ->excludes(stale);
+      ->excludes(stale)
+      ->excludes(delete_percent);
   app.add_option("--format", format, "output")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "csv", "json"}));
@@ -813,6 +851,10 @@ int main(int argc, char** argv) {
   config.get_percent = config.mix == "append" ? 0
                        : config.mix == "get"  ? 100
                                               : static_cast<unsigned>(std::stoi(config.mix));
+  if (config.get_percent + config.delete_percent > 100) {
+    std::cerr << "kvbench: --mix's gets and --delete-percent add up to more than 100 %\n";
+    return kUsage;
+  }
   config.format = format == "csv" ? Format::kCsv : format == "json" ? Format::kJson : Format::kText;
   config.protocol = protocol == "resp" ? Protocol::kResp : Protocol::kKvd;
 

@@ -42,7 +42,7 @@ class KvbenchTest : public ::testing::TestWithParam<Shape> {
 TEST_P(KvbenchTest, EveryAppendIsAnsweredAndStored) {
   RunResult run = RunCommand(Kvbench({"--hot-key", "--requests", "320", "--format", "json"}));
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr(R"("ops":320,"appends":320,"gets":0,"errors":0)"));
+  EXPECT_THAT(run.out, HasSubstr(R"("ops":320,"appends":320,"gets":0,"deletes":0,"errors":0)"));
   EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:1\nvalues:320\n"));
 }
 
@@ -50,8 +50,35 @@ TEST_P(KvbenchTest, GetsReadThePreloadedValues) {
   RunResult run = RunCommand(
       Kvbench({"--mix", "get", "--keys", "3", "--preload-values", "40", "--requests", "128"}));
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr(" ops=128 appends=0 gets=128 errors=0 "));
+  EXPECT_THAT(run.out, HasSubstr(" ops=128 appends=0 gets=128 deletes=0 errors=0 "));
   EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:3\nvalues:120\n"));
+}
+
+TEST_P(KvbenchTest, DeletesTakeTheirShareAndEmptyTheKey) {
+  RunResult run = RunCommand(
+      Kvbench({"--keys", "1", "--delete-percent", "50", "--requests", "400", "--format", "json"}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Which requests delete is random: both kinds come up in 400 draws.
+  const std::string out = run.out;
+  const auto count = [&out](const std::string& name) {
+    const auto at = out.find("\"" + name + "\":");
+    return at == std::string::npos ? -1 : std::stol(out.substr(at + name.size() + 3));
+  };
+  EXPECT_EQ(count("ops"), 400) << out;
+  EXPECT_EQ(count("appends") + count("deletes"), 400) << out;
+  EXPECT_GT(count("deletes"), 100) << out;
+  EXPECT_EQ(count("errors"), 0) << out;
+  // What the last delete left: fewer values than were appended.
+  const std::string stats = kvd_.Kvctl({"stats"}).out;
+  const auto at = stats.find("values:");
+  ASSERT_NE(at, std::string::npos) << stats;
+  EXPECT_LT(std::stol(stats.substr(at + 7)), count("appends")) << stats;
+}
+
+TEST_P(KvbenchTest, AMixOverAHundredPercentIsRefused) {
+  RunResult run = RunCommand(Kvbench({"--mix", "60", "--delete-percent", "50"}));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("more than 100 %"));
 }
 
 // Small requests: kvbench waits for the answer. 256 KiB values: the request
