@@ -97,6 +97,9 @@ struct Config {
   std::size_t value_size = 16;
   double duration = 3;         // seconds; used unless requests > 0
   std::uint64_t requests = 0;  // total over all connections; 0: run for `duration`
+  // Connection i draws its keys and kinds from seed + i: runs with the same
+  // seed send the same requests (a series of runs that deletes needs new ones).
+  std::uint64_t seed = 1;
   std::size_t preload_values = 1;
   bool stale = false;  // gets carry "stale":true: a cluster node answers from its own state
   Format format = Format::kText;
@@ -553,7 +556,7 @@ Kind PickKind(const Config& config, Random& random) {
 awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
   const Config& config = shared.config;
   try {
-    Random random(index + 1);
+    Random random(config.seed + index);
     std::string& out = connection.out();
     std::vector<Kind> kinds(config.pipeline);
     proto::Response response;
@@ -688,12 +691,13 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
 
 // Appends go to keys of redis-benchmark's shape for `RPUSH key:__rand_int__`
 // (16 bytes: "key:" and 12 digits) or to one hot list, the same from run to
-// run as Redis's are. A mix with gets or deletes uses keys unique to this
-// run, so that runs against the same daemon do not read or delete each
-// other's values.
+// run as Redis's are. A mix with gets uses keys unique to this run, so that
+// runs against the same daemon do not read each other's values; unless it
+// also deletes: then gets expect nothing, and the same keys run after run
+// keep a long series of runs from growing the store.
 std::vector<std::string> MakeKeys(const Config& config) {
   std::string prefix = "key:";
-  if (config.get_percent > 0 || config.delete_percent > 0) {
+  if (config.get_percent > 0 && config.delete_percent == 0) {
     const auto stamp = Clock::now().time_since_epoch().count();
     prefix = "bench." + config.mix + "." + std::to_string(::getpid()) + "." +
              std::to_string(stamp) + ".";
@@ -807,6 +811,9 @@ int main(int argc, char** argv) {
                      "100 together)")
           ->capture_default_str()
           ->check(CLI::Range(0u, 100u));
+  app.add_option("--seed", config.seed,
+                 "connection i draws its keys and request kinds from seed S + i")
+      ->capture_default_str();
   auto* keys = app.add_option("--keys", config.keys, "requests pick keys uniformly from K keys")
                    ->capture_default_str()
                    ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));

@@ -94,7 +94,7 @@ if [ "$status" -ne 0 ] && [ "$fuzz_passed" -eq 0 ] && [ "$fuzz_failed" -eq 0 ]; 
 echo "=== benchmark smoke runs ==="
 extra_passed=$fuzz_passed
 extra_failed=$fuzz_failed
-for script in run ab durability compare-redis ceiling cli-latency load-memory http cluster; do
+for script in run ab durability compare-redis ceiling cli-latency load-memory http cluster soak; do
   if BENCH_SMOKE=1 "bench/${script}.sh" build >"build/bench-${script}.log" 2>&1; then
     echo "bench ${script}: passed"
     extra_passed=$((extra_passed + 1))
