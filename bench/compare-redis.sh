@@ -66,15 +66,11 @@ start_kvd() {
 }
 
 # Starts redis-server with the durability that matches kvd's --fsync MODE:
-# an append-only file fsynced always or every second, or no persistence at all.
+# an append-only file, written on every change as kvd's journal is, and
+# fsynced always, every second, or when the OS flushes (no).
 start_redis_like() {
   local mode=$1
-  case $mode in
-    always | everysec)
-      start_redis "$tmp/redis-$mode" 'save ""' "appendonly yes" "appendfsync $mode"
-      ;;
-    no) start_redis "$tmp/redis-$mode" 'save ""' "appendonly no" ;;
-  esac
+  start_redis "$tmp/redis-$mode" 'save ""' "appendonly yes" "appendfsync $mode"
   # The list the LRANGE workload reads: exactly $list_values values.
   local -a values
   mapfile -t values < <(yes "$value" | head -n "$list_values")
@@ -150,11 +146,20 @@ target_for() {
 }
 
 print_row() {
-  printf '%-14s %-10s %11s %8s %12s %12s %7s  %-12s %16s\n' "$@"
+  printf '%-14s %-10s %11s %8s %12s %12s %7s %11s  %-12s %16s\n' "$@"
+}
+
+# The lowest and highest ratio of the runs paired in turn (kvd's i-th over
+# Redis's i-th), as "LOW-HIGH": how far one pair may stray from the median.
+ratio_spread() {
+  local -n a=$1 b=$2
+  local i
+  for i in "${!a[@]}"; do ratio "${a[i]}" "${b[i]}"; echo; done |
+    sort -g | awk 'NR == 1 { low = $1 } { high = $1 } END { print low "-" high }'
 }
 
 echo
-print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" ratio target \
+print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" ratio spread target \
   "redis-benchmark"
 for mode in "${modes[@]}"; do
   start_kvd "$mode"
@@ -187,7 +192,7 @@ for mode in "${modes[@]}"; do
         target=">= $target $verdict"
       fi
       print_row "$workload" "$mode" "$connections" "$pipeline" "$kvd_ops" "$redis_ops" \
-        "$ratio" "$target" "$redis_benchmark_ops"
+        "$ratio" "$(ratio_spread kvd_rates redis_rates)" "$target" "$redis_benchmark_ops"
     done
   done
   # The Redis side really stored what it was sent.
