@@ -15,7 +15,7 @@
 # BENCH_SMOKE) and the binaries, exiting 2 on bad usage; sets build, seconds,
 # smoke, kvd, kvctl, bench and source_dir; defines stop_daemon, stop_pid,
 # stop_cleanly, field, read_reps, median, now_us, seconds_since,
-# wait_until_ready, install_missing, rss_kib, track, stop_tracked,
+# wait_until_ready, install_missing, read_stats, rss_kib, track, stop_tracked,
 # kill_tracked, free_ports, whole_seconds, kvbench_rate, wrk_run, ratio,
 # verdict and, for the scripts that compare with Redis, start_redis,
 # stop_redis and redis;
@@ -203,6 +203,17 @@ install_missing() {
       exit 2
     fi
   done
+}
+
+# read_stats SOCKET: reads the stats of the kvd on SOCKET (kvctl stats) into
+# the associative array `stats`.
+declare -A stats
+# shellcheck disable=SC2034  # the scripts read `stats`
+read_stats() {
+  local line out
+  out=$("$kvctl" --socket "$1" stats)
+  stats=()
+  while IFS= read -r line; do stats[${line%%:*}]=${line#*:}; done <<<"$out"
 }
 
 # The resident set size of process PID, in KiB (VmRSS in /proc/PID/status).

@@ -68,18 +68,9 @@ stop_timed() {
   stop_seconds=$(seconds_since "$t0")
 }
 
-# Reads the daemon's stats into the associative array `stats`.
-declare -A stats
-read_stats() {
-  local line out
-  out=$("$kvctl" --socket "$socket" stats)
-  stats=()
-  while IFS= read -r line; do stats[${line%%:*}]=${line#*:}; done <<<"$out"
-}
-
 # Exits unless the daemon holds exactly N values.
 expect_values() {
-  read_stats
+  read_stats "$socket"
   if [[ ${stats[values]:-?} != "$1" ]]; then
     echo "$0: kvd holds ${stats[values]:-?} values, expected $1" >&2
     exit 1
@@ -118,7 +109,7 @@ bench_append() {
   line=$("$bench" --socket "$socket" --mix append --connections "$connections" \
     --duration "$seconds")
   ops_per_s=$(field ops_per_s "$line")
-  read_stats
+  read_stats "$socket"
   row=$(printf '%12s %10s %10s %10s %10s %12s %14s' "$label" "$ops_per_s" \
     "$(field p50_us "$line")" "$(field p99_us "$line")" "$(field max_us "$line")" \
     "${stats[compactions]:-?}" "${stats[journal_bytes]:-?}")
@@ -156,7 +147,7 @@ for size in "$small_store" "$big_store"; do
   ((size == small_store)) && file=$tmp/preload-small.tsv
   start_daemon "$tmp/store-$size"
   import_file "$file" "$size"
-  read_stats
+  read_stats "$socket"
   summary="import ${import_seconds} s (compactions ${stats[compactions]},"
   summary+=" journal_bytes ${stats[journal_bytes]})"
   stop_timed
@@ -199,7 +190,7 @@ printf '(a) storage.data only, after a clean shutdown: %s s  (values %s, storage
   "$start_seconds" "${stats[values]}" "$(stat -c %s -- "$tmp/restart/storage.data")"
 generate "$big_store" $((big_store + journal_values)) "$tmp/journal.tsv"
 import_file "$tmp/journal.tsv" "$journal_values"
-read_stats
+read_stats "$socket"
 journal_before=${stats[journal_bytes]}
 compactions_before=${stats[compactions]}
 crash_daemon

@@ -85,15 +85,6 @@ check_kvctl_loop() {
   fi
 }
 
-# Reads the daemon's stats into the associative array `stats`.
-declare -A stats
-read_stats() {
-  local line out
-  out=$("$kvctl" --socket "$socket" stats)
-  stats=()
-  while IFS= read -r line; do stats[${line%%:*}]=${line#*:}; done <<<"$out"
-}
-
 start_daemon
 start_kvctl_loop
 extra_logs+=(kvctl)
@@ -108,7 +99,7 @@ for ((n = 1; n <= samples; n++)); do
   out=$("$bench" --socket "$socket" --connections 50 --mix 45 --delete-percent 10 \
     --keys 10000 --value-size 40 --preload-values 0 --seed "$((n * 1000))" --duration "$interval")
   check_kvctl_loop
-  read_stats
+  read_stats "$socket"
   rss+=("$(rss_kib "$kvd_pid")")
   fds+=("$(find "/proc/$kvd_pid/fd" -mindepth 1 | wc -l)")
   life=$((n <= restart_after ? 1 : 2))

@@ -183,21 +183,24 @@ TEST(EngineFaultTest, FailedBackgroundFsyncStopsWritesUntilReopen) {
   EXPECT_THAT(s.message(), testing::HasSubstr("restart"));
 }
 
+// The calls of `op` in a run of the script without faults (the run checked).
+std::uint64_t CallsInACleanRun(Op op) {
+  TestDir dir(MemoryDir());
+  FaultyFileSystem fs;
+  const ScriptResult run = RunScript(dir / "storage.data", &fs);
+  EXPECT_TRUE(run.errors.empty()) << Describe(run);
+  EXPECT_GE(run.compactions, 2u);
+  return fs.calls(op);
+}
+
 // Every call of `op` in the scripted run, failed in turn with `fault`, then
 // a power cut.
 class EveryCallTest : public testing::TestWithParam<std::tuple<Op, Fault>> {};
 
 TEST_P(EveryCallTest, FailingItKeepsEveryAcknowledgedWrite) {
   const auto [op, fault] = GetParam();
-  std::uint64_t count;
-  {
-    TestDir dir(MemoryDir());
-    FaultyFileSystem fs;
-    const ScriptResult run = RunScript(dir / "storage.data", &fs);
-    ASSERT_TRUE(run.errors.empty()) << Describe(run);
-    ASSERT_GE(run.compactions, 2u);
-    count = fs.calls(op);
-  }
+  const std::uint64_t count = CallsInACleanRun(op);
+  ASSERT_FALSE(HasFailure());
   for (std::uint64_t n = 1; n <= count; ++n) {
     SCOPED_TRACE("failing call " + std::to_string(n) + " of " + std::to_string(count) + " (" +
                  FaultyFileSystem::Name(op) + ", " + FaultyFileSystem::Name(fault) + ")");
@@ -235,15 +238,8 @@ INSTANTIATE_TEST_SUITE_P(
 // Power cuts at random calls of the scripted run. KVD_FAULT_SEED repeats a
 // run; KVD_POWER_CUTS sets how many cuts (default 300).
 TEST(EngineFaultTest, PowerLossAtRandomPointsKeepsEveryAcknowledgedWrite) {
-  std::uint64_t total;
-  {
-    TestDir dir(MemoryDir());
-    FaultyFileSystem fs;
-    const ScriptResult run = RunScript(dir / "storage.data", &fs);
-    ASSERT_TRUE(run.errors.empty()) << Describe(run);
-    ASSERT_GE(run.compactions, 2u);
-    total = fs.calls(Op::kAny);
-  }
+  const std::uint64_t total = CallsInACleanRun(Op::kAny);
+  ASSERT_FALSE(HasFailure());
   const char* seed_env = std::getenv("KVD_FAULT_SEED");
   const std::uint64_t seed =
       seed_env != nullptr ? std::strtoull(seed_env, nullptr, 10) : std::random_device()();
