@@ -101,9 +101,9 @@ asio::awaitable<void> Session::Run() {
     TrimBuffers();
     if (answered && server_.connections() > 1) {
       // The client is reading the answers just sent: its next request
-      // cannot be here yet. Reading after the other connections' turns
-      // finds it there more often than not, where reading now costs a
-      // recv(2) that finds nothing and a trip through epoll.
+      // cannot be here yet. Read after the other connections' turns, by
+      // when it usually is, rather than spend a recv(2) that finds nothing
+      // (doc/design.md, "Reading after the other connections' turns").
       co_await asio::post(socket_.get_executor(), asio::use_awaitable);
       if (stopping_) break;
     }
