@@ -126,7 +126,8 @@ stop_tracked kvctl-loop || true # SIGTERM ends its loop: not an error
 
 # Per process: from its first sample after a compaction to its last, RSS
 # may rise by 10 % (the allocator's arenas settle), p99 by 25 % (samples
-# spread by about that much on 2 cores), descriptors not at all.
+# spread by about that much on 2 cores), descriptors by at most 3 (a kvctl
+# connection and a compaction's two new files may be open at a sample).
 for life in 1 2; do
   first=
   for i in "${!rss[@]}"; do
@@ -139,12 +140,12 @@ for life in 1 2; do
     continue
   fi
   rss_verdict=$(verdict "${rss[last]}" "<=" "$((rss[first] * 110 / 100))")
-  fd_verdict=$(verdict "${fds[last]}" "<=" "${fds[first]}")
+  fd_verdict=$(verdict "${fds[last]}" "<=" "$((fds[first] + 3))")
   p99_limit=$(awk -v p="${p99[first]}" 'BEGIN { printf "%.1f", p * 1.25 }')
   p99_verdict=$(verdict "${p99[last]}" "<=" "$p99_limit")
   echo "process $life: samples $((first + 1))-$((last + 1)) after its first compaction:" \
     "rss ${rss[first]} -> ${rss[last]} KiB ($rss_verdict, at most +10 %)," \
     "p99 ${p99[first]} -> ${p99[last]} us ($p99_verdict, at most +25 %)," \
-    "fds ${fds[first]} -> ${fds[last]} ($fd_verdict)"
+    "fds ${fds[first]} -> ${fds[last]} ($fd_verdict, at most +3)"
 done
 stop_cleanly kvd stop_daemon
