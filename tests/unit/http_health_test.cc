@@ -12,6 +12,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -81,8 +82,11 @@ TEST(HttpHealthTest, AFailedBackgroundFsyncMakesHealthFailWithNoWriterAround) {
   EXPECT_THAT(refused.body, testing::HasSubstr("writes are refused"));
   EXPECT_THAT(refused.body, testing::HasSubstr("restart"));
 
-  server.Shutdown();
-  io.stop();
+  // The server belongs to the network thread: it is stopped there.
+  boost::asio::post(io, [&] {
+    server.Shutdown();
+    io.stop();
+  });
   network.join();
 }
 
