@@ -140,20 +140,21 @@ void FaultyFileSystem::WriteWhole(const std::filesystem::path& path, const std::
   base_->Close(fd);
 }
 
-int FaultyFileSystem::OpenReadWrite(const std::filesystem::path& path) {
+int FaultyFileSystem::Open(const std::filesystem::path& path,
+                           int (FileSystem::*open)(const std::filesystem::path&)) {
   std::lock_guard lock(mu_);
   if (auto fault = Count(Op::kOpen)) return Fail(*fault);
-  const int fd = base_->OpenReadWrite(path);
+  const int fd = (base_->*open)(path);
   if (fd >= 0) fds_[fd] = FileAt(path);
   return fd;
 }
 
+int FaultyFileSystem::OpenReadWrite(const std::filesystem::path& path) {
+  return Open(path, &FileSystem::OpenReadWrite);
+}
+
 int FaultyFileSystem::OpenRead(const std::filesystem::path& path) {
-  std::lock_guard lock(mu_);
-  if (auto fault = Count(Op::kOpen)) return Fail(*fault);
-  const int fd = base_->OpenRead(path);
-  if (fd >= 0) fds_[fd] = FileAt(path);
-  return fd;
+  return Open(path, &FileSystem::OpenRead);
 }
 
 int FaultyFileSystem::CreateNew(const std::filesystem::path& path) {

@@ -119,6 +119,9 @@ class FaultyFileSystem final : public FileSystem {
     std::optional<std::string> replaced;  // what `path` held, as last synced
   };
 
+  // OpenRead and OpenReadWrite: `open` on the base, the descriptor tracked.
+  int Open(const std::filesystem::path& path,
+           int (FileSystem::*open)(const std::filesystem::path&));
   // Counts a call of `op`; the fault to inject into it, if any.
   std::optional<Fault> Count(Op op);
   std::shared_ptr<File> FileAt(const std::filesystem::path& path);
