@@ -38,7 +38,7 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
       std::lock_guard lock(mu_);
       queued = queued_.waiters.size();
     }
-    if (queued >= kMaxInlineGroup) CommitQueued();
+    if (queued >= inline_group_) CommitQueued();
   }
   {
     std::lock_guard lock(mu_);
@@ -73,6 +73,10 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
       CommitQueued();
     });
   }
+}
+
+void CommitQueue::SetClients(std::size_t connections) {
+  inline_group_ = std::max(kMinInlineGroup, connections / 4);
 }
 
 void CommitQueue::AwaitReadable(Callback done) {

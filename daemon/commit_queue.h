@@ -44,13 +44,15 @@ class CommitQueue final : public Committer {
   // sessions handed in during that turn (a commit without fsync is a write to
   // the page cache: cheaper done than handed over, and one write for all the
   // clients served in a turn rather than one each), and completes the
-  // submitters right there. A turn's commit covers at most
-  // kMaxInlineGroup submitters: the one after them commits them first, so
-  // their clients get their answers, and go on, while the rest of the turn
-  // is served (all at the end kept a few busy clients in lock step with the
-  // server: it idled while they worked, and they while it did).
+  // submitters right there. A turn's commit covers at most a quarter of
+  // the connections (SetClients), and at least kMinInlineGroup submitters:
+  // the one after them commits them first, so their clients get their
+  // answers, and go on, while the rest of the turn is served (all at the
+  // end kept a few busy clients in lock step with the server: it idled
+  // while they worked, and they while it did), in a few journal writes a
+  // turn however many clients write (doc/design.md, "Inline commits").
   enum class Mode { kThread, kInline };
-  static constexpr std::size_t kMaxInlineGroup = 4;
+  static constexpr std::size_t kMinInlineGroup = 4;
   // kThread: when fewer submitters wait than the last commit carried, the
   // thread waits for that many, up to half the last commit's time and at
   // most kMaxGatherWait. Why: the clients of the last commit are on their
@@ -71,7 +73,7 @@ class CommitQueue final : public Committer {
   // Queues a copy of `batch`; on the network thread only. `done` runs on the
   // network thread once the batch is durable (or failed), never inside this
   // call for this batch (kInline: earlier submitters' may run inside it, see
-  // kMaxInlineGroup). The completions of one commit run one after the other,
+  // Mode). The completions of one commit run one after the other,
   // in submission order; one that submits again joins a later commit. After
   // Stop(), fails (through a post).
   void Submit(const WriteBatch& batch, Callback done) override;
@@ -87,6 +89,9 @@ class CommitQueue final : public Committer {
   // Network thread: whether submissions wait for the commit thread (kThread),
   // whose completion is then due within about a commit's time.
   bool CommitInFlight() const override { return in_flight_ > 0; }
+
+  // kInline: sizes a turn's commits (see Mode).
+  void SetClients(std::size_t connections) override;
 
   // A single node reads what it has written: reads never wait.
   void AwaitReadable(Callback done) override;
@@ -146,7 +151,9 @@ class CommitQueue final : public Committer {
   bool handed_over_ = false;                   // guarded by mu_: Run may take what is queued
   bool turn_end_posted_ = false;               // network thread; kInline
   bool completing_ = false;                    // network thread: in Complete()
-  Group committing_;                           // the group being committed on the network thread
+  // Network thread, kInline: the most submitters a commit covers (see Mode).
+  std::size_t inline_group_ = kMinInlineGroup;
+  Group committing_;  // the group being committed on the network thread
   // kThread, network thread: submissions not completed yet, and while there
   // are any, a tracked executor: io_context::run() must not return while a
   // commit is in flight.

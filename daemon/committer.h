@@ -87,6 +87,10 @@ class Committer {
         token);
   }
 
+  // Network thread: how many connections the server holds now, which may
+  // submit (the single node sizes its commits by it).
+  virtual void SetClients(std::size_t connections) { (void)connections; }
+
   // Whether kvd can persist writes right now, as far as it knows: the
   // outcome of the latest commit (OK before the first).
   virtual Status LastCommitStatus() const = 0;

@@ -80,6 +80,7 @@ void Server::ServePeer(Stream stream) {
 void Server::Serve(Stream socket, Committer& commits, bool peer) {
   auto session = std::make_shared<Session>(*this, std::move(socket), commits, peer);
   connections_.Add(session);
+  commits_.SetClients(connections_.size());
   // co_spawn keeps the function objects, and so the session, until they end.
   asio::co_spawn(
       io_, [session] { return session->Run(); }, asio::detached);

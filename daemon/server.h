@@ -67,7 +67,10 @@ class Server {
   // Fills in the socket server's, the commits' and the cluster's figures.
   void Metrics(MetricsSnapshot* m) const;
   std::size_t connections() const { return connections_.size(); }
-  void SessionEnded(Session* session) { connections_.Remove(session); }
+  void SessionEnded(Session* session) {
+    connections_.Remove(session);
+    commits_.SetClients(connections_.size());
+  }
 
  private:
   boost::asio::awaitable<void> Accept();

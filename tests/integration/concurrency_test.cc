@@ -103,7 +103,7 @@ TEST(ConcurrencyTest, PipelinedRequestsAreAnsweredInOrder) {
 // and the bursts longer than the server's shared buffer (64 KiB). Under every
 // --fsync mode: without fsync, the sessions of one turn are committed in
 // groups, and a group's sessions are resumed by the session after it while
-// that one submits (CommitQueue::kMaxInlineGroup).
+// that one submits (CommitQueue::Mode).
 class PipelinedWritesTest : public ::testing::TestWithParam<const char*> {};
 
 INSTANTIATE_TEST_SUITE_P(FsyncModes, PipelinedWritesTest,

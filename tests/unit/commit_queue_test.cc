@@ -104,7 +104,7 @@ TEST(CommitQueueTest, InlineModeCommitsWhatOneTurnSubmittedAsOneWrite) {
 TEST(CommitQueueTest, InlineModeCommitsAFullGroupBeforeQueueingTheNext) {
   QueueUnderTest t(CommitQueue::Mode::kInline);
   auto& [dir, engine, io, commits] = t;
-  constexpr std::size_t kGroup = CommitQueue::kMaxInlineGroup;
+  constexpr std::size_t kGroup = CommitQueue::kMinInlineGroup;  // the first turn's
   std::vector<std::optional<Seen>> results(kGroup + 2);
   std::vector<std::size_t> completed_before;  // by each Submit's return
   boost::asio::post(io, [&] {
@@ -129,6 +129,35 @@ TEST(CommitQueueTest, InlineModeCommitsAFullGroupBeforeQueueingTheNext) {
   std::vector<std::string> values;
   for (std::size_t i = 0; i < results.size(); ++i) values.push_back("v" + std::to_string(i));
   EXPECT_EQ(engine->Get("k").view().ToStrings(), values);
+}
+
+// A group is a quarter of the connections, at least kMinInlineGroup: a few
+// journal writes a turn, however many clients write.
+TEST(CommitQueueTest, InlineModeSizesItsGroupsByTheConnections) {
+  QueueUnderTest t(CommitQueue::Mode::kInline);
+  auto& [dir, engine, io, commits] = t;
+  // Submits `n` batches in one turn; returns the commits that turn made.
+  auto turn = [&](std::size_t n) {
+    const std::uint64_t before = commits.commits();
+    boost::asio::post(io, [&commits, n] {
+      for (std::size_t i = 0; i < n; ++i) {
+        WriteBatch batch;
+        batch.Append("k", "v");
+        commits.Submit(batch, [](const CommitResult& r) { EXPECT_TRUE(r.status().ok()); });
+      }
+    });
+    io.restart();
+    io.run();
+    return commits.commits() - before;
+  };
+  constexpr std::size_t kMin = CommitQueue::kMinInlineGroup;
+  commits.SetClients(40);
+  EXPECT_EQ(turn(40), 4u) << "groups of 10";
+  commits.SetClients(8);
+  EXPECT_EQ(turn(8), 8 / kMin) << "groups of the minimum, not of 2";
+  commits.SetClients(0);
+  EXPECT_EQ(turn(8), 8 / kMin) << "groups of the minimum";
+  EXPECT_EQ(engine->Get("k").view().count(), 56u);
 }
 
 TEST(CommitQueueTest, ThreadModeCompletesEveryBatchInOrderOnTheNetworkThread) {
