@@ -44,7 +44,12 @@ for i in "${!builds[@]}"; do
   # not code: once, on the release build.
   suites=()
   if [ "${dir}" != build ]; then suites=(--no-suite service); fi
-  meson test -C "${dir}" --print-errorlogs --num-processes 2 "${suites[@]}" || status=1
+  # The timeouts in tests/meson.build are for optimized builds; the
+  # sanitizers' debug builds run the same tests several times slower.
+  timeouts=()
+  case "${dir}" in build-asan | build-tsan) timeouts=(--timeout-multiplier 2) ;; esac
+  meson test -C "${dir}" --print-errorlogs --num-processes 2 "${suites[@]}" "${timeouts[@]}" ||
+    status=1
   if [ "${dir}" = build ]; then
     # The Python client's suite (clients/python), against this build's kvd
     # and kvctl; counted from its JUnit report.
