@@ -16,9 +16,8 @@
 # redis-tools (apt-get) if they are missing. For each workload it starts one
 # kvd, one bare server and one redis-server on sockets in a temp dir, runs
 # every row as kvd, bare server, Redis, kvd, ... (REPS times each), and stops
-# them. Only the
-# processes it started are signalled; the temp dir is removed on exit, also
-# on failure or Ctrl-C.
+# them. Only the processes it started are signalled; the temp dir is removed
+# on exit, also on failure or Ctrl-C.
 set -euo pipefail
 export LC_ALL=C
 

@@ -76,7 +76,7 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
 }
 
 void CommitQueue::SetClients(std::size_t connections) {
-  inline_group_ = std::max(kMinInlineGroup, connections / 4);
+  inline_group_ = std::max(kMinInlineGroup, connections / kInlineGroupsPerTurn);
 }
 
 void CommitQueue::AwaitReadable(Callback done) {

@@ -53,6 +53,8 @@ class CommitQueue final : public Committer {
   // turn however many clients write (doc/design.md, "Inline commits").
   enum class Mode { kThread, kInline };
   static constexpr std::size_t kMinInlineGroup = 4;
+  // kInline: a group is at most this share of the connections (a quarter).
+  static constexpr std::size_t kInlineGroupsPerTurn = 4;
   // kThread: when fewer submitters wait than the last commit carried, the
   // thread waits for that many, up to half the last commit's time and at
   // most kMaxGatherWait. Why: the clients of the last commit are on their

@@ -152,7 +152,7 @@ TEST(CommitQueueTest, InlineModeSizesItsGroupsByTheConnections) {
   };
   constexpr std::size_t kMin = CommitQueue::kMinInlineGroup;
   commits.SetClients(40);
-  EXPECT_EQ(turn(40), 4u) << "groups of 10";
+  EXPECT_EQ(turn(40), CommitQueue::kInlineGroupsPerTurn) << "groups of 10";
   commits.SetClients(8);
   EXPECT_EQ(turn(8), 8 / kMin) << "groups of the minimum, not of 2";
   commits.SetClients(0);
