@@ -144,7 +144,7 @@ void Store::KeepFrozenImage(std::string_view key) {
   frozen_images_.emplace(std::string(key), std::move(image));
 }
 
-void Store::Replace(std::string_view key, ValueList values) {
+void Store::Replace(std::string_view key, ValueList values, std::uint64_t revision) {
   KeepFrozenImage(key);
   bool inserted;
   Entry& e = loading_ ? FindOrInsertLoading(key, &inserted) : FindOrInsert(key, &inserted);
@@ -155,11 +155,14 @@ void Store::Replace(std::string_view key, ValueList values) {
     ++value_count_;
   }
   e.values = std::move(values);
+  e.revision = revision;
 }
 
 void Store::Append(std::string_view key, std::string_view val) {
   KeepFrozenImage(key);
-  FindOrInsert(key).values.Append(val);
+  Entry& e = FindOrInsert(key);
+  e.values.Append(val);
+  e.revision = ++revision_;
   byte_count_ += val.size();
   ++value_count_;
 }
@@ -173,6 +176,7 @@ bool Store::Delete(std::string_view key) {
   table_.erase(table_.iterator_to(*e));
   tree_.erase(tree_.iterator_to(*e));
   delete e;
+  ++revision_;
   return true;
 }
 
@@ -195,6 +199,11 @@ void Store::Apply(const WriteBatch& batch, std::vector<bool>* applied) {
         const bool done = Apply(m);
         if (applied != nullptr) applied->push_back(done);
       });
+}
+
+std::uint64_t Store::KeyRevision(std::string_view key) const {
+  const Entry* e = Lookup(key);
+  return e == nullptr ? 0 : e->revision;
 }
 
 const ValueList* Store::Find(std::string_view key) const {

@@ -42,12 +42,22 @@ class Store {
     std::size_t offset = 0;
   };
 
+  // Revisions (doc/coordination.md): the store's revision counts the
+  // changes made by Append and Delete (a delete of an absent key changes
+  // nothing); a key's revision is that of the last change to it, 0 while it
+  // is absent. Replace and loading leave the store's revision as it is and
+  // give the key `revision`.
+  std::uint64_t revision() const { return revision_; }
+  void set_revision(std::uint64_t revision) { revision_ = revision; }
+  // The revision of `key`: of the last change to it; 0 if absent.
+  std::uint64_t KeyRevision(std::string_view key) const;
+
   // Adds `val` after the values `key` already has.
   void Append(std::string_view key, std::string_view val);
   // Makes `key` hold exactly `values` (a snapshot may hold `"k": []`).
   // Loading a snapshot calls it once per key; cheapest when keys come in
   // ascending order, as kvd writes them.
-  void Replace(std::string_view key, ValueList values);
+  void Replace(std::string_view key, ValueList values, std::uint64_t revision = 0);
   // Loading many keys (a snapshot): between BeginLoad() and EndLoad() only
   // Replace() may be called. Into an empty store, its keys go into the tree
   // alone (see Entry), and EndLoad() adds them to the hash table in one
@@ -131,6 +141,7 @@ class Store {
     static void operator delete(void* p) { ::operator delete(p); }
     Key key;
     ValueList values;
+    std::uint64_t revision = 0;
   };
   struct KeyOf {
     using type = std::string_view;
@@ -172,6 +183,7 @@ class Store {
   Table table_;
   std::size_t value_count_ = 0;
   std::size_t byte_count_ = 0;
+  std::uint64_t revision_ = 0;
   bool frozen_ = false;
   bool loading_ = false;
   Entry* last_loaded_ = nullptr;  // while loading_

@@ -47,6 +47,49 @@ TEST(StoreTest, AppendKeepsInsertionOrder) {
   EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("b", "a", "c"));
 }
 
+TEST(StoreTest, RevisionsCountTheChangesAndNameEachKeysLast) {
+  Store store;
+  EXPECT_EQ(store.revision(), 0u);
+  store.Append("a", "1");
+  store.Append("b", "2");
+  store.Append("a", "3");
+  EXPECT_EQ(store.revision(), 3u);
+  EXPECT_EQ(store.KeyRevision("a"), 3u);
+  EXPECT_EQ(store.KeyRevision("b"), 2u);
+  EXPECT_EQ(store.KeyRevision("absent"), 0u);
+  EXPECT_FALSE(store.Delete("absent"));
+  EXPECT_EQ(store.revision(), 3u) << "deleting nothing changes nothing";
+  EXPECT_TRUE(store.Delete("b"));
+  EXPECT_EQ(store.revision(), 4u);
+  EXPECT_EQ(store.KeyRevision("b"), 0u);
+  store.Append("b", "5");
+  EXPECT_EQ(store.KeyRevision("b"), 5u);
+  WriteBatch batch;
+  batch.Append("c", "6");
+  batch.Delete("absent");
+  batch.Delete("a");
+  store.Apply(batch);
+  EXPECT_EQ(store.revision(), 7u) << "an applied batch counts its changes alone";
+  EXPECT_EQ(store.KeyRevision("c"), 6u);
+}
+
+TEST(StoreTest, LoadingKeepsTheStoreRevisionAndGivesTheKeysTheirs) {
+  Store store;
+  store.set_revision(100);
+  store.BeginLoad();
+  ValueList values;
+  values.Append("x");
+  store.Replace("k", values, 42);
+  store.Replace("old", ValueList());
+  store.EndLoad();
+  EXPECT_EQ(store.revision(), 100u);
+  EXPECT_EQ(store.KeyRevision("k"), 42u);
+  EXPECT_EQ(store.KeyRevision("old"), 0u);
+  store.Append("k", "y");
+  EXPECT_EQ(store.revision(), 101u);
+  EXPECT_EQ(store.KeyRevision("k"), 101u);
+}
+
 TEST(StoreTest, MissingKeyIsAbsent) {
   Store store;
   store.Append("k", "v");
