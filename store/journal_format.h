@@ -16,6 +16,12 @@
 //   kAppend     key, value (u32 length + bytes each)    one mutation a record, as
 //   kDelete     key (u32 length + bytes)                kvd wrote before kBatch:
 //                                                     still read, no longer written
+//   kMeta       u64 store revision, varint key count, then each key's
+//               revision as a varint, in the key order of the storage.data
+//               named by the kBase record before it (byte order, as kvd
+//               writes them): the revisions the snapshot cannot hold
+//               (doc/coordination.md). Second record of a journal, if any;
+//               replay numbers the changes after it from its revision.
 //   kCheckpoint u64 snapshot size, u32 snapshot CRC, u64 offset
 //               "a storage.data with this identity holds every record before
 //               `offset`": written just before such a snapshot replaces
@@ -37,8 +43,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/snapshot.h"
 #include "store/write_batch.h"
@@ -53,6 +61,7 @@ enum class RecordType : std::uint8_t {
   kDelete = 3,
   kCheckpoint = 4,
   kBatch = 5,
+  kMeta = 6,
 };
 
 // Where a kBatch record ends and the next begins: large enough that a header
@@ -62,14 +71,18 @@ inline constexpr std::size_t kMaxBatchPayload = 1 << 20;
 
 struct Record {
   RecordType type;
-  WriteBatch batch;          // kBatch, kAppend, kDelete: the mutations
-  SnapshotId snapshot;       // kBase, kCheckpoint
-  std::uint64_t offset = 0;  // kCheckpoint
+  WriteBatch batch;                          // kBatch, kAppend, kDelete: the mutations
+  SnapshotId snapshot;                       // kBase, kCheckpoint
+  std::uint64_t offset = 0;                  // kCheckpoint
+  std::uint64_t revision = 0;                // kMeta: the store's
+  std::vector<std::uint64_t> key_revisions;  // kMeta: in key order
 };
 
 // Appends the encoded record(s) to *out.
 void EncodeBase(const SnapshotId& id, std::string* out);
 void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* out);
+void EncodeMeta(std::uint64_t revision, std::span<const std::uint64_t> key_revisions,
+                std::string* out);
 // A non-empty batch as kBatch records; nothing for an empty one.
 void EncodeBatch(const WriteBatch& batch, std::string* out);
 

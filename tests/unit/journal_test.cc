@@ -100,6 +100,32 @@ TEST(JournalTest, ABatchRecordHasTheDocumentedBytes) {
   EXPECT_EQ(none, "kept");
 }
 
+TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
+  std::string record;
+  const std::vector<std::uint64_t> keys = {3, 0, 300};
+  journal::EncodeMeta(300, keys, &record);
+  EXPECT_EQ(record, Framed(std::string("\x06"
+                                       "\x2c\x01\0\0\0\0\0\0"  // 300, 8 bytes
+                                       "\x03"                  // 3 keys
+                                       "\x03\x00\xac\x02",
+                                       14)));
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(record, "j", &contents).ok());
+  ASSERT_EQ(contents.entries.size(), 1u);
+  EXPECT_EQ(contents.entries[0].record.type, journal::RecordType::kMeta);
+  EXPECT_EQ(contents.entries[0].record.revision, 300u);
+  EXPECT_EQ(contents.entries[0].record.key_revisions, keys);
+}
+
+TEST(JournalTest, AMetaRecordWithAKeyAfterTheStoreOrCutShortIsMalformed) {
+  journal::Record record;
+  // A key's revision above the store's.
+  EXPECT_FALSE(journal::DecodePayload(std::string("\x06\x01\0\0\0\0\0\0\0\x01\x02", 11), &record));
+  // Two keys announced, one given.
+  EXPECT_FALSE(journal::DecodePayload(std::string("\x06\x01\0\0\0\0\0\0\0\x02\x01", 11), &record));
+  EXPECT_TRUE(journal::DecodePayload(std::string("\x06\x01\0\0\0\0\0\0\0\x01\x01", 11), &record));
+}
+
 TEST(JournalTest, ALongLengthTakesSeveralVarintBytes) {
   const std::string val(300, 'v');  // 300 = 0b10'0101100: 0xac 0x02
   EXPECT_EQ(AppendRecord("k", val), Framed(std::string("\x05\x01\x01k\xac\x02", 6) + val));
