@@ -529,8 +529,9 @@ auto Engine::ReadStore(const Read& read) const {
   return read();
 }
 
-ValueList Engine::Get(std::string_view key) const {
+ValueList Engine::Get(std::string_view key, std::uint64_t* revision) const {
   return ReadStore([&] {
+    if (revision != nullptr) *revision = store_.KeyRevision(key);
     const ValueList* values = store_.Find(key);
     return values == nullptr ? ValueList() : *values;
   });
@@ -545,6 +546,7 @@ Engine::Stats Engine::GetStats() const {
     return Stats{store_.key_count(),
                  store_.value_count(),
                  store_.byte_count(),
+                 store_.revision(),
                  journal_bytes_,
                  compactions_,
                  std::chrono::system_clock::time_point(

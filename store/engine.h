@@ -84,6 +84,7 @@ class Engine {
     std::size_t keys = 0;
     std::size_t values = 0;
     std::size_t bytes = 0;
+    std::uint64_t revision = 0;  // the store's (Store::revision)
     std::uint64_t journal_bytes = 0;
     std::uint64_t compactions = 0;
     // When the last compaction since Open ended (the epoch if none did).
@@ -149,8 +150,9 @@ class Engine {
   Status WriteRefusal() const;
 
   // Readers see only written data and never wait for I/O. Get copies the
-  // key's values (one allocation, however many values).
-  ValueList Get(std::string_view key) const;
+  // key's values (one allocation, however many values), and sets *revision,
+  // if given, to the key's revision (Store::KeyRevision), read with them.
+  ValueList Get(std::string_view key, std::uint64_t* revision = nullptr) const;
   std::vector<std::string> Keys(std::string_view prefix) const;
   Stats GetStats() const;
 
