@@ -8,6 +8,7 @@
 #include "store/data_lock.h"
 #include "store/journal_reader.h"
 #include "store/journal_writer.h"
+#include "store/meta_file.h"
 #include "store/snapshot.h"
 
 namespace kvd {
@@ -32,6 +33,16 @@ Status Inspect(const std::filesystem::path& data_path, std::vector<std::string>*
   const auto journal_path = JournalPath(data_path);
   if (!std::filesystem::exists(journal_path)) {
     report->push_back(journal_path.string() + ": none (kvd was shut down cleanly)");
+    const MetaFile meta = ReadMetaFile(data_path, id);
+    if (meta.matches && meta.revisions.keys.size() == store.key_count()) {
+      report->push_back(MetaPath(data_path).string() + ": OK, revision " +
+                        std::to_string(meta.revisions.store));
+    } else {
+      report->push_back((meta.problem.empty()
+                             ? MetaPath(data_path).string() + " names another number of keys"
+                             : meta.problem) +
+                        ": kvd gives every key a new revision at start");
+    }
     return Status::OK();
   }
   JournalContents contents;
@@ -52,8 +63,20 @@ Status Inspect(const std::filesystem::path& data_path, std::vector<std::string>*
   }
   if (contents.entries.empty()) return Status::OK();
   std::uint64_t start = 0;
-  if (Status s = ReplayStart(contents, id, journal_path.string(), &start); !s.ok()) {
+  const Store::Revisions* revisions = nullptr;
+  if (Status s = ReplayStart(contents, id, journal_path.string(), &start, &revisions); !s.ok()) {
     fault->foreign = true;
+    report->push_back(s.message());
+    return s;
+  }
+  if (revisions == nullptr) {
+    report->push_back(journal_path.string() +
+                      ": no revisions (written before kvd kept them): kvd gives every key "
+                      "revision 1 at start");
+  } else if (revisions->keys.size() != store.key_count()) {
+    const Status s = Status::Corruption(
+        journal_path.string() + ": the revisions of " + std::to_string(revisions->keys.size()) +
+        " keys for a storage.data of " + std::to_string(store.key_count()));
     report->push_back(s.message());
     return s;
   }

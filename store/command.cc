@@ -5,11 +5,6 @@
 namespace kvd::command {
 namespace {
 
-void PutVarint(std::string* out, std::uint64_t v) {
-  char bytes[kMaxVarint];
-  out->append(bytes, kvd::PutVarint(v, bytes));
-}
-
 constexpr std::uint8_t kAppend = 1;
 constexpr std::uint8_t kDelete = 0;
 

@@ -21,6 +21,10 @@ std::filesystem::path DamagedJournalPath(const std::filesystem::path& data_path,
   return WithSuffix(JournalPath(data_path), ".damaged-" + std::to_string(unix_time));
 }
 
+std::filesystem::path MetaPath(const std::filesystem::path& data_path) {
+  return WithSuffix(data_path, ".meta");
+}
+
 std::filesystem::path OwnerLockPath(const std::filesystem::path& data_path) {
   return WithSuffix(data_path, ".lock");
 }

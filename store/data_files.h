@@ -11,6 +11,10 @@
 //   storage.data.journal.tmp             the next journal, while it is written
 //   storage.data.journal.damaged-<time>  kvd --repair's copy of the journal it
 //                                        changed (<time>: Unix seconds)
+//   storage.data.meta                    what storage.data cannot hold (each
+//                                        key's revision), written when kvd
+//                                        folds the journal at shutdown
+//                                        (meta_file.h)
 //   storage.data.lock                    held by whoever has the data file open
 //   storage.data.daemon.lock             held by kvd as well (data_lock.h)
 //   storage.data.raft/                   cluster mode's Raft log and snapshots,
@@ -30,6 +34,7 @@ std::filesystem::path JournalPath(const std::filesystem::path& data_path);
 // Where kvd --repair saves the journal before it changes it, at `unix_time`.
 std::filesystem::path DamagedJournalPath(const std::filesystem::path& data_path,
                                          std::int64_t unix_time);
+std::filesystem::path MetaPath(const std::filesystem::path& data_path);
 std::filesystem::path OwnerLockPath(const std::filesystem::path& data_path);
 std::filesystem::path DaemonLockPath(const std::filesystem::path& data_path);
 std::filesystem::path DefaultRaftDir(const std::filesystem::path& data_path);

@@ -10,6 +10,7 @@
 #include "store/file.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
+#include "store/meta_file.h"
 #include "util/temp_dir.h"
 
 namespace kvd {
@@ -94,9 +95,7 @@ Status Engine::Recover() {
   FileSystem* const fs = options_.fs;
   if (Status s = LoadSnapshot(data_path_, &store_, &snapshot_id_, fs); !s.ok()) return s;
   std::error_code ec;
-  if (!std::filesystem::exists(journal_path_, ec)) {
-    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_, fs);
-  }
+  if (!std::filesystem::exists(journal_path_, ec)) return StartJournal();
   JournalContents contents;
   if (Status s = ReadJournal(journal_path_, &contents, fs); !s.ok()) return s;
   if (!contents.torn_reason.empty()) {
@@ -106,12 +105,22 @@ Status Engine::Recover() {
   }
   if (contents.entries.empty()) {
     // Torn while being created: it never held a change.
-    return JournalWriter::Create(journal_path_, snapshot_id_, reservation(), &journal_, fs);
+    return StartJournal();
   }
-  // Replay what storage.data lacks.
+  // Replay what storage.data lacks, numbering the changes from its revisions.
   std::uint64_t start = 0;
-  if (Status s = ReplayStart(contents, snapshot_id_, journal_path_.string(), &start); !s.ok()) {
+  const Store::Revisions* revisions = nullptr;
+  if (Status s = ReplayStart(contents, snapshot_id_, journal_path_.string(), &start, &revisions);
+      !s.ok()) {
     return Status::Corruption(s.message() + " (kvd --check, kvd --repair)");
+  }
+  if (revisions == nullptr) {
+    store_.ResetRevisions(0);
+  } else if (!store_.SetRevisions(*revisions)) {
+    return Status::Corruption(journal_path_.string() + ": the revisions of " +
+                              std::to_string(revisions->keys.size()) +
+                              " keys for a storage.data of " + std::to_string(store_.key_count()) +
+                              " (kvd --check, kvd --repair)");
   }
   for (const auto& e : contents.entries) {
     if (e.offset < start) continue;
@@ -129,6 +138,21 @@ Status Engine::Recover() {
   return Fold();
 }
 
+Status Engine::StartJournal() {
+  const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
+  if (!meta.matches || !store_.SetRevisions(meta.revisions)) {
+    store_.ResetRevisions(meta.found ? meta.revisions.store : 0);
+    if (store_.key_count() > 0) {
+      options_.warn(
+          data_path_.string() + " has no revisions of its own (" +
+          (meta.problem.empty() ? "its meta file names another number of keys" : meta.problem) +
+          "): its keys get revision " + std::to_string(store_.revision()));
+    }
+  }
+  return JournalWriter::Create(journal_path_, snapshot_id_, store_.GetRevisions(), reservation(),
+                               &journal_, options_.fs);
+}
+
 Status Engine::Fold() {
   {
     std::unique_lock write(mu_);
@@ -136,18 +160,20 @@ Status Engine::Fold() {
     store_.Freeze();
   }
   SnapshotId id;
-  Status s = WriteFrozenSnapshot(&id);
+  Store::Revisions revisions;
+  Status s = WriteFrozenSnapshot(&id, &revisions);
   {
     std::unique_lock write(mu_);
     store_.Thaw();
   }
   std::unique_ptr<JournalWriter> next;
   if (s.ok()) {
-    s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next, options_.fs);
+    s = JournalWriter::CreateReplacement(journal_path_, id, revisions, reservation(), &next,
+                                         options_.fs);
   }
   const std::uint64_t covers = journal_->size();
   Retired retired;
-  if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), covers, &retired);
+  if (s.ok()) s = InstallSnapshot(id, revisions, covers, std::move(next), covers, &retired);
   return s;
 }
 
@@ -270,10 +296,12 @@ void Engine::MaybeCompact() {
 
 void Engine::Compact(std::uint64_t covers) {
   SnapshotId id;
-  Status s = WriteFrozenSnapshot(&id);
+  Store::Revisions revisions;
+  Status s = WriteFrozenSnapshot(&id, &revisions);
   std::unique_ptr<JournalWriter> next;
   if (s.ok()) {
-    s = JournalWriter::CreateReplacement(journal_path_, id, reservation(), &next, options_.fs);
+    s = JournalWriter::CreateReplacement(journal_path_, id, revisions, reservation(), &next,
+                                         options_.fs);
   }
   // Writers are held up from the checkpoint on (InstallSnapshot), so most
   // of its work is done before, in rounds while they go on: the journal is
@@ -306,7 +334,7 @@ void Engine::Compact(std::uint64_t covers) {
     carried = end;
   }
   if (s.ok() && !broken_.ok()) s = broken_;
-  if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), carried, &retired);
+  if (s.ok()) s = InstallSnapshot(id, revisions, covers, std::move(next), carried, &retired);
   {
     std::unique_lock write(mu_);
     store_.Thaw();
@@ -326,7 +354,7 @@ void Engine::Compact(std::uint64_t covers) {
   options_.warn("compaction of " + data_path_.string() + " failed, will retry: " + s.ToString());
 }
 
-void Engine::ProduceFrozen(SnapshotSink& sink) const {
+void Engine::ProduceFrozen(SnapshotSink& sink, Store::Revisions* revisions) const {
   // Each chunk is copied out under the lock and handed over after it: a
   // writer then waits for a copy of up to kSnapshotChunk bytes at most, not
   // for their JSON and file writes.
@@ -337,18 +365,24 @@ void Engine::ProduceFrozen(SnapshotSink& sink) const {
   std::string bytes;
   std::vector<Part> parts;
   Store::FrozenCursor cursor;
+  Store::Revisions unwanted;
+  if (revisions == nullptr) revisions = &unwanted;
+  revisions->keys.clear();
   for (bool more = true; more;) {
     bytes.clear();
     parts.clear();
     {
       std::shared_lock read(mu_);
+      revisions->store = store_.frozen_revision();
       more =
           store_.VisitFrozen(&cursor, kSnapshotChunk,
-                             [&](std::string_view key, ValueView values, bool first, bool last) {
+                             [&](std::string_view key, ValueView values, bool first, bool last,
+                                 std::uint64_t revision) {
                                parts.push_back({bytes.size(), key.size(), bytes.size() + key.size(),
                                                 values.packed_bytes(), first, last});
                                bytes.append(key);
                                bytes.append(values.packed_data(), values.packed_bytes());
+                               if (first) revisions->keys.push_back(revision);
                              });
     }
     for (const Part& p : parts) {
@@ -358,14 +392,15 @@ void Engine::ProduceFrozen(SnapshotSink& sink) const {
   }
 }
 
-Status Engine::WriteFrozenSnapshot(SnapshotId* id) {
+Status Engine::WriteFrozenSnapshot(SnapshotId* id, Store::Revisions* revisions) {
   return WriteSnapshotFile(
-      snapshot_tmp_path_, [this](SnapshotSink& sink) { ProduceFrozen(sink); }, id, options_.fs);
+      snapshot_tmp_path_, [&](SnapshotSink& sink) { ProduceFrozen(sink, revisions); }, id,
+      options_.fs);
 }
 
-std::string Engine::SnapshotText() {
+std::string Engine::SnapshotText(Store::Revisions* revisions) {
   FreezeStore();
-  std::string text = FrozenText();
+  std::string text = FrozenText(revisions);
   ThawStore();
   return text;
 }
@@ -375,8 +410,8 @@ void Engine::FreezeStore() {
   store_.Freeze();
 }
 
-std::string Engine::FrozenText() const {
-  return kvd::SnapshotText([this](SnapshotSink& sink) { ProduceFrozen(sink); });
+std::string Engine::FrozenText(Store::Revisions* revisions) const {
+  return kvd::SnapshotText([&](SnapshotSink& sink) { ProduceFrozen(sink, revisions); });
 }
 
 void Engine::ThawStore() {
@@ -384,7 +419,8 @@ void Engine::ThawStore() {
   store_.Thaw();
 }
 
-Status Engine::Restore(std::string text, const std::string& name) {
+Status Engine::Restore(std::string text, const Store::Revisions* revisions,
+                       const std::string& name) {
   SnapshotId id;
   // Checked first, so that a bad text leaves the store as it was.
   if (Status s = ParseSnapshot(text, name, nullptr, &id); !s.ok()) return s;
@@ -392,7 +428,9 @@ Status Engine::Restore(std::string text, const std::string& name) {
   std::unique_lock write(mu_);
   store_.Clear();
   dirty_ = true;
-  return ParseSnapshot(std::move(text), name, &store_, &id);
+  if (Status s = ParseSnapshot(std::move(text), name, &store_, &id); !s.ok()) return s;
+  if (revisions == nullptr || !store_.SetRevisions(*revisions)) store_.ResetRevisions(0);
+  return Status::OK();
 }
 
 Status Engine::SaveSnapshot() {
@@ -401,7 +439,8 @@ Status Engine::SaveSnapshot() {
     store_.Freeze();
   }
   SnapshotId id;
-  Status s = WriteFrozenSnapshot(&id);
+  Store::Revisions revisions;  // the Raft log keeps them in cluster mode
+  Status s = WriteFrozenSnapshot(&id, &revisions);
   {
     std::unique_lock write(mu_);
     store_.Thaw();
@@ -415,14 +454,16 @@ Engine::Retired::~Retired() {
   if (snapshot_fd >= 0) fs->Close(snapshot_fd);
 }
 
-Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
-                               std::unique_ptr<JournalWriter> next, std::uint64_t carried,
-                               Retired* retired) {
+Status Engine::InstallSnapshot(const SnapshotId& id, const Store::Revisions& revisions,
+                               std::uint64_t covers, std::unique_ptr<JournalWriter> next,
+                               std::uint64_t carried, Retired* retired) {
   // The checkpoint goes first: whichever storage.data a crash leaves,
-  // recovery then knows which records it already holds.
+  // recovery then knows which records it already holds, and from the
+  // revisions after the checkpoint how to number the rest.
   const std::uint64_t checkpoint_at = journal_->size();
   std::string checkpoint;
   journal::EncodeCheckpoint(id, covers, &checkpoint);
+  journal::EncodeMeta(revisions, &checkpoint);
   // A failed write (Append cuts it off) or rename changes nothing that
   // counts, and writes go on; a failed fsync of the journal or of the
   // directory stops them (Break).
@@ -507,9 +548,17 @@ Status Engine::Close() {
     journal_.reset();
     return broken_;
   }
+  // On failure the journal stays: the next start replays it.
   if (dirty_) {
-    // On failure the journal stays: the next start replays it.
     if (Status s = Fold(); !s.ok()) return s;
+  }
+  Store::Revisions revisions;
+  {
+    std::shared_lock read(mu_);
+    revisions = store_.GetRevisions();
+  }
+  if (Status s = WriteMetaFile(data_path_, snapshot_id_, revisions, options_.fs); !s.ok()) {
+    return s;
   }
   journal_.reset();
   if (options_.fs->Remove(journal_path_) != 0) {

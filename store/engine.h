@@ -157,24 +157,27 @@ class Engine {
   Stats GetStats() const;
 
   // Without the journal (EngineOptions::journal): the store as storage.data
-  // text, and the store made to hold exactly what such a text holds
-  // (Corruption, naming `name`, if it is no such text: then the store is
-  // left as it was). Cluster mode's Raft snapshots carry it.
-  std::string SnapshotText();
+  // text and its *revisions (if given), and the store made to hold exactly what such a
+  // text and revisions hold (Corruption, naming `name`, if it is no such
+  // text: then the store is left as it was; without revisions, or with
+  // revisions of another number of keys, every key gets revision 1).
+  // Cluster mode's Raft snapshots carry them.
+  std::string SnapshotText(Store::Revisions* revisions = nullptr);
   // SnapshotText in steps, so that writes go on while the text is made:
   // FreezeStore() (one freeze at a time), FrozenText() (any thread; the
   // store as it was at the freeze), ThawStore().
   void FreezeStore();
-  std::string FrozenText() const;
+  std::string FrozenText(Store::Revisions* revisions = nullptr) const;
   void ThawStore();
-  Status Restore(std::string text, const std::string& name);
+  Status Restore(std::string text, const Store::Revisions* revisions, const std::string& name);
 
   // Waits until no background compaction runs (tests: a compaction's file
   // calls then happen in a known order).
   void WaitForCompaction();
 
   // Waits for a background compaction, then folds the journal into a new
-  // storage.data and removes the journal. Later calls do nothing. After a
+  // storage.data, writes its meta file (meta_file.h) and removes the
+  // journal. Later calls do nothing. After a
   // failed fsync (see Write) it leaves the files as they are, for the next
   // start to replay, and returns that failure.
   Status Close();
@@ -198,27 +201,33 @@ class Engine {
   Engine(std::filesystem::path data_path, EngineOptions options, std::unique_ptr<DataLock> lock);
 
   Status Recover();
+  // Recover without a journal to replay: gives the store the revisions of
+  // the meta file (or new ones, see Store::ResetRevisions) and starts a
+  // journal from them.
+  Status StartJournal();
   // How the journal reserves space: filled with zeros where every append is
   // fsynced (JournalWriter::Reservation).
   JournalWriter::Reservation reservation() const {
     return options_.sync == SyncPolicy::kAlways ? JournalWriter::Reservation::kZeroFilled
                                                 : JournalWriter::Reservation::kAllocated;
   }
-  // Hands the frozen view to `sink`, copied out of the store in chunks.
-  void ProduceFrozen(SnapshotSink& sink) const;
-  // Writes the frozen view to storage.data.tmp; sets *id.
-  Status WriteFrozenSnapshot(SnapshotId* id);
+  // Hands the frozen view to `sink`, copied out of the store in chunks, and
+  // its revisions to *revisions if given.
+  void ProduceFrozen(SnapshotSink& sink, Store::Revisions* revisions) const;
+  // Writes the frozen view to storage.data.tmp; sets *id and *revisions.
+  Status WriteFrozenSnapshot(SnapshotId* id, Store::Revisions* revisions);
   // Without the journal: writes the store to storage.data.
   Status SaveSnapshot();
   // With write_mu_ held: makes the written storage.data.tmp (identified by
-  // `id`, holding every journal record before `covers`) the snapshot, and
+  // `id`, with `revisions`, holding every journal record before `covers`)
+  // the snapshot, and
   // `next` (a JournalWriter replacement holding the records from `covers`
   // to `carried` already) the journal, once it holds the records after
   // `carried` too.
   // What it replaced goes to `retired`.
-  Status InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
-                         std::unique_ptr<JournalWriter> next, std::uint64_t carried,
-                         Retired* retired);
+  Status InstallSnapshot(const SnapshotId& id, const Store::Revisions& revisions,
+                         std::uint64_t covers, std::unique_ptr<JournalWriter> next,
+                         std::uint64_t carried, Retired* retired);
   // Appends the journal's bytes [from, to), whole records, to `next`. Reads
   // only what is committed, so a compaction may call it without write_mu_.
   Status CarryRecords(std::uint64_t from, std::uint64_t to, JournalWriter* next) const;

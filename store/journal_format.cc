@@ -58,7 +58,7 @@ class PayloadReader {
     in_.remove_prefix(n);
     return true;
   }
-  bool Varint(std::uint64_t* v) { return GetVarint(&in_, v); }
+  bool Revisions(Store::Revisions* r) { return GetRevisions(&in_, r); }
   bool Snapshot(SnapshotId* id) {
     std::uint64_t crc = 0;
     if (!Fixed(8, &id->size) || !Fixed(4, &crc)) return false;
@@ -88,17 +88,34 @@ void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* o
   EndRecord(out, start);
 }
 
-void EncodeMeta(std::uint64_t revision, std::span<const std::uint64_t> key_revisions,
-                std::string* out) {
+void EncodeMeta(const Store::Revisions& revisions, std::string* out) {
   const std::size_t start = BeginRecord(out, RecordType::kMeta);
-  auto put_varint = [out](std::uint64_t v) {
-    char bytes[kMaxVarint];
-    out->append(bytes, PutVarint(v, bytes));
-  };
-  PutFixed(out, revision, 8);
-  put_varint(key_revisions.size());
-  for (const std::uint64_t r : key_revisions) put_varint(r);
+  PutRevisions(revisions, out);
   EndRecord(out, start);
+}
+
+void PutRevisions(const Store::Revisions& revisions, std::string* out) {
+  PutVarint(out, revisions.store);
+  PutVarint(out, revisions.keys.size());
+  for (const std::uint64_t r : revisions.keys) PutVarint(out, r);
+}
+
+bool GetRevisions(std::string_view* in, Store::Revisions* revisions) {
+  std::uint64_t count = 0;
+  if (!GetVarint(in, &revisions->store) || !GetVarint(in, &count)) return false;
+  revisions->keys.clear();
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t key = 0;
+    // A key's revision is at most the store's.
+    if (!GetVarint(in, &key) || key > revisions->store) return false;
+    revisions->keys.push_back(key);
+  }
+  return true;
+}
+
+void EncodeHead(const SnapshotId& base, const Store::Revisions& revisions, std::string* out) {
+  EncodeBase(base, out);
+  EncodeMeta(revisions, out);
 }
 
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
@@ -170,18 +187,8 @@ bool DecodePayload(std::string_view payload, Record* record) {
       return true;
     case RecordType::kCheckpoint:
       return in.Snapshot(&record->snapshot) && in.Fixed(8, &record->offset) && in.Done();
-    case RecordType::kMeta: {
-      std::uint64_t count = 0;
-      if (!in.Fixed(8, &record->revision) || !in.Varint(&count)) return false;
-      record->key_revisions.clear();
-      for (std::uint64_t i = 0; i < count; ++i) {
-        std::uint64_t r = 0;
-        // A key's revision is at most the store's.
-        if (!in.Varint(&r) || r > record->revision) return false;
-        record->key_revisions.push_back(r);
-      }
-      return in.Done();
-    }
+    case RecordType::kMeta:
+      return in.Revisions(&record->revisions) && in.Done();
   }
   return false;
 }

@@ -16,12 +16,15 @@
 //   kAppend     key, value (u32 length + bytes each)    one mutation a record, as
 //   kDelete     key (u32 length + bytes)                kvd wrote before kBatch:
 //                                                     still read, no longer written
-//   kMeta       u64 store revision, varint key count, then each key's
-//               revision as a varint, in the key order of the storage.data
-//               named by the kBase record before it (byte order, as kvd
-//               writes them): the revisions the snapshot cannot hold
-//               (doc/coordination.md). Second record of a journal, if any;
-//               replay numbers the changes after it from its revision.
+//   kMeta       the revisions (PutRevisions): varint store revision, varint
+//               key count, then each key's revision as a varint, in the key
+//               order of the storage.data
+//               named by the kBase or kCheckpoint record before it (byte
+//               order, as kvd writes them): what the snapshot cannot hold.
+//               Right after every kBase, and after every kCheckpoint (for
+//               the storage.data it names); replay numbers the changes
+//               after that snapshot from its revision. Journals written
+//               before revisions have none.
 //   kCheckpoint u64 snapshot size, u32 snapshot CRC, u64 offset
 //               "a storage.data with this identity holds every record before
 //               `offset`": written just before such a snapshot replaces
@@ -43,7 +46,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,18 +73,23 @@ inline constexpr std::size_t kMaxBatchPayload = 1 << 20;
 
 struct Record {
   RecordType type;
-  WriteBatch batch;                          // kBatch, kAppend, kDelete: the mutations
-  SnapshotId snapshot;                       // kBase, kCheckpoint
-  std::uint64_t offset = 0;                  // kCheckpoint
-  std::uint64_t revision = 0;                // kMeta: the store's
-  std::vector<std::uint64_t> key_revisions;  // kMeta: in key order
+  WriteBatch batch;            // kBatch, kAppend, kDelete: the mutations
+  SnapshotId snapshot;         // kBase, kCheckpoint
+  std::uint64_t offset = 0;    // kCheckpoint
+  Store::Revisions revisions;  // kMeta
 };
 
 // Appends the encoded record(s) to *out.
 void EncodeBase(const SnapshotId& id, std::string* out);
 void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* out);
-void EncodeMeta(std::uint64_t revision, std::span<const std::uint64_t> key_revisions,
-                std::string* out);
+void EncodeMeta(const Store::Revisions& revisions, std::string* out);
+// Store::Revisions as bytes, as kMeta holds them (cluster snapshots too):
+// appended to *out; read from the front of *in, which loses them (false if
+// they are cut short or a key's revision is above the store's).
+void PutRevisions(const Store::Revisions& revisions, std::string* out);
+bool GetRevisions(std::string_view* in, Store::Revisions* revisions);
+// A journal's first records: kBase for `base`, then kMeta of `revisions`.
+void EncodeHead(const SnapshotId& base, const Store::Revisions& revisions, std::string* out);
 // A non-empty batch as kBatch records; nothing for an empty one.
 void EncodeBatch(const WriteBatch& batch, std::string* out);
 

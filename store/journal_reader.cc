@@ -78,17 +78,20 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
 }
 
 Status ReplayStart(const JournalContents& contents, const SnapshotId& data, const std::string& name,
-                   std::uint64_t* start) {
-  const journal::Record& base = contents.entries.front().record;
+                   std::uint64_t* start, const Store::Revisions** revisions) {
+  const auto& entries = contents.entries;
+  const journal::Record& base = entries.front().record;
   if (base.type != journal::RecordType::kBase) {
     return Status::Corruption(name +
                               ": offset 0: no base record, so it applies to no storage.data");
   }
-  std::optional<std::uint64_t> found;
+  // The index of the kBase or kCheckpoint that names `data`.
+  std::optional<std::size_t> found;
   if (base.snapshot == data) found = 0;
-  for (const auto& e : contents.entries) {
-    if (e.record.type == journal::RecordType::kCheckpoint && e.record.snapshot == data) {
-      found = e.record.offset;
+  for (std::size_t i = 1; i < entries.size(); ++i) {
+    if (entries[i].record.type == journal::RecordType::kCheckpoint &&
+        entries[i].record.snapshot == data) {
+      found = i;
     }
   }
   if (!found) {
@@ -96,7 +99,11 @@ Status ReplayStart(const JournalContents& contents, const SnapshotId& data, cons
                               base.snapshot.ToString() + ", not to this one (" + data.ToString() +
                               "): it was replaced or edited while the journal held changes");
   }
-  *start = *found;
+  *start = *found == 0 ? 0 : entries[*found].record.offset;
+  const std::size_t meta = *found + 1;
+  *revisions = meta < entries.size() && entries[meta].record.type == journal::RecordType::kMeta
+                   ? &entries[meta].record.revisions
+                   : nullptr;
   return Status::OK();
 }
 

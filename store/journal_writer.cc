@@ -39,20 +39,22 @@ Status JournalWriter::Open(const std::filesystem::path& path, std::uint64_t vali
 }
 
 Status JournalWriter::Create(const std::filesystem::path& path, const SnapshotId& base,
-                             Reservation reservation, std::unique_ptr<JournalWriter>* writer,
-                             FileSystem* fs) {
+                             const Store::Revisions& revisions, Reservation reservation,
+                             std::unique_ptr<JournalWriter>* writer, FileSystem* fs) {
   std::unique_ptr<JournalWriter> fresh;
-  if (Status s = CreateReplacement(path, base, reservation, &fresh, fs); !s.ok()) return s;
+  if (Status s = CreateReplacement(path, base, revisions, reservation, &fresh, fs); !s.ok()) {
+    return s;
+  }
   if (Status s = fresh->Install(nullptr); !s.ok()) return s;
   *writer = std::move(fresh);
   return Status::OK();
 }
 
 Status JournalWriter::CreateReplacement(const std::filesystem::path& path, const SnapshotId& base,
-                                        Reservation reservation,
+                                        const Store::Revisions& revisions, Reservation reservation,
                                         std::unique_ptr<JournalWriter>* writer, FileSystem* fs) {
   std::string base_record;
-  journal::EncodeBase(base, &base_record);
+  journal::EncodeHead(base, revisions, &base_record);
   const std::filesystem::path tmp = TempPath(path);
   Status s = WriteFileDurably(
       tmp, [&](const FileAppend& append) { return append(base_record); }, fs);

@@ -45,17 +45,19 @@ class JournalWriter {
   static Status Open(const std::filesystem::path& path, std::uint64_t valid_size,
                      Reservation reservation, std::unique_ptr<JournalWriter>* writer,
                      FileSystem* fs = FileSystem::Default());
-  // Durably replaces the journal at `path` with one holding just a base
-  // record for `base`, and opens it.
+  // Durably replaces the journal at `path` with one holding just its head
+  // (journal::EncodeHead of `base` and `revisions`), and opens it.
   static Status Create(const std::filesystem::path& path, const SnapshotId& base,
-                       Reservation reservation, std::unique_ptr<JournalWriter>* writer,
+                       const Store::Revisions& revisions, Reservation reservation,
+                       std::unique_ptr<JournalWriter>* writer,
                        FileSystem* fs = FileSystem::Default());
   // Starts a journal to replace the one at `path`: a file beside it holding
-  // a base record for `base`, open for appends, which may come in several
-  // steps (a compaction carries records over while writers go on). Install()
-  // puts it in place; destroyed before that, it removes its file.
+  // the head for `base` and `revisions`, open for appends, which may come in
+  // several steps (a compaction carries records over while writers go on).
+  // Install() puts it in place; destroyed before that, it removes its file.
   static Status CreateReplacement(const std::filesystem::path& path, const SnapshotId& base,
-                                  Reservation reservation, std::unique_ptr<JournalWriter>* writer,
+                                  const Store::Revisions& revisions, Reservation reservation,
+                                  std::unique_ptr<JournalWriter>* writer,
                                   FileSystem* fs = FileSystem::Default());
   // Syncs this replacement and durably renames it over the journal it
   // replaces. `replaced`, the open writer of that journal if any, keeps its

@@ -4,17 +4,16 @@
 #include <utility>
 
 #include "store/command.h"
+#include "store/journal_format.h"
 #include "util/varint.h"
 
 namespace kvd {
 namespace {
 
-constexpr char kSnapshotFormat = 1;
-
-void PutVarint(std::string* out, std::uint64_t v) {
-  char bytes[kMaxVarint];
-  out->append(bytes, kvd::PutVarint(v, bytes));
-}
+// The snapshot's first byte: 2 since the store's revisions come before its
+// text; 1 without them, still read.
+constexpr char kSnapshotFormat = 2;
+constexpr char kSnapshotFormatWithoutRevisions = 1;
 
 }  // namespace
 
@@ -146,7 +145,13 @@ void StateMachine::BeginSnapshot() {
   engine_.FreezeStore();
 }
 
-std::string StateMachine::FinishSnapshot() const { return snapshot_head_ + engine_.FrozenText(); }
+std::string StateMachine::FinishSnapshot() const {
+  Store::Revisions revisions;
+  const std::string text = engine_.FrozenText(&revisions);
+  std::string snapshot = snapshot_head_;
+  journal::PutRevisions(revisions, &snapshot);
+  return snapshot + text;
+}
 
 void StateMachine::EndSnapshot() {
   engine_.ThawStore();
@@ -155,7 +160,11 @@ void StateMachine::EndSnapshot() {
 
 Status StateMachine::Restore(std::string_view snapshot) {
   auto bad = [] { return Status::Corruption("Raft snapshot: not a kvd state machine snapshot"); };
-  if (snapshot.empty() || snapshot.front() != kSnapshotFormat) return bad();
+  if (snapshot.empty() || (snapshot.front() != kSnapshotFormat &&
+                           snapshot.front() != kSnapshotFormatWithoutRevisions)) {
+    return bad();
+  }
+  const bool with_revisions = snapshot.front() == kSnapshotFormat;
   snapshot.remove_prefix(1);
   std::list<Session> sessions;
   std::unordered_map<std::uint64_t, std::list<Session>::iterator> by_client;
@@ -181,7 +190,13 @@ Status StateMachine::Restore(std::string_view snapshot) {
     if (!GetVarint(&snapshot, &node) || !GetVarString(&snapshot, &address)) return bad();
     directory[node] = std::string(address);
   }
-  if (Status s = engine_.Restore(std::string(snapshot), "Raft snapshot"); !s.ok()) return s;
+  Store::Revisions revisions;
+  if (with_revisions && !journal::GetRevisions(&snapshot, &revisions)) return bad();
+  if (Status s = engine_.Restore(std::string(snapshot), with_revisions ? &revisions : nullptr,
+                                 "Raft snapshot");
+      !s.ok()) {
+    return s;
+  }
   sessions_ = std::move(sessions);
   by_client_ = std::move(by_client);
   std::lock_guard lock(directory_mu_);

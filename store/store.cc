@@ -140,11 +140,12 @@ void Store::KeepFrozenImage(std::string_view key) {
   if (const Entry* e = Lookup(key)) {
     image.existed = true;
     image.packed_bytes = e->values.packed_bytes();
+    image.revision = e->revision;
   }
   frozen_images_.emplace(std::string(key), std::move(image));
 }
 
-void Store::Replace(std::string_view key, ValueList values, std::uint64_t revision) {
+void Store::Replace(std::string_view key, ValueList values) {
   KeepFrozenImage(key);
   bool inserted;
   Entry& e = loading_ ? FindOrInsertLoading(key, &inserted) : FindOrInsert(key, &inserted);
@@ -155,7 +156,7 @@ void Store::Replace(std::string_view key, ValueList values, std::uint64_t revisi
     ++value_count_;
   }
   e.values = std::move(values);
-  e.revision = revision;
+  e.revision = 0;
 }
 
 void Store::Append(std::string_view key, std::string_view val) {
@@ -220,8 +221,29 @@ std::vector<std::string> Store::Keys(std::string_view prefix) const {
   return keys;
 }
 
+Store::Revisions Store::GetRevisions() const {
+  Revisions r{revision_, {}};
+  r.keys.reserve(tree_.size());
+  for (const Entry& e : tree_) r.keys.push_back(e.revision);
+  return r;
+}
+
+bool Store::SetRevisions(const Revisions& r) {
+  if (r.keys.size() != tree_.size()) return false;
+  revision_ = r.store;
+  auto it = r.keys.begin();
+  for (Entry& e : tree_) e.revision = *it++;
+  return true;
+}
+
+void Store::ResetRevisions(std::uint64_t last) {
+  revision_ = tree_.empty() ? last : last + 1;
+  for (Entry& e : tree_) e.revision = revision_;
+}
+
 void Store::Freeze() {
   frozen_images_.clear();
+  frozen_revision_ = revision_;
   frozen_ = true;
 }
 
@@ -250,14 +272,17 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
     const std::string_view key = take_old ? std::string_view(old->first) : View(live->key);
     bool existed = true;
     ValueView view;
+    std::uint64_t revision;
     if (take_old) {
       const FrozenImage& image = old->second;
       existed = image.existed;
       if (existed) {
         view = (image.moved ? image.values : Lookup(key)->values).view().Prefix(image.packed_bytes);
       }
+      revision = image.revision;
     } else {
       view = live->values.view();
+      revision = live->revision;
     }
     cursor->key = key;
     cursor->started = true;
@@ -265,7 +290,7 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
       const std::size_t from = cursor->offset;
       const ValueView part = view.Slice(from, min_bytes - visited);
       const std::size_t to = from + part.packed_bytes();
-      visit(key, part, from == 0, to == view.packed_bytes());
+      visit(key, part, from == 0, to == view.packed_bytes(), revision);
       visited += key.size() + part.packed_bytes() + 1;
       if (to < view.packed_bytes()) {
         cursor->offset = to;

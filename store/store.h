@@ -31,9 +31,10 @@ class Store {
 
   // Part of a key's values: a visit hands a key's values over in one part,
   // or in several when they outgrow it (`first` on the first, `last` on the
-  // last), so that no visit takes long however many values a key has.
-  using Visitor =
-      std::function<void(std::string_view key, ValueView values, bool first, bool last)>;
+  // last), so that no visit takes long however many values a key has; with
+  // the key's revision.
+  using Visitor = std::function<void(std::string_view key, ValueView values, bool first, bool last,
+                                     std::uint64_t revision)>;
   // Where a visit of the frozen view resumes: after the key visited last, or
   // within it when its values are visited only up to packed byte `offset`.
   struct FrozenCursor {
@@ -45,19 +46,33 @@ class Store {
   // Revisions (doc/coordination.md): the store's revision counts the
   // changes made by Append and Delete (a delete of an absent key changes
   // nothing); a key's revision is that of the last change to it, 0 while it
-  // is absent. Replace and loading leave the store's revision as it is and
-  // give the key `revision`.
+  // is absent. Loading (Replace) and Clear leave the store's revision as it
+  // is and give the keys they add 0, until SetRevisions.
   std::uint64_t revision() const { return revision_; }
-  void set_revision(std::uint64_t revision) { revision_ = revision; }
   // The revision of `key`: of the last change to it; 0 if absent.
   std::uint64_t KeyRevision(std::string_view key) const;
+  // What a snapshot cannot hold, so the journal keeps it beside one: the
+  // store's revision and each key's, in the keys' byte order.
+  struct Revisions {
+    std::uint64_t store = 0;
+    std::vector<std::uint64_t> keys;
+  };
+  Revisions GetRevisions() const;
+  // Gives the store and each key (in byte order) the revisions `r` holds;
+  // false, changing nothing, if it holds another number of keys.
+  bool SetRevisions(const Revisions& r);
+  // For keys whose revisions are unknown (a storage.data without its own):
+  // gives every key, and the store, the revision after `last` (the store
+  // stays at `last` while empty), so that revisions do not go back past
+  // `last` and a condition on an older one fails rather than succeeds.
+  void ResetRevisions(std::uint64_t last);
 
   // Adds `val` after the values `key` already has.
   void Append(std::string_view key, std::string_view val);
   // Makes `key` hold exactly `values` (a snapshot may hold `"k": []`).
   // Loading a snapshot calls it once per key; cheapest when keys come in
   // ascending order, as kvd writes them.
-  void Replace(std::string_view key, ValueList values, std::uint64_t revision = 0);
+  void Replace(std::string_view key, ValueList values);
   // Loading many keys (a snapshot): between BeginLoad() and EndLoad() only
   // Replace() may be called. Into an empty store, its keys go into the tree
   // alone (see Entry), and EndLoad() adds them to the hash table in one
@@ -90,6 +105,8 @@ class Store {
   // to the end, keep just the old length.
   void Freeze();
   void Thaw();
+  // The store's revision at Freeze().
+  std::uint64_t frozen_revision() const { return frozen_revision_; }
   // Visits keys of the frozen view in byte order, resuming at *cursor (a
   // default one starts at the first key), until at least `min_bytes` bytes of
   // keys and packed values were visited (a key's values are cut into parts
@@ -110,6 +127,7 @@ class Store {
   struct FrozenImage {
     bool existed = false;
     std::size_t packed_bytes = 0;  // of the values it had
+    std::uint64_t revision = 0;    // it had
     bool moved = false;            // DropValues moved those values into `values`
     ValueList values;
   };
@@ -184,6 +202,7 @@ class Store {
   std::size_t value_count_ = 0;
   std::size_t byte_count_ = 0;
   std::uint64_t revision_ = 0;
+  std::uint64_t frozen_revision_ = 0;
   bool frozen_ = false;
   bool loading_ = false;
   Entry* last_loaded_ = nullptr;  // while loading_

@@ -55,10 +55,15 @@ inline bool GetVarint(std::string_view* in, std::uint64_t* v) {
   return false;
 }
 
+// Appends `v` as a varint.
+inline void PutVarint(std::string* out, std::uint64_t v) {
+  char bytes[kMaxVarint];
+  out->append(bytes, PutVarint(v, bytes));
+}
+
 // Appends `s` as its length (a varint), then its bytes.
 inline void PutVarString(std::string* out, std::string_view s) {
-  char length[kMaxVarint];
-  out->append(length, PutVarint(s.size(), length));
+  PutVarint(out, s.size());
   out->append(s);
 }
 

@@ -1,7 +1,8 @@
 // The engine under injected file-system faults (faulty_file_system.h): a
 // failed call at every point of a scripted run, and power cuts at random
 // points. Whatever happens, a reopen with the real file system must start,
-// and hold exactly the acknowledged writes (and possibly the one in flight).
+// and hold exactly the acknowledged writes (and possibly the one in flight),
+// with their revisions.
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -27,21 +28,40 @@ namespace {
 
 using Op = FaultyFileSystem::Op;
 using Fault = FaultyFileSystem::Fault;
-using Contents = std::map<std::string, std::vector<std::string>>;
+// What a reader sees: the keys' values and revisions, and the store's.
+struct Contents {
+  std::map<std::string, std::vector<std::string>> values;
+  std::map<std::string, std::uint64_t> revisions;
+  std::uint64_t revision = 0;
+  bool operator==(const Contents&) const = default;
+};
+
+void PrintTo(const Contents& contents, std::ostream* out) {
+  *out << "revision " << contents.revision << ":";
+  for (const auto& [key, values] : contents.values) {
+    *out << " " << key << "@" << contents.revisions.at(key) << "=" << values.size() << " values";
+  }
+}
 
 void ApplyTo(const WriteBatch& batch, Contents* contents) {
   for (const Mutation& m : batch.mutations()) {
+    const std::string key(m.key);
     if (m.kind == Mutation::Kind::kAppend) {
-      (*contents)[std::string(m.key)].emplace_back(m.val);
-    } else {
-      contents->erase(std::string(m.key));
+      contents->values[key].emplace_back(m.val);
+      contents->revisions[key] = ++contents->revision;
+    } else if (contents->values.erase(key) > 0) {
+      contents->revisions.erase(key);
+      ++contents->revision;
     }
   }
 }
 
 Contents Read(const Engine& engine) {
   Contents contents;
-  for (const std::string& key : engine.Keys("")) contents[key] = engine.Get(key).view().ToStrings();
+  for (const std::string& key : engine.Keys("")) {
+    contents.values[key] = engine.Get(key, &contents.revisions[key]).view().ToStrings();
+  }
+  contents.revision = engine.GetStats().revision;
   return contents;
 }
 

@@ -49,6 +49,12 @@ inline Status Append(Engine& engine, const std::string& key, const std::string& 
   return engine.Write(batch);
 }
 
+inline Status Delete(Engine& engine, const std::string& key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return engine.Write(batch);
+}
+
 // The journal's records: the file without the zero-reading space
 // JournalWriter reserves after them (to build journals from).
 inline std::string JournalRecords(const std::filesystem::path& path) {

@@ -104,8 +104,13 @@ TEST(EngineWithoutJournalTest, SnapshotTextIsWhatCloseWrites) {
   ASSERT_TRUE(Append(*engine, "k", "v1").ok());
   ASSERT_TRUE(Append(*engine, "k", "\xc3\xa9").ok());
   ASSERT_TRUE(Append(*engine, "", "").ok());
-  const std::string text = engine->SnapshotText();
+  ASSERT_TRUE(Append(*engine, "gone", "x").ok());
+  ASSERT_TRUE(Delete(*engine, "gone").ok());
+  Store::Revisions revisions;
+  const std::string text = engine->SnapshotText(&revisions);
   EXPECT_EQ(text, R"({"":[""],"k":["v1","\u00E9"]})");
+  EXPECT_EQ(revisions.store, 5u);
+  EXPECT_THAT(revisions.keys, ElementsAre(3u, 2u)) << "in the keys' order";
   ASSERT_TRUE(Append(*engine, "k", "after").ok());
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("v1", "\xc3\xa9", "after"))
       << "the store after a snapshot";
@@ -118,8 +123,14 @@ TEST(EngineWithoutJournalTest, RestoreReplacesTheStore) {
   auto engine = MustOpen(dir / "storage.data", WithoutJournal());
   ASSERT_TRUE(Append(*engine, "old", "v").ok());
   ASSERT_TRUE(Append(*engine, "k", "old").ok());
-  ASSERT_TRUE(engine->Restore(R"({"k":["1","2"],"new":["\u00e9"]})", "a snapshot").ok());
+  const Store::Revisions revisions{40, {30, 40}};
+  ASSERT_TRUE(
+      engine->Restore(R"({"k":["1","2"],"new":["\u00e9"]})", &revisions, "a snapshot").ok());
   EXPECT_THAT(engine->Keys(""), ElementsAre("k", "new"));
+  std::uint64_t revision = 0;
+  engine->Get("new", &revision);
+  EXPECT_EQ(revision, 40u);
+  EXPECT_EQ(engine->GetStats().revision, 40u);
   EXPECT_THAT(engine->Get("k").view().ToStrings(), ElementsAre("1", "2"));
   EXPECT_THAT(engine->Get("new").view().ToStrings(), ElementsAre("\xc3\xa9"));
   EXPECT_EQ(engine->GetStats().values, 3u);
@@ -128,11 +139,26 @@ TEST(EngineWithoutJournalTest, RestoreReplacesTheStore) {
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"k":["1","2","3"],"new":["\u00E9"]})");
 }
 
+TEST(EngineWithoutJournalTest, RestoreWithoutRevisionsGivesEveryKeyTheFirst) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data", WithoutJournal());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Append(*engine, "old", "v").ok());
+  const Store::Revisions other_count{9, {9}};
+  ASSERT_TRUE(engine->Restore(R"({"a":["1"],"b":[]})", &other_count, "a snapshot").ok());
+  std::uint64_t a = 0, b = 0;
+  engine->Get("a", &a);
+  engine->Get("b", &b);
+  EXPECT_EQ(a, 1u);
+  EXPECT_EQ(b, 1u);
+  ASSERT_TRUE(engine->Restore(R"({"a":["1"]})", nullptr, "a snapshot").ok());
+  EXPECT_EQ(engine->GetStats().revision, 1u) << "the same on every node, whatever it held";
+}
+
 TEST(EngineWithoutJournalTest, RestoreOfBadTextIsCorruptionNamingItAndKeepsTheStore) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data", WithoutJournal());
   ASSERT_TRUE(Append(*engine, "old", "v").ok());
-  const Status s = engine->Restore(R"({"k":["1"],"a": ["x")", "Raft snapshot 7");
+  const Status s = engine->Restore(R"({"k":["1"],"a": ["x")", nullptr, "Raft snapshot 7");
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
   EXPECT_THAT(s.message(), HasSubstr("Raft snapshot 7"));
   EXPECT_EQ(engine->Keys(""), std::vector<std::string>{"old"});

@@ -44,6 +44,55 @@ TEST(EngineTest, ReadOnlyUseLeavesStorageDataAlone) {
   EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.journal"));
 }
 
+std::uint64_t RevisionOf(const Engine& engine, std::string_view key) {
+  std::uint64_t revision = 0;
+  engine.Get(key, &revision);
+  return revision;
+}
+
+TEST(EngineTest, RevisionsSurviveAReopenInTheMetaFile) {
+  TestDir dir;
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    ASSERT_TRUE(Append(*engine, "a", "1").ok());
+    ASSERT_TRUE(Append(*engine, "b", "2").ok());
+    ASSERT_TRUE(Append(*engine, "a", "3").ok());
+    ASSERT_TRUE(Delete(*engine, "b").ok());
+    ASSERT_TRUE(Delete(*engine, "b").ok());  // absent: no change
+    EXPECT_EQ(engine->GetStats().revision, 4u);
+  }
+  EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["1","3"]})");
+  EXPECT_TRUE(std::filesystem::exists(dir / "storage.data.meta"));
+  auto engine = MustOpen(dir / "storage.data");
+  EXPECT_EQ(RevisionOf(*engine, "a"), 3u);
+  EXPECT_EQ(engine->GetStats().revision, 4u);
+  ASSERT_TRUE(Append(*engine, "c", "5").ok());
+  EXPECT_EQ(RevisionOf(*engine, "c"), 5u);
+}
+
+TEST(EngineTest, AStorageDataWithoutItsOwnRevisionsGivesEveryKeyTheNext) {
+  TestDir dir;
+  WriteFile(dir / "storage.data", R"({"k": ["v"], "e": []})");  // as storage.py wrote it
+  std::vector<std::string> warnings;
+  EngineOptions options;
+  options.warn = [&](const std::string& w) { warnings.push_back(w); };
+  {
+    auto engine = MustOpen(dir / "storage.data", options);
+    EXPECT_EQ(RevisionOf(*engine, "k"), 1u);
+    EXPECT_EQ(RevisionOf(*engine, "e"), 1u);
+    EXPECT_EQ(engine->GetStats().revision, 1u);
+    ASSERT_TRUE(Append(*engine, "k", "w").ok());
+    EXPECT_EQ(RevisionOf(*engine, "k"), 2u);
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("has no revisions of its own"));
+  // Another tool rewrites storage.data: the meta file describes another one.
+  WriteFile(dir / "storage.data", R"({"k": ["v", "w", "x"]})");
+  auto engine = MustOpen(dir / "storage.data", options);
+  EXPECT_EQ(RevisionOf(*engine, "k"), 3u) << "after the revision the meta file names";
+  EXPECT_EQ(warnings.size(), 2u);
+}
+
 TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
   TestDir dir;
   auto engine = MustOpen(dir / "storage.data");

@@ -42,7 +42,8 @@ using Reservation = JournalWriter::Reservation;
 std::string WriteJournal(const std::filesystem::path& path, int n,
                          Reservation reservation = Reservation::kAllocated) {
   std::unique_ptr<JournalWriter> writer;
-  EXPECT_TRUE(JournalWriter::Create(path, SnapshotId{}, reservation, &writer).ok());
+  EXPECT_TRUE(
+      JournalWriter::Create(path, SnapshotId{}, Store::Revisions{}, reservation, &writer).ok());
   for (int i = 0; i < n; ++i) {
     EXPECT_TRUE(writer->Append(AppendRecord("k", "v" + std::to_string(i))).ok());
     EXPECT_TRUE(writer->Sync().ok());
@@ -102,28 +103,30 @@ TEST(JournalTest, ABatchRecordHasTheDocumentedBytes) {
 
 TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
   std::string record;
-  const std::vector<std::uint64_t> keys = {3, 0, 300};
-  journal::EncodeMeta(300, keys, &record);
+  const Store::Revisions revisions{300, {3, 0, 300}};
+  journal::EncodeMeta(revisions, &record);
   EXPECT_EQ(record, Framed(std::string("\x06"
-                                       "\x2c\x01\0\0\0\0\0\0"  // 300, 8 bytes
-                                       "\x03"                  // 3 keys
+                                       "\xac\x02"  // 300
+                                       "\x03"      // 3 keys
                                        "\x03\x00\xac\x02",
-                                       14)));
+                                       8)));
   JournalContents contents;
   ASSERT_TRUE(ParseJournal(record, "j", &contents).ok());
   ASSERT_EQ(contents.entries.size(), 1u);
   EXPECT_EQ(contents.entries[0].record.type, journal::RecordType::kMeta);
-  EXPECT_EQ(contents.entries[0].record.revision, 300u);
-  EXPECT_EQ(contents.entries[0].record.key_revisions, keys);
+  EXPECT_EQ(contents.entries[0].record.revisions.store, 300u);
+  EXPECT_EQ(contents.entries[0].record.revisions.keys, revisions.keys);
 }
 
 TEST(JournalTest, AMetaRecordWithAKeyAfterTheStoreOrCutShortIsMalformed) {
   journal::Record record;
   // A key's revision above the store's.
-  EXPECT_FALSE(journal::DecodePayload(std::string("\x06\x01\0\0\0\0\0\0\0\x01\x02", 11), &record));
+  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x01\x02", &record));
   // Two keys announced, one given.
-  EXPECT_FALSE(journal::DecodePayload(std::string("\x06\x01\0\0\0\0\0\0\0\x02\x01", 11), &record));
-  EXPECT_TRUE(journal::DecodePayload(std::string("\x06\x01\0\0\0\0\0\0\0\x01\x01", 11), &record));
+  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x02\x01", &record));
+  // Bytes after the last key.
+  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x01\x01\x01", &record));
+  EXPECT_TRUE(journal::DecodePayload("\x06\x01\x01\x01", &record));
 }
 
 TEST(JournalTest, ALongLengthTakesSeveralVarintBytes) {

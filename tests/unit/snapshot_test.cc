@@ -22,9 +22,8 @@ Status Save(const std::filesystem::path& path, const Store& store, SnapshotId* i
       [&](SnapshotSink& sink) {
         Store::FrozenCursor cursor;
         while (store.VisitFrozen(&cursor, chunk,
-                                 [&](std::string_view k, ValueView v, bool first, bool last) {
-                                   sink.Entry(k, v, first, last);
-                                 })) {
+                                 [&](std::string_view k, ValueView v, bool first, bool last,
+                                     std::uint64_t) { sink.Entry(k, v, first, last); })) {
         }
       },
       id != nullptr ? id : &ignored);

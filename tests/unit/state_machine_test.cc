@@ -233,6 +233,20 @@ TEST(StateMachineTest, RestoreOfASnapshotGivesTheSameStore) {
   EXPECT_THAT(to.Values(""), ElementsAre(""));
   EXPECT_EQ(to.engine().SnapshotText(), from.engine().SnapshotText());
   EXPECT_EQ(to.machine().Snapshot(), from.machine().Snapshot());
+  Store::Revisions revisions;
+  to.engine().SnapshotText(&revisions);
+  EXPECT_EQ(revisions.store, 6u);
+  EXPECT_THAT(revisions.keys, ElementsAre(5u, 4u, 2u, 6u)) << "\"\", a, b, c";
+}
+
+TEST(StateMachineTest, ASnapshotFromBeforeRevisionsRestoresWithTheFirst) {
+  Replica to;
+  // Format 1: no sessions, no nodes, the text.
+  ASSERT_TRUE(to.machine().Restore("\x01\x00\x00{\"k\":[\"v\"]}"s).ok());
+  EXPECT_THAT(to.Values("k"), ElementsAre("v"));
+  std::uint64_t revision = 0;
+  to.engine().Get("k", &revision);
+  EXPECT_EQ(revision, 1u);
 }
 
 TEST(StateMachineTest, RestoredSessionsStillDropRetries) {
@@ -278,9 +292,10 @@ TEST(StateMachineTest, RestoreOfGarbageIsCorruptionAndKeepsTheState) {
   const std::string snapshot = from.machine().Snapshot();
   const std::string before = r.machine().Snapshot();
   for (const std::string& garbage : {
-           ""s, "x"s, "\x02"s + snapshot.substr(1),                    // an unknown format
-           snapshot.substr(0, 1), snapshot.substr(0, 3), "\x01\x05"s,  // sessions cut short
-           "\x01\x00\x02\x01"s,                                        // the directory cut short
+           ""s, "x"s, "\x03"s + snapshot.substr(1),                    // an unknown format
+           snapshot.substr(0, 1), snapshot.substr(0, 3), "\x02\x05"s,  // sessions cut short
+           "\x02\x00\x02\x01"s,                                        // the directory cut short
+           "\x02\x00\x00\x01\x02\x01"s,                                // revisions cut short
        }) {
     const Status s = r.machine().Restore(garbage);
     EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();

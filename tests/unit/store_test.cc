@@ -73,21 +73,47 @@ TEST(StoreTest, RevisionsCountTheChangesAndNameEachKeysLast) {
   EXPECT_EQ(store.KeyRevision("c"), 6u);
 }
 
-TEST(StoreTest, LoadingKeepsTheStoreRevisionAndGivesTheKeysTheirs) {
+TEST(StoreTest, RevisionsAreSetAndReadInKeyOrder) {
   Store store;
-  store.set_revision(100);
   store.BeginLoad();
-  ValueList values;
-  values.Append("x");
-  store.Replace("k", values, 42);
-  store.Replace("old", ValueList());
+  store.Replace("k", List({"x"}));
+  store.Replace("old", List({}));
   store.EndLoad();
+  EXPECT_EQ(store.KeyRevision("k"), 0u) << "a loaded key has none until they are set";
+  EXPECT_FALSE(store.SetRevisions({100, {42}})) << "one revision for two keys";
+  EXPECT_EQ(store.revision(), 0u);
+  ASSERT_TRUE(store.SetRevisions({100, {42, 7}}));
   EXPECT_EQ(store.revision(), 100u);
   EXPECT_EQ(store.KeyRevision("k"), 42u);
-  EXPECT_EQ(store.KeyRevision("old"), 0u);
+  EXPECT_EQ(store.KeyRevision("old"), 7u);
   store.Append("k", "y");
   EXPECT_EQ(store.revision(), 101u);
   EXPECT_EQ(store.KeyRevision("k"), 101u);
+  const Store::Revisions r = store.GetRevisions();
+  EXPECT_EQ(r.store, 101u);
+  EXPECT_THAT(r.keys, ElementsAre(101u, 7u));
+}
+
+TEST(StoreTest, TheFrozenViewKeepsTheRevisionsOfTheFreeze) {
+  Store store;
+  store.Append("a", "1");
+  store.Append("b", "2");
+  store.Freeze();
+  store.Append("a", "3");
+  store.Delete("b");
+  store.Append("c", "4");
+  EXPECT_EQ(store.revision(), 5u);
+  EXPECT_EQ(store.frozen_revision(), 2u);
+  std::vector<std::pair<std::string, std::uint64_t>> visited;
+  Store::FrozenCursor cursor;
+  while (store.VisitFrozen(&cursor, 1,
+                           [&](std::string_view k, ValueView, bool first, bool, std::uint64_t r) {
+                             if (first) visited.emplace_back(k, r);
+                           })) {
+  }
+  EXPECT_THAT(visited, ElementsAre(std::pair<std::string, std::uint64_t>("a", 1),
+                                   std::pair<std::string, std::uint64_t>("b", 2)));
+  store.Thaw();
 }
 
 TEST(StoreTest, MissingKeyIsAbsent) {
@@ -303,10 +329,10 @@ Entries FrozenView(const Store& store, std::size_t chunk) {
   Entries entries;
   Store::FrozenCursor cursor;
   bool open = false;
-  while (store.VisitFrozen(&cursor, chunk,
-                           [&](std::string_view k, ValueView v, bool first, bool last) {
-                             AddPart(&entries, k, v, first, last, &open);
-                           })) {
+  while (store.VisitFrozen(
+      &cursor, chunk, [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t) {
+        AddPart(&entries, k, v, first, last, &open);
+      })) {
   }
   EXPECT_FALSE(open);
   return entries;
@@ -361,9 +387,10 @@ TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
   Store::FrozenCursor cursor;
   bool open = false;
   int round = 0;
-  while (store.VisitFrozen(&cursor, 7, [&](std::string_view k, ValueView v, bool first, bool last) {
-    AddPart(&entries, k, v, first, last, &open);
-  })) {
+  while (store.VisitFrozen(
+      &cursor, 7, [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t) {
+        AddPart(&entries, k, v, first, last, &open);
+      })) {
     // Between chunks, writers change keys on both sides of the cursor.
     store.Delete("k" + std::to_string(round * 3));
     store.Append("k" + std::to_string(99 - round), "later");
@@ -394,11 +421,12 @@ TEST(StoreTest, FrozenKeyWithManyValuesComesInPartsWhileItChanges) {
   std::size_t most = 0;  // packed bytes of values in one visit
   for (bool more = true; more; ++visits) {
     std::size_t bytes = 0;
-    more = store.VisitFrozen(&cursor, kChunk,
-                             [&](std::string_view k, ValueView v, bool first, bool last) {
-                               bytes += v.packed_bytes();
-                               AddPart(&entries, k, v, first, last, &open);
-                             });
+    more = store.VisitFrozen(
+        &cursor, kChunk,
+        [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t) {
+          bytes += v.packed_bytes();
+          AddPart(&entries, k, v, first, last, &open);
+        });
     most = std::max(most, bytes);
     store.Append("big", "later" + std::to_string(visits));
     if (visits == 20) store.Delete("big");
