@@ -139,7 +139,7 @@ TEST(TornJournalTest, EveryCutInsideTheLastRecordKeepsAllEarlierRecords) {
   const Crashed crashed = CrashedJournal(source, 6);
   const std::string& journal = crashed.records;
   const auto offsets = RecordOffsets(journal);
-  ASSERT_EQ(offsets.size(), 7u);  // the base record and six appends
+  ASSERT_EQ(offsets.size(), 8u);  // the base and meta records, and six appends
   for (std::size_t cut = offsets.back() + 1; cut < journal.size(); ++cut) {
     TestDir dir;
     // Cut off at the end of the file, or (alternately) followed by the
@@ -187,18 +187,19 @@ TEST(TornJournalTest, CheckReportsAndRepairCutsDeliberately) {
   const std::string journal = CrashedJournal(dir, 6).file;
   const auto offsets = RecordOffsets(journal);
   std::string damaged = journal;
-  damaged[offsets[4] + 14] ^= 0x01;
+  // offsets: the base and meta records, then an append each for v0 ... v5.
+  damaged[offsets[5] + 14] ^= 0x01;
   WriteFile(dir / "storage.data.journal", damaged);
   const std::string data = (dir / "storage.data").string();
 
   RunResult check = RunKvd({"--check", "--data", data});
   EXPECT_EQ(check.exit_code, 1);
-  EXPECT_THAT(check.out, HasSubstr("offset " + std::to_string(offsets[4])));
+  EXPECT_THAT(check.out, HasSubstr("offset " + std::to_string(offsets[5])));
   EXPECT_EQ(ReadFile(dir / "storage.data.journal"), damaged) << "--check changes nothing";
 
   RunResult repair = RunKvd({"--repair", "--data", data});
   EXPECT_EQ(repair.exit_code, 0) << repair.out;
-  EXPECT_THAT(repair.out, HasSubstr("cut the journal at offset " + std::to_string(offsets[4])));
+  EXPECT_THAT(repair.out, HasSubstr("cut the journal at offset " + std::to_string(offsets[5])));
   bool saved = false;
   for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
     if (f.path().filename().string().starts_with("storage.data.journal.damaged-")) {
@@ -208,8 +209,9 @@ TEST(TornJournalTest, CheckReportsAndRepairCutsDeliberately) {
   EXPECT_TRUE(saved) << "the damaged journal is kept";
   RunResult recheck = RunKvd({"--check", "--data", data});
   EXPECT_EQ(recheck.exit_code, 0);
-  // The base record and the appends of v0, v1 and v2 (a record each: one per commit).
-  EXPECT_THAT(recheck.out, HasSubstr(": 4 whole records (3 changes) in "));
+  // The base and meta records and the appends of v0, v1 and v2 (a record
+  // each: one per commit).
+  EXPECT_THAT(recheck.out, HasSubstr(": 5 whole records (3 changes) in "));
   Daemon kvd(dir);
   EXPECT_THAT(Values(kvd, "k"), ElementsAre("v0", "v1", "v2"));
 }
