@@ -5,8 +5,24 @@
 namespace kvd::command {
 namespace {
 
-constexpr std::uint8_t kAppend = 1;
+// A mutation's kind byte.
 constexpr std::uint8_t kDelete = 0;
+constexpr std::uint8_t kAppend = 1;
+constexpr std::uint8_t kAppendIfRevision = 2;  // then the condition's value, a varint
+constexpr std::uint8_t kAppendIfLength = 3;
+
+std::uint8_t KindByte(const Mutation& m) {
+  if (m.kind == Mutation::Kind::kDelete) return kDelete;
+  switch (m.condition.on) {
+    case Condition::On::kNothing:
+      return kAppend;
+    case Condition::On::kRevision:
+      return kAppendIfRevision;
+    case Condition::On::kLength:
+      return kAppendIfLength;
+  }
+  return kAppend;
+}
 
 // Whether `rest` is what may follow a command: nothing, or the zeros that
 // pad it to a multiple of 8 bytes (the Raft log's entries are).
@@ -28,10 +44,11 @@ void EncodeWrites(const WriteBatch& batch, std::string* out) {
     PutVarint(out, count);
     for (std::size_t i = 0; i < count; ++i, ++mutation) {
       const Mutation m = *mutation;
-      const bool append = m.kind == Mutation::Kind::kAppend;
-      out->push_back(static_cast<char>(append ? kAppend : kDelete));
+      const std::uint8_t kind = KindByte(m);
+      out->push_back(static_cast<char>(kind));
       PutVarString(out, m.key);
-      if (append) PutVarString(out, m.val);
+      if (kind != kDelete) PutVarString(out, m.val);
+      if (kind == kAppendIfRevision || kind == kAppendIfLength) PutVarint(out, m.condition.value);
     }
   });
 }
@@ -65,14 +82,19 @@ bool Decode(std::string_view entry, Command* command) {
           entry.remove_prefix(1);
           std::string_view key, val;
           if (!GetVarString(&entry, &key)) return false;
-          if (kind == kAppend) {
-            if (!GetVarString(&entry, &val)) return false;
-            command->batch.Append(key, val);
-          } else if (kind == kDelete) {
+          if (kind == kDelete) {
             command->batch.Delete(key);
-          } else {
+            continue;
+          }
+          Condition condition;
+          if (kind == kAppendIfRevision) condition.on = Condition::On::kRevision;
+          if (kind == kAppendIfLength) condition.on = Condition::On::kLength;
+          if ((kind != kAppend && condition.on == Condition::On::kNothing) ||
+              !GetVarString(&entry, &val) ||
+              (condition.on != Condition::On::kNothing && !GetVarint(&entry, &condition.value))) {
             return false;
           }
+          command->batch.Append(key, val, condition);
         }
       }
       return OnlyPadding(entry);

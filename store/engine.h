@@ -104,7 +104,8 @@ class Engine {
   // visible to readers, all or nothing (an empty batch costs nothing).
   // Writers are serialized; callers with many small writes should group
   // them. If `applied` is given it receives, per mutation, what Store::Apply
-  // returned (false: a delete of an absent key). On error nothing of `batch`
+  // returned (false: a delete of an absent key, an append whose condition
+  // did not hold). On error nothing of `batch`
   // is visible (it may be recovered after a restart, as a write in flight
   // during a crash may). A failed write(2) of the journal (a full disk) only
   // fails this batch; after a failed fsync of the journal or of its

@@ -15,6 +15,20 @@ void PutFixed(std::string* out, std::uint64_t v, int bytes) {
 // kBatch's flags byte.
 constexpr unsigned kIsAppend = 1;
 constexpr unsigned kSameKey = 2;
+constexpr unsigned kIfRevision = 4;  // an append's Condition, a varint after the value
+constexpr unsigned kIfLength = 8;
+
+unsigned ConditionFlag(Condition::On on) {
+  switch (on) {
+    case Condition::On::kNothing:
+      return 0;
+    case Condition::On::kRevision:
+      return kIfRevision;
+    case Condition::On::kLength:
+      return kIfLength;
+  }
+  return 0;
+}
 
 // A record is built in place at the end of *out: BeginRecord leaves room for
 // the header, the payload is appended, EndRecord fills the header in.
@@ -59,6 +73,7 @@ class PayloadReader {
     return true;
   }
   bool Revisions(Store::Revisions* r) { return GetRevisions(&in_, r); }
+  bool Varint(std::uint64_t* v) { return GetVarint(&in_, v); }
   bool Snapshot(SnapshotId* id) {
     std::uint64_t crc = 0;
     if (!Fixed(8, &id->size) || !Fixed(4, &crc)) return false;
@@ -121,7 +136,7 @@ void EncodeHead(const SnapshotId& base, const Store::Revisions& revisions, std::
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
   std::size_t size = out->size() + kHeaderSize + 1;
   for (const Mutation& m : batch.mutations()) {
-    size += 1 + 2 * kMaxVarint + m.key.size() + m.val.size();
+    size += 1 + 3 * kMaxVarint + m.key.size() + m.val.size();
   }
   out->reserve(size);
   bool in_record = false;  // a record is open
@@ -140,9 +155,12 @@ void EncodeBatch(const WriteBatch& batch, std::string* out) {
       in_record = true;
     }
     const bool append = m.kind == Mutation::Kind::kAppend;
-    out->push_back(static_cast<char>((append ? kIsAppend : 0) | (same_key ? kSameKey : 0)));
+    const unsigned condition = append ? ConditionFlag(m.condition.on) : 0;
+    out->push_back(
+        static_cast<char>((append ? kIsAppend : 0) | (same_key ? kSameKey : 0) | condition));
     if (!same_key) PutVarString(out, m.key);
     if (append) PutVarString(out, m.val);
+    if (condition != 0) PutVarint(out, m.condition.value);
     previous_key = m.key;
   }
   if (in_record) EndRecord(out, start);
@@ -160,7 +178,8 @@ bool DecodePayload(std::string_view payload, Record* record) {
     case RecordType::kBatch:
       while (!in.Done()) {
         std::uint64_t flags = 0;
-        if (!in.Fixed(1, &flags) || (flags & ~std::uint64_t{kIsAppend | kSameKey}) != 0) {
+        if (!in.Fixed(1, &flags) ||
+            (flags & ~std::uint64_t{kIsAppend | kSameKey | kIfRevision | kIfLength}) != 0) {
           return false;
         }
         if (flags & kSameKey) {
@@ -168,10 +187,19 @@ bool DecodePayload(std::string_view payload, Record* record) {
         } else if (!in.String(0, &key)) {
           return false;
         }
+        Condition condition;
+        if (flags & kIfRevision) condition.on = Condition::On::kRevision;
+        if (flags & kIfLength) {
+          // One condition at most, on appends only.
+          if (condition.on != Condition::On::kNothing) return false;
+          condition.on = Condition::On::kLength;
+        }
         if (!(flags & kIsAppend)) {
+          if (condition.on != Condition::On::kNothing) return false;
           record->batch.Delete(key);
-        } else if (in.String(0, &val)) {
-          record->batch.Append(key, val);
+        } else if (in.String(0, &val) &&
+                   (condition.on == Condition::On::kNothing || in.Varint(&condition.value))) {
+          record->batch.Append(key, val, condition);
         } else {
           return false;
         }

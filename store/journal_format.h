@@ -9,7 +9,9 @@
 //                                                     the storage.data it applies to
 //   kBatch      mutations, in order, each: u8 flags (bit 0: an append, else a
 //               delete; bit 1: the key of the mutation before it in this
-//               record), then unless bit 1 the key as varint length + bytes,
+//               record; bit 2 or 3, on an append: applied only if the key's
+//               revision, or its number of values, is the varint after the
+//               value), then unless bit 1 the key as varint length + bytes,
 //               then for an append the value as varint length + bytes. What
 //               one Engine::Write persists; a record takes no more mutations
 //               once its payload reaches kMaxBatchPayload.

@@ -56,12 +56,7 @@ bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
     }
     for (std::size_t i = 0; i < count; ++i, ++mutation) {
       if (run.retry) continue;
-      const Mutation m = *mutation;
-      if (m.kind == Mutation::Kind::kAppend) {
-        fresh_.Append(m.key, m.val);
-      } else {
-        fresh_.Delete(m.key);
-      }
+      fresh_.Add(*mutation);
     }
     runs.push_back(std::move(run));
   });

@@ -184,6 +184,7 @@ bool Store::Delete(std::string_view key) {
 bool Store::Apply(const Mutation& m) {
   switch (m.kind) {
     case Mutation::Kind::kAppend:
+      if (!Holds(m.key, m.condition)) return false;
       Append(m.key, m.val);
       return true;
     case Mutation::Kind::kDelete:
@@ -200,6 +201,20 @@ void Store::Apply(const WriteBatch& batch, std::vector<bool>* applied) {
         const bool done = Apply(m);
         if (applied != nullptr) applied->push_back(done);
       });
+}
+
+bool Store::Holds(std::string_view key, const Condition& condition) const {
+  switch (condition.on) {
+    case Condition::On::kNothing:
+      return true;
+    case Condition::On::kRevision:
+      return KeyRevision(key) == condition.value;
+    case Condition::On::kLength: {
+      const Entry* e = Lookup(key);
+      return (e == nullptr ? 0 : e->values.view().count()) == condition.value;
+    }
+  }
+  return false;
 }
 
 std::uint64_t Store::KeyRevision(std::string_view key) const {

@@ -84,8 +84,12 @@ class Store {
   void Clear();
   // Removes `key` with all its values; false if it was absent.
   bool Delete(std::string_view key);
-  // Applies one mutation. Returns false only for a delete of an absent key.
+  // Applies one mutation. Returns false, changing nothing, for a delete of
+  // an absent key and for an append whose condition does not hold.
   bool Apply(const Mutation& m);
+  // Whether `condition` holds for `key` (a list's length is counted: it
+  // takes a walk of its values).
+  bool Holds(std::string_view key, const Condition& condition) const;
   // Applies the batch's mutations in order, appending what Apply returns for
   // each to *applied if given. Faster than one by one: the table's memory for
   // the keys a few mutations on is fetched meanwhile (see

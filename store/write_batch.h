@@ -12,11 +12,26 @@
 
 namespace kvd {
 
+// What must hold for an append to be applied (a compare-and-set): checked
+// where the mutation is applied, so that a replay and every replica decide
+// alike.
+struct Condition {
+  enum class On : std::uint8_t {
+    kNothing,   // unconditional
+    kRevision,  // the key's revision (Store::KeyRevision) is `value`
+    kLength,    // the key holds `value` values
+  };
+  On on = On::kNothing;
+  std::uint64_t value = 0;
+  bool operator==(const Condition&) const = default;
+};
+
 struct Mutation {
   enum class Kind { kAppend, kDelete };
   Kind kind;
   std::string_view key;  // views into the batch: valid while it is unchanged
   std::string_view val;  // kAppend only
+  Condition condition;   // kAppend only
 };
 
 // Who sent a group of mutations, for exactly-once writes in cluster mode: a
@@ -53,10 +68,12 @@ class WriteBatch {
     }
   }
 
-  void Append(std::string_view key, std::string_view val) {
-    Add(Mutation::Kind::kAppend, key, val);
+  void Append(std::string_view key, std::string_view val, Condition condition = {}) {
+    Add(Mutation::Kind::kAppend, key, val, condition);
   }
-  void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}); }
+  void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}, {}); }
+  // A copy of `m` (of another batch).
+  void Add(const Mutation& m) { Add(m.kind, m.key, m.val, m.condition); }
   // Appends a copy of every mutation of `other` (another batch).
   void Absorb(const WriteBatch& other) {
     if (other.empty()) return;
@@ -86,11 +103,13 @@ class WriteBatch {
   std::size_t size() const { return entries_.size(); }
   // Bytes of keys and values.
   std::size_t bytes() const { return bytes_.size(); }
-  // Whether every mutation is an append (whose result is known before it is
-  // applied: it always adds its value).
+  // Whether every mutation is an unconditional append (whose result is
+  // known before it is applied: it always adds its value).
   bool AppendsOnly() const {
     for (const Entry& e : entries_) {
-      if (e.kind != Mutation::Kind::kAppend) return false;
+      if (e.kind != Mutation::Kind::kAppend || e.condition.on != Condition::On::kNothing) {
+        return false;
+      }
     }
     return true;
   }
@@ -100,6 +119,7 @@ class WriteBatch {
     Mutation::Kind kind;
     std::size_t key_size;
     std::size_t val_size;
+    Condition condition;
   };
   // From mutation `first` on, the mutations are `origin`'s.
   struct OriginMark {
@@ -122,7 +142,8 @@ class WriteBatch {
       iterator(const Entry* entry, const char* bytes) : entry_(entry), bytes_(bytes) {}
       Mutation operator*() const {
         return Mutation{entry_->kind, std::string_view(bytes_, entry_->key_size),
-                        std::string_view(bytes_ + entry_->key_size, entry_->val_size)};
+                        std::string_view(bytes_ + entry_->key_size, entry_->val_size),
+                        entry_->condition};
       }
       iterator& operator++() {
         bytes_ += entry_->key_size + entry_->val_size;
@@ -149,10 +170,10 @@ class WriteBatch {
   Mutations mutations() const { return Mutations(*this); }
 
  private:
-  void Add(Mutation::Kind kind, std::string_view key, std::string_view val) {
+  void Add(Mutation::Kind kind, std::string_view key, std::string_view val, Condition condition) {
     bytes_ += key;
     bytes_ += val;
-    entries_.push_back(Entry{kind, key.size(), val.size()});
+    entries_.push_back(Entry{kind, key.size(), val.size(), condition});
   }
 
   std::string bytes_;  // each mutation's key, then its value, in order

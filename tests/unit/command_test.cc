@@ -45,6 +45,8 @@ WriteBatch Mixed() {
   batch.Delete("c");
   batch.SetOrigin({kMax, kMax});
   batch.Delete("c");
+  batch.Append("d", "3", {Condition::On::kRevision, kMax});
+  batch.Append("d", "4", {Condition::On::kLength, 0});
   return batch;
 }
 
@@ -56,7 +58,9 @@ TEST(CommandTest, WritesRoundTripWithTheirOrigins) {
   EXPECT_EQ(Describe(command.batch), Describe(batch));
   EXPECT_THAT(Runs(command.batch), ElementsAre("0/0 @0+2", "7/1 @2+3", "0/0 @5+1",
                                                "18446744073709551615/18446744073709551615 @6+1",
-                                               "18446744073709551615/18446744073709551615 @7+1"));
+                                               "18446744073709551615/18446744073709551615 @7+3"));
+  EXPECT_THAT(Describe(command.batch)[8], "append d=3 if revision 18446744073709551615");
+  EXPECT_THAT(Describe(command.batch)[9], "append d=4 if length 0");
 }
 
 TEST(CommandTest, EmptyBatchRoundTrips) {

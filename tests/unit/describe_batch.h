@@ -1,6 +1,6 @@
-// Test helper: a batch's mutations as readable strings, "append k=v" and
-// "delete k", and its runs of one origin, for comparing with the expected
-// lists (write_batch_test.cc, journal_test.cc, command_test.cc).
+// Test helper: a batch's mutations as readable strings, "append k=v" (with
+// " if revision N" or " if length N" for a condition) and "delete k", and its runs of one origin,
+// for comparing with the expected lists (write_batch_test.cc, journal_test.cc, command_test.cc).
 #ifndef KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
 #define KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
 
@@ -14,9 +14,13 @@ namespace kvd {
 // Appends the description of each mutation of `batch` to *out.
 inline void Describe(const WriteBatch& batch, std::vector<std::string>* out) {
   for (const Mutation& m : batch.mutations()) {
+    std::string condition;
+    if (m.condition.on == Condition::On::kRevision) condition = " if revision ";
+    if (m.condition.on == Condition::On::kLength) condition = " if length ";
+    if (!condition.empty()) condition += std::to_string(m.condition.value);
     out->push_back((m.kind == Mutation::Kind::kAppend ? "append " : "delete ") +
                    std::string(m.key) +
-                   (m.kind == Mutation::Kind::kAppend ? "=" + std::string(m.val) : ""));
+                   (m.kind == Mutation::Kind::kAppend ? "=" + std::string(m.val) : "") + condition);
   }
 }
 

@@ -47,6 +47,13 @@ void ApplyTo(const WriteBatch& batch, Contents* contents) {
   for (const Mutation& m : batch.mutations()) {
     const std::string key(m.key);
     if (m.kind == Mutation::Kind::kAppend) {
+      const auto values = contents->values.find(key);
+      const auto revision = contents->revisions.find(key);
+      const std::uint64_t holds =
+          m.condition.on == Condition::On::kRevision
+              ? (revision == contents->revisions.end() ? 0 : revision->second)
+              : (values == contents->values.end() ? 0 : values->second.size());
+      if (m.condition.on != Condition::On::kNothing && holds != m.condition.value) continue;
       contents->values[key].emplace_back(m.val);
       contents->revisions[key] = ++contents->revision;
     } else if (contents->values.erase(key) > 0) {
@@ -83,8 +90,9 @@ EngineOptions ScriptOptions(FileSystem* fs) {
   return options;
 }
 
-// The scripted run: open, 36 writes (appends to 5 keys, a delete now and
-// then, a batch of three), each waiting for the compaction it may start,
+// The scripted run: open, 36 writes (appends to 5 keys, some on a condition
+// that may or may not hold, a delete now and then, a batch of three), each
+// waiting for the compaction it may start,
 // then close. `acked` gets what was acknowledged; `in_flight` the first
 // write that failed, applied after `acked` as of then (what a reopen may
 // also hold). Stops at the first failure once `fs` has crashed.
@@ -107,7 +115,16 @@ ScriptResult RunScript(const std::filesystem::path& data, FaultyFileSystem* fs) 
     if (i % 11 == 10) {
       batch.Delete(key);
     } else {
-      batch.Append(key, "value " + std::to_string(i) + std::string(90, 'x'));
+      Condition condition;
+      if (i % 4 == 1) {
+        // On the revision the key has (holds) or had before (fails), or on
+        // a length of 2.
+        const auto revision = result.acked.revisions.find(key);
+        const std::uint64_t now = revision == result.acked.revisions.end() ? 0 : revision->second;
+        condition = i % 8 == 1 ? Condition{Condition::On::kRevision, now - (i % 16 == 9)}
+                               : Condition{Condition::On::kLength, 2};
+      }
+      batch.Append(key, "value " + std::to_string(i) + std::string(90, 'x'), condition);
       if (i % 7 == 3) {
         batch.Append(key, "second " + std::to_string(i));
         batch.Append("other", "third " + std::to_string(i));

@@ -25,7 +25,9 @@
 namespace kvd {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using namespace std::string_literals;
 
 std::string AppendRecord(const std::string& key, const std::string& val) {
   WriteBatch batch;
@@ -96,6 +98,19 @@ TEST(JournalTest, ABatchRecordHasTheDocumentedBytes) {
                                                  "\x01\x01j\x00"
                                                  "\x01\x01k\x01x",
                                                  17)));
+  WriteBatch conditional;
+  conditional.Append("k", "v", {Condition::On::kRevision, 300});
+  conditional.Append("k", "w", {Condition::On::kLength, 2});
+  std::string both;
+  journal::EncodeBatch(conditional, &both);
+  EXPECT_EQ(both, Framed(std::string("\x05"
+                                     "\x05\x01k\x01v\xac\x02"  // bit 2: if revision 300
+                                     "\x0b\x01w\x02",          // bits 3 and 1: if length 2
+                                     12)));
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(both, "j", &contents).ok());
+  EXPECT_THAT(Mutations(contents),
+              ElementsAre("append k=v if revision 300", "append k=w if length 2"));
   std::string none = "kept";
   journal::EncodeBatch(WriteBatch(), &none);
   EXPECT_EQ(none, "kept");
@@ -116,6 +131,14 @@ TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
   EXPECT_EQ(contents.entries[0].record.type, journal::RecordType::kMeta);
   EXPECT_EQ(contents.entries[0].record.revisions.store, 300u);
   EXPECT_EQ(contents.entries[0].record.revisions.keys, revisions.keys);
+}
+
+TEST(JournalTest, ConditionsOnlyOnAppendsAndOneAtATime) {
+  journal::Record record;
+  EXPECT_TRUE(journal::DecodePayload("\x05\x05\x01k\x01v\x07"s, &record));
+  EXPECT_FALSE(journal::DecodePayload("\x05\x04\x01k\x07"s, &record)) << "a delete";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x0d\x01k\x01v\x07"s, &record)) << "both";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x05\x01k\x01v"s, &record)) << "no value";
 }
 
 TEST(JournalTest, AMetaRecordWithAKeyAfterTheStoreOrCutShortIsMalformed) {

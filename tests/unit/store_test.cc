@@ -116,6 +116,26 @@ TEST(StoreTest, TheFrozenViewKeepsTheRevisionsOfTheFreeze) {
   store.Thaw();
 }
 
+TEST(StoreTest, AConditionalAppendIsAppliedOnlyIfItsConditionHolds) {
+  Store store;
+  const Mutation if_absent{Mutation::Kind::kAppend, "k", "1", {Condition::On::kRevision, 0}};
+  EXPECT_TRUE(store.Apply(if_absent)) << "revision 0: absent";
+  EXPECT_FALSE(store.Apply(if_absent)) << "now at revision 1";
+  EXPECT_EQ(store.revision(), 1u) << "a failed condition changes nothing";
+  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "k", "2", {Condition::On::kRevision, 1}}));
+  EXPECT_FALSE(store.Apply({Mutation::Kind::kAppend, "k", "x", {Condition::On::kLength, 1}}));
+  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "k", "3", {Condition::On::kLength, 2}}));
+  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "new", "v", {Condition::On::kLength, 0}}));
+  EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("1", "2", "3"));
+  EXPECT_EQ(store.revision(), 4u);
+  WriteBatch batch;  // two clients that read revision 4 of "new"
+  batch.Append("new", "first", {Condition::On::kRevision, 4});
+  batch.Append("new", "second", {Condition::On::kRevision, 4});
+  std::vector<bool> applied;
+  store.Apply(batch, &applied);
+  EXPECT_THAT(applied, ElementsAre(true, false)) << "exactly one wins";
+}
+
 TEST(StoreTest, MissingKeyIsAbsent) {
   Store store;
   store.Append("k", "v");

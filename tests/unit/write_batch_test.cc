@@ -58,6 +58,8 @@ TEST(WriteBatchTest, AppendsOnlyUntilADeleteJoins) {
   EXPECT_FALSE(appends.AppendsOnly()) << "absorbed a delete";
   appends.Clear();
   EXPECT_TRUE(appends.AppendsOnly()) << "cleared";
+  appends.Append("c", "3", {Condition::On::kRevision, 0});
+  EXPECT_FALSE(appends.AppendsOnly()) << "a conditional append's result is not known before";
 }
 
 TEST(WriteBatchTest, MutationsWithoutAnOriginAreNobodys) {
