@@ -494,8 +494,9 @@ TEST(ClusterTest, HttpOnAnyNodeWithHealthByRole) {
   const std::string post = "/api/v1/storage?key=k&val=v&client=5&seq=1";
   EXPECT_EQ(http.at(follower).Curl({"-X", "POST", http.at(follower).Url(post)}).status, 200);
   EXPECT_EQ(http.at(leader).Curl({"-X", "POST", http.at(leader).Url(post)}).status, 200);
+  // (The retry made no change: revision 1.)
   const HttpResult read = http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k")});
-  EXPECT_EQ(read.body, "{\"key\":\"k\",\"values\":[\"v\"]}\n");
+  EXPECT_EQ(read.body, "{\"key\":\"k\",\"values\":[\"v\"],\"revision\":1}\n");
   EXPECT_EQ(http.at(follower)
                 .Curl({"-X", "POST", http.at(follower).Url("/api/v1/storage?key=k&val=v&client=5")})
                 .status,
@@ -513,7 +514,7 @@ TEST(ClusterTest, HttpOnAnyNodeWithHealthByRole) {
   EXPECT_EQ(http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k")}).status, 503);
   EXPECT_EQ(
       http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k&stale=true")}).body,
-      "{\"key\":\"k\",\"values\":[\"v\"]}\n");
+      "{\"key\":\"k\",\"values\":[\"v\"],\"revision\":1}\n");
 }
 
 TEST(ClusterTest, FlagsAreCheckedBeforeAnythingStarts) {
