@@ -186,6 +186,19 @@ TEST(ClusterTest, AnyNodeServesWritesAndReadsOfTheWholeCluster) {
     EXPECT_EQ(read.exit_code, 0) << read.err;
     EXPECT_EQ(read.out, "from 1, from 2, from 3\n") << "node " << id;
   }
+  // Every node applied the same changes in the same order: the same
+  // revisions, whichever node answers.
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "k"}).out, "3\n") << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "absent"}).out, "0\n") << "node " << id;
+    EXPECT_THAT(cluster.Kvctl(id, {"stats"}).out, HasSubstr("\nrevision:3\n")) << "node " << id;
+  }
+  ASSERT_EQ(cluster.Kvctl(leader % 3 + 1, {"del", "k"}).out, "1\n");
+  ASSERT_EQ(cluster.Kvctl(leader % 3 + 1, {"del", "k"}).out, "0\n");
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "k"}).out, "0\n") << "node " << id;
+    EXPECT_THAT(cluster.Kvctl(id, {"stats"}).out, HasSubstr("\nrevision:4\n")) << "node " << id;
+  }
   // Each node tells the others where it takes forwarded requests (through
   // the log) soon after it found the leader; until then it shows as
   // unavailable in others' status.
