@@ -146,9 +146,17 @@ void Client::AppendMany(std::vector<KeyValue> items) {
   connection_->Write(proto::Request::AppendMany(std::move(wire)));
 }
 
-std::vector<std::string> Client::Get(std::string_view key) {
+std::vector<std::string> Client::Get(std::string_view key) { return Get(key, nullptr); }
+
+std::vector<std::string> Client::Get(std::string_view key, std::uint64_t* revision) {
   auto response = connection_->Call(proto::Request::Get(std::string(key)));
   if (!response.values) throw Error("bad_response", "kvd sent no values for get");
+  if (revision != nullptr) {
+    if (!response.revision) {
+      throw Error("bad_response", "kvd sent no revision for get (a kvd from before revisions?)");
+    }
+    *revision = *response.revision;
+  }
   return std::move(*response.values);
 }
 

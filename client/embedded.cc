@@ -43,8 +43,10 @@ void Embedded::AppendMany(std::vector<KeyValue> items) {
   Write(*engine_, batch);
 }
 
-std::vector<std::string> Embedded::Get(std::string_view key) {
-  return engine_->Get(key).view().ToStrings();
+std::vector<std::string> Embedded::Get(std::string_view key) { return Get(key, nullptr); }
+
+std::vector<std::string> Embedded::Get(std::string_view key, std::uint64_t* revision) {
+  return engine_->Get(key, revision).view().ToStrings();
 }
 
 bool Embedded::Delete(std::string_view key) {
@@ -59,7 +61,7 @@ std::vector<std::string> Embedded::Keys(std::string_view prefix) { return engine
 
 std::vector<std::pair<std::string, std::uint64_t>> Embedded::Stats() {
   const Engine::Stats s = engine_->GetStats();
-  return {{"keys", s.keys}, {"values", s.values}, {"bytes", s.bytes}};
+  return {{"keys", s.keys}, {"values", s.values}, {"bytes", s.bytes}, {"revision", s.revision}};
 }
 
 }  // namespace kvd::client

@@ -2,7 +2,7 @@
 //
 //   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
 //   kvctl --key K [--json]     print K's values
-//   kvctl get|append|del|keys|stats|ping|import ...   redis-cli style commands
+//   kvctl get|append|del|keys|stats|revision|ping|import ...   redis-cli style commands
 //
 //   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
@@ -175,7 +175,11 @@ int main(int argc, char** argv) {
   auto* keys = app.add_subcommand("keys", "list keys (starting with PREFIX), one per line");
   keys->add_option("PREFIX", prefix);
   keys->add_flag("--json", json, "print a JSON array");
-  auto* stats = app.add_subcommand("stats", "print server statistics as name:value lines");
+  auto* stats = app.add_subcommand(
+      "stats", "print server statistics as name:value lines (revision: the store's revision)");
+  auto* revision = app.add_subcommand(
+      "revision", "print KEY's revision: the store revision of its last change (0 if absent)");
+  revision->add_option("KEY", sub_key)->required();
   auto* ping = app.add_subcommand("ping", "check the daemon answers; prints PONG");
   auto* import =
       app.add_subcommand("import", "append KEY<TAB>VALUE lines from stdin, in order, in batches");
@@ -202,7 +206,9 @@ int main(int argc, char** argv) {
   auto* cluster_remove = cluster->add_subcommand("remove", "remove node ID from the cluster");
   cluster_remove->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
-  for (auto* sub : {get, append, del, keys, stats, ping, import, cluster}) sub->excludes(key_opt);
+  for (auto* sub : {get, append, del, keys, stats, revision, ping, import, cluster}) {
+    sub->excludes(key_opt);
+  }
 
   try {
     app.parse(argc, argv);
@@ -249,6 +255,10 @@ int main(int argc, char** argv) {
       }
     } else if (*stats) {
       for (const auto& [name, value] : client.Stats()) std::cout << name << ':' << value << '\n';
+    } else if (*revision) {
+      std::uint64_t key_revision = 0;
+      client.Get(sub_key, &key_revision);
+      std::cout << key_revision << '\n';
     } else if (*ping) {
       client.Ping();
       std::cout << "PONG\n";

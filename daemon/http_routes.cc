@@ -31,9 +31,10 @@ Reply JsonReply(unsigned status, const std::function<void(Json&)>& fill) {
       status, "application/json", std::string(buffer.GetString(), buffer.GetSize()) + "\n", {}};
 }
 
-// {"key":K,"values":[...]}, encoded straight from the engine's packed copy
-// (proto::AppendJsonString escapes as the JSON writer does).
-Reply ValuesReply(std::string_view key, ValueView values) {
+// {"key":K,"values":[...],"revision":N}, encoded straight from the
+// engine's packed copy (proto::AppendJsonString escapes as the JSON writer
+// does).
+Reply ValuesReply(std::string_view key, ValueView values, std::uint64_t revision) {
   std::string body = "{\"key\":";
   proto::AppendJsonString(key, &body);
   body += ",\"values\":[";
@@ -43,7 +44,9 @@ Reply ValuesReply(std::string_view key, ValueView values) {
     first = false;
     proto::AppendJsonString(v, &body);
   }
-  body += "]}\n";
+  body += "],\"revision\":";
+  body += std::to_string(revision);
+  body += "}\n";
   return Reply{200, "application/json", std::move(body), {}};
 }
 
@@ -142,10 +145,15 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
   co_return response;
 }
 
-// The values of `key` (a copy, one allocation), or a 413 in *error when the
-// key is over --max-key-size (a 503 when it may not be read, see
-// AwaitReadable).
-asio::awaitable<std::optional<ValueList>> Get(const Services& s, const Request& r,
+// A key's values and its revision, read together (Engine::Get).
+struct KeyValues {
+  ValueList values;  // a copy, one allocation
+  std::uint64_t revision = 0;
+};
+
+// The values and revision of `key`, or a 413 in *error when the key is over
+// --max-key-size (a 503 when it may not be read, see AwaitReadable).
+asio::awaitable<std::optional<KeyValues>> Get(const Services& s, const Request& r,
                                               const std::string& key, Reply* error) {
   if (auto e = CheckSizes(proto::Request::Get(key), s.limits.max_key, s.limits.max_value)) {
     s.requests.CountError(proto::Op::kGet, e->code);
@@ -157,7 +165,9 @@ asio::awaitable<std::optional<ValueList>> Get(const Services& s, const Request& 
     co_return std::nullopt;
   }
   s.requests.Count(proto::Op::kGet);
-  co_return s.engine.Get(key);
+  KeyValues read;
+  read.values = s.engine.Get(key, &read.revision);
+  co_return read;
 }
 
 // The parameter `name`, or a 400 in *error.
@@ -210,9 +220,9 @@ asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
   Reply error;
   const std::string* key = Required(r, "key", &error);
   if (key == nullptr) co_return error;
-  const std::optional<ValueList> values = co_await Get(s, r, *key, &error);
-  if (!values) co_return error;
-  co_return ValuesReply(*key, values->view());
+  const std::optional<KeyValues> read = co_await Get(s, r, *key, &error);
+  if (!read) co_return error;
+  co_return ValuesReply(*key, read->values.view(), read->revision);
 }
 
 asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
@@ -244,10 +254,10 @@ asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
 
 asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
   Reply error;
-  const std::optional<ValueList> values = co_await Get(s, r, r.key, &error);
-  if (!values) co_return error;
-  if (values->empty()) co_return ErrorReply(404, "no such key");
-  co_return ValuesReply(r.key, values->view());
+  const std::optional<KeyValues> read = co_await Get(s, r, r.key, &error);
+  if (!read) co_return error;
+  if (read->values.empty()) co_return ErrorReply(404, "no such key");
+  co_return ValuesReply(r.key, read->values.view(), read->revision);
 }
 
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
@@ -372,10 +382,14 @@ const std::vector<Route>& Routes() {
        PostStorage},
       {Verb::get,
        "/api/v1/storage",
-       "The values of key in the order they were appended ([] for a missing key).",
+       "The values of key in the order they were appended ([] for a missing key), and its "
+       "revision: that of the last change to it (0 for a missing key). The store's revision "
+       "counts the changes made to it (each appended value, each delete of a key that "
+       "existed).",
        {{"key", "query", "the key (UTF-8, percent-encoded)"},
         {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
-       {"/api/v1/storage?key=fruit", "", "{\"key\":\"fruit\",\"values\":[\"green apple\"]}\n"},
+       {"/api/v1/storage?key=fruit", "",
+        "{\"key\":\"fruit\",\"values\":[\"green apple\"],\"revision\":1}\n"},
        {{400, "key missing, or not UTF-8 once percent-decoded"}, {413, "key over --max-key-size"}},
        GetStorage},
       {Verb::post,
@@ -395,10 +409,12 @@ const std::vector<Route>& Routes() {
        PostKey},
       {Verb::get,
        "/api/v1/keys/{key}",
-       "The values of key in the order they were appended.",
+       "The values of key in the order they were appended, and its revision (as GET "
+       "/api/v1/storage).",
        {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
         {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
-       {"/api/v1/keys/fruit", "", "{\"key\":\"fruit\",\"values\":[\"green apple\",\"pear\"]}\n"},
+       {"/api/v1/keys/fruit", "",
+        "{\"key\":\"fruit\",\"values\":[\"green apple\",\"pear\"],\"revision\":2}\n"},
        {{400, "the key is not UTF-8"},
         {404, "the key has no values"},
         {413, "key over --max-key-size"}},
@@ -425,7 +441,8 @@ const std::vector<Route>& Routes() {
        DeleteKey},
       {Verb::get,
        "/api/v1/stats",
-       "Counters of the store and the server, as in kvctl stats.",
+       "Counters of the store and the server, as in kvctl stats (revision: the store's "
+       "revision).",
        {},
        {"/api/v1/stats", "", ""},
        {},
@@ -433,8 +450,8 @@ const std::vector<Route>& Routes() {
       {Verb::get,
        "/metrics",
        "Prometheus metrics, in the text exposition format 0.0.4: requests and errors by "
-       "operation, connections, the store's size, commits and their duration, compactions, "
-       "HTTP responses by route, and in cluster mode the node's Raft figures.",
+       "operation, connections, the store's size and revision, commits and their duration, "
+       "compactions, HTTP responses by route, and in cluster mode the node's Raft figures.",
        {},
        {"/metrics", "", ""},
        {},

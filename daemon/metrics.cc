@@ -42,6 +42,10 @@ void Store(MetricText& out, const MetricsSnapshot& m) {
   out.Sample("kvd_values", std::uint64_t{m.store.values});
   out.Family("kvd_value_bytes", "gauge", "Bytes of the keys and values in the store.");
   out.Sample("kvd_value_bytes", std::uint64_t{m.store.bytes});
+  out.Family("kvd_revision", "gauge",
+             "The store's revision: the changes made to it (each appended value, each delete of "
+             "a key that existed).");
+  out.Sample("kvd_revision", m.store.revision);
   out.Family("kvd_journal_bytes", "gauge",
              "Size of the journal (the changes since storage.data was last written).");
   out.Sample("kvd_journal_bytes", m.store.journal_bytes);

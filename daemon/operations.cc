@@ -94,7 +94,8 @@ proto::Response ReadResponse(const proto::Request& request, const Engine& engine
                         {"values", s.values},
                         {"bytes", s.bytes},
                         {"journal_bytes", s.journal_bytes},
-                        {"compactions", s.compactions}};
+                        {"compactions", s.compactions},
+                        {"revision", s.revision}};
       for (auto& stat : server_stats()) response.stats.push_back(std::move(stat));
       break;
     }
@@ -107,7 +108,9 @@ proto::Response ReadResponse(const proto::Request& request, const Engine& engine
 void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out) {
   if (request.op == proto::Op::kGet) {
-    proto::AppendValuesResponse(request.id, engine.Get(request.key).view(), out);
+    std::uint64_t revision = 0;
+    const ValueList values = engine.Get(request.key, &revision);
+    proto::AppendValuesResponse(request.id, values.view(), revision, out);
   } else {
     proto::AppendResponse(ReadResponse(request, engine, server_stats), out);
   }

@@ -40,10 +40,13 @@ using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 // get's values are encoded straight from Engine::Get's packed copy, without
 // a std::string per value (AppendReadResponse; the HTTP routes likewise).
 // `server_stats` gives the server's own figures, which "stats" reports
-// after the engine's.
+// after the engine's (keys, values, bytes, journal_bytes, compactions,
+// revision: the store's revision, Engine::Stats::revision).
 proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
                              const std::function<ServerStats()>& server_stats);
-// The response line to any read request, get included, appended to *out.
+// The response line to any read request, get included, appended to *out:
+// a get answers the key's values and its revision, read together
+// (Engine::Get).
 void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out);
 

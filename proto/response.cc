@@ -110,6 +110,7 @@ void AppendResponse(const Response& response, std::string* line) {
     line->push_back('}');
   }
   if (response.values) AppendStringArray("values", *response.values, line);
+  if (response.revision) *line += ",\"revision\":" + std::to_string(*response.revision);
   if (response.keys) AppendStringArray("keys", *response.keys, line);
   if (response.deleted) *line += *response.deleted ? ",\"deleted\":true" : ",\"deleted\":false";
   if (!response.stats.empty()) {
@@ -143,6 +144,10 @@ std::optional<Error> DecodeResponse(std::string_view line, Response* response) {
   if (!ok->value.GetBool()) return ReadError(doc, response);
 
   if (auto e = ReadStringArray(doc, "values", &response->values)) return e;
+  if (auto r = doc.FindMember("revision"); r != doc.MemberEnd()) {
+    if (!r->value.IsUint64()) return Malformed("\"revision\" is not a count");
+    response->revision = r->value.GetUint64();
+  }
   if (auto e = ReadStringArray(doc, "keys", &response->keys)) return e;
   if (auto d = doc.FindMember("deleted"); d != doc.MemberEnd()) {
     if (!d->value.IsBool()) return Malformed("\"deleted\" is not a boolean");

@@ -14,12 +14,15 @@
 namespace kvd::proto {
 
 // One response. Which payload member is set depends on the request's op:
-// get -> values, keys -> keys, delete -> deleted, stats -> stats, cluster ->
-// cluster, read_index -> index.
+// get -> values and revision, keys -> keys, delete -> deleted, stats ->
+// stats, cluster -> cluster, read_index -> index.
 struct Response {
   std::string id;              // the request's "id" as JSON text; empty if none
   std::optional<Error> error;  // set: {"ok":false,"error":{...}}
   std::optional<std::vector<std::string>> values;
+  // get: the key's revision (of the last change to it; 0 if absent). Unset
+  // in the answer of a kvd from before revisions.
+  std::optional<std::uint64_t> revision;
   std::optional<std::vector<std::string>> keys;
   std::optional<bool> deleted;
   std::vector<std::pair<std::string, std::uint64_t>> stats;
@@ -43,12 +46,14 @@ void AppendResponse(const Response& response, std::string* out);
 // Appends `s` as a JSON string, escaped exactly as RapidJSON's writer does.
 void AppendJsonString(std::string_view s, std::string* out);
 
-// Appends the response to a get, {"ok":true,"values":[...]} with the
-// request's `id` (JSON text, empty if none), taking the values from any
-// range of string_views: a server encodes them from its own containers
-// without copying each into a std::string first.
+// Appends the response to a get, {"ok":true,"values":[...],"revision":N}
+// with the request's `id` (JSON text, empty if none), taking the values
+// from any range of string_views: a server encodes them from its own
+// containers without copying each into a std::string first. The same line
+// as AppendResponse makes of a Response with these values and revision.
 template <typename StringRange>
-void AppendValuesResponse(std::string_view id, const StringRange& values, std::string* out) {
+void AppendValuesResponse(std::string_view id, const StringRange& values, std::uint64_t revision,
+                          std::string* out) {
   *out += "{\"ok\":true";
   if (!id.empty()) {
     *out += ",\"id\":";
@@ -61,7 +66,9 @@ void AppendValuesResponse(std::string_view id, const StringRange& values, std::s
     first = false;
     AppendJsonString(v, out);
   }
-  *out += "]}\n";
+  *out += "],\"revision\":";
+  *out += std::to_string(revision);
+  *out += "}\n";
 }
 
 // Decodes one response line. Returns an error only when the line is not a

@@ -2,20 +2,35 @@
 // (tests/install/client-library-test.sh builds it with pkg-config alone):
 //   client_example socket PATH KEY VALUE   through the kvd listening at PATH
 //   client_example data PATH KEY VALUE     on the data file PATH, embedded
-// appends VALUE to KEY, then prints KEY's values, one per line. A failure
-// prints "error CODE: MESSAGE" and exits 1.
+// appends VALUE to KEY, then prints KEY's values, one per line, read with
+// KEY's revision: that of the append just made, the store's revision
+// (nobody else writes meanwhile), else it fails. A failure prints
+// "error CODE: MESSAGE" and exits 1.
 #include <kvd/client.h>
 #include <kvd/embedded.h>
 
 #include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace {
 
 void AppendAndPrint(kvd::client::Backend& kv, const std::string& key, const std::string& val) {
   kv.Append(key, val);
-  for (const std::string& v : kv.Get(key)) std::cout << v << '\n';
+  std::uint64_t revision = 0;
+  const std::vector<std::string> values = kv.Get(key, &revision);
+  std::uint64_t store_revision = 0;
+  for (const auto& [name, value] : kv.Stats()) {
+    if (name == "revision") store_revision = value;
+  }
+  if (revision == 0 || revision != store_revision) {
+    throw kvd::client::Error("revision", "KEY's revision " + std::to_string(revision) +
+                                             " is not the store's, " +
+                                             std::to_string(store_revision));
+  }
+  for (const std::string& v : values) std::cout << v << '\n';
 }
 
 }  // namespace

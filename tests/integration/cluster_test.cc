@@ -186,6 +186,19 @@ TEST(ClusterTest, AnyNodeServesWritesAndReadsOfTheWholeCluster) {
     EXPECT_EQ(read.exit_code, 0) << read.err;
     EXPECT_EQ(read.out, "from 1, from 2, from 3\n") << "node " << id;
   }
+  // Every node applied the same changes in the same order: the same
+  // revisions, whichever node answers.
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "k"}).out, "3\n") << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "absent"}).out, "0\n") << "node " << id;
+    EXPECT_THAT(cluster.Kvctl(id, {"stats"}).out, HasSubstr("\nrevision:3\n")) << "node " << id;
+  }
+  ASSERT_EQ(cluster.Kvctl(leader % 3 + 1, {"del", "k"}).out, "1\n");
+  ASSERT_EQ(cluster.Kvctl(leader % 3 + 1, {"del", "k"}).out, "0\n");
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "k"}).out, "0\n") << "node " << id;
+    EXPECT_THAT(cluster.Kvctl(id, {"stats"}).out, HasSubstr("\nrevision:4\n")) << "node " << id;
+  }
   // Each node tells the others where it takes forwarded requests (through
   // the log) soon after it found the leader; until then it shows as
   // unavailable in others' status.
@@ -494,8 +507,9 @@ TEST(ClusterTest, HttpOnAnyNodeWithHealthByRole) {
   const std::string post = "/api/v1/storage?key=k&val=v&client=5&seq=1";
   EXPECT_EQ(http.at(follower).Curl({"-X", "POST", http.at(follower).Url(post)}).status, 200);
   EXPECT_EQ(http.at(leader).Curl({"-X", "POST", http.at(leader).Url(post)}).status, 200);
+  // (The retry made no change: revision 1.)
   const HttpResult read = http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k")});
-  EXPECT_EQ(read.body, "{\"key\":\"k\",\"values\":[\"v\"]}\n");
+  EXPECT_EQ(read.body, "{\"key\":\"k\",\"values\":[\"v\"],\"revision\":1}\n");
   EXPECT_EQ(http.at(follower)
                 .Curl({"-X", "POST", http.at(follower).Url("/api/v1/storage?key=k&val=v&client=5")})
                 .status,
@@ -513,7 +527,7 @@ TEST(ClusterTest, HttpOnAnyNodeWithHealthByRole) {
   EXPECT_EQ(http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k")}).status, 503);
   EXPECT_EQ(
       http.at(follower).Curl({http.at(follower).Url("/api/v1/storage?key=k&stale=true")}).body,
-      "{\"key\":\"k\",\"values\":[\"v\"]}\n");
+      "{\"key\":\"k\",\"values\":[\"v\"],\"revision\":1}\n");
 }
 
 TEST(ClusterTest, FlagsAreCheckedBeforeAnythingStarts) {

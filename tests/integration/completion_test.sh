@@ -48,7 +48,8 @@ expect "kvctl --j" --json
 expect "kvctl --e" --embedded
 expect "kvctl g" get
 expect "kvctl d" del delete
-expect "kvctl " get append del delete keys stats ping import cluster
+expect "kvctl " get append del delete keys stats revision ping import cluster
+expect "kvctl r" revision
 expect "kvctl --key "
 expect "kvctl --key k --val "
 expect "kvctl get --" --json --help

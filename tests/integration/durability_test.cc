@@ -324,6 +324,22 @@ TEST_F(EmbeddedTest, WorksWithoutADaemonAndLeavesTheOriginalShape) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "storage.data.journal"));
 }
 
+// kvctl revision and stats work on the data file too. (Each run opens the
+// file anew: what revision a key has after that is the restart tests'
+// business; a key never written has 0 either way.)
+TEST_F(EmbeddedTest, RevisionAndStatsWorkWithoutADaemon) {
+  EXPECT_EQ(Embedded({"revision", "absent"}).out, "0\n");
+  EXPECT_THAT(Embedded({"stats"}).out, HasSubstr("\nrevision:0\n"));
+  ASSERT_EQ(Embedded({"append", "k", "v"}).exit_code, 0);
+  const RunResult revision = Embedded({"revision", "k"});
+  EXPECT_EQ(revision.exit_code, 0) << revision.err;
+  EXPECT_THAT(revision.out, ::testing::MatchesRegex("[0-9]+\n"));
+  EXPECT_EQ(Embedded({"revision", "absent"}).out, "0\n");
+  const RunResult stats = Embedded({"stats"});
+  EXPECT_THAT(stats.out, ::testing::StartsWith("keys:1\nvalues:1\n"));
+  EXPECT_THAT(stats.out, ::testing::ContainsRegex("\nrevision:[0-9]+\n"));
+}
+
 TEST_F(EmbeddedTest, RefusedWhileADaemonOwnsTheFile) {
   Daemon kvd(dir_);
   RunResult r = Embedded({"--key", "a", "--val", "x"});

@@ -83,13 +83,13 @@ TEST_F(HttpTest, ContractRoutes) {
   http_->Curl({"-X", "POST", http_->Url("/api/v1/storage?key=fruit&val=pear")});
   HttpResult get = http_->Curl({http_->Url("/api/v1/storage?key=fruit")});
   EXPECT_EQ(get.status, 200);
-  EXPECT_EQ(get.body, "{\"key\":\"fruit\",\"values\":[\"apple\",\"pear\"]}\n");
+  EXPECT_EQ(get.body, "{\"key\":\"fruit\",\"values\":[\"apple\",\"pear\"],\"revision\":2}\n");
   EXPECT_EQ(get.Header("content-type"), "application/json");
 
   // A missing key reads as no values, as kvctl prints an empty line.
   HttpResult missing = http_->Curl({http_->Url("/api/v1/storage?key=none")});
   EXPECT_EQ(missing.status, 200);
-  EXPECT_EQ(missing.body, "{\"key\":\"none\",\"values\":[]}\n");
+  EXPECT_EQ(missing.body, "{\"key\":\"none\",\"values\":[],\"revision\":0}\n");
 
   HttpResult docs = http_->Curl({http_->Url("/")});
   EXPECT_EQ(docs.status, 200);
@@ -173,6 +173,43 @@ TEST_F(HttpTest, KeysRoutes) {
   EXPECT_EQ(http_->Curl({"-d", "key=form+key&val=a%26b", http_->Url("/api/v1/storage")}).status,
             200);
   EXPECT_EQ(kvd_->Kvctl({"--key", "form key"}).out, "a&b\n");
+}
+
+// The key's revision with its values, the store's in the stats
+// (proto/PROTOCOL.md, "Revisions"), the same as the socket's.
+TEST_F(HttpTest, ReadsAnswerTheKeysRevisionAndStatsTheStores) {
+  auto post = [&](const std::string& key, const std::string& val) {
+    return http_->Curl({"--data-binary", val, http_->Url("/api/v1/keys/" + key)}).status;
+  };
+  auto stats = [&] { return http_->Curl({http_->Url("/api/v1/stats")}).body; };
+  EXPECT_THAT(stats(), HasSubstr("\"revision\":0,"));
+  EXPECT_EQ(post("k1", "a"), 200);  // 1
+  EXPECT_EQ(http_->Curl({"-X", "POST", http_->Url("/api/v1/storage?key=k1&val=b")}).status,
+            200);                   // 2
+  EXPECT_EQ(post("k2", "c"), 200);  // 3
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/storage?key=k1")}).body,
+            "{\"key\":\"k1\",\"values\":[\"a\",\"b\"],\"revision\":2}\n");
+  EXPECT_EQ(http_->Curl({"-X", "DELETE", http_->Url("/api/v1/keys/k1")}).status, 200);  // 4
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/storage?key=k2")}).body,
+            "{\"key\":\"k2\",\"values\":[\"c\"],\"revision\":3}\n");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/k2")}).body,
+            "{\"key\":\"k2\",\"values\":[\"c\"],\"revision\":3}\n");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/storage?key=k1")}).body,
+            "{\"key\":\"k1\",\"values\":[],\"revision\":0}\n")
+      << "a deleted key";
+  EXPECT_THAT(stats(), HasSubstr("\"revision\":4,"));
+  EXPECT_EQ(http_->Curl({"-X", "DELETE", http_->Url("/api/v1/keys/k1")}).status, 404);
+  EXPECT_THAT(stats(), HasSubstr("\"revision\":4,")) << "deleting nothing changes nothing";
+  // The socket's clients see the same revisions.
+  Connection c(kvd_->socket());
+  c.Send(R"({"op":"get","key":"k2"})"
+         "\n"
+         R"({"op":"append","key":"k3","val":"d"})"  // 5
+         "\n");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"values":["c"],"revision":3})");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/k3")}).body,
+            "{\"key\":\"k3\",\"values\":[\"d\"],\"revision\":5}\n");
 }
 
 TEST_F(HttpTest, HeadIsGetWithoutTheBody) {
@@ -276,7 +313,8 @@ TEST_F(HttpTest, KeepAliveAndPipelining) {
   EXPECT_EQ(hello->Header("x-served-by"), kName);
   EXPECT_EQ(ReadHttpResponse(c)->body, "{\"ok\":true}\n");
   EXPECT_EQ(ReadHttpResponse(c)->body, "{\"ok\":true}\n");
-  EXPECT_EQ(ReadHttpResponse(c)->body, "{\"key\":\"p\",\"values\":[\"one\",\"two\"]}\n");
+  EXPECT_EQ(ReadHttpResponse(c)->body,
+            "{\"key\":\"p\",\"values\":[\"one\",\"two\"],\"revision\":2}\n");
   // Still open for more; HTTP/1.0 and Connection: close end it.
   c.Send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   auto last = ReadHttpResponse(c);

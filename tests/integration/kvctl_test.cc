@@ -74,6 +74,9 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
                                              {"--bogus"},
                                              {"get"},
                                              {"append", "k"},
+                                             {"revision"},
+                                             {"revision", "k", "extra"},
+                                             {"--key", "k", "revision", "k"},
                                              {"--key", "k", "get", "k"}}) {
     RunResult r = kvd_.Kvctl(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
@@ -82,7 +85,8 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
   }
   RunResult help = RunCommand({KvctlBin(), "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* command : {"get", "append", "del", "keys", "stats", "ping", "import"}) {
+  for (const char* command :
+       {"get", "append", "del", "keys", "stats", "revision", "ping", "import"}) {
     EXPECT_THAT(help.out, HasSubstr(command));
   }
 }
@@ -166,6 +170,35 @@ TEST_F(KvctlTest, RedisStyleCommands) {
   EXPECT_THAT(stats, HasSubstr("keys:2\n"));
   EXPECT_THAT(stats, HasSubstr("values:2\n"));
   EXPECT_THAT(stats, HasSubstr("connections:1\n"));
+}
+
+// The key's revision (a bare number) and the store's among the stats
+// (proto/PROTOCOL.md, "Revisions").
+TEST_F(KvctlTest, RevisionPrintsTheKeysAndStatsTheStores) {
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k1"}).out, "0\n") << "an empty store";
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("\nrevision:0\n"));
+  ASSERT_EQ(kvd_.Kvctl({"append", "k1", "a"}).exit_code, 0);          // 1
+  ASSERT_EQ(kvd_.Kvctl({"--key", "k1", "--val", "b"}).exit_code, 0);  // 2
+  ASSERT_EQ(kvd_.Kvctl({"append", "k2", "c"}).exit_code, 0);          // 3
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k1"}).out, "2\n");
+  EXPECT_EQ(kvd_.Kvctl({"del", "k1"}).out, "1\n");  // 4
+  const RunResult k2 = kvd_.Kvctl({"revision", "k2"});
+  EXPECT_EQ(k2.exit_code, 0);
+  EXPECT_EQ(k2.out, "3\n");
+  EXPECT_THAT(k2.err, IsEmpty());
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k1"}).out, "0\n") << "a deleted key";
+  EXPECT_EQ(kvd_.Kvctl({"revision", "never"}).out, "0\n");
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("\nrevision:4\n"));
+  EXPECT_EQ(kvd_.Kvctl({"del", "k1"}).out, "0\n");
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("\nrevision:4\n"))
+      << "deleting nothing changes nothing";
+  RunResult imported = kvd_.Kvctl({"import"}, "k2\td\nk3\te\n");  // 5, 6
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k2"}).out, "5\n");
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k3"}).out, "6\n");
+  // The key's revision with odd characters, as any key.
+  ASSERT_EQ(kvd_.Kvctl({"append", "a, \"b\"\n\xc3\xa9", "x"}).exit_code, 0);  // 7
+  EXPECT_EQ(kvd_.Kvctl({"revision", "a, \"b\"\n\xc3\xa9"}).out, "7\n");
 }
 
 TEST_F(KvctlTest, ImportAppendsTabSeparatedLinesInOrder) {

@@ -83,6 +83,7 @@ wanted = {
     "kvd_connections": "gauge",
     "kvd_keys": "gauge",
     "kvd_values": "gauge",
+    "kvd_revision": "gauge",
     "kvd_journal_bytes": "gauge",
     "kvd_commits": "counter",
     "kvd_compactions": "counter",

@@ -124,6 +124,8 @@ TEST_F(MetricsTest, CountsWhatWasSentOverBothTransports) {
 
   EXPECT_EQ(value("kvd_keys"), 3);    // a, b, c
   EXPECT_EQ(value("kvd_values"), 5);  // 1, 2, 3, 4, 5
+  EXPECT_EQ(value("kvd_revision"), 5) << "the store's revision: a change per value appended";
+  EXPECT_THAT(text, HasSubstr("# TYPE kvd_revision gauge\n"));
   EXPECT_GT(value("kvd_journal_bytes"), 0);
   EXPECT_EQ(value("kvd_compactions_total"), 0);
   EXPECT_EQ(value("kvd_last_compaction_time_seconds"), 0);

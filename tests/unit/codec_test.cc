@@ -485,6 +485,9 @@ TEST(ResponseTest, EncodesTheContractShapes) {
   Response get;
   get.values = std::vector<std::string>{"x", "y, z"};
   EXPECT_EQ(EncodeResponse(get), "{\"ok\":true,\"values\":[\"x\",\"y, z\"]}\n");
+  // The contract's {"ok":true,"values":[...]} first, then the revision.
+  get.revision = 42;
+  EXPECT_EQ(EncodeResponse(get), "{\"ok\":true,\"values\":[\"x\",\"y, z\"],\"revision\":42}\n");
   Response failure = Response::Failure({ErrorCode::kUnknownOp, "no"}, "7");
   EXPECT_EQ(EncodeResponse(failure),
             "{\"ok\":false,\"id\":7,\"error\":{\"code\":\"unknown_op\",\"message\":\"no\"}}\n");
@@ -503,23 +506,27 @@ TEST(ResponseTest, EscapesStringsLikeRapidJson) {
 TEST(ResponseTest, ValuesFromAnyRangeEncodeLikeAResponse) {
   const std::vector<std::string> values = {"plain", "q\"b\\", "\n\x01", "\xc3\xa9", ""s, "\0x"s};
   for (const std::string id : {"", "7", R"({"n":[1]})"}) {
-    Response r;
-    r.id = id;
-    r.values = values;
-    const std::vector<std::string_view> views(values.begin(), values.end());
-    std::string out = "before";
-    AppendValuesResponse(id, views, &out);
-    EXPECT_EQ(out, "before" + EncodeResponse(r)) << "id " << id;
+    for (const std::uint64_t revision : {0ull, 7ull, 18446744073709551615ull}) {
+      Response r;
+      r.id = id;
+      r.values = values;
+      r.revision = revision;
+      const std::vector<std::string_view> views(values.begin(), values.end());
+      std::string out = "before";
+      AppendValuesResponse(id, views, revision, &out);
+      EXPECT_EQ(out, "before" + EncodeResponse(r)) << "id " << id << ", revision " << revision;
+    }
   }
   std::string empty;
-  AppendValuesResponse("", std::vector<std::string_view>{}, &empty);
-  EXPECT_EQ(empty, "{\"ok\":true,\"values\":[]}\n");
+  AppendValuesResponse("", std::vector<std::string_view>{}, 0, &empty);
+  EXPECT_EQ(empty, "{\"ok\":true,\"values\":[],\"revision\":0}\n");
 }
 
 TEST(ResponseTest, RoundTripsEveryPayload) {
   Response r;
   r.id = R"({"n":1})";
   r.values = std::vector<std::string>{"", "a\nb"};
+  r.revision = 18446744073709551615ull;
   r.keys = std::vector<std::string>{"k1"};
   r.deleted = true;
   r.stats = {{"keys", 3}, {"values", 18446744073709551615ull}};
@@ -528,6 +535,7 @@ TEST(ResponseTest, RoundTripsEveryPayload) {
   EXPECT_TRUE(back.ok());
   EXPECT_EQ(back.id, r.id);
   EXPECT_EQ(back.values, r.values);
+  EXPECT_EQ(back.revision, r.revision);
   EXPECT_EQ(back.keys, r.keys);
   EXPECT_EQ(back.deleted, r.deleted);
   EXPECT_EQ(back.stats, r.stats);
@@ -555,12 +563,22 @@ TEST(ResponseTest, UnknownErrorCodeStaysVisible) {
   EXPECT_THAT(back.error->message, HasSubstr("new_thing"));
 }
 
+TEST(ResponseTest, RevisionZeroIsARevisionAndAnOldServersGetHasNone) {
+  Response back;
+  ASSERT_FALSE(DecodeResponse(R"({"ok":true,"values":[],"revision":0})", &back));
+  EXPECT_EQ(back.revision, std::optional<std::uint64_t>(0));
+  ASSERT_FALSE(DecodeResponse(R"({"ok":true,"values":["v"]})", &back));
+  EXPECT_FALSE(back.revision) << "a kvd from before revisions";
+}
+
 TEST(ResponseTest, MalformedResponsesAreRefused) {
   Response back;
   EXPECT_TRUE(DecodeResponse("{}", &back));
   EXPECT_TRUE(DecodeResponse(R"({"ok":"yes"})", &back));
   EXPECT_TRUE(DecodeResponse(R"({"ok":true,"values":"x"})", &back));
   EXPECT_TRUE(DecodeResponse(R"({"ok":true,"values":[1]})", &back));
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"values":[],"revision":-1})", &back));
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"values":[],"revision":"1"})", &back));
   EXPECT_TRUE(DecodeResponse(R"({"ok":false})", &back));
   EXPECT_TRUE(DecodeResponse("garbage", &back));
 }

@@ -111,6 +111,32 @@ TEST(StateMachineTest, NobodysWritesAreAppliedEveryTime) {
   EXPECT_THAT(r.Values("k"), ElementsAre("v", "v", "v"));
 }
 
+// What a cluster node's get answers (doc/coordination.md, step 1): the
+// same revisions on every replica that applied the same entries; a retry,
+// a delete of an absent key and the directory make no change.
+TEST(StateMachineTest, ReplicasDeriveTheSameRevisions) {
+  Replica a, b;
+  for (Replica* r : {&a, &b}) {
+    r->Apply(AppendEntry({7, 1}, "k1", "a"));         // 1
+    r->Apply(AppendEntry({7, 1}, "k1", "a"));         // a retry: none
+    r->Apply(NodeAddressEntry(2, "127.0.0.1:7002"));  // not the store's
+    WriteBatch batch;
+    batch.Append("k1", "b");  // 2
+    batch.Append("k2", "c");  // 3
+    batch.Delete("absent");   // none
+    r->Apply(Entry(batch));
+    r->Apply(DeleteEntry({8, 1}, "k1"));  // 4
+  }
+  for (Replica* r : {&a, &b}) {
+    std::uint64_t revision = 99;
+    EXPECT_THAT(r->engine().Get("k2", &revision).view().ToStrings(), ElementsAre("c"));
+    EXPECT_EQ(revision, 3u);
+    EXPECT_TRUE(r->engine().Get("k1", &revision).empty());
+    EXPECT_EQ(revision, 0u);
+    EXPECT_EQ(r->engine().GetStats().revision, 4u);
+  }
+}
+
 TEST(StateMachineTest, EachClientHasASessionOfItsOwn) {
   Replica r;
   r.Apply(AppendEntry({1, 5}, "k", "a"));

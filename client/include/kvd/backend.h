@@ -39,8 +39,19 @@ class Backend {
   virtual bool Delete(std::string_view key) = 0;
   // Keys starting with `prefix` (all keys when empty), in byte order.
   virtual std::vector<std::string> Keys(std::string_view prefix = {}) = 0;
-  // Counters by name ("keys", "values", "bytes", and more from a daemon).
+  // Counters by name ("keys", "values", "bytes", "revision": the store's
+  // revision, and more from a daemon).
   virtual std::vector<std::pair<std::string, std::uint64_t>> Stats() = 0;
+
+  // Get, and in *revision (unless null) the key's revision: the store
+  // revision of the last change to the key, 0 when it is missing. The store
+  // revision counts the store's changes, each appended value and each
+  // delete of a key that existed (proto/PROTOCOL.md, "Revisions"). Values
+  // and revision are read together (Client: in one request): the revision
+  // is that of exactly these values. Client throws "bad_response" if the
+  // daemon answers no revision (a kvd from before revisions).
+  // (Declared last: the virtual functions before it keep their places.)
+  virtual std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) = 0;
 };
 
 }  // namespace kvd::client

@@ -51,6 +51,7 @@ class Client final : public Backend {
   bool Delete(std::string_view key) override;
   std::vector<std::string> Keys(std::string_view prefix = {}) override;
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
+  std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) override;
 
   // This client's id in its writes: random, never 0.
   std::uint64_t id() const;

@@ -52,6 +52,7 @@ class Embedded final : public Backend {
   bool Delete(std::string_view key) override;
   std::vector<std::string> Keys(std::string_view prefix = {}) override;
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
+  std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) override;
 
  private:
   std::unique_ptr<Engine> engine_;

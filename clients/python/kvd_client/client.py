@@ -13,6 +13,7 @@ from typing import (
     Dict,
     Iterable,
     List,
+    Literal,
     Mapping,
     Optional,
     Sequence,
@@ -20,6 +21,7 @@ from typing import (
     Tuple,
     TYPE_CHECKING,
     Union,
+    overload,
 )
 
 from .connection import Connection
@@ -100,11 +102,39 @@ class Client:
         limit (1 MiB by default), else :class:`LineTooLongError`."""
         self.call(append_many_request(items))
 
-    def get(self, key: str, stale: bool = False) -> List[str]:
+    @overload
+    def get(self, key: str, stale: bool = ..., with_revision: Literal[False] = ...) -> List[str]:
+        ...
+
+    @overload
+    def get(
+        self, key: str, stale: bool = ..., *, with_revision: Literal[True]
+    ) -> Tuple[List[str], int]:
+        ...
+
+    @overload
+    def get(
+        self, key: str, stale: bool = ..., with_revision: bool = ...
+    ) -> Union[List[str], Tuple[List[str], int]]:
+        ...
+
+    def get(
+        self, key: str, stale: bool = False, with_revision: bool = False
+    ) -> Union[List[str], Tuple[List[str], int]]:
         """``key``'s values in append order; [] for a missing key. ``stale``:
-        in a cluster, this node's own state at once, which may lag."""
+        in a cluster, this node's own state at once, which may lag.
+
+        With ``with_revision``, ``(values, revision)``: the values and the
+        key's revision, read together in one request, so the revision is
+        that of exactly these values. A key's revision is the store
+        revision of the last change to it, 0 for a missing key; the store
+        revision counts the store's changes, each appended value and each
+        delete of a key that existed (PROTOCOL.md, "Revisions").
+        :class:`ProtocolError` if kvd answers no revision (a kvd from
+        before revisions)."""
         request = read_request({"op": "get", "key": check_str("key", key)}, stale)
-        return values_of(self.call(request))
+        response = self.call(request)
+        return values_and_revision_of(response) if with_revision else values_of(response)
 
     def delete(self, key: str) -> bool:
         """Removes ``key`` and all its values; False if it did not exist."""
@@ -116,7 +146,8 @@ class Client:
         return keys_of(self.call(keys_request(prefix, stale)))
 
     def stats(self, stale: bool = False) -> Dict[str, int]:
-        """Server statistics by name (PROTOCOL.md, "stats"); more may appear."""
+        """Server statistics by name (PROTOCOL.md, "stats"), ``"revision"``
+        (the store's revision) among them; more may appear."""
         return stats_of(self.call(read_request({"op": "stats"}, stale)))
 
     def pipeline(self) -> "Pipeline":
@@ -372,6 +403,14 @@ def _payload(response: Mapping[str, Any], name: str, kind: type) -> Any:
 
 def values_of(response: Mapping[str, Any]) -> List[str]:
     return _payload(response, "values", list)
+
+
+def values_and_revision_of(response: Mapping[str, Any]) -> Tuple[List[str], int]:
+    values = values_of(response)
+    revision = response.get("revision")
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
+        raise ProtocolError("kvd sent no revision (int) for get (a kvd from before revisions?)")
+    return values, revision
 
 
 def keys_of(response: Mapping[str, Any]) -> List[str]:

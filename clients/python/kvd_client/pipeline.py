@@ -43,9 +43,12 @@ class Pipeline:
     def append_many(self, items: Iterable[Tuple[str, str]]) -> "Pipeline":
         return self._queue(_client.append_many_request(items), _client.ok_of)
 
-    def get(self, key: str, stale: bool = False) -> "Pipeline":
+    def get(self, key: str, stale: bool = False, with_revision: bool = False) -> "Pipeline":
+        """Its result: the values, or with ``with_revision`` ``(values,
+        revision)``, as :meth:`Client.get`."""
         request = _client.read_request({"op": "get", "key": _client.check_str("key", key)}, stale)
-        return self._queue(request, _client.values_of)
+        result_of = _client.values_and_revision_of if with_revision else _client.values_of
+        return self._queue(request, result_of)
 
     def delete(self, key: str) -> "Pipeline":
         return self._queue(_client.delete_request(key), _client.deleted_of)

@@ -257,6 +257,18 @@ def test_an_answer_that_is_not_json_is_a_protocol_error(tmp_dir) -> None:
     assert caught.value.code == "bad_response"
 
 
+def test_a_get_answered_without_a_revision_is_a_protocol_error_only_when_asked(tmp_dir) -> None:
+    # A kvd from before revisions answers a get with its values alone.
+    old = {"ok": True, "values": ["v"]}
+    with FakeKvd(tmp_dir / "fake.sock", answer_every_line_with(old)) as fake:
+        with Client(fake.path) as c:
+            assert c.get("k") == ["v"]
+            with pytest.raises(ProtocolError) as caught:
+                c.get("k", with_revision=True)
+            assert "revision" in caught.value.message
+            assert c.ping()
+
+
 def test_an_answer_without_its_payload_is_a_protocol_error(tmp_dir) -> None:
     with FakeKvd(tmp_dir / "fake.sock", answer_every_line_with({"ok": True})) as fake:
         with Client(fake.path) as c:

@@ -116,6 +116,27 @@ def test_stats_counts_keys_and_values(client: Client) -> None:
     assert all(isinstance(v, int) for v in stats.values())
 
 
+def test_revisions_count_the_changes_and_name_each_keys_last(client: Client) -> None:
+    assert client.stats()["revision"] == 0
+    client.append("k1", "a")  # 1
+    client.append("k1", "b")  # 2
+    client.append("k2", "c")  # 3
+    assert client.get("k1", with_revision=True) == (["a", "b"], 2)
+    assert client.delete("k1") is True  # 4
+    assert client.get("k2", with_revision=True) == (["c"], 3)
+    assert client.get("k1", with_revision=True) == ([], 0)
+    assert client.get("never", with_revision=True) == ([], 0)
+    assert client.stats()["revision"] == 4
+    assert client.delete("k1") is False  # deleting nothing changes nothing
+    assert client.stats()["revision"] == 4
+    client.append_many([("k2", "d"), ("k3", "e")])  # 5, 6
+    assert client.get("k2", with_revision=True) == (["c", "d"], 5)
+    assert client.get("k3", True, True) == (["e"], 6)
+    assert client.get("k3", stale=True, with_revision=True) == (["e"], 6)
+    assert client.get("k3") == ["e"], "without with_revision: the values alone"
+    assert client.stats(stale=True)["revision"] == 6
+
+
 def test_stale_reads_answer_on_a_single_node(client: Client) -> None:
     client.append("k", "v")
     assert client.get("k", stale=True) == ["v"]

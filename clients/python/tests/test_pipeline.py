@@ -31,6 +31,18 @@ def test_ten_thousand_requests_in_one_pipeline(client: Client) -> None:
     assert client.stats()["values"] == 10_000
 
 
+def test_get_with_revision_in_a_pipeline(client: Client) -> None:
+    with client.pipeline() as p:
+        p.append("k", "1").append("other", "2").append("k", "3")
+        p.get("k", with_revision=True).get("other", with_revision=True).get("k")
+        p.delete("other").get("other", with_revision=True).stats()
+        results = p.execute()
+    assert results[:3] == [None, None, None]
+    assert results[3:7] == [(["1", "3"], 3), (["2"], 2), ["1", "3"], True]
+    assert results[7] == ([], 0)
+    assert results[8]["revision"] == 4
+
+
 def test_ten_thousand_reads_in_one_pipeline(client: Client) -> None:
     client.append("k", "v")
     p = client.pipeline()
