@@ -59,5 +59,32 @@ TEST_F(InteropTest, StoragePyReadsWhatKvdWrote) {
   EXPECT_EQ(kvd.Kvctl({"--key", "solo"}).out, "only, more\n");
 }
 
+// storage.data from storage.py holds no revisions: kvd gives its keys the
+// next one, so that revisions never go back, and says so in its log.
+TEST_F(InteropTest, KeysStoragePyChangedGetANewerRevision) {
+  ASSERT_EQ(Python({"--key", "a", "--val", "x"}).exit_code, 0);
+  std::string before;
+  {
+    Daemon kvd(dir_);
+    EXPECT_EQ(kvd.Kvctl({"revision", "a"}).out, "1\n") << "the first start from its file";
+    EXPECT_THAT(kvd.Log(), ::testing::HasSubstr("has no revisions of its own"));
+    ASSERT_EQ(kvd.Kvctl({"--key", "a", "--val", "y"}).exit_code, 0);
+    before = kvd.Kvctl({"revision", "a"}).out;
+    EXPECT_EQ(before, "2\n");
+    ASSERT_EQ(kvd.Stop(), 0);
+  }
+  {
+    Daemon kvd(dir_);
+    EXPECT_EQ(kvd.Kvctl({"revision", "a"}).out, before) << "kvd's own file keeps them";
+    const std::string log = kvd.Log();  // both starts'
+    EXPECT_EQ(log.find("has no revisions"), log.rfind("has no revisions")) << "only the first";
+    ASSERT_EQ(kvd.Stop(), 0);
+  }
+  ASSERT_EQ(Python({"--key", "a", "--val", "z"}).exit_code, 0);
+  Daemon kvd(dir_);
+  EXPECT_EQ(kvd.Kvctl({"--key", "a"}).out, "x, y, z\n");
+  EXPECT_EQ(kvd.Kvctl({"revision", "a"}).out, "3\n") << "after the last kvd knew";
+}
+
 }  // namespace
 }  // namespace kvd::testing

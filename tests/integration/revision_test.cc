@@ -145,6 +145,63 @@ void ExpectRevisions(client::Backend& kv) {
   EXPECT_THAT(kv.Get("k3", nullptr), ElementsAre("e")) << "no revision asked for";
 }
 
+// Every key's revision and the store's, as a client reads them.
+std::vector<std::pair<std::string, std::uint64_t>> Revisions(client::Backend& kv) {
+  std::vector<std::pair<std::string, std::uint64_t>> revisions;
+  for (const std::string& key : kv.Keys("")) {
+    std::uint64_t revision = 0;
+    kv.Get(key, &revision);
+    revisions.emplace_back(key, revision);
+  }
+  revisions.emplace_back("(store)", StatOf(kv.Stats(), "revision"));
+  return revisions;
+}
+
+// Revisions outlive kvd: a clean stop (the meta file), a kill -9 (the
+// journal), compactions (tiny thresholds: every few writes compact), and
+// a kill -9 after them.
+TEST(RevisionTest, RevisionsSurviveRestartsKillsAndCompactions) {
+  TestDir dir;
+  const std::vector<std::string> compact_often = {"--compact-min-size", "200",
+                                                  "--compact-percentage", "0"};
+  std::vector<std::pair<std::string, std::uint64_t>> expected;
+  auto write_some = [](client::Backend& kv, int round) {
+    for (int i = 0; i < 30; ++i) kv.Append("k" + std::to_string(i % 7), std::to_string(round));
+    kv.Delete("k3");
+    kv.Delete("absent");
+  };
+  {
+    Daemon kvd(dir);
+    client::Client kv(kvd.socket());
+    write_some(kv, 0);
+    expected = Revisions(kv);
+    EXPECT_EQ(expected.back().second, 31u);
+    ASSERT_EQ(kvd.Stop(), 0);
+  }
+  {
+    Daemon kvd(dir);
+    client::Client kv(kvd.socket());
+    EXPECT_EQ(Revisions(kv), expected) << "after a clean stop";
+    write_some(kv, 1);
+    expected = Revisions(kv);
+    kvd.Kill();
+  }
+  {
+    Daemon kvd(dir, compact_often);
+    client::Client kv(kvd.socket());
+    EXPECT_EQ(Revisions(kv), expected) << "after kill -9";
+    write_some(kv, 2);
+    write_some(kv, 3);
+    EXPECT_GT(StatOf(kv.Stats(), "compactions"), 0u);
+    expected = Revisions(kv);
+    kvd.Kill();
+  }
+  Daemon kvd(dir);
+  client::Client kv(kvd.socket());
+  EXPECT_EQ(Revisions(kv), expected) << "after compactions and kill -9";
+  EXPECT_EQ(expected.back().second, 4 * 31u);
+}
+
 TEST(RevisionTest, ClientReadsValuesAndRevisionTogether) {
   TestDir dir;
   Daemon kvd(dir);
