@@ -143,11 +143,11 @@ class Store {
   // the keys (Keys, snapshots) and a hash table that finds one without a
   // search (every read and write: walking the tree costs a cache miss per
   // level). Keys of up to 22 bytes live inside the entry (Boost's string
-  // keeps that many in place, std::string 15). An entry fits the 80-byte
-  // heap block a std::map node takes: the tree's hook keeps its colour in a
-  // pointer's spare bit, which pays for the table's link, and the stored
-  // hash (rehashing reads no keys, a lookup compares few) fills what the
-  // block had spare. The table adds 8 bytes per key for its buckets.
+  // keeps that many in place, std::string 15). The tree's hook keeps its
+  // colour in a pointer's spare bit, which pays for the table's link; the
+  // stored hash (rehashing reads no keys, a lookup compares few) and the
+  // key's revision take 8 bytes each: 80 bytes, a 96-byte heap block. The
+  // table adds 8 bytes per key for its buckets.
   using Key = boost::container::string;
   static std::string_view View(const Key& k) { return {k.data(), k.size()}; }
   struct Entry : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<true>>,

@@ -241,6 +241,32 @@ TEST(TornJournalTest, AJournalWithoutItsBaseRecordIsRefusedByStartAndCheckAlike)
   EXPECT_EQ(RunKvd({"--check", "--data", data}).exit_code, 0);
 }
 
+// --check says where the revisions will come from: the journal's, the
+// meta file, or new ones for a storage.data another tool wrote.
+TEST(CheckTest, ReportsWhereTheRevisionsComeFrom) {
+  TestDir dir;
+  const std::string data = (dir / "storage.data").string();
+  {
+    Daemon kvd(dir);
+    for (const char* v : {"1", "2", "3"}) client::Client(kvd.socket()).Append("k", v);
+    kvd.Kill();
+  }
+  RunResult check = RunKvd({"--check", "--data", data});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_THAT(check.out, Not(HasSubstr("no revisions"))) << "the journal has them";
+  {
+    Daemon kvd(dir);
+    ASSERT_EQ(kvd.Stop(), 0);
+  }
+  check = RunKvd({"--check", "--data", data});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_THAT(check.out, HasSubstr("storage.data.meta: OK, revision 3"));
+  WriteFile(dir / "storage.data", R"({"k": ["1", "2", "3", "by hand"]})");
+  check = RunKvd({"--check", "--data", data});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_THAT(check.out, HasSubstr("kvd gives every key a new revision at start"));
+}
+
 TEST(FsyncPolicyTest, EveryPolicySurvivesAProcessCrash) {
   for (const char* policy : {"always", "everysec", "no"}) {
     TestDir dir;
