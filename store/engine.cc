@@ -172,8 +172,9 @@ Status Engine::Fold() {
                                          options_.fs);
   }
   const std::uint64_t covers = journal_->size();
+  if (s.ok()) s = AppendMeta(id, revisions);
   Retired retired;
-  if (s.ok()) s = InstallSnapshot(id, revisions, covers, std::move(next), covers, &retired);
+  if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), covers, &retired);
   return s;
 }
 
@@ -312,6 +313,7 @@ void Engine::Compact(std::uint64_t covers) {
   // fsyncs only abandons the compaction: they are never used then.
   Retired retired;  // after the lock below is let go
   std::unique_lock writer(write_mu_);
+  if (s.ok()) s = AppendMeta(id, revisions);  // made durable by the first round's fsync
   std::uint64_t carried = covers;
   for (int round = 0; s.ok(); ++round) {
     if (!broken_.ok()) {
@@ -334,7 +336,7 @@ void Engine::Compact(std::uint64_t covers) {
     carried = end;
   }
   if (s.ok() && !broken_.ok()) s = broken_;
-  if (s.ok()) s = InstallSnapshot(id, revisions, covers, std::move(next), carried, &retired);
+  if (s.ok()) s = InstallSnapshot(id, covers, std::move(next), carried, &retired);
   {
     std::unique_lock write(mu_);
     store_.Thaw();
@@ -450,20 +452,25 @@ Status Engine::SaveSnapshot() {
   return s;
 }
 
+Status Engine::AppendMeta(const SnapshotId& id, const Store::Revisions& revisions) {
+  std::string meta;
+  journal::EncodeMeta(id, revisions, &meta);
+  return journal_->Append(meta);
+}
+
 Engine::Retired::~Retired() {
   if (snapshot_fd >= 0) fs->Close(snapshot_fd);
 }
 
-Status Engine::InstallSnapshot(const SnapshotId& id, const Store::Revisions& revisions,
-                               std::uint64_t covers, std::unique_ptr<JournalWriter> next,
-                               std::uint64_t carried, Retired* retired) {
+Status Engine::InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
+                               std::unique_ptr<JournalWriter> next, std::uint64_t carried,
+                               Retired* retired) {
   // The checkpoint goes first: whichever storage.data a crash leaves,
-  // recovery then knows which records it already holds, and from the
-  // revisions after the checkpoint how to number the rest.
+  // recovery then knows which records it already holds (and from the kMeta
+  // the caller wrote before it, how to number the rest).
   const std::uint64_t checkpoint_at = journal_->size();
   std::string checkpoint;
   journal::EncodeCheckpoint(id, covers, &checkpoint);
-  journal::EncodeMeta(revisions, &checkpoint);
   // A failed write (Append cuts it off) or rename changes nothing that
   // counts, and writes go on; a failed fsync of the journal or of the
   // directory stops them (Break).

@@ -219,16 +219,19 @@ class Engine {
   Status WriteFrozenSnapshot(SnapshotId* id, Store::Revisions* revisions);
   // Without the journal: writes the store to storage.data.
   Status SaveSnapshot();
+  // With write_mu_ held: appends to the journal the kMeta record of the
+  // snapshot `id`, which must come before its checkpoint (InstallSnapshot).
+  Status AppendMeta(const SnapshotId& id, const Store::Revisions& revisions);
   // With write_mu_ held: makes the written storage.data.tmp (identified by
-  // `id`, with `revisions`, holding every journal record before `covers`)
+  // `id`, holding every journal record before `covers`, its kMeta written)
   // the snapshot, and
   // `next` (a JournalWriter replacement holding the records from `covers`
   // to `carried` already) the journal, once it holds the records after
   // `carried` too.
   // What it replaced goes to `retired`.
-  Status InstallSnapshot(const SnapshotId& id, const Store::Revisions& revisions,
-                         std::uint64_t covers, std::unique_ptr<JournalWriter> next,
-                         std::uint64_t carried, Retired* retired);
+  Status InstallSnapshot(const SnapshotId& id, std::uint64_t covers,
+                         std::unique_ptr<JournalWriter> next, std::uint64_t carried,
+                         Retired* retired);
   // Appends the journal's bytes [from, to), whole records, to `next`. Reads
   // only what is committed, so a compaction may call it without write_mu_.
   Status CarryRecords(std::uint64_t from, std::uint64_t to, JournalWriter* next) const;

@@ -103,8 +103,10 @@ void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* o
   EndRecord(out, start);
 }
 
-void EncodeMeta(const Store::Revisions& revisions, std::string* out) {
+void EncodeMeta(const SnapshotId& id, const Store::Revisions& revisions, std::string* out) {
   const std::size_t start = BeginRecord(out, RecordType::kMeta);
+  PutFixed(out, id.size, 8);
+  PutFixed(out, id.crc, 4);
   PutRevisions(revisions, out);
   EndRecord(out, start);
 }
@@ -130,7 +132,7 @@ bool GetRevisions(std::string_view* in, Store::Revisions* revisions) {
 
 void EncodeHead(const SnapshotId& base, const Store::Revisions& revisions, std::string* out) {
   EncodeBase(base, out);
-  EncodeMeta(revisions, out);
+  EncodeMeta(base, revisions, out);
 }
 
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
@@ -216,7 +218,7 @@ bool DecodePayload(std::string_view payload, Record* record) {
     case RecordType::kCheckpoint:
       return in.Snapshot(&record->snapshot) && in.Fixed(8, &record->offset) && in.Done();
     case RecordType::kMeta:
-      return in.Revisions(&record->revisions) && in.Done();
+      return in.Snapshot(&record->snapshot) && in.Revisions(&record->revisions) && in.Done();
   }
   return false;
 }

@@ -18,15 +18,16 @@
 //   kAppend     key, value (u32 length + bytes each)    one mutation a record, as
 //   kDelete     key (u32 length + bytes)                kvd wrote before kBatch:
 //                                                     still read, no longer written
-//   kMeta       the revisions (PutRevisions): varint store revision, varint
-//               key count, then each key's revision as a varint, in the key
-//               order of the storage.data
-//               named by the kBase or kCheckpoint record before it (byte
+//   kMeta       u64 snapshot size, u32 snapshot CRC, then the revisions of
+//               the storage.data with that identity (PutRevisions): varint
+//               store revision, varint key count, then each key's revision
+//               as a varint, in the key order of that storage.data (byte
 //               order, as kvd writes them): what the snapshot cannot hold.
-//               Right after every kBase, and after every kCheckpoint (for
-//               the storage.data it names); replay numbers the changes
-//               after that snapshot from its revision. Journals written
-//               before revisions have none.
+//               Right after every kBase, for its storage.data; and before
+//               every kCheckpoint, for the one it names (written while
+//               writers go on, before the checkpoint holds them up). Replay
+//               numbers the changes after that snapshot from its revision.
+//               Journals written before revisions have none.
 //   kCheckpoint u64 snapshot size, u32 snapshot CRC, u64 offset
 //               "a storage.data with this identity holds every record before
 //               `offset`": written just before such a snapshot replaces
@@ -76,7 +77,7 @@ inline constexpr std::size_t kMaxBatchPayload = 1 << 20;
 struct Record {
   RecordType type;
   WriteBatch batch;            // kBatch, kAppend, kDelete: the mutations
-  SnapshotId snapshot;         // kBase, kCheckpoint
+  SnapshotId snapshot;         // kBase, kCheckpoint, kMeta
   std::uint64_t offset = 0;    // kCheckpoint
   Store::Revisions revisions;  // kMeta
 };
@@ -84,7 +85,7 @@ struct Record {
 // Appends the encoded record(s) to *out.
 void EncodeBase(const SnapshotId& id, std::string* out);
 void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* out);
-void EncodeMeta(const Store::Revisions& revisions, std::string* out);
+void EncodeMeta(const SnapshotId& id, const Store::Revisions& revisions, std::string* out);
 // Store::Revisions as bytes, as kMeta holds them (cluster snapshots too):
 // appended to *out; read from the front of *in, which loses them (false if
 // they are cut short or a key's revision is above the store's).

@@ -100,10 +100,23 @@ Status ReplayStart(const JournalContents& contents, const SnapshotId& data, cons
                               "): it was replaced or edited while the journal held changes");
   }
   *start = *found == 0 ? 0 : entries[*found].record.offset;
-  const std::size_t meta = *found + 1;
-  *revisions = meta < entries.size() && entries[meta].record.type == journal::RecordType::kMeta
-                   ? &entries[meta].record.revisions
-                   : nullptr;
+  // The revisions of `data`: the kMeta after the kBase, or the last one
+  // before the kCheckpoint.
+  auto names_data = [&](std::size_t i) {
+    return entries[i].record.type == journal::RecordType::kMeta &&
+           entries[i].record.snapshot == data;
+  };
+  *revisions = nullptr;
+  if (*found == 0) {
+    if (entries.size() > 1 && names_data(1)) *revisions = &entries[1].record.revisions;
+  } else {
+    for (std::size_t i = *found; i-- > 0;) {
+      if (names_data(i)) {
+        *revisions = &entries[i].record.revisions;
+        break;
+      }
+    }
+  }
   return Status::OK();
 }
 

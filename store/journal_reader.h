@@ -50,9 +50,10 @@ Status ParseJournal(const std::string& data, const std::string& name, JournalCon
 // belongs to another storage.data (replaced or edited by hand while the
 // journal held changes). The one rule for recovery (Engine::Recover) and
 // kvd --check alike, so that --check passes exactly the files kvd replays.
-// Sets *revisions to those of storage.data, which replay goes on from: the
-// kMeta record right after that kBase or kCheckpoint; null if there is none
-// (a journal written before revisions were).
+// Sets *revisions to those of storage.data, which replay goes on from: of
+// the kMeta record naming it right after that kBase, or the last one before
+// that kCheckpoint; null if there is none (a journal written before
+// revisions were).
 Status ReplayStart(const JournalContents& contents, const SnapshotId& data, const std::string& name,
                    std::uint64_t* start, const Store::Revisions** revisions);
 

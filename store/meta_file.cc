@@ -38,7 +38,8 @@ MetaFile ReadMetaFile(const std::filesystem::path& data_path, const SnapshotId& 
   const auto& entries = contents.entries;
   if (!contents.torn_reason.empty() || entries.size() != 2 ||
       entries[0].record.type != journal::RecordType::kBase ||
-      entries[1].record.type != journal::RecordType::kMeta) {
+      entries[1].record.type != journal::RecordType::kMeta ||
+      entries[1].record.snapshot != entries[0].record.snapshot) {
     meta.problem = path.string() + " is not a base and a meta record";
     return meta;
   }

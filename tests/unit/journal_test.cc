@@ -119,18 +119,20 @@ TEST(JournalTest, ABatchRecordHasTheDocumentedBytes) {
 TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
   std::string record;
   const Store::Revisions revisions{300, {3, 0, 300}};
-  journal::EncodeMeta(revisions, &record);
-  EXPECT_EQ(record, Framed(std::string("\x06"
-                                       "\xac\x02"  // 300
-                                       "\x03"      // 3 keys
-                                       "\x03\x00\xac\x02",
-                                       8)));
+  journal::EncodeMeta(SnapshotId{2, 0x01020304}, revisions, &record);
+  EXPECT_EQ(record, Framed("\x06"
+                           "\x02\0\0\0\0\0\0\0\x04\x03\x02\x01"  // the snapshot: size, CRC
+                           "\xac\x02"                            // 300
+                           "\x03"                                // 3 keys
+                           "\x03\x00\xac\x02"s));
   JournalContents contents;
   ASSERT_TRUE(ParseJournal(record, "j", &contents).ok());
   ASSERT_EQ(contents.entries.size(), 1u);
-  EXPECT_EQ(contents.entries[0].record.type, journal::RecordType::kMeta);
-  EXPECT_EQ(contents.entries[0].record.revisions.store, 300u);
-  EXPECT_EQ(contents.entries[0].record.revisions.keys, revisions.keys);
+  const journal::Record& meta = contents.entries[0].record;
+  EXPECT_EQ(meta.type, journal::RecordType::kMeta);
+  EXPECT_EQ(meta.snapshot, (SnapshotId{2, 0x01020304}));
+  EXPECT_EQ(meta.revisions.store, 300u);
+  EXPECT_EQ(meta.revisions.keys, revisions.keys);
 }
 
 TEST(JournalTest, ConditionsOnlyOnAppendsAndOneAtATime) {
@@ -143,13 +145,16 @@ TEST(JournalTest, ConditionsOnlyOnAppendsAndOneAtATime) {
 
 TEST(JournalTest, AMetaRecordWithAKeyAfterTheStoreOrCutShortIsMalformed) {
   journal::Record record;
+  const std::string snapshot(12, '\0');
   // A key's revision above the store's.
-  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x01\x02", &record));
+  EXPECT_FALSE(journal::DecodePayload("\x06" + snapshot + "\x01\x01\x02", &record));
   // Two keys announced, one given.
-  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x02\x01", &record));
+  EXPECT_FALSE(journal::DecodePayload("\x06" + snapshot + "\x01\x02\x01", &record));
   // Bytes after the last key.
-  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x01\x01\x01", &record));
-  EXPECT_TRUE(journal::DecodePayload("\x06\x01\x01\x01", &record));
+  EXPECT_FALSE(journal::DecodePayload("\x06" + snapshot + "\x01\x01\x01\x01", &record));
+  // No snapshot.
+  EXPECT_FALSE(journal::DecodePayload("\x06\x01\x01\x01"s, &record));
+  EXPECT_TRUE(journal::DecodePayload("\x06" + snapshot + "\x01\x01\x01", &record));
 }
 
 TEST(JournalTest, ALongLengthTakesSeveralVarintBytes) {
