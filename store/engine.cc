@@ -564,8 +564,13 @@ Status Engine::Close() {
     std::shared_lock read(mu_);
     revisions = store_.GetRevisions();
   }
-  if (Status s = WriteMetaFile(data_path_, snapshot_id_, revisions, options_.fs); !s.ok()) {
-    return s;
+  // A read-only use (kvctl --embedded reading) finds it written already.
+  const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
+  if (!meta.matches || meta.revisions.store != revisions.store ||
+      meta.revisions.keys != revisions.keys) {
+    if (Status s = WriteMetaFile(data_path_, snapshot_id_, revisions, options_.fs); !s.ok()) {
+      return s;
+    }
   }
   journal_.reset();
   if (options_.fs->Remove(journal_path_) != 0) {

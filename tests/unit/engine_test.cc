@@ -63,6 +63,13 @@ TEST(EngineTest, RevisionsSurviveAReopenInTheMetaFile) {
   }
   EXPECT_EQ(ReadFile(dir / "storage.data"), R"({"a":["1","3"]})");
   EXPECT_TRUE(std::filesystem::exists(dir / "storage.data.meta"));
+  const auto written = std::filesystem::last_write_time(dir / "storage.data.meta");
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    EXPECT_EQ(RevisionOf(*engine, "a"), 3u);
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "storage.data.meta"), written)
+      << "a read-only use leaves the meta file alone";
   auto engine = MustOpen(dir / "storage.data");
   EXPECT_EQ(RevisionOf(*engine, "a"), 3u);
   EXPECT_EQ(engine->GetStats().revision, 4u);
