@@ -104,6 +104,12 @@ proto::Response Connection::Send(const proto::Request& request) {
   const auto bad = proto::DecodeResponse(std::string_view(in_.data(), n), &response);
   in_.erase(0, n);
   if (bad) throw Error("bad_response", "kvd at " + socket_path_ + " sent " + bad->message);
+  if (response.error && response.error->code == proto::ErrorCode::kConflict) {
+    if (!response.revision) {
+      throw Error("bad_response", "kvd at " + socket_path_ + " sent a conflict without a revision");
+    }
+    throw Conflict("kvd at " + socket_path_ + ": " + response.error->message, *response.revision);
+  }
   if (response.error) {
     throw Error(std::string(proto::ErrorCodeName(response.error->code)),
                 "kvd at " + socket_path_ + ": " + response.error->message);
@@ -137,6 +143,16 @@ void Client::Ping() { connection_->Call(proto::Request::Ping()); }
 
 void Client::Append(std::string_view key, std::string_view val) {
   connection_->Write(proto::Request::Append(std::string(key), std::string(val)));
+}
+
+void Client::Append(std::string_view key, std::string_view val, const Condition& condition) {
+  proto::Request request = proto::Request::Append(std::string(key), std::string(val));
+  if (condition.on == Condition::On::kRevision) {
+    request.if_revision = condition.value;
+  } else {
+    request.if_length = condition.value;
+  }
+  connection_->Write(std::move(request));
 }
 
 void Client::AppendMany(std::vector<KeyValue> items) {

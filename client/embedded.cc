@@ -37,6 +37,24 @@ void Embedded::Append(std::string_view key, std::string_view val) {
   Write(*engine_, batch);
 }
 
+void Embedded::Append(std::string_view key, std::string_view val, const Condition& condition) {
+  WriteBatch batch;
+  batch.Append(
+      key, val,
+      kvd::Condition{condition.on == Condition::On::kRevision ? kvd::Condition::On::kRevision
+                                                              : kvd::Condition::On::kLength,
+                     condition.value});
+  std::vector<bool> applied;
+  Write(*engine_, batch, &applied);
+  if (!applied.front()) {
+    const std::uint64_t revision = engine_->KeyRevision(key);
+    throw Conflict(std::string("not appended: the key's ") +
+                       (condition.on == Condition::On::kRevision ? "revision" : "length") +
+                       " is not " + std::to_string(condition.value) + "; read it again and retry",
+                   revision);
+  }
+}
+
 void Embedded::AppendMany(std::vector<KeyValue> items) {
   WriteBatch batch;
   for (auto& kv : items) batch.Append(std::move(kv.key), std::move(kv.val));

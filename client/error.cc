@@ -11,4 +11,9 @@ Error::Error(std::string code, const std::string& message)
 // catching it compares with.
 Error::~Error() = default;
 
+Conflict::Conflict(const std::string& message, std::uint64_t revision)
+    : Error("conflict", message), revision_(revision) {}
+
+Conflict::~Conflict() = default;
+
 }  // namespace kvd::client

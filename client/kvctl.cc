@@ -1,13 +1,15 @@
 // kvctl: the command-line client of kvd (CONTRACT.md, "kvctl").
 //
 //   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
+//   kvctl --key K --val V --if-revision N | --if-length N   only if K is still so
 //   kvctl --key K [--json]     print K's values
 //   kvctl get|append|del|keys|stats|revision|ping|import ...   redis-cli style commands
 //
 //   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
 //
-// Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage.
+// Exit status: 0 done, 1 daemon unreachable or server error, 2 bad usage,
+// 3 a conditional append's condition did not hold (nothing appended).
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -39,6 +41,7 @@ using kvd::client::Backend;
 
 constexpr int kUsage = 2;
 constexpr int kFailed = 1;
+constexpr int kConflict = 3;
 
 // One import request stays below the server's default 1 MiB line limit even
 // if every byte needs a 6-byte \u escape.
@@ -137,7 +140,12 @@ int main(int argc, char** argv) {
   CLI::App app{
       "kvctl: talk to kvd.\n"
       "  kvctl --key K --val V   append V to the values of K\n"
-      "  kvctl --key K           print the values of K, joined by \", \"\n"};
+      "  kvctl --key K --val V --if-revision N\n"
+      "                          append only if K's revision is still N (--if-length N: if K\n"
+      "                          still holds N values)\n"
+      "  kvctl --key K           print the values of K, joined by \", \"\n"
+      "Exit status: 0 done; 1 daemon unreachable or server error; 2 bad usage; 3 conflict: the\n"
+      "condition of --if-revision/--if-length did not hold, nothing was appended.\n"};
   app.set_version_flag("--version", KVD_VERSION);
   std::string socket = kvd::client::DefaultSocketPath();
   std::optional<std::string> key, val;
@@ -160,6 +168,16 @@ int main(int argc, char** argv) {
                  "append this value to --key (-: read it from stdin, less one trailing newline)")
       ->needs(key_opt);
   app.add_flag("--json", json, "print values as a JSON array");
+  // A conditional append (a compare-and-set): exit 3 if the condition fails.
+  std::optional<std::uint64_t> if_revision, if_length;
+  auto* if_revision_opt = app.add_option(
+      "--if-revision", if_revision,
+      "with --val: append only if the key's revision (kvctl revision K) is still N, 0 if "
+      "absent; else print the current one and exit 3");
+  auto* if_length_opt =
+      app.add_option("--if-length", if_length,
+                     "with --val: append only if the key still holds N values; else exit 3");
+  if_revision_opt->excludes(if_length_opt);
 
   std::string sub_key, sub_val, prefix;
   auto* get = app.add_subcommand("get", "print the values of KEY");
@@ -169,6 +187,12 @@ int main(int argc, char** argv) {
   append->add_option("KEY", sub_key)->required();
   append->add_option("VAL", sub_val, "the value (-: read it from stdin, less one trailing newline)")
       ->required();
+  auto* append_if_revision = append->add_option(
+      "--if-revision", if_revision, "append only if KEY's revision is still N (else exit 3)");
+  append
+      ->add_option("--if-length", if_length,
+                   "append only if KEY still holds N values (else exit 3)")
+      ->excludes(append_if_revision);
   auto* del = app.add_subcommand("del", "delete KEY and all its values; prints 1, or 0 if absent");
   del->alias("delete");
   del->add_option("KEY", sub_key)->required();
@@ -213,6 +237,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty() && !key) throw CLI::RequiredError("--key or a command");
+    if ((if_revision || if_length) && !val && !*append) {
+      throw CLI::ValidationError("--if-revision/--if-length", "only with --key K --val V");
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
@@ -236,12 +263,20 @@ int main(int argc, char** argv) {
           socket, std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
     }
     Backend& client = file ? static_cast<Backend&>(*file) : *daemon;
-    if (key && val) {
+    // The condition of a conditional append, if one was asked for.
+    std::optional<kvd::client::Condition> condition;
+    if (if_revision) condition = kvd::client::Condition::Revision(*if_revision);
+    if (if_length) condition = kvd::client::Condition::Length(*if_length);
+    if (key && val && condition) {
+      client.Append(*key, *val, *condition);
+    } else if (key && val) {
       client.Append(*key, *val);
     } else if (key) {
       PrintValues(client.Get(*key), json);
     } else if (*get) {
       PrintValues(client.Get(sub_key), json);
+    } else if (*append && condition) {
+      client.Append(sub_key, sub_val, *condition);
     } else if (*append) {
       client.Append(sub_key, sub_val);
     } else if (*del) {
@@ -279,6 +314,9 @@ int main(int argc, char** argv) {
       }
     }
     if (file) file->Close();
+  } catch (const kvd::client::Conflict& e) {
+    std::cerr << "kvctl: conflict: " << e.what() << " (revision " << e.revision() << ")\n";
+    return kConflict;
   } catch (const kvd::client::Error& e) {
     std::cerr << "kvctl: " << e.what() << '\n';
     return kFailed;

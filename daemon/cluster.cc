@@ -203,11 +203,13 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
     explicit Forwarded(Committer::Callback d) : done(std::move(d)) {}
     Committer::Callback done;
     std::vector<bool> applied;
+    std::vector<std::uint64_t> revisions;  // the leader's, for refused conditional appends
     ::kvd::Status status;
     std::size_t outstanding = 0;
   };
   auto state = std::make_shared<Forwarded>(std::move(done));
   state->applied.assign(batch.size(), true);
+  state->revisions.assign(batch.size(), 0);
   // Built first, sent after: a reply may come back at once (a failure).
   std::vector<std::pair<proto::Request, std::size_t>> requests;  // and the mutation it starts at
   auto mutation = batch.mutations().begin();
@@ -215,7 +217,7 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
     proto::Request* open = nullptr;  // an append_many taking this run's appends
     for (std::size_t i = 0; i < count; ++i, ++mutation) {
       const Mutation m = *mutation;
-      if (m.kind == Mutation::Kind::kAppend) {
+      if (m.kind == Mutation::Kind::kAppend && m.condition.on == Condition::On::kNothing) {
         if (open == nullptr) {
           requests.emplace_back(proto::Request::AppendMany({}), first + i);
           open = &requests.back().first;
@@ -223,12 +225,25 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
           open->seq = origin.seq;
         }
         open->items.push_back({std::string(m.key), std::string(m.val)});
+        continue;
+      }
+      // A delete, or a conditional append (which append_many cannot carry):
+      // a request of its own, whose result the leader's state machine decides.
+      if (m.kind == Mutation::Kind::kAppend) {
+        requests.emplace_back(proto::Request::Append(std::string(m.key), std::string(m.val)),
+                              first + i);
+        proto::Request& append = requests.back().first;
+        if (m.condition.on == Condition::On::kRevision) {
+          append.if_revision = m.condition.value;
+        } else {
+          append.if_length = m.condition.value;
+        }
       } else {
         requests.emplace_back(proto::Request::Delete(std::string(m.key)), first + i);
-        requests.back().first.client = origin.client;
-        requests.back().first.seq = origin.seq;
-        open = nullptr;
       }
+      requests.back().first.client = origin.client;
+      requests.back().first.seq = origin.seq;
+      open = nullptr;
     }
   });
   state->outstanding = requests.size();
@@ -236,7 +251,11 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
     const bool is_delete = request.op == proto::Op::kDelete;
     link_.Send(leader, request,
                [this, state, first = first, is_delete](const proto::Response& response) {
-                 if (response.error) {
+                 if (response.error && response.error->code == proto::ErrorCode::kConflict) {
+                   // Decided by the leader: not applied, and nothing failed.
+                   state->applied[first] = false;
+                   state->revisions[first] = response.revision.value_or(0);
+                 } else if (response.error) {
                    state->status = FromResponse(response);
                  } else if (is_delete) {
                    state->applied[first] = response.deleted.value_or(false);
@@ -245,7 +264,7 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
                  ++commits_;
                  if (!state->status.ok()) ++failed_commits_;
                  last_status_ = state->status;
-                 state->done(CommitResult(state->status, &state->applied, 0));
+                 state->done(CommitResult(state->status, &state->applied, 0, &state->revisions));
                });
   }
 }

@@ -97,7 +97,9 @@ class Cluster {
   // The leader's peer address, if a leader is known and in the directory.
   std::optional<std::string> LeaderAddress() const;
   // Sends a follower's writes to the leader, a request per run of one
-  // origin (or per delete), and completes `done` with their results.
+  // origin (or per delete, or per conditional append), and completes `done`
+  // with their results: a conditional append the leader answered `conflict`
+  // is not applied, with the leader's revision of the key.
   void Forward(const std::string& leader, const WriteBatch& batch, Committer::Callback done);
   // Lets the reads that waited for it (readers_) read: on the leader after
   // a barrier, on a follower once it has caught up with the leader's read

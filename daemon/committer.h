@@ -25,20 +25,35 @@ namespace kvd::daemon {
 // by it: until it next suspends).
 class CommitResult {
  public:
-  CommitResult(const Status& status, const std::vector<bool>* applied, std::size_t offset)
-      : status_(&status), applied_(applied), offset_(offset) {}
+  // `revisions`, if given, holds per mutation of the commit the key's
+  // revision for an append whose condition did not hold, as the node that
+  // decided read it (a follower's forwarded writes).
+  CommitResult(const Status& status, const std::vector<bool>* applied, std::size_t offset,
+               const std::vector<std::uint64_t>* revisions = nullptr)
+      : status_(&status), applied_(applied), offset_(offset), revisions_(revisions) {}
 
   // Unavailable (cluster mode): no leader could take the batch, or the
   // leader was lost before it answered; only a batch with an origin
   // (WriteBatch::SetOrigin) is then safe to submit again.
   const Status& status() const { return *status_; }
   // Engine::Write's result for mutation `i` of the batch; only if status() is OK.
+  // False for a delete of an absent key and for an append whose condition
+  // did not hold.
   bool applied(std::size_t i) const { return (*applied_)[offset_ + i]; }
+  // For mutation `i`, an append whose condition did not hold: the key's
+  // revision right after the commit, if the result carries it (a write
+  // forwarded to the leader: the leader's); nullopt: the committing node
+  // applied it, and its engine has it (Engine::KeyRevision).
+  std::optional<std::uint64_t> conflict_revision(std::size_t i) const {
+    if (revisions_ == nullptr) return std::nullopt;
+    return (*revisions_)[offset_ + i];
+  }
 
  private:
   const Status* status_;
-  const std::vector<bool>* applied_;  // the whole commit's
-  std::size_t offset_;                // where the batch's mutations start in it
+  const std::vector<bool>* applied_;             // the whole commit's
+  std::size_t offset_;                           // where the batch's mutations start in it
+  const std::vector<std::uint64_t>* revisions_;  // the whole commit's, if carried
 };
 
 class Committer {

@@ -65,6 +65,8 @@ unsigned StatusOf(proto::ErrorCode code) {
     case proto::ErrorCode::kStorageError:
     case proto::ErrorCode::kUnavailable:
       return 503;
+    case proto::ErrorCode::kConflict:
+      return 409;
     default:
       return 500;
   }
@@ -109,6 +111,28 @@ bool ReadOrigin(const Request& r, proto::Request* op, Reply* error) {
   return true;
 }
 
+// An append's condition from the optional if_revision or if_length
+// parameter (at most one, a whole number; PROTOCOL.md, "Conditional
+// append"); false with a 400 in *error if malformed.
+bool ReadCondition(const Request& r, proto::Request* op, Reply* error) {
+  const std::string* revision = r.Param("if_revision");
+  const std::string* length = r.Param("if_length");
+  if (revision != nullptr && length != nullptr) {
+    *error = ErrorReply(400, "if_revision and if_length cannot go together");
+    return false;
+  }
+  const std::string* given = revision != nullptr ? revision : length;
+  if (given == nullptr) return true;
+  if (given->empty() || given->size() > 19 ||
+      given->find_first_not_of("0123456789") != std::string::npos) {
+    *error = ErrorReply(400, std::string(revision != nullptr ? "if_revision" : "if_length") +
+                                 " must be a whole number, 0 or more");
+    return false;
+  }
+  (revision != nullptr ? op->if_revision : op->if_length) = std::stoull(*given);
+  return true;
+}
+
 // Runs `op` as the socket protocol does (size limits; writes through the
 // commit queue, acknowledged once durable); a failure becomes *error.
 asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto::Request op,
@@ -123,7 +147,7 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     WriteBatch batch;
     AppendMutations(op, &batch);
     const CommitResult result = co_await s.commits.AsyncSubmit(batch, asio::use_awaitable);
-    response = WriteResponse(op, result);
+    response = WriteResponse(op, result, s.engine);
   } else {
     if (proto::IsRead(op.op) && !op.stale && s.commits.ReadsWait()) {
       const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
@@ -135,7 +159,17 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
     }
     response = ReadResponse(op, s.engine, s.stats);
   }
-  if (response->error) {
+  if (response->error && response->error->code == proto::ErrorCode::kConflict) {
+    // {"error":...,"revision":CUR}: what the client rereads before it retries.
+    s.requests.CountError(op.op, response->error->code);
+    *error = JsonReply(409, [&](Json& json) {
+      json.Key("error");
+      String(json, response->error->message);
+      json.Key("revision");
+      json.Uint64(response->revision.value_or(0));
+    });
+    response.reset();
+  } else if (response->error) {
     s.requests.CountError(op.op, response->error->code);
     *error = ErrorReply(StatusOf(response->error->code), response->error->message);
     response.reset();
@@ -232,6 +266,7 @@ asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
   if (val == nullptr) co_return error;
   proto::Request op = proto::Request::Append(*key, *val);
   if (!ReadOrigin(r, &op, &error)) co_return error;
+  if (!ReadCondition(r, &op, &error)) co_return error;
   if (!co_await Execute(s, std::move(op), &error)) co_return error;
   co_return OkReply();
 }
@@ -265,6 +300,7 @@ asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
   Reply error;
   proto::Request op = proto::Request::Append(r.key, r.body);
   if (!ReadOrigin(r, &op, &error)) co_return error;
+  if (!ReadCondition(r, &op, &error)) co_return error;
   if (!co_await Execute(s, std::move(op), &error)) co_return error;
   co_return OkReply();
 }
@@ -367,15 +403,22 @@ const std::vector<Route>& Routes() {
       {Verb::post,
        "/api/v1/storage",
        "Appends val to the values of key (like kvctl --key K --val V); answers once the write "
-       "is durable under the server's --fsync policy. The parameters may also come as an "
-       "application/x-www-form-urlencoded body.",
+       "is durable under the server's --fsync policy. With if_revision or if_length, only if "
+       "the key is still as the client read it (a compare-and-set; 409 otherwise). The "
+       "parameters may also come as an application/x-www-form-urlencoded body.",
        {{"key", "query", "the key (UTF-8, percent-encoded)"},
         {"val", "query", "the value to append (UTF-8, percent-encoded)"},
         {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
-        {"seq", "query",
-         "with client: this write's number; a retry with the same is applied once"}},
+        {"seq", "query", "with client: this write's number; a retry with the same is applied once"},
+        {"if_revision", "query",
+         "optional: append only if the key's revision is still this (0: the key is absent)"},
+        {"if_length", "query", "optional, instead: append only if the key holds this many values"}},
        {"/api/v1/storage?key=fruit&val=green%20apple", "", "{\"ok\":true}\n"},
        {{400, "key or val missing, or not UTF-8 once percent-decoded"},
+        {400, "if_revision or if_length not a whole number, or both given"},
+        {409,
+         "the condition did not hold: nothing appended; {\"error\":...,\"revision\":N} "
+         "gives the key's revision (read it again, then retry)"},
         {413, "key or val over --max-key-size / --max-value-size"},
         {503, "the write could not be made durable; it did not happen"},
         {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
@@ -395,14 +438,21 @@ const std::vector<Route>& Routes() {
       {Verb::post,
        "/api/v1/keys/{key}",
        "Appends the request body, byte for byte, to the values of key (curl --data-binary); "
-       "answers once the write is durable.",
+       "answers once the write is durable. With if_revision or if_length, only if the key is "
+       "still as the client read it (409 otherwise).",
        {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
         {"value", "body", "the value to append (UTF-8)"},
         {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
-        {"seq", "query",
-         "with client: this write's number; a retry with the same is applied once"}},
+        {"seq", "query", "with client: this write's number; a retry with the same is applied once"},
+        {"if_revision", "query",
+         "optional: append only if the key's revision is still this (0: the key is absent)"},
+        {"if_length", "query", "optional, instead: append only if the key holds this many values"}},
        {"/api/v1/keys/fruit", "pear", "{\"ok\":true}\n"},
        {{400, "the key or the body is not UTF-8"},
+        {400, "if_revision or if_length not a whole number, or both given"},
+        {409,
+         "the condition did not hold: nothing appended; {\"error\":...,\"revision\":N} "
+         "gives the key's revision (read it again, then retry)"},
         {413, "key or body over --max-key-size / --max-value-size"},
         {503, "the write could not be made durable; it did not happen"},
         {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},

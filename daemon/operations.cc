@@ -50,7 +50,7 @@ std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
   }
   switch (request.op) {
     case proto::Op::kAppend:
-      batch->Append(request.key, request.val);
+      batch->Append(request.key, request.val, ConditionOf(request));
       return 1;
     case proto::Op::kAppendMany:
       for (const auto& kv : request.items) batch->Append(kv.key, kv.val);
@@ -63,8 +63,14 @@ std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
   }
 }
 
+Condition ConditionOf(const proto::Request& request) {
+  if (request.if_revision) return Condition{Condition::On::kRevision, *request.if_revision};
+  if (request.if_length) return Condition{Condition::On::kLength, *request.if_length};
+  return Condition{};
+}
+
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
-                              std::size_t first) {
+                              const Engine& engine, std::size_t first) {
   if (result.status().code() == Status::Code::kUnavailable) {
     return proto::Response::Failure({proto::ErrorCode::kUnavailable, result.status().message()},
                                     request.id);
@@ -77,6 +83,16 @@ proto::Response WriteResponse(const proto::Request& request, const CommitResult&
   proto::Response response;
   response.id = request.id;
   if (request.op == proto::Op::kDelete) response.deleted = result.applied(first);
+  if (request.op == proto::Op::kAppend && !result.applied(first)) {
+    const bool on_revision = request.if_revision.has_value();
+    const std::uint64_t wanted = on_revision ? *request.if_revision : request.if_length.value_or(0);
+    response.error = proto::Error{proto::ErrorCode::kConflict,
+                                  std::string("not appended: the key's ") +
+                                      (on_revision ? "revision" : "length") + " is not " +
+                                      std::to_string(wanted) + "; read it again and retry"};
+    const std::optional<std::uint64_t> carried = result.conflict_revision(first);
+    response.revision = carried ? *carried : engine.KeyRevision(request.key);
+  }
   return response;
 }
 

@@ -27,12 +27,18 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
 // in order; returns how many.
 std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch);
 
+// The condition of an append request (proto::Request::if_revision or
+// if_length; none: Condition::On::kNothing).
+Condition ConditionOf(const proto::Request& request);
+
 // The response to a write request once its mutations were committed, they
 // being those from `first` on in the batch that `result` is about: a
 // failure is `unavailable` (cluster mode, see CommitResult::status) or
-// `storage_error`.
+// `storage_error`; a conditional append whose condition did not hold is
+// `conflict` with the key's revision right after the commit (the result's,
+// else read from `engine`, which applied the commit).
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
-                              std::size_t first = 0);
+                              const Engine& engine, std::size_t first = 0);
 
 using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 

@@ -179,7 +179,7 @@ void Session::AnswerWrites(std::size_t n, const CommitResult& result) {
   std::size_t first = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Decoded& d = pending_[next_++];
-    const proto::Response response = WriteResponse(d.request, result, first);
+    const proto::Response response = WriteResponse(d.request, result, server_.engine(), first);
     proto::AppendResponse(response, &out_);
     Count(d, response.error ? &*response.error : nullptr);
     first += d.mutations;

@@ -6,7 +6,7 @@
 namespace kvd::proto {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 13> kNames{{
     {ErrorCode::kInvalidJson, "invalid_json"},
     {ErrorCode::kInvalidUtf8, "invalid_utf8"},
     {ErrorCode::kInvalidRequest, "invalid_request"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> kNames{{
     {ErrorCode::kPermissionDenied, "permission_denied"},
     {ErrorCode::kStorageError, "storage_error"},
     {ErrorCode::kUnavailable, "unavailable"},
+    {ErrorCode::kConflict, "conflict"},
     {ErrorCode::kInternal, "internal"},
 }};
 

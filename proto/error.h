@@ -22,6 +22,7 @@ enum class ErrorCode {
   kPermissionDenied,    // the peer's uid/gid is not allowed; the server closes the connection
   kStorageError,        // the write could not be made durable; it did not happen
   kUnavailable,         // cluster mode: no leader can take the request now; retry later
+  kConflict,            // a conditional append's condition did not hold; nothing changed
   kInternal,            // a bug in kvd, or (client side) a code this client does not know
 };
 

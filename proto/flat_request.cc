@@ -82,6 +82,8 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   request->val.assign(values[kVal]);
   request->prefix.assign(values[kPrefix]);
   request->items.clear();
+  request->if_revision.reset();
+  request->if_length.reset();
   request->id.clear();
   // The rest of a request slot that held another request before.
   request->client = request->seq = 0;

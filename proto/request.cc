@@ -76,6 +76,26 @@ std::optional<Error> DecodeOrigin(const rapidjson::Value& object, Request* reque
   return std::nullopt;
 }
 
+// An append's condition: "if_revision" or "if_length", a non-negative
+// integer, at most one of them.
+std::optional<Error> DecodeCondition(const rapidjson::Value& object, Request* request) {
+  for (const auto& [name, out] : {std::pair{"if_revision", &request->if_revision},
+                                  std::pair{"if_length", &request->if_length}}) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd()) continue;
+    if (!it->value.IsUint64()) {
+      return Error{ErrorCode::kInvalidRequest,
+                   std::string("\"") + name + "\" must be a non-negative integer"};
+    }
+    *out = it->value.GetUint64();
+  }
+  if (request->if_revision && request->if_length) {
+    return Error{ErrorCode::kInvalidRequest,
+                 "\"if_revision\" and \"if_length\" cannot go together"};
+  }
+  return std::nullopt;
+}
+
 std::optional<Error> DecodeItems(const rapidjson::Value& object, std::vector<KeyValue>* items) {
   auto it = object.FindMember("items");
   if (it == object.MemberEnd() || !it->value.IsArray()) {
@@ -194,7 +214,8 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
   switch (*op) {
     case Op::kAppend:
       if (auto e = RequireString(doc, "key", &request->key)) return e;
-      return RequireString(doc, "val", &request->val);
+      if (auto e = RequireString(doc, "val", &request->val)) return e;
+      return DecodeCondition(doc, request);
     case Op::kAppendMany:
       return DecodeItems(doc, &request->items);
     case Op::kGet:
@@ -251,6 +272,14 @@ std::string EncodeRequest(const Request& request) {
       internal::WriteString(w, request.key);
       w.Key("val");
       internal::WriteString(w, request.val);
+      if (request.if_revision) {
+        w.Key("if_revision");
+        w.Uint64(*request.if_revision);
+      }
+      if (request.if_length) {
+        w.Key("if_length");
+        w.Uint64(*request.if_length);
+      }
       break;
     case Op::kAppendMany:
       w.Key("items");

@@ -14,7 +14,7 @@ namespace kvd::proto {
 
 enum class Op {
   kPing,        // {"op":"ping"}
-  kAppend,      // {"op":"append","key":K,"val":V}
+  kAppend,      // {"op":"append","key":K,"val":V}, optionally "if_revision":N or "if_length":N
   kAppendMany,  // {"op":"append_many","items":[{"key":K,"val":V},...]}
   kGet,         // {"op":"get","key":K}
   kDelete,      // {"op":"delete","key":K}
@@ -52,6 +52,11 @@ struct Request {
   std::string val;              // append
   std::string prefix;           // keys
   std::vector<KeyValue> items;  // append_many
+  // append: applied only if the key's revision (if_revision), or its number
+  // of values (if_length), is then this; at most one of them is set
+  // (PROTOCOL.md, "Conditional append").
+  std::optional<std::uint64_t> if_revision;
+  std::optional<std::uint64_t> if_length;
   // Writes: who sent it, so that a retry is applied once in cluster mode
   // (client 0: nobody; PROTOCOL.md, "Exactly once").
   std::uint64_t client = 0;

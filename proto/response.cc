@@ -141,13 +141,13 @@ std::optional<Error> DecodeResponse(std::string_view line, Response* response) {
   if (ok == doc.MemberEnd() || !ok->value.IsBool()) return Malformed("no boolean \"ok\"");
   if (auto id = doc.FindMember("id"); id != doc.MemberEnd())
     response->id = internal::ToJson(id->value);
-  if (!ok->value.GetBool()) return ReadError(doc, response);
-
-  if (auto e = ReadStringArray(doc, "values", &response->values)) return e;
   if (auto r = doc.FindMember("revision"); r != doc.MemberEnd()) {
     if (!r->value.IsUint64()) return Malformed("\"revision\" is not a count");
     response->revision = r->value.GetUint64();
   }
+  if (!ok->value.GetBool()) return ReadError(doc, response);
+
+  if (auto e = ReadStringArray(doc, "values", &response->values)) return e;
   if (auto e = ReadStringArray(doc, "keys", &response->keys)) return e;
   if (auto d = doc.FindMember("deleted"); d != doc.MemberEnd()) {
     if (!d->value.IsBool()) return Malformed("\"deleted\" is not a boolean");

@@ -21,7 +21,8 @@ struct Response {
   std::optional<Error> error;  // set: {"ok":false,"error":{...}}
   std::optional<std::vector<std::string>> values;
   // get: the key's revision (of the last change to it; 0 if absent). Unset
-  // in the answer of a kvd from before revisions.
+  // in the answer of a kvd from before revisions. Also with a `conflict`
+  // error: the key's revision read right after the append was refused.
   std::optional<std::uint64_t> revision;
   std::optional<std::vector<std::string>> keys;
   std::optional<bool> deleted;

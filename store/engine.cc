@@ -598,6 +598,10 @@ ValueList Engine::Get(std::string_view key, std::uint64_t* revision) const {
   });
 }
 
+std::uint64_t Engine::KeyRevision(std::string_view key) const {
+  return ReadStore([&] { return store_.KeyRevision(key); });
+}
+
 std::vector<std::string> Engine::Keys(std::string_view prefix) const {
   return ReadStore([&] { return store_.Keys(prefix); });
 }

@@ -154,6 +154,9 @@ class Engine {
   // key's values (one allocation, however many values), and sets *revision,
   // if given, to the key's revision (Store::KeyRevision), read with them.
   ValueList Get(std::string_view key, std::uint64_t* revision = nullptr) const;
+  // The key's revision (Store::KeyRevision; 0 if absent), without a copy of
+  // its values.
+  std::uint64_t KeyRevision(std::string_view key) const;
   std::vector<std::string> Keys(std::string_view prefix) const;
   Stats GetStats() const;
 

@@ -4,8 +4,9 @@
 //   client_example data PATH KEY VALUE     on the data file PATH, embedded
 // appends VALUE to KEY, then prints KEY's values, one per line, read with
 // KEY's revision: that of the append just made, the store's revision
-// (nobody else writes meanwhile), else it fails. A failure prints
-// "error CODE: MESSAGE" and exits 1.
+// (nobody else writes meanwhile), else it fails; an append conditional on
+// another revision must then throw kvd::client::Conflict carrying KEY's. A
+// failure prints "error CODE: MESSAGE" and exits 1.
 #include <kvd/client.h>
 #include <kvd/embedded.h>
 
@@ -29,6 +30,15 @@ void AppendAndPrint(kvd::client::Backend& kv, const std::string& key, const std:
     throw kvd::client::Error("revision", "KEY's revision " + std::to_string(revision) +
                                              " is not the store's, " +
                                              std::to_string(store_revision));
+  }
+  try {
+    kv.Append(key, val, kvd::client::Condition::Revision(revision + 1));
+    throw kvd::client::Error("conflict", "appended with a revision KEY does not have");
+  } catch (const kvd::client::Conflict& e) {  // the library's type information
+    if (e.revision() != revision) {
+      throw kvd::client::Error("conflict", "Conflict::revision() " + std::to_string(e.revision()) +
+                                               " is not KEY's, " + std::to_string(revision));
+    }
   }
   for (const std::string& v : values) std::cout << v << '\n';
 }

@@ -364,6 +364,55 @@ TEST(ClusterTest, WithoutAQuorumRequestsFailUnavailableAndStaleReadsGoOn) {
   EXPECT_EQ(cluster.Kvctl(other, {"--key", "k"}).out, "before, after\n");
 }
 
+// A conditional append sent to a follower goes to the leader with its
+// condition, and the leader's state machine decides: a stale revision is a
+// conflict with the leader's revision of the key, whichever node took it.
+TEST(ClusterTest, AConditionalAppendToAFollowerIsDecidedByTheLeader) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  const int follower = leader % 3 + 1;
+  const int other = follower % 3 + 1;
+  RunResult r = cluster.Kvctl(follower, {"--key", "k", "--val", "a", "--if-revision", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const int id : {other, leader, follower}) {
+    r = cluster.Kvctl(id, {"--key", "k", "--val", "x", "--if-revision", "0"});
+    EXPECT_EQ(r.exit_code, 3) << "node " << id << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("conflict")) << "node " << id;
+    EXPECT_THAT(r.err, HasSubstr("(revision 1)")) << "node " << id;
+  }
+  // Pipelined on a follower: forwarded in order, each with its own answer.
+  Connection c(cluster.socket(follower));
+  c.Send(R"({"op":"append","key":"k","val":"b","if_revision":1})"
+         "\n"
+         R"({"op":"append","key":"k","val":"x","if_revision":1})"
+         "\n"
+         R"({"op":"append","key":"k","val":"c","if_length":2})"
+         "\n");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  const std::string refused = c.ReadLine().value_or("");
+  EXPECT_EQ(ErrorCodeOf(refused), "conflict");
+  // The leader's revision of the key after the commit that refused it (the
+  // next append may have shared that commit).
+  EXPECT_THAT(refused, ::testing::AnyOf(::testing::EndsWith(R"(},"revision":2})"),
+                                        ::testing::EndsWith(R"(},"revision":3})")));
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  // The client library on a follower: the leader's revision in the Conflict.
+  client::Client kv(cluster.socket(other));
+  try {
+    kv.Append("k", "x", client::Condition::Revision(2));
+    ADD_FAILURE() << "appended with a stale revision";
+  } catch (const client::Conflict& e) {
+    EXPECT_EQ(e.revision(), 3u);
+  }
+  kv.Append("k", "d", client::Condition::Revision(3));
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.Kvctl(id, {"--key", "k"}).out, "a, b, c, d\n") << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "k"}).out, "4\n") << "node " << id;
+  }
+}
+
 TEST(ClusterTest, ARetriedAppendIsStoredOnceWhicheverNodeItReaches) {
   TestDir dir;
   ClusterNodes cluster(dir);

@@ -52,6 +52,9 @@ expect "kvctl " get append del delete keys stats revision ping import cluster
 expect "kvctl r" revision
 expect "kvctl --key "
 expect "kvctl --key k --val "
+expect "kvctl --key k --val v --if-" --if-revision --if-length
+expect "kvctl --key k --val v --if-revision "
+expect "kvctl append k v --" --if-revision --if-length --help
 expect "kvctl get --" --json --help
 expect "kvctl --socket /s get --j" --json
 expect "kvctl cluster " status add remove
@@ -78,7 +81,7 @@ every_flag_offered() {
 }
 every_flag_offered kvd "$kvd_bin"
 every_flag_offered kvctl "$kvctl_bin"
-for command in get keys "cluster status"; do
+for command in get keys append "cluster status"; do
   # shellcheck disable=SC2086  # "cluster status": two words
   every_flag_offered "kvctl $command" "$kvctl_bin" $command
 done

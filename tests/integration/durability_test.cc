@@ -121,6 +121,48 @@ TEST(CrashTest, FiftyKillNineCyclesLoseNoAcknowledgedWrite) {
   EXPECT_GT(total, std::size_t{kCycles}) << "the clients hardly wrote anything";
 }
 
+// Conditional appends are journaled with their condition, and replayed
+// after a crash to the outcome they had: the refused ones stay refused,
+// even where the key they were refused on has changed since.
+TEST(CrashTest, ConditionalAppendsReplayAsDecidedAfterKillNine) {
+  TestDir dir;
+  std::vector<std::string> values;
+  std::uint64_t revision = 0;
+  {
+    Daemon kvd(dir);
+    client::Client c(kvd.socket());
+    c.Append("k", "a", client::Condition::Revision(0));
+    EXPECT_THROW(c.Append("k", "x", client::Condition::Revision(0)), client::Conflict);
+    EXPECT_TRUE(c.Delete("k"));
+    c.Append("k", "b", client::Condition::Length(0));  // would not hold before the delete
+    EXPECT_THROW(c.Append("k", "x", client::Condition::Length(0)), client::Conflict);
+    // Decided together in one commit.
+    Connection raw(kvd.socket());
+    raw.Send(R"({"op":"append","key":"k","val":"c","if_length":1})"
+             "\n"
+             R"({"op":"append","key":"k","val":"x","if_length":1})"
+             "\n"
+             R"({"op":"append","key":"j","val":"x","if_revision":5})"
+             "\n");
+    EXPECT_EQ(raw.ReadLine(), R"({"ok":true})");
+    EXPECT_EQ(ErrorCodeOf(raw.ReadLine()), "conflict");
+    EXPECT_EQ(ErrorCodeOf(raw.ReadLine()), "conflict");
+    values = c.Get("k", &revision);
+    kvd.Kill();
+  }
+  EXPECT_THAT(values, ElementsAre("b", "c"));
+  Daemon kvd(dir);
+  client::Client c(kvd.socket());
+  std::uint64_t replayed = 0;
+  EXPECT_EQ(c.Get("k", &replayed), values);
+  EXPECT_EQ(replayed, revision);
+  EXPECT_TRUE(c.Get("j").empty());
+  // And the revision read before the crash still wins after it.
+  EXPECT_THROW(c.Append("k", "x", client::Condition::Revision(revision - 1)), client::Conflict);
+  c.Append("k", "d", client::Condition::Revision(revision));
+  EXPECT_THAT(c.Get("k"), ElementsAre("b", "c", "d"));
+}
+
 TEST(TornJournalTest, ReservedSpaceAfterTheRecordsIsNoDamage) {
   TestDir dir;
   const Crashed crashed = CrashedJournal(dir, 3);
@@ -366,6 +408,26 @@ TEST_F(EmbeddedTest, RevisionAndStatsWorkWithoutADaemon) {
   const RunResult stats = Embedded({"stats"});
   EXPECT_THAT(stats.out, ::testing::StartsWith("keys:2\nvalues:3\n"));
   EXPECT_THAT(stats.out, HasSubstr("\nrevision:3\n"));
+}
+
+// kvctl --embedded decides conditional appends on the data file itself.
+TEST_F(EmbeddedTest, ConditionalAppendExitsThreeOnConflict) {
+  RunResult r = Embedded({"--key", "k", "--val", "a", "--if-length", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Embedded({"--key", "k", "--val", "x", "--if-length", "0"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, ::testing::StartsWith("kvctl: conflict: "));
+  EXPECT_THAT(r.err, ::testing::MatchesRegex(".*\\(revision [0-9]+\\)\n"));
+  const std::string revision = Embedded({"revision", "k"}).out;
+  ASSERT_FALSE(revision.empty());
+  r = Embedded({"--key", "k", "--val", "x", "--if-revision", "999"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("(revision " + revision.substr(0, revision.size() - 1) + ")"));
+  EXPECT_EQ(Embedded({"--key", "k", "--val", "b", "--if-revision",
+                      revision.substr(0, revision.size() - 1)})
+                .exit_code,
+            0);
+  EXPECT_EQ(Embedded({"--key", "k"}).out, "a, b\n");
 }
 
 TEST_F(EmbeddedTest, RefusedWhileADaemonOwnsTheFile) {

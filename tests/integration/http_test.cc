@@ -212,6 +212,41 @@ TEST_F(HttpTest, ReadsAnswerTheKeysRevisionAndStatsTheStores) {
             "{\"key\":\"k3\",\"values\":[\"d\"],\"revision\":5}\n");
 }
 
+// A conditional append: 200 while the key is as given, else 409 with the
+// key's revision, on both append routes; a malformed condition is a 400.
+TEST_F(HttpTest, ConditionalAppendAnswers409WithTheRevision) {
+  auto post = [&](const std::string& target, const std::string& body = {}) {
+    if (body.empty()) return http_->Curl({"-X", "POST", http_->Url(target)});
+    return http_->Curl({"--data-binary", body, http_->Url(target)});
+  };
+  HttpResult r = post("/api/v1/storage?key=k&val=a&if_revision=0");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"ok\":true}\n");
+  r = post("/api/v1/storage?key=k&val=x&if_revision=0");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  EXPECT_THAT(r.body, StartsWith("{\"error\":\""));
+  EXPECT_THAT(r.body, ::testing::EndsWith("\",\"revision\":1}\n"));
+  EXPECT_THAT(ErrorOf(r), HasSubstr("revision"));
+  EXPECT_EQ(post("/api/v1/storage?key=k&val=b&if_length=1").status, 200);
+  r = post("/api/v1/keys/k?if_revision=1", "x");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_THAT(r.body, ::testing::EndsWith("\",\"revision\":2}\n"));
+  EXPECT_EQ(post("/api/v1/keys/k?if_revision=2", "c").status, 200);
+  EXPECT_EQ(post("/api/v1/keys/k?if_length=2", "x").status, 409);
+  for (const char* bad :
+       {"/api/v1/storage?key=k&val=x&if_revision=-1", "/api/v1/storage?key=k&val=x&if_revision=1.5",
+        "/api/v1/storage?key=k&val=x&if_length=",
+        "/api/v1/storage?key=k&val=x&if_revision=3&if_length=3"}) {
+    r = post(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_THAT(ErrorOf(r), HasSubstr("if_")) << bad;
+  }
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/storage?key=k")}).body,
+            "{\"key\":\"k\",\"values\":[\"a\",\"b\",\"c\"],\"revision\":3}\n");
+  EXPECT_THAT(http_->Curl({http_->Url("/")}).body, HasSubstr("if_revision"));
+}
+
 TEST_F(HttpTest, HeadIsGetWithoutTheBody) {
   HttpResult get = http_->Curl({http_->Url("/hello")});
   HttpResult head = http_->Curl({"-I", http_->Url("/hello")});

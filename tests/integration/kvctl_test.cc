@@ -1,4 +1,6 @@
 // kvctl against a real kvd: the contract's table of commands and outputs.
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -67,17 +69,20 @@ TEST_F(KvctlTest, InvalidUtf8IsRefusedAndNothingStored) {
 }
 
 TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{},
-                                             {"--val", "v"},
-                                             {"--key"},
-                                             {"--bogus"},
-                                             {"get"},
-                                             {"append", "k"},
-                                             {"revision"},
-                                             {"revision", "k", "extra"},
-                                             {"--key", "k", "revision", "k"},
-                                             {"--key", "k", "get", "k"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},
+           {"--val", "v"},
+           {"--key"},
+           {"--bogus"},
+           {"get"},
+           {"append", "k"},
+           {"revision"},
+           {"revision", "k", "extra"},
+           {"--key", "k", "revision", "k"},
+           {"--key", "k", "get", "k"},
+           {"--key", "k", "--if-revision", "0"},
+           {"--key", "k", "--val", "v", "--if-revision", "x"},
+           {"--key", "k", "--val", "v", "--if-revision", "0", "--if-length", "0"}}) {
     RunResult r = kvd_.Kvctl(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
     EXPECT_THAT(r.out, IsEmpty());
@@ -89,6 +94,30 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
        {"get", "append", "del", "keys", "stats", "revision", "ping", "import"}) {
     EXPECT_THAT(help.out, HasSubstr(command));
   }
+  EXPECT_THAT(help.out, HasSubstr("--if-revision"));
+  EXPECT_THAT(help.out, HasSubstr("3 conflict"));
+}
+
+// A conditional append: done (0) while the key is as given, else one line
+// on stderr with the key's revision and exit status 3, nothing appended.
+TEST_F(KvctlTest, ConditionalAppendExitsThreeOnConflict) {
+  RunResult r = kvd_.Kvctl({"--key", "k", "--val", "a", "--if-revision", "0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = kvd_.Kvctl({"--key", "k", "--val", "x", "--if-revision", "0"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, ::testing::StartsWith("kvctl: conflict: "));
+  EXPECT_THAT(r.err, ::testing::EndsWith("(revision 1)\n"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(kvd_.Kvctl({"--key", "k", "--val", "b", "--if-revision", "1"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"--key", "k", "--val", "c", "--if-length", "2"}).exit_code, 0);
+  r = kvd_.Kvctl({"--key", "k", "--val", "x", "--if-length", "2"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("(revision 3)"));
+  EXPECT_EQ(kvd_.Kvctl({"append", "k", "d", "--if-revision", "3"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"append", "k", "x", "--if-revision", "3"}).exit_code, 3);
+  EXPECT_EQ(kvd_.Kvctl({"--key", "k"}).out, "a, b, c, d\n");
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k"}).out, "4\n");
 }
 
 TEST(KvctlUnreachableTest, NamesTheEndpointAndExitsOne) {

@@ -2,10 +2,16 @@
 // data file embedded: the store revision counts the changes (each appended
 // value, each delete of a key that existed), a key's revision is that of
 // the last change to it (0 while absent), through raw protocol lines and
-// through both backends of the client library.
+// through both backends of the client library. And the conditional append
+// built on them ("Conditional append"): applied only while the key's
+// revision or length is as the client read it, else `conflict` with the
+// key's revision.
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -22,8 +28,11 @@
 namespace kvd::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::IsEmpty;
+using ::testing::StartsWith;
 
 // A request line over the socket, and its answer.
 std::string Ask(Connection& c, const std::string& line) {
@@ -259,6 +268,195 @@ TEST(RevisionTest, EmbeddedGetIsOneReadWhileAnotherThreadWrites) {
   TestDir dir;
   client::Embedded kv(dir / "storage.data", std::chrono::seconds(5));
   ExpectReadTogetherWhileWritten(kv, kv);  // an Embedded may be shared by threads
+  kv.Close();
+}
+
+TEST(ConditionalAppendTest, SocketAppendsOnlyWhileTheConditionHolds) {
+  TestDir dir;
+  Daemon kvd(dir);
+  Connection c(kvd.socket());
+  EXPECT_EQ(Ask(c, R"({"op":"append","key":"k","val":"a","if_revision":0})"), R"({"ok":true})")
+      << "0: the key is absent";
+  const std::string refused = Ask(c, R"({"op":"append","key":"k","val":"x","if_revision":0})");
+  EXPECT_EQ(ErrorCodeOf(refused), "conflict");
+  EXPECT_THAT(refused, StartsWith(R"({"ok":false,"error":{"code":"conflict","message":")"));
+  EXPECT_THAT(refused, EndsWith(R"(},"revision":1})")) << "the key's revision now";
+  EXPECT_EQ(Ask(c, R"({"op":"append","key":"k","val":"b","if_revision":1})"), R"({"ok":true})");
+  EXPECT_EQ(Ask(c, R"({"op":"append","key":"k","val":"c","if_length":2})"), R"({"ok":true})");
+  EXPECT_THAT(Ask(c, R"({"op":"append","key":"k","val":"x","if_length":2})"),
+              EndsWith(R"(},"revision":3})"));
+  // The id is echoed before the error, the revision after it.
+  EXPECT_THAT(Ask(c, R"({"op":"append","key":"k","val":"x","if_revision":2,"id":7})"),
+              AllOf(StartsWith(R"({"ok":false,"id":7,"error":{"code":"conflict")"),
+                    EndsWith(R"(},"revision":3})")));
+  EXPECT_THAT(Ask(c, R"({"op":"append","key":"other","val":"x","if_revision":3})"),
+              EndsWith(R"(},"revision":0})"))
+      << "an absent key has revision 0";
+
+  // Malformed conditions are invalid requests; nothing happens.
+  for (const char* line : {R"({"op":"append","key":"k","val":"x","if_revision":3,"if_length":3})",
+                           R"({"op":"append","key":"k","val":"x","if_revision":-1})",
+                           R"({"op":"append","key":"k","val":"x","if_revision":1.5})",
+                           R"({"op":"append","key":"k","val":"x","if_length":"3"})",
+                           R"({"op":"append","key":"k","val":"x","if_revision":null})"}) {
+    EXPECT_EQ(ErrorCodeOf(Ask(c, line)), "invalid_request") << line;
+  }
+  EXPECT_EQ(Ask(c, R"({"op":"get","key":"k"})"),
+            R"({"ok":true,"values":["a","b","c"],"revision":3})");
+  EXPECT_EQ(StatOf(Ask(c, R"({"op":"stats"})"), "revision"), 3u)
+      << "a refused append changes nothing";
+  EXPECT_EQ(Ask(c, R"({"op":"append","key":"k","val":"d"})"), R"({"ok":true})")
+      << "an unconditional append as before";
+}
+
+// The "revision" of a conflict answer; fails the test if it has none.
+std::uint64_t ConflictRevisionOf(const std::optional<std::string>& line) {
+  proto::Response response;
+  if (!line || proto::DecodeResponse(*line, &response) || !response.error ||
+      response.error->code != proto::ErrorCode::kConflict || !response.revision) {
+    ADD_FAILURE() << "not a conflict with a revision: " << line.value_or("<no answer>");
+    return 0;
+  }
+  return *response.revision;
+}
+
+TEST(ConditionalAppendTest, PipelinedConditionalAppendsEachGetTheirOwnResult) {
+  TestDir dir;
+  Daemon kvd(dir);
+  Connection c(kvd.socket());
+  // Committed together, or in a few commits: each is decided in turn,
+  // seeing the writes before it.
+  c.Send(R"({"op":"append","key":"p","val":"a","if_revision":0})"
+         "\n"
+         R"({"op":"append","key":"p","val":"x","if_revision":0})"
+         "\n"
+         R"({"op":"append","key":"p","val":"b","if_revision":1})"
+         "\n"
+         R"({"op":"append","key":"q","val":"c"})"
+         "\n"
+         R"({"op":"append","key":"p","val":"x","if_length":1})"
+         "\n"
+         R"({"op":"append","key":"p","val":"d","if_length":2})"
+         "\n"
+         R"({"op":"get","key":"p"})"
+         "\n");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  // The key's revision after the commit that refused it: what it was then,
+  // or with the writes after it in the same commit.
+  const std::uint64_t first = ConflictRevisionOf(c.ReadLine());
+  EXPECT_TRUE(first == 1 || first == 2 || first == 4) << first;
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  const std::uint64_t second = ConflictRevisionOf(c.ReadLine());
+  EXPECT_TRUE(second == 2 || second == 4) << second;
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"values":["a","b","d"],"revision":4})");
+}
+
+// Either backend: appends while the condition holds, else Conflict with
+// the key's revision.
+void ExpectConditionalAppends(client::Backend& kv) {
+  using client::Condition;
+  kv.Append("k", "a", Condition::Revision(0));
+  try {
+    kv.Append("k", "x", Condition::Revision(0));
+    ADD_FAILURE() << "appended though the key's revision is 1";
+  } catch (const client::Conflict& e) {
+    EXPECT_EQ(e.code(), "conflict");
+    EXPECT_EQ(e.revision(), 1u);
+  }
+  kv.Append("k", "b", Condition::Revision(1));
+  kv.Append("k", "c", Condition::Length(2));
+  try {
+    kv.Append("k", "x", Condition::Length(2));
+    ADD_FAILURE() << "appended though the key holds 3 values";
+  } catch (const client::Error& e) {  // a Conflict is an Error
+    EXPECT_EQ(e.code(), "conflict");
+    EXPECT_EQ(dynamic_cast<const client::Conflict&>(e).revision(), 3u);
+  }
+  kv.Append("new", "n", Condition::Length(0));
+  EXPECT_THROW(kv.Append("absent", "x", Condition::Revision(4)), client::Conflict);
+  std::uint64_t revision = 0;
+  EXPECT_THAT(kv.Get("k", &revision), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(revision, 3u);
+  EXPECT_THAT(kv.Get("absent"), IsEmpty());
+  EXPECT_EQ(StatOf(kv.Stats(), "revision"), 4u);
+}
+
+TEST(ConditionalAppendTest, ClientThrowsConflictWithTheRevision) {
+  TestDir dir;
+  Daemon kvd(dir);
+  client::Client kv(kvd.socket());
+  ExpectConditionalAppends(kv);
+}
+
+TEST(ConditionalAppendTest, EmbeddedThrowsConflictWithTheRevision) {
+  TestDir dir;
+  client::Embedded kv(dir / "storage.data", std::chrono::seconds(5));
+  ExpectConditionalAppends(kv);
+  kv.Close();
+}
+
+// The issue's race: in each round every client reads the key's revision,
+// then all try to append with it at once; exactly one wins the round.
+void ExpectOneWinnerPerRound(const std::vector<client::Backend*>& clients, int rounds) {
+  const std::size_t n = clients.size();
+  std::vector<std::atomic<int>> winners(static_cast<std::size_t>(rounds));
+  std::atomic<int> failures{0};
+  std::barrier sync(static_cast<std::ptrdiff_t>(n));
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < n; ++t) {
+    threads.emplace_back([&, t] {
+      client::Backend& kv = *clients[t];
+      for (int r = 0; r < rounds; ++r) {
+        std::uint64_t revision = 0;
+        try {
+          kv.Get("race", &revision);
+        } catch (const client::Error&) {
+          ++failures;
+        }
+        sync.arrive_and_wait();  // all have read: nobody has written yet
+        try {
+          kv.Append("race", std::to_string(r) + "/" + std::to_string(t),
+                    client::Condition::Revision(revision));
+          ++winners[static_cast<std::size_t>(r)];
+        } catch (const client::Conflict& e) {
+          if (e.revision() <= revision) ++failures;  // someone else's append came first
+        } catch (const client::Error&) {
+          ++failures;
+        }
+        sync.arrive_and_wait();  // the round is decided
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  for (int r = 0; r < rounds; ++r) {
+    EXPECT_EQ(winners[static_cast<std::size_t>(r)], 1) << "round " << r;
+  }
+  const std::vector<std::string> values = clients.front()->Get("race");
+  ASSERT_EQ(values.size(), static_cast<std::size_t>(rounds));
+  for (int r = 0; r < rounds; ++r) {
+    EXPECT_THAT(values[static_cast<std::size_t>(r)], StartsWith(std::to_string(r) + "/"));
+  }
+}
+
+TEST(ConditionalAppendTest, TwentyRacingClientsOneWinnerEachRound) {
+  TestDir dir;
+  Daemon kvd(dir);
+  std::vector<std::unique_ptr<client::Client>> owned;
+  std::vector<client::Backend*> clients;
+  for (int i = 0; i < 20; ++i) {
+    owned.push_back(std::make_unique<client::Client>(kvd.socket()));
+    clients.push_back(owned.back().get());
+  }
+  ExpectOneWinnerPerRound(clients, 50);
+}
+
+TEST(ConditionalAppendTest, TwentyRacingThreadsOnOneEmbeddedOneWinnerEachRound) {
+  TestDir dir;
+  client::Embedded kv(dir / "storage.data", std::chrono::seconds(5));
+  ExpectOneWinnerPerRound(std::vector<client::Backend*>(20, &kv), 30);
   kv.Close();
 }
 

@@ -470,7 +470,11 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
     r.local = true;  // a cluster op's
     r.node = 2;
     r.address = "10.0.0.2:9002";
+    r.if_revision = 4;  // a conditional append's
+    r.if_length = 5;
     ASSERT_FALSE(DecodeRequest(line, &r)) << line;
+    EXPECT_FALSE(r.if_revision) << line;
+    EXPECT_FALSE(r.if_length) << line;
     EXPECT_EQ(r.client, 0u) << line;
     EXPECT_EQ(r.seq, 0u) << line;
     EXPECT_FALSE(r.stale) << line;
@@ -478,6 +482,61 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
     EXPECT_EQ(r.node, 0u) << line;
     EXPECT_EQ(r.address, "") << line;
   }
+}
+
+TEST(RequestTest, AnAppendMayCarryOneCondition) {
+  Request r = MustDecode(R"({"op":"append","key":"k","val":"v","if_revision":0})");
+  EXPECT_EQ(r.if_revision, 0u) << "0: the key is absent";
+  EXPECT_FALSE(r.if_length);
+  r = MustDecode(R"({"op":"append","key":"k","val":"v","if_length":18446744073709551615})");
+  EXPECT_EQ(r.if_length, 18446744073709551615u);
+  EXPECT_FALSE(r.if_revision);
+  r = MustDecode(R"({"op":"append","key":"k","val":"v"})");
+  EXPECT_FALSE(r.if_revision);
+  EXPECT_FALSE(r.if_length);
+  // Round trip.
+  Request original = Request::Append("k", "v");
+  original.if_revision = 42;
+  r = MustDecode(EncodeRequest(original));
+  EXPECT_EQ(r.if_revision, 42u);
+  EXPECT_FALSE(r.if_length);
+  original = Request::Append("k", "v");
+  original.if_length = 3;
+  EXPECT_EQ(EncodeRequest(original),
+            "{\"op\":\"append\",\"key\":\"k\",\"val\":\"v\",\"if_length\":3}\n");
+  EXPECT_EQ(MustDecode(EncodeRequest(original)).if_length, 3u);
+}
+
+TEST(RequestTest, AMalformedConditionIsAnInvalidRequest) {
+  for (const std::string line : {
+           R"({"op":"append","key":"k","val":"v","if_revision":1,"if_length":1})",
+           R"({"op":"append","key":"k","val":"v","if_revision":-1})",
+           R"({"op":"append","key":"k","val":"v","if_revision":2.5})",
+           R"({"op":"append","key":"k","val":"v","if_length":"3"})",
+           R"({"op":"append","key":"k","val":"v","if_length":true})",
+           R"({"op":"append","key":"k","val":"v","if_revision":null})",
+       }) {
+    const Error e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
+    EXPECT_THAT(e.message, HasSubstr("if_")) << line;
+  }
+}
+
+TEST(ResponseTest, AConflictCarriesTheKeysRevision) {
+  Response conflict = Response::Failure({ErrorCode::kConflict, "not appended"}, "3");
+  conflict.revision = 9;
+  const std::string line = EncodeResponse(conflict);
+  EXPECT_EQ(line,
+            "{\"ok\":false,\"id\":3,\"error\":{\"code\":\"conflict\",\"message\":\"not "
+            "appended\"},\"revision\":9}\n");
+  Response decoded;
+  ASSERT_FALSE(DecodeResponse(line, &decoded));
+  ASSERT_TRUE(decoded.error);
+  EXPECT_EQ(decoded.error->code, ErrorCode::kConflict);
+  EXPECT_EQ(decoded.error->message, "not appended");
+  EXPECT_EQ(decoded.revision, 9u);
+  EXPECT_EQ(ErrorCodeName(ErrorCode::kConflict), "conflict");
+  EXPECT_EQ(ErrorCodeFromName("conflict"), ErrorCode::kConflict);
 }
 
 TEST(ResponseTest, EncodesTheContractShapes) {

@@ -16,6 +16,19 @@
 
 namespace kvd::client {
 
+// What must hold for Append(key, val, condition) to append: the key's
+// revision (see Get with a revision; 0: the key is absent), or its number
+// of values, is still `value` when the append is applied
+// (proto/PROTOCOL.md, "Conditional append").
+struct Condition {
+  enum class On { kRevision, kLength };
+  On on = On::kRevision;
+  std::uint64_t value = 0;
+
+  static Condition Revision(std::uint64_t revision) { return {On::kRevision, revision}; }
+  static Condition Length(std::uint64_t length) { return {On::kLength, length}; }
+};
+
 // One value to append to a key (AppendMany).
 struct KeyValue {
   std::string key;
@@ -52,6 +65,16 @@ class Backend {
   // daemon answers no revision (a kvd from before revisions).
   // (Declared last: the virtual functions before it keep their places.)
   virtual std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) = 0;
+
+  // Appends `val` to `key` only if `condition` holds then (a compare-and-
+  // set: read the key's revision with Get, append with it; of clients
+  // racing with the same revision one wins). Otherwise appends nothing and
+  // throws Conflict carrying the key's current revision. Returns once the
+  // value is durable, as Append. Client: the daemon (in a cluster, its
+  // leader) decides; a retried request gets the first answer again.
+  // (Declared after Get with a revision: the virtual functions before it
+  // keep their places.)
+  virtual void Append(std::string_view key, std::string_view val, const Condition& condition) = 0;
 };
 
 }  // namespace kvd::client

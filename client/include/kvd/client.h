@@ -52,6 +52,7 @@ class Client final : public Backend {
   std::vector<std::string> Keys(std::string_view prefix = {}) override;
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
   std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) override;
+  void Append(std::string_view key, std::string_view val, const Condition& condition) override;
 
   // This client's id in its writes: random, never 0.
   std::uint64_t id() const;

@@ -53,6 +53,7 @@ class Embedded final : public Backend {
   std::vector<std::string> Keys(std::string_view prefix = {}) override;
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
   std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) override;
+  void Append(std::string_view key, std::string_view val, const Condition& condition) override;
 
  private:
   std::unique_ptr<Engine> engine_;

@@ -1,7 +1,9 @@
-// The one exception kvd's client library throws (installed as <kvd/error.h>).
+// The exceptions kvd's client library throws (installed as <kvd/error.h>):
+// Error, and Conflict, an Error with the code "conflict".
 #ifndef KVD_CLIENT_ERROR_H_
 #define KVD_CLIENT_ERROR_H_
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -11,7 +13,8 @@ namespace kvd::client {
 // proto/PROTOCOL.md: "invalid_utf8", "unavailable", ...) or one of the
 // client's own: "unreachable" (no daemon at the endpoint), "connection_lost",
 // "bad_response", "busy" (Embedded: the data file is in use), "storage_error"
-// (Embedded: the data file cannot be read or written), "bad_input".
+// (Embedded: the data file cannot be read or written), "bad_input". A
+// conditional append that was refused throws Conflict, an Error of its own.
 // what() is one line for a human, naming the endpoint or file.
 class Error : public std::runtime_error {
  public:
@@ -21,6 +24,20 @@ class Error : public std::runtime_error {
 
  private:
   std::string code_;
+};
+
+// A conditional append (Backend::Append with a Condition) whose condition
+// did not hold: nothing was appended. code() is "conflict"; revision() is
+// the key's revision read right after (0: the key is absent), for the
+// caller to read the key again and retry.
+class Conflict : public Error {
+ public:
+  Conflict(const std::string& message, std::uint64_t revision);
+  ~Conflict() override;
+  std::uint64_t revision() const { return revision_; }
+
+ private:
+  std::uint64_t revision_;
 };
 
 }  // namespace kvd::client

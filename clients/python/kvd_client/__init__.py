@@ -5,12 +5,16 @@
     with Client() as kvd:            # the socket kvctl would use
         kvd.append("fruit", "apple")
         kvd.get("fruit")             # ["apple"]
+        values, revision = kvd.get("fruit", with_revision=True)
+        kvd.append("fruit", "pear", if_revision=revision)  # or raises Conflict
 
 The wire protocol is specified in kvd's proto/PROTOCOL.md.
 """
 
 from .client import Client
 from .errors import (
+    Conflict,
+    ConflictError,
     InternalError,
     InvalidJsonError,
     InvalidRequestError,
@@ -54,5 +58,7 @@ __all__ = [
     "PermissionDeniedError",
     "StorageError",
     "UnavailableError",
+    "Conflict",
+    "ConflictError",
     "InternalError",
 ]

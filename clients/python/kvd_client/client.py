@@ -92,9 +92,25 @@ class Client:
         self.call({"op": "ping"})
         return True
 
-    def append(self, key: str, val: str) -> None:
-        """Appends ``val`` to ``key``'s values; returns once it is durable."""
-        self.call(append_request(key, val))
+    def append(
+        self,
+        key: str,
+        val: str,
+        if_revision: Optional[int] = None,
+        if_length: Optional[int] = None,
+    ) -> None:
+        """Appends ``val`` to ``key``'s values; returns once it is durable.
+
+        A conditional append (a compare-and-set) with ``if_revision``: only
+        if ``key``'s revision (``get(key, with_revision=True)``; 0 for a
+        missing key) is still that when kvd applies it; or with
+        ``if_length``: only if ``key`` still holds that many values. At most
+        one of the two. If the condition does not hold nothing is appended
+        and :class:`Conflict` is raised, its ``revision`` the key's current
+        one: of clients racing with the same revision, exactly one wins.
+        In a cluster the leader decides; a retried request gets the first
+        answer again."""
+        self.call(append_request(key, val, if_revision, if_length))
 
     def append_many(self, items: Iterable[Tuple[str, str]]) -> None:
         """Appends each ``(key, val)`` of ``items`` in order, as one atomic
@@ -336,8 +352,23 @@ def check_str(name: str, value: Any) -> str:
     return value
 
 
-def append_request(key: str, val: str) -> Dict[str, Any]:
-    return {"op": "append", "key": check_str("key", key), "val": check_str("val", val)}
+def append_request(
+    key: str, val: str, if_revision: Optional[int] = None, if_length: Optional[int] = None
+) -> Dict[str, Any]:
+    request: Dict[str, Any] = {
+        "op": "append",
+        "key": check_str("key", key),
+        "val": check_str("val", val),
+    }
+    if if_revision is not None and if_length is not None:
+        raise ValueError("if_revision and if_length cannot go together")
+    for name, value in (("if_revision", if_revision), ("if_length", if_length)):
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be an int, 0 or more, not {value!r}")
+        request[name] = value
+    return request
 
 
 def append_many_request(items: Iterable[Tuple[str, str]]) -> Dict[str, Any]:
@@ -391,7 +422,12 @@ def error_of(response: Mapping[str, Any]) -> ServerError:
     error = response.get("error")
     if not isinstance(error, dict):
         return server_error("internal", "kvd sent a failure without an error object")
-    return server_error(str(error.get("code", "internal")), str(error.get("message", "")))
+    revision = response.get("revision")
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        revision = 0
+    return server_error(
+        str(error.get("code", "internal")), str(error.get("message", "")), revision
+    )
 
 
 def _payload(response: Mapping[str, Any], name: str, kind: type) -> Any:

@@ -132,6 +132,22 @@ class UnavailableError(ServerError):
     code = "unavailable"
 
 
+class Conflict(ServerError):
+    """A conditional append (``if_revision`` / ``if_length``) whose condition
+    did not hold: nothing was appended. ``revision`` is the key's revision
+    read right after (0 for a missing key): read the key again, then retry
+    with what you read. Also known as ``ConflictError``."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, code: Optional[str] = None, revision: int = 0) -> None:
+        super().__init__(message, code)
+        self.revision = revision
+
+
+ConflictError = Conflict
+
+
 class InternalError(ServerError):
     """A bug in kvd, as kvd reports it."""
 
@@ -152,6 +168,7 @@ SERVER_ERRORS: Dict[str, Type[ServerError]] = {
         PermissionDeniedError,
         StorageError,
         UnavailableError,
+        Conflict,
         InternalError,
     )
 }
@@ -160,6 +177,9 @@ SERVER_ERRORS: Dict[str, Type[ServerError]] = {
 CLOSING_CODES = frozenset({"line_too_long", "too_many_connections", "permission_denied"})
 
 
-def server_error(code: str, message: str) -> ServerError:
-    """The exception for an error response with ``code`` and ``message``."""
+def server_error(code: str, message: str, revision: int = 0) -> ServerError:
+    """The exception for an error response with ``code`` and ``message``
+    (``revision``: a conflict's, the key's current revision)."""
+    if code == Conflict.code:
+        return Conflict(message, code, revision)
     return SERVER_ERRORS.get(code, ServerError)(message, code)

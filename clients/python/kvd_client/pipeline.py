@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from . import client as _client
 from .errors import KvdError
@@ -37,8 +37,17 @@ class Pipeline:
     def ping(self) -> "Pipeline":
         return self._queue({"op": "ping"}, _client.true_of)
 
-    def append(self, key: str, val: str) -> "Pipeline":
-        return self._queue(_client.append_request(key, val), _client.ok_of)
+    def append(
+        self,
+        key: str,
+        val: str,
+        if_revision: Optional[int] = None,
+        if_length: Optional[int] = None,
+    ) -> "Pipeline":
+        """Its result: None, or :class:`Conflict` if the condition did not
+        hold, as :meth:`Client.append`."""
+        request = _client.append_request(key, val, if_revision, if_length)
+        return self._queue(request, _client.ok_of)
 
     def append_many(self, items: Iterable[Tuple[str, str]]) -> "Pipeline":
         return self._queue(_client.append_many_request(items), _client.ok_of)

@@ -16,6 +16,7 @@ import kvd_client
 from fake_kvd import FakeKvd, read_lines
 from kvd_client import (
     Client,
+    Conflict,
     InternalError,
     InvalidJsonError,
     InvalidRequestError,
@@ -48,6 +49,7 @@ SERVER_CODES = {
     PermissionDeniedError: "permission_denied",
     StorageError: "storage_error",
     UnavailableError: "unavailable",
+    Conflict: "conflict",
     InternalError: "internal",
 }
 
@@ -275,3 +277,13 @@ def test_an_answer_without_its_payload_is_a_protocol_error(tmp_dir) -> None:
             with pytest.raises(ProtocolError):
                 c.get("k")
             assert c.ping()
+
+
+def test_a_conflict_carries_the_keys_revision(client: Client) -> None:
+    client.append("k", "a", if_revision=0)
+    with pytest.raises(Conflict) as refused:
+        client.append("k", "x", if_revision=0)
+    assert refused.value.code == "conflict" and refused.value.revision == 1
+    assert isinstance(refused.value, ServerError)
+    assert kvd_client.ConflictError is Conflict
+    assert client.get("k", with_revision=True) == (["a"], 1)

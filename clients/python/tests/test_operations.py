@@ -6,11 +6,12 @@ import concurrent.futures
 import json
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
-from kvd_client import Client
+from kvd_client import Client, Conflict
 from kvd_process import find_binary
 
 # Text kvd must store exactly (PROTOCOL.md, "Strings").
@@ -135,6 +136,59 @@ def test_revisions_count_the_changes_and_name_each_keys_last(client: Client) -> 
     assert client.get("k3", stale=True, with_revision=True) == (["e"], 6)
     assert client.get("k3") == ["e"], "without with_revision: the values alone"
     assert client.stats(stale=True)["revision"] == 6
+
+
+def test_conditional_append_applies_only_while_the_key_is_as_read(client: Client) -> None:
+    client.append("k", "a", if_revision=0)  # 0: the key is absent
+    with pytest.raises(Conflict) as refused:
+        client.append("k", "x", if_revision=0)
+    assert refused.value.revision == 1
+    _, revision = client.get("k", with_revision=True)
+    client.append("k", "b", if_revision=revision)
+    client.append("k", "c", if_length=2)
+    with pytest.raises(Conflict) as refused:
+        client.append("k", "x", if_length=2)
+    assert refused.value.revision == 3
+    with pytest.raises(Conflict) as refused:
+        client.append("absent", "x", if_revision=1)
+    assert refused.value.revision == 0
+    assert client.get("k", with_revision=True) == (["a", "b", "c"], 3)
+    assert client.stats()["revision"] == 3, "a refused append changes nothing"
+    for bad in [dict(if_revision=1, if_length=1), dict(if_revision=-1), dict(if_length=True)]:
+        with pytest.raises(ValueError):
+            client.append("k", "x", **bad)
+
+
+def test_racing_conditional_appends_have_one_winner_per_round(start_kvd) -> None:
+    kvd = start_kvd()
+    clients = [Client(kvd.socket) for _ in range(20)]
+    rounds = 20
+    barrier = threading.Barrier(len(clients))
+    winners = [0] * rounds
+    lock = threading.Lock()
+
+    def race(c: Client, me: int) -> None:
+        for r in range(rounds):
+            _, revision = c.get("race", with_revision=True)
+            barrier.wait()  # all have read; nobody has written
+            try:
+                c.append("race", f"{r}/{me}", if_revision=revision)
+                with lock:
+                    winners[r] += 1
+            except Conflict as e:
+                assert e.revision > revision
+            barrier.wait()  # the round is decided
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
+            for f in [pool.submit(race, c, i) for i, c in enumerate(clients)]:
+                f.result()
+        assert winners == [1] * rounds
+        values = clients[0].get("race")
+        assert [v.split("/")[0] for v in values] == [str(r) for r in range(rounds)]
+    finally:
+        for c in clients:
+            c.close()
 
 
 def test_stale_reads_answer_on_a_single_node(client: Client) -> None:

@@ -10,6 +10,7 @@ import pytest
 from fake_kvd import FakeKvd, read_lines
 from kvd_client import (
     Client,
+    Conflict,
     KeyTooLargeError,
     LineTooLongError,
     ProtocolError,
@@ -41,6 +42,19 @@ def test_get_with_revision_in_a_pipeline(client: Client) -> None:
     assert results[3:7] == [(["1", "3"], 3), (["2"], 2), ["1", "3"], True]
     assert results[7] == ([], 0)
     assert results[8]["revision"] == 4
+
+
+def test_conditional_appends_in_a_pipeline_each_get_their_result(client: Client) -> None:
+    with client.pipeline() as p:
+        p.append("k", "a", if_revision=0).append("k", "x", if_revision=0)
+        p.append("k", "b", if_length=1).append("k", "x", if_length=1).get("k", with_revision=True)
+        results = p.execute(raise_on_error=False)
+    assert results[0] is None and results[2] is None
+    # The key's revision after the commit that refused it: the later
+    # appends of the pipeline may have shared that commit.
+    assert isinstance(results[1], Conflict) and results[1].revision in (1, 2)
+    assert isinstance(results[3], Conflict) and results[3].revision == 2
+    assert results[4] == (["a", "b"], 2)
 
 
 def test_ten_thousand_reads_in_one_pipeline(client: Client) -> None:
