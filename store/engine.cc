@@ -140,14 +140,16 @@ Status Engine::Recover() {
 
 Status Engine::StartJournal() {
   const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
-  if (!meta.matches || !store_.SetRevisions(meta.revisions)) {
-    store_.ResetRevisions(meta.found ? meta.revisions.store : 0);
-    if (store_.key_count() > 0) {
-      options_.warn(
-          data_path_.string() + " has no revisions of its own (" +
-          (meta.problem.empty() ? "its meta file names another number of keys" : meta.problem) +
-          "): its keys get revision " + std::to_string(store_.revision()));
-    }
+  if (meta.matches && store_.SetRevisions(meta.revisions)) {
+    return JournalWriter::Create(journal_path_, snapshot_id_, meta.revisions, reservation(),
+                                 &journal_, options_.fs);
+  }
+  store_.ResetRevisions(meta.found ? meta.revisions.store : 0);
+  if (store_.key_count() > 0) {
+    options_.warn(
+        data_path_.string() + " has no revisions of its own (" +
+        (meta.problem.empty() ? "its meta file names another number of keys" : meta.problem) +
+        "): its keys get revision " + std::to_string(store_.revision()));
   }
   return JournalWriter::Create(journal_path_, snapshot_id_, store_.GetRevisions(), reservation(),
                                &journal_, options_.fs);
