@@ -15,13 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!kvd::ParseSnapshot(text, "fuzz", &store, &id).ok()) return 0;
   std::size_t values = 0;
   kvd::Store::FrozenCursor cursor;
-  store.VisitFrozen(&cursor, SIZE_MAX, [&](std::string_view key, auto vals, bool, bool) {
-    if (!kvd::IsValidUtf8(key)) std::abort();
-    for (const auto& v : vals) {
-      if (!kvd::IsValidUtf8(v)) std::abort();
-    }
-    values += vals.count();
-  });
+  store.VisitFrozen(&cursor, SIZE_MAX,
+                    [&](std::string_view key, auto vals, bool, bool, std::uint64_t) {
+                      if (!kvd::IsValidUtf8(key)) std::abort();
+                      for (const auto& v : vals) {
+                        if (!kvd::IsValidUtf8(v)) std::abort();
+                      }
+                      values += vals.count();
+                    });
   if (values != store.value_count() || id.size != size) std::abort();
   return 0;
 }
