@@ -56,6 +56,14 @@ ValueView ValueView::Slice(std::size_t from, std::size_t min_bytes) const {
   return rest.Prefix(static_cast<std::size_t>(it.at_ - rest.data_));
 }
 
+ValueView ValueView::Values(std::size_t first, std::size_t count) const {
+  auto it = begin();
+  for (std::size_t i = 0; i < first && it != end(); ++i) ++it;
+  const char* from = it.at_;
+  for (std::size_t i = 0; i < count && it != end(); ++i) ++it;
+  return {from, static_cast<std::size_t>(it.at_ - from)};
+}
+
 ValueList::ValueList(const ValueList& other) {
   const Header from = other.header();
   if (from.used == 0) return;

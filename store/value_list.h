@@ -70,6 +70,9 @@ class ValueView {
   // The whole values from packed byte `from` (where a value starts) on, as
   // few as make at least `min_bytes` packed bytes, or all that are left.
   ValueView Slice(std::size_t from, std::size_t min_bytes) const;
+  // The values with indices [first, first + count), as many of them as
+  // there are; walks the values before them.
+  ValueView Values(std::size_t first, std::size_t count) const;
   std::vector<std::string> ToStrings() const;
 
  private:

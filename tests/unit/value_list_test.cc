@@ -126,5 +126,15 @@ TEST(ValueListTest, ValuesSurviveTheHeaderGrowingWider) {
   }
 }
 
+TEST(ValueListTest, ValuesViewsARunOfValuesByIndex) {
+  ValueList list;
+  for (const char* v : {"a", "bb", "", "dddd", "e"}) list.Append(v);
+  EXPECT_THAT(list.view().Values(1, 3).ToStrings(), ElementsAre("bb", "", "dddd"));
+  EXPECT_THAT(list.view().Values(0, 1).ToStrings(), ElementsAre("a"));
+  EXPECT_THAT(list.view().Values(3, 10).ToStrings(), ElementsAre("dddd", "e"));
+  EXPECT_THAT(list.view().Values(5, 1).ToStrings(), IsEmpty());
+  EXPECT_THAT(list.view().Values(2, 0).ToStrings(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace kvd

@@ -1,0 +1,40 @@
+// A part of a key's list of values, named as Redis's LRANGE and LTRIM name
+// it: by the indices of its first and last value (inclusive), from 0 at the
+// head, or when negative from -1 at the tail.
+#ifndef KVD_STORE_LIST_RANGE_H_
+#define KVD_STORE_LIST_RANGE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kvd {
+
+struct ListRange {
+  std::int64_t start = 0;
+  std::int64_t stop = -1;  // the whole list
+
+  // The values a range names in a list of `length` values: `count` values
+  // from index `first`. Indices out of the list are clamped to it; a range
+  // whose start comes after its stop (once both are counted from the head)
+  // names none.
+  struct Positions {
+    std::size_t first = 0;
+    std::size_t count = 0;
+    bool operator==(const Positions&) const = default;
+  };
+  Positions Resolve(std::size_t length) const {
+    const auto n = static_cast<std::int64_t>(length);
+    std::int64_t first = start < 0 ? start + n : start;
+    std::int64_t last = stop < 0 ? stop + n : stop;
+    if (first < 0) first = 0;
+    if (last >= n) last = n - 1;
+    if (first > last) return {};
+    return {static_cast<std::size_t>(first), static_cast<std::size_t>(last - first + 1)};
+  }
+
+  bool operator==(const ListRange&) const = default;
+};
+
+}  // namespace kvd
+
+#endif  // KVD_STORE_LIST_RANGE_H_
