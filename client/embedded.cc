@@ -9,8 +9,8 @@ namespace {
   throw Error(s.code() == Status::Code::kBusy ? "busy" : "storage_error", s.ToString());
 }
 
-void Write(Engine& engine, const WriteBatch& batch, std::vector<bool>* applied = nullptr) {
-  if (Status s = engine.Write(batch, applied); !s.ok()) Throw(s);
+void Write(Engine& engine, const WriteBatch& batch, WriteResults* results = nullptr) {
+  if (Status s = engine.Write(batch, results); !s.ok()) Throw(s);
 }
 
 }  // namespace
@@ -44,9 +44,9 @@ void Embedded::Append(std::string_view key, std::string_view val, const Conditio
       kvd::Condition{condition.on == Condition::On::kRevision ? kvd::Condition::On::kRevision
                                                               : kvd::Condition::On::kLength,
                      condition.value});
-  std::vector<bool> applied;
+  WriteResults applied;
   Write(*engine_, batch, &applied);
-  if (!applied.front()) {
+  if (!applied.applied(0)) {
     const std::uint64_t revision = engine_->KeyRevision(key);
     throw Conflict(std::string("not appended: the key's ") +
                        (condition.on == Condition::On::kRevision ? "revision" : "length") +
@@ -70,9 +70,9 @@ std::vector<std::string> Embedded::Get(std::string_view key, std::uint64_t* revi
 bool Embedded::Delete(std::string_view key) {
   WriteBatch batch;
   batch.Delete(std::string(key));
-  std::vector<bool> applied;
+  WriteResults applied;
   Write(*engine_, batch, &applied);
-  return applied.front();
+  return applied.applied(0);
 }
 
 std::vector<std::string> Embedded::Keys(std::string_view prefix) { return engine_->Keys(prefix); }

@@ -202,13 +202,13 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
   struct Forwarded {
     explicit Forwarded(Committer::Callback d) : done(std::move(d)) {}
     Committer::Callback done;
-    std::vector<bool> applied;
+    WriteResults results;
     std::vector<std::uint64_t> revisions;  // the leader's, for refused conditional appends
     ::kvd::Status status;
     std::size_t outstanding = 0;
   };
   auto state = std::make_shared<Forwarded>(std::move(done));
-  state->applied.assign(batch.size(), true);
+  state->results.Assign(batch.size(), true);
   state->revisions.assign(batch.size(), 0);
   // Built first, sent after: a reply may come back at once (a failure).
   std::vector<std::pair<proto::Request, std::size_t>> requests;  // and the mutation it starts at
@@ -253,18 +253,18 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
                [this, state, first = first, is_delete](const proto::Response& response) {
                  if (response.error && response.error->code == proto::ErrorCode::kConflict) {
                    // Decided by the leader: not applied, and nothing failed.
-                   state->applied[first] = false;
+                   state->results.Set(first, false);
                    state->revisions[first] = response.revision.value_or(0);
                  } else if (response.error) {
                    state->status = FromResponse(response);
                  } else if (is_delete) {
-                   state->applied[first] = response.deleted.value_or(false);
+                   state->results.Set(first, response.deleted.value_or(false));
                  }
                  if (--state->outstanding > 0) return;
                  ++commits_;
                  if (!state->status.ok()) ++failed_commits_;
                  last_status_ = state->status;
-                 state->done(CommitResult(state->status, &state->applied, 0, &state->revisions));
+                 state->done(CommitResult(state->status, &state->results, 0, &state->revisions));
                });
   }
 }

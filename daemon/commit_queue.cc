@@ -188,7 +188,6 @@ void CommitQueue::AwaitLastGroupSize(std::unique_lock<std::mutex>& lock) {
 }
 
 void CommitQueue::Write(Group& group, const std::function<void()>& hand_back) {
-  group.applied.clear();
   const auto start = std::chrono::steady_clock::now();
   auto finish = [&](const Status& status) {
     if (status.ok()) durations_.Observe(std::chrono::steady_clock::now() - start);
@@ -204,7 +203,7 @@ void CommitQueue::Write(Group& group, const std::function<void()>& hand_back) {
     }
     if (hand_back) hand_back();
   };
-  const Status status = engine_.Write(group.batch, &group.applied, [&] { finish(Status::OK()); });
+  const Status status = engine_.Write(group.batch, &group.results, [&] { finish(Status::OK()); });
   if (!status.ok()) finish(status);  // the engine acknowledged every success
 }
 
@@ -213,7 +212,7 @@ void CommitQueue::Complete(Group& group) {
   std::size_t offset = 0;
   completing_ = true;
   for (Waiter& waiter : group.waiters) {
-    waiter.done(CommitResult(group.status, &group.applied, offset));
+    waiter.done(CommitResult(group.status, &group.results, offset));
     offset += waiter.size;
   }
   completing_ = false;

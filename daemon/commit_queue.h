@@ -117,7 +117,7 @@ class CommitQueue final : public Committer {
     WriteBatch batch;
     std::vector<Waiter> waiters;
     Status status;
-    std::vector<bool> applied;
+    WriteResults results;
   };
 
   void Run();

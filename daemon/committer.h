@@ -16,6 +16,7 @@
 #include "daemon/inline_callback.h"
 #include "daemon/latency_histogram.h"
 #include "store/write_batch.h"
+#include "store/write_results.h"
 #include "util/status.h"
 
 namespace kvd::daemon {
@@ -28,18 +29,18 @@ class CommitResult {
   // `revisions`, if given, holds per mutation of the commit the key's
   // revision for an append whose condition did not hold, as the node that
   // decided read it (a follower's forwarded writes).
-  CommitResult(const Status& status, const std::vector<bool>* applied, std::size_t offset,
+  CommitResult(const Status& status, const WriteResults* results, std::size_t offset,
                const std::vector<std::uint64_t>* revisions = nullptr)
-      : status_(&status), applied_(applied), offset_(offset), revisions_(revisions) {}
+      : status_(&status), results_(results), offset_(offset), revisions_(revisions) {}
 
   // Unavailable (cluster mode): no leader could take the batch, or the
   // leader was lost before it answered; only a batch with an origin
   // (WriteBatch::SetOrigin) is then safe to submit again.
   const Status& status() const { return *status_; }
-  // Engine::Write's result for mutation `i` of the batch; only if status() is OK.
-  // False for a delete of an absent key and for an append whose condition
-  // did not hold.
-  bool applied(std::size_t i) const { return (*applied_)[offset_ + i]; }
+  // Engine::Write's result for mutation `i` of the batch (WriteResults);
+  // only if status() is OK.
+  bool applied(std::size_t i) const { return results_->applied(offset_ + i); }
+  ValueView removed(std::size_t i) const { return results_->removed(offset_ + i); }
   // For mutation `i`, an append whose condition did not hold: the key's
   // revision right after the commit, if the result carries it (a write
   // forwarded to the leader: the leader's); nullopt: the committing node
@@ -51,7 +52,7 @@ class CommitResult {
 
  private:
   const Status* status_;
-  const std::vector<bool>* applied_;             // the whole commit's
+  const WriteResults* results_;                  // the whole commit's
   std::size_t offset_;                           // where the batch's mutations start in it
   const std::vector<std::uint64_t>* revisions_;  // the whole commit's, if carried
 };
@@ -87,7 +88,7 @@ class Committer {
   // reads); if so, AwaitReadable says when.
   virtual bool ReadsWait() const { return false; }
   // `done` runs on the network thread once a read that starts now may read
-  // the engine: with an OK status (the applied vector empty), or with the
+  // the engine: with an OK status (no results), or with the
   // reason it may not (Unavailable).
   virtual void AwaitReadable(Callback done) = 0;
 

@@ -121,7 +121,7 @@ struct RaftNode::Proposal {
   std::vector<std::pair<std::size_t, Committer::Callback>> waiters;  // mutations each, in order
   struct raft_apply request {};
   Status status;
-  std::vector<bool> applied;
+  WriteResults results;
   boost::asio::any_io_executor work;  // keeps the network's io_context running meanwhile
   RaftNode* node = nullptr;
   std::chrono::steady_clock::time_point appended;  // when raft_apply took it
@@ -444,8 +444,8 @@ void RaftNode::ProposeWaiting() {
                       --node->entries_in_flight_;
                       if (status == 0) {
                         node->ExtendLease(p->appended);
-                        p->applied = std::move(*static_cast<std::vector<bool>*>(result));
-                        if (p->applied.size() != p->batch.size()) {
+                        p->results = std::move(*static_cast<WriteResults*>(result));
+                        if (p->results.size() != p->batch.size()) {
                           p->status = Status::IOError("the state machine refused the entry");
                         }
                       } else {
@@ -469,7 +469,7 @@ void RaftNode::Finish(std::unique_ptr<Proposal> proposal) {
   Complete([p = std::shared_ptr<Proposal>(std::move(proposal))] {
     std::size_t offset = 0;
     for (auto& [n, done] : p->waiters) {
-      done(CommitResult(p->status, &p->applied, offset));
+      done(CommitResult(p->status, &p->results, offset));
       offset += n;
     }
     for (BarrierDone& done : p->readers) done(p->status, p->request.index);

@@ -161,7 +161,7 @@ class RaftNode {
   std::vector<BarrierDone> barrier_next_;  // waiting for the next barrier
   int barriers_in_flight_ = 0;
   std::multimap<std::uint64_t, Completion> applied_waiters_;
-  std::vector<bool> results_;  // the state machine's, for the apply callback
+  WriteResults results_;  // the state machine's, for the apply callback
   // The snapshot being written, made on libuv's thread pool (the fsm's
   // snapshot_async) and freed on the loop's thread (snapshot_finalize).
   std::unique_ptr<std::string> snapshot_;

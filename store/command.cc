@@ -10,9 +10,11 @@ constexpr std::uint8_t kDelete = 0;
 constexpr std::uint8_t kAppend = 1;
 constexpr std::uint8_t kAppendIfRevision = 2;  // then the condition's value, a varint
 constexpr std::uint8_t kAppendIfLength = 3;
+constexpr std::uint8_t kTrim = 4;  // no value: the range (PutListRange)
 
 std::uint8_t KindByte(const Mutation& m) {
   if (m.kind == Mutation::Kind::kDelete) return kDelete;
+  if (m.kind == Mutation::Kind::kTrim) return kTrim;
   switch (m.condition.on) {
     case Condition::On::kNothing:
       return kAppend;
@@ -47,7 +49,8 @@ void EncodeWrites(const WriteBatch& batch, std::string* out) {
       const std::uint8_t kind = KindByte(m);
       out->push_back(static_cast<char>(kind));
       PutVarString(out, m.key);
-      if (kind != kDelete) PutVarString(out, m.val);
+      if (kind == kTrim) PutListRange(out, m.range);
+      if (kind != kDelete && kind != kTrim) PutVarString(out, m.val);
       if (kind == kAppendIfRevision || kind == kAppendIfLength) PutVarint(out, m.condition.value);
     }
   });
@@ -84,6 +87,12 @@ bool Decode(std::string_view entry, Command* command) {
           if (!GetVarString(&entry, &key)) return false;
           if (kind == kDelete) {
             command->batch.Delete(key);
+            continue;
+          }
+          if (kind == kTrim) {
+            ListRange range;
+            if (!GetListRange(&entry, &range)) return false;
+            command->batch.Trim(key, range);
             continue;
           }
           Condition condition;

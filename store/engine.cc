@@ -180,9 +180,9 @@ Status Engine::Fold() {
   return s;
 }
 
-Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
+Status Engine::Write(const WriteBatch& batch, WriteResults* results,
                      const std::function<void()>& acknowledge) {
-  if (applied != nullptr) applied->clear();
+  if (results != nullptr) results->Clear();
   if (batch.empty()) {
     if (acknowledge) acknowledge();
     return Status::OK();
@@ -195,7 +195,7 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
   if (!journal_) {
     {
       std::unique_lock write(mu_);
-      store_.Apply(batch, applied);
+      store_.Apply(batch, results);
     }
     dirty_ = true;
     if (acknowledge) acknowledge();
@@ -227,14 +227,14 @@ Status Engine::Write(const WriteBatch& batch, std::vector<bool>* applied,
       queued_.Absorb(batch);
       has_queued_.store(true, std::memory_order_relaxed);
     }
-    if (applied != nullptr) applied->assign(batch.size(), true);
+    if (results != nullptr) results->Assign(batch.size(), true);
     acknowledge();
     if (behind) ApplyQueued();
   } else {
     {
       std::unique_lock write(mu_);
       ApplyQueuedLocked();  // they came first
-      store_.Apply(batch, applied);
+      store_.Apply(batch, results);
     }
     if (acknowledge) acknowledge();
   }

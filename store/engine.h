@@ -35,6 +35,7 @@
 #include "store/snapshot.h"
 #include "store/store.h"
 #include "store/write_batch.h"
+#include "store/write_results.h"
 #include "util/status.h"
 
 namespace kvd {
@@ -103,9 +104,8 @@ class Engine {
   // Journals `batch` and, once it is durable under the sync policy, makes it
   // visible to readers, all or nothing (an empty batch costs nothing).
   // Writers are serialized; callers with many small writes should group
-  // them. If `applied` is given it receives, per mutation, what Store::Apply
-  // returned (false: a delete of an absent key, an append whose condition
-  // did not hold). On error nothing of `batch`
+  // them. If `results` is given it receives each mutation's result
+  // (Store::Apply(batch, results)). On error nothing of `batch`
   // is visible (it may be recovered after a restart, as a write in flight
   // during a crash may). A failed write(2) of the journal (a full disk) only
   // fails this batch; after a failed fsync of the journal or of its
@@ -114,7 +114,7 @@ class Engine {
   // durable (doc/durability.md, "Write errors").
   //
   // `acknowledge`, if given, is called once on success (never on error), as
-  // soon as the batch is durable and its results are in *applied, with no
+  // soon as the batch is durable and its results are in *results, with no
   // lock held. A batch of appends only, whose results are known before it
   // is applied (each adds its value), is then not applied but queued, up to
   // kMaxQueuedBytes: ApplyQueued() applies it when the caller has the time,
@@ -124,7 +124,7 @@ class Engine {
   // a moment when it delays nobody (kvd: while its commit thread waits for
   // the next fdatasync, see ApplyQueued). Other batches are applied, then
   // acknowledged.
-  Status Write(const WriteBatch& batch, std::vector<bool>* applied = nullptr,
+  Status Write(const WriteBatch& batch, WriteResults* results = nullptr,
                const std::function<void()>& acknowledge = {});
   // The largest batch (keys and values) that Write queues; a bigger one is
   // applied at once, as queuing copies it.

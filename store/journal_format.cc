@@ -17,6 +17,7 @@ constexpr unsigned kIsAppend = 1;
 constexpr unsigned kSameKey = 2;
 constexpr unsigned kIfRevision = 4;  // an append's Condition, a varint after the value
 constexpr unsigned kIfLength = 8;
+constexpr unsigned kIsTrim = 16;  // not an append: a trim, its range after the key
 
 unsigned ConditionFlag(Condition::On on) {
   switch (on) {
@@ -74,6 +75,7 @@ class PayloadReader {
   }
   bool Revisions(Store::Revisions* r) { return GetRevisions(&in_, r); }
   bool Varint(std::uint64_t* v) { return GetVarint(&in_, v); }
+  bool Range(ListRange* range) { return GetListRange(&in_, range); }
   bool Snapshot(SnapshotId* id) {
     std::uint64_t crc = 0;
     if (!Fixed(8, &id->size) || !Fixed(4, &crc)) return false;
@@ -157,12 +159,14 @@ void EncodeBatch(const WriteBatch& batch, std::string* out) {
       in_record = true;
     }
     const bool append = m.kind == Mutation::Kind::kAppend;
+    const bool trim = m.kind == Mutation::Kind::kTrim;
     const unsigned condition = append ? ConditionFlag(m.condition.on) : 0;
-    out->push_back(
-        static_cast<char>((append ? kIsAppend : 0) | (same_key ? kSameKey : 0) | condition));
+    out->push_back(static_cast<char>((append ? kIsAppend : 0) | (trim ? kIsTrim : 0) |
+                                     (same_key ? kSameKey : 0) | condition));
     if (!same_key) PutVarString(out, m.key);
     if (append) PutVarString(out, m.val);
     if (condition != 0) PutVarint(out, m.condition.value);
+    if (trim) PutListRange(out, m.range);
     previous_key = m.key;
   }
   if (in_record) EndRecord(out, start);
@@ -181,7 +185,9 @@ bool DecodePayload(std::string_view payload, Record* record) {
       while (!in.Done()) {
         std::uint64_t flags = 0;
         if (!in.Fixed(1, &flags) ||
-            (flags & ~std::uint64_t{kIsAppend | kSameKey | kIfRevision | kIfLength}) != 0) {
+            (flags & ~std::uint64_t{kIsAppend | kSameKey | kIfRevision | kIfLength | kIsTrim}) !=
+                0 ||
+            ((flags & kIsAppend) && (flags & kIsTrim))) {
           return false;
         }
         if (flags & kSameKey) {
@@ -198,7 +204,13 @@ bool DecodePayload(std::string_view payload, Record* record) {
         }
         if (!(flags & kIsAppend)) {
           if (condition.on != Condition::On::kNothing) return false;
-          record->batch.Delete(key);
+          if (flags & kIsTrim) {
+            ListRange range;
+            if (!in.Range(&range)) return false;
+            record->batch.Trim(key, range);
+          } else {
+            record->batch.Delete(key);
+          }
         } else if (in.String(0, &val) &&
                    (condition.on == Condition::On::kNothing || in.Varint(&condition.value))) {
           record->batch.Append(key, val, condition);

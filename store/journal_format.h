@@ -7,12 +7,13 @@
 //          as LEB128: 7 bits a byte, low bits first):
 //   kBase       u64 snapshot size, u32 snapshot CRC   first record of every journal:
 //                                                     the storage.data it applies to
-//   kBatch      mutations, in order, each: u8 flags (bit 0: an append, else a
-//               delete; bit 1: the key of the mutation before it in this
-//               record; bit 2 or 3, on an append: applied only if the key's
-//               revision, or its number of values, is the varint after the
-//               value), then unless bit 1 the key as varint length + bytes,
-//               then for an append the value as varint length + bytes. What
+//   kBatch      mutations, in order, each: u8 flags (bit 0: an append; bit 4:
+//               a trim; neither: a delete; bit 1: the key of the mutation
+//               before it in this record; bit 2 or 3, on an append: applied
+//               only if the key's revision, or its number of values, is the
+//               varint after the value), then unless bit 1 the key as varint
+//               length + bytes, then for an append the value as varint
+//               length + bytes, for a trim its range (PutListRange). What
 //               one Engine::Write persists; a record takes no more mutations
 //               once its payload reaches kMaxBatchPayload.
 //   kAppend     key, value (u32 length + bytes each)    one mutation a record, as

@@ -6,6 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/varint.h"
 
 namespace kvd {
 
@@ -34,6 +38,16 @@ struct ListRange {
 
   bool operator==(const ListRange&) const = default;
 };
+
+// A range in the journal and in Raft log entries: start, then stop, each a
+// signed varint (PutSignedVarint).
+inline void PutListRange(std::string* out, ListRange range) {
+  PutSignedVarint(out, range.start);
+  PutSignedVarint(out, range.stop);
+}
+inline bool GetListRange(std::string_view* in, ListRange* range) {
+  return GetSignedVarint(in, &range->start) && GetSignedVarint(in, &range->stop);
+}
 
 }  // namespace kvd
 

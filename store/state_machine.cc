@@ -10,15 +10,32 @@
 namespace kvd {
 namespace {
 
-// The snapshot's first byte: 2 since the store's revisions come before its
-// text; 1 without them, still read.
-constexpr char kSnapshotFormat = 2;
+// The snapshot's first byte: 3 since a session's results may carry the
+// values a trim removed; 2 without them, 1 without the store's revisions
+// before its text too, both still read.
+constexpr char kSnapshotFormat = 3;
+constexpr char kSnapshotFormatWithoutRemoved = 2;
 constexpr char kSnapshotFormatWithoutRevisions = 1;
+
+// A session's result in a snapshot: a byte, then if it says so the values
+// removed, packed, as a string.
+constexpr char kResultApplied = 1;
+constexpr char kResultRemoved = 2;
+
+// Whether `packed` is values packed as a ValueList packs them: each a
+// varint length and that many bytes, to its end.
+bool IsPackedValues(std::string_view packed) {
+  std::string_view value;
+  while (!packed.empty()) {
+    if (!GetVarString(&packed, &value)) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
-bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
-  applied->clear();
+bool StateMachine::Apply(std::string_view entry, WriteResults* results) {
+  results->Clear();
   command::Command command;
   if (!command::Decode(entry, &command)) return false;
   if (command.type == command::Type::kNodeAddress) {
@@ -32,21 +49,21 @@ bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
     Origin origin;
     std::size_t count;
     bool retry;
-    std::vector<bool> earlier;  // a retry of the last request: its results
-    bool of_this_entry;         // a retry of a request earlier in this entry
-    std::size_t fresh_first;    // not a retry: where its results start in fresh_applied_
+    const WriteResults* earlier;  // a retry of the last request: its results
+    bool of_this_entry;           // a retry of a request earlier in this entry
+    std::size_t fresh_first;      // not a retry: where its results start in fresh_results_
   };
   std::vector<Run> runs;
   std::unordered_set<std::uint64_t> recorded;  // clients with a request applied by this entry
   auto mutation = command.batch.mutations().begin();
   command.batch.ForEachOrigin([&](Origin origin, std::size_t, std::size_t count) {
-    Run run{origin, count, false, {}, false, fresh_.size()};
+    Run run{origin, count, false, nullptr, false, fresh_.size()};
     if (origin.client != 0) {
       const Session* session = Find(origin.client);
       run.retry = session != nullptr && origin.seq <= session->seq;
       if (run.retry && origin.seq == session->seq) {
         run.of_this_entry = recorded.contains(origin.client);
-        if (!run.of_this_entry) run.earlier = session->results;
+        if (!run.of_this_entry) run.earlier = &session->results;
       }
       // Recorded at once: the same request again in this entry is a retry.
       if (!run.retry) {
@@ -60,26 +77,29 @@ bool StateMachine::Apply(std::string_view entry, std::vector<bool>* applied) {
     }
     runs.push_back(std::move(run));
   });
-  if (Status s = engine_.Write(fresh_, &fresh_applied_); !s.ok()) {
+  if (Status s = engine_.Write(fresh_, &fresh_results_); !s.ok()) {
     return false;  // the engine is closed: kvd is stopping
   }
   for (Run& run : runs) {
     if (run.of_this_entry) {
       // The original's results are in its session by now: it came first.
-      if (const Session* session = Find(run.origin.client)) run.earlier = session->results;
+      if (const Session* session = Find(run.origin.client)) run.earlier = &session->results;
     }
     if (run.retry) {
       for (std::size_t i = 0; i < run.count; ++i) {
-        applied->push_back(i < run.earlier.size() ? run.earlier[i] : true);
+        if (run.earlier != nullptr && i < run.earlier->size()) {
+          results->Add(run.earlier->applied(i), run.earlier->removed(i));
+        } else {
+          results->Add(true);
+        }
       }
       continue;
     }
-    const auto begin = fresh_applied_.begin() + static_cast<std::ptrdiff_t>(run.fresh_first);
-    const auto end = begin + static_cast<std::ptrdiff_t>(run.count);
-    applied->insert(applied->end(), begin, end);
+    results->AddFrom(fresh_results_, run.fresh_first, run.count);
     if (run.origin.client == 0) continue;
     if (Session* session = Find(run.origin.client); session && session->seq == run.origin.seq) {
-      session->results.assign(begin, end);
+      session->results.Clear();
+      session->results.AddFrom(fresh_results_, run.fresh_first, run.count);
     }
   }
   return true;
@@ -92,7 +112,7 @@ StateMachine::Session* StateMachine::Find(std::uint64_t client) {
   return &*found->second;
 }
 
-void StateMachine::Record(std::uint64_t client, std::uint64_t seq, std::vector<bool> results) {
+void StateMachine::Record(std::uint64_t client, std::uint64_t seq, WriteResults results) {
   if (Session* session = Find(client)) {
     session->seq = seq;
     session->results = std::move(results);
@@ -127,7 +147,14 @@ void StateMachine::BeginSnapshot() {
     PutVarint(&out, s.client);
     PutVarint(&out, s.seq);
     PutVarint(&out, s.results.size());
-    for (const bool r : s.results) out.push_back(r ? 1 : 0);
+    for (std::size_t i = 0; i < s.results.size(); ++i) {
+      const ValueView removed = s.results.removed(i);
+      out.push_back(static_cast<char>((s.results.applied(i) ? kResultApplied : 0) |
+                                      (removed.empty() ? 0 : kResultRemoved)));
+      if (!removed.empty()) {
+        PutVarString(&out, std::string_view(removed.packed_data(), removed.packed_bytes()));
+      }
+    }
   }
   {
     std::lock_guard lock(directory_mu_);
@@ -155,11 +182,12 @@ void StateMachine::EndSnapshot() {
 
 Status StateMachine::Restore(std::string_view snapshot) {
   auto bad = [] { return Status::Corruption("Raft snapshot: not a kvd state machine snapshot"); };
-  if (snapshot.empty() || (snapshot.front() != kSnapshotFormat &&
-                           snapshot.front() != kSnapshotFormatWithoutRevisions)) {
+  if (snapshot.empty() ||
+      (snapshot.front() != kSnapshotFormat && snapshot.front() != kSnapshotFormatWithoutRemoved &&
+       snapshot.front() != kSnapshotFormatWithoutRevisions)) {
     return bad();
   }
-  const bool with_revisions = snapshot.front() == kSnapshotFormat;
+  const bool with_revisions = snapshot.front() != kSnapshotFormatWithoutRevisions;
   snapshot.remove_prefix(1);
   std::list<Session> sessions;
   std::unordered_map<std::uint64_t, std::list<Session>::iterator> by_client;
@@ -169,11 +197,22 @@ Status StateMachine::Restore(std::string_view snapshot) {
     Session s{};
     std::uint64_t results = 0;
     if (!GetVarint(&snapshot, &s.client) || !GetVarint(&snapshot, &s.seq) ||
-        !GetVarint(&snapshot, &results) || snapshot.size() < results) {
+        !GetVarint(&snapshot, &results)) {
       return bad();
     }
-    for (std::uint64_t r = 0; r < results; ++r) s.results.push_back(snapshot[r] != 0);
-    snapshot.remove_prefix(results);
+    for (std::uint64_t r = 0; r < results; ++r) {
+      if (snapshot.empty() || (snapshot.front() & ~(kResultApplied | kResultRemoved)) != 0) {
+        return bad();
+      }
+      const char result = snapshot.front();
+      snapshot.remove_prefix(1);
+      std::string_view removed;
+      if ((result & kResultRemoved) &&
+          (!GetVarString(&snapshot, &removed) || !IsPackedValues(removed))) {
+        return bad();
+      }
+      s.results.Add(result & kResultApplied, ValueView(removed.data(), removed.size()));
+    }
     sessions.push_back(std::move(s));
     by_client[sessions.back().client] = std::prev(sessions.end());
   }

@@ -25,6 +25,7 @@
 
 #include "store/engine.h"
 #include "store/write_batch.h"
+#include "store/write_results.h"
 #include "util/status.h"
 
 namespace kvd {
@@ -37,12 +38,13 @@ class StateMachine {
   StateMachine(const StateMachine&) = delete;
   StateMachine& operator=(const StateMachine&) = delete;
 
-  // Applies the command `entry`. For writes, *applied gets one result per
-  // mutation: what Store::Apply returned, or for a retried request what it
-  // returned the first time (true for appends of any earlier request). An
-  // entry that does not decode changes nothing, as on every node, and
-  // returns false. Not concurrently with itself, Snapshot or Restore.
-  bool Apply(std::string_view entry, std::vector<bool>* applied);
+  // Applies the command `entry`. For writes, *results gets one result per
+  // mutation (Store::Apply's), or for a retried request what it got the
+  // first time (applied, removing nothing, for any earlier request: only
+  // its client's last request's results are kept). An entry that does not
+  // decode changes nothing, as on every node, and returns false. Not
+  // concurrently with itself, Snapshot or Restore.
+  bool Apply(std::string_view entry, WriteResults* results);
 
   // The whole state as one buffer: sessions, directory, then storage.data's
   // text (doc/cluster.md, "Snapshots").
@@ -64,14 +66,14 @@ class StateMachine {
  private:
   struct Session {
     std::uint64_t client;
-    std::uint64_t seq;          // the last request applied
-    std::vector<bool> results;  // its results
+    std::uint64_t seq;     // the last request applied
+    WriteResults results;  // its results
   };
 
   // The session of `client`, made the most recently used; null if none.
   Session* Find(std::uint64_t client);
   // Records that `client`'s request `seq` was applied with `results`.
-  void Record(std::uint64_t client, std::uint64_t seq, std::vector<bool> results);
+  void Record(std::uint64_t client, std::uint64_t seq, WriteResults results);
 
   Engine& engine_;
   std::list<Session> sessions_;  // least recently used first
@@ -81,7 +83,7 @@ class StateMachine {
   std::string snapshot_head_;                       // BeginSnapshot's sessions and directory
   // Apply's scratch, reused from entry to entry.
   WriteBatch fresh_;
-  std::vector<bool> fresh_applied_;
+  WriteResults fresh_results_;
 };
 
 }  // namespace kvd

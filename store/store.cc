@@ -181,7 +181,59 @@ bool Store::Delete(std::string_view key) {
   return true;
 }
 
-bool Store::Apply(const Mutation& m) {
+bool Store::FrozenViewReads(const Entry& e) const {
+  if (!frozen_) return false;
+  const FrozenImage& image = frozen_images_.find(View(e.key))->second;
+  return image.existed && !image.moved;
+}
+
+bool Store::Trim(std::string_view key, ListRange range, std::string* removed) {
+  Entry* e = Lookup(key);
+  if (e == nullptr) return false;
+  const ValueView all = e->values.view();
+  ValueView kept;
+  if (range.start >= 0 && range.stop == -1) {
+    // Keeps all from index `start` on: found without counting the rest.
+    kept = all.Skip(static_cast<std::size_t>(range.start));
+  } else {
+    const ListRange::Positions p = range.Resolve(all.count());
+    kept = all.Values(p.first, p.count);
+  }
+  if (kept.packed_bytes() == all.packed_bytes()) return false;
+  const std::size_t head = static_cast<std::size_t>(kept.packed_data() - all.packed_data());
+  const ValueView before = all.Prefix(head);
+  const ValueView after(kept.packed_data() + kept.packed_bytes(),
+                        all.packed_bytes() - head - kept.packed_bytes());
+  if (removed != nullptr) {
+    removed->append(before.packed_data(), before.packed_bytes());
+    removed->append(after.packed_data(), after.packed_bytes());
+  }
+  if (kept.empty()) return Delete(key);
+  KeepFrozenImage(key);
+  if (FrozenViewReads(*e)) {
+    // The view keeps the values as they were; the key goes on with a copy.
+    ValueList copy(kept);
+    DropValues(*e);
+    for (std::string_view v : kept) {
+      byte_count_ += v.size();
+      ++value_count_;
+    }
+    e->values = std::move(copy);
+  } else {
+    for (const ValueView gone : {before, after}) {
+      for (std::string_view v : gone) {
+        byte_count_ -= v.size();
+        --value_count_;
+      }
+    }
+    e->values.Truncate(head + kept.packed_bytes());
+    e->values.DropFront(head);
+  }
+  e->revision = ++revision_;
+  return true;
+}
+
+bool Store::Apply(const Mutation& m, std::string* removed) {
   switch (m.kind) {
     case Mutation::Kind::kAppend:
       if (!Holds(m.key, m.condition)) return false;
@@ -189,17 +241,20 @@ bool Store::Apply(const Mutation& m) {
       return true;
     case Mutation::Kind::kDelete:
       return Delete(m.key);
+    case Mutation::Kind::kTrim:
+      return Trim(m.key, m.range, removed);
   }
   return true;
 }
 
-void Store::Apply(const WriteBatch& batch, std::vector<bool>* applied) {
+void Store::Apply(const WriteBatch& batch, WriteResults* results) {
   const WriteBatch::Mutations mutations = batch.mutations();
   ForEachFetchingAhead(
       mutations.begin(), mutations.end(), [](const Mutation& m) { return m.key; },
       [&](const Mutation& m) {
-        const bool done = Apply(m);
-        if (applied != nullptr) applied->push_back(done);
+        removed_.clear();
+        const bool done = Apply(m, results != nullptr ? &removed_ : nullptr);
+        if (results != nullptr) results->Add(done, ValueView(removed_.data(), removed_.size()));
       });
 }
 

@@ -19,6 +19,7 @@
 
 #include "store/value_list.h"
 #include "store/write_batch.h"
+#include "store/write_results.h"
 
 namespace kvd {
 
@@ -84,18 +85,25 @@ class Store {
   void Clear();
   // Removes `key` with all its values; false if it was absent.
   bool Delete(std::string_view key);
-  // Applies one mutation. Returns false, changing nothing, for a delete of
-  // an absent key and for an append whose condition does not hold.
-  bool Apply(const Mutation& m);
+  // Keeps only the values of `key` in `range` (LTRIM), deleting the key if
+  // none are left; appends the values it removes, packed in list order, to
+  // *removed if given. False if it removed none. A trim that keeps the
+  // values from some index to the end (a pop from the head) walks only the
+  // values it removes, and moves none of the others.
+  bool Trim(std::string_view key, ListRange range, std::string* removed = nullptr);
+  // Applies one mutation, appending what a trim removes to *removed as Trim
+  // does. Returns false, changing nothing, for a delete of an absent key,
+  // an append whose condition does not hold and a trim that removes nothing.
+  bool Apply(const Mutation& m, std::string* removed = nullptr);
   // Whether `condition` holds for `key` (a list's length is counted: it
   // takes a walk of its values).
   bool Holds(std::string_view key, const Condition& condition) const;
-  // Applies the batch's mutations in order, appending what Apply returns for
-  // each to *applied if given. Faster than one by one: the table's memory for
-  // the keys a few mutations on is fetched meanwhile (see
-  // ForEachFetchingAhead), so a batch's cache misses overlap instead of each
-  // stalling in turn.
-  void Apply(const WriteBatch& batch, std::vector<bool>* applied = nullptr);
+  // Applies the batch's mutations in order, adding the result of each (what
+  // Apply returns, what a trim removed) to *results if given. Faster than
+  // one by one: the table's memory for the keys a few mutations on is
+  // fetched meanwhile (see ForEachFetchingAhead), so a batch's cache misses
+  // overlap instead of each stalling in turn.
+  void Apply(const WriteBatch& batch, WriteResults* results = nullptr);
 
   // The values of `key` in the order they were appended; null when absent.
   const ValueList* Find(std::string_view key) const;
@@ -198,6 +206,9 @@ class Store {
   // Takes `e`'s values out of the counts, and hands them to the frozen view
   // if it still needs them.
   void DropValues(Entry& e);
+  // After KeepFrozenImage: whether the frozen view still reads `e`'s values
+  // in place (then they may only be appended to).
+  bool FrozenViewReads(const Entry& e) const;
 
   Tree tree_;
   // Doubled once the table holds as many entries as buckets.
@@ -212,6 +223,7 @@ class Store {
   Entry* last_loaded_ = nullptr;  // while loading_
   // While frozen: the keys changed since Freeze(), with what they held then.
   std::map<std::string, FrozenImage, std::less<>> frozen_images_;
+  std::string removed_;  // Apply(batch)'s scratch: what a trim removed
 };
 
 }  // namespace kvd

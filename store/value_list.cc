@@ -57,20 +57,22 @@ ValueView ValueView::Slice(std::size_t from, std::size_t min_bytes) const {
 }
 
 ValueView ValueView::Values(std::size_t first, std::size_t count) const {
-  auto it = begin();
-  for (std::size_t i = 0; i < first && it != end(); ++i) ++it;
-  const char* from = it.at_;
-  for (std::size_t i = 0; i < count && it != end(); ++i) ++it;
-  return {from, static_cast<std::size_t>(it.at_ - from)};
+  const ValueView rest = Skip(first);
+  return rest.Prefix(rest.packed_bytes() - rest.Skip(count).packed_bytes());
 }
 
-ValueList::ValueList(const ValueList& other) {
-  const Header from = other.header();
-  if (from.used == 0) return;
-  const Header h{from.used, 0, VarintLength(from.used << kCapacityBits)};
+ValueView ValueView::Skip(std::size_t count) const {
+  auto it = begin();
+  for (std::size_t i = 0; i < count && it != end(); ++i) ++it;
+  return {it.at_, bytes_ - static_cast<std::size_t>(it.at_ - data_)};
+}
+
+ValueList::ValueList(ValueView values) {
+  if (values.empty()) return;
+  const Header h{values.packed_bytes(), 0, VarintLength(values.packed_bytes() << kCapacityBits)};
   block_ = Allocate(nullptr, h.width + h.used);
   set_header(h);
-  std::memcpy(block_ + h.width, other.block_ + from.width, h.used);
+  std::memcpy(block_ + h.width, values.packed_data(), h.used);
 }
 
 ValueList& ValueList::operator=(const ValueList& other) {
@@ -81,8 +83,8 @@ ValueList& ValueList::operator=(const ValueList& other) {
 ValueList& ValueList::operator=(ValueList&& other) noexcept {
   if (this != &other) {
     std::free(block_);
-    block_ = other.block_;
-    other.block_ = nullptr;
+    block_ = std::exchange(other.block_, nullptr);
+    head_ = std::exchange(other.head_, 0);
   }
   return *this;
 }
@@ -103,7 +105,7 @@ void ValueList::set_header(const Header& h) {
   PutPaddedVarint(std::uint64_t{h.used} << kCapacityBits | h.capacity_log2, h.width, block_);
 }
 
-std::size_t ValueList::packed_bytes() const { return header().used; }
+std::size_t ValueList::packed_bytes() const { return header().used - head_; }
 
 std::size_t ValueList::block_bytes() const {
   const Header h = header();
@@ -114,7 +116,13 @@ void ValueList::Append(std::string_view value) {
   char prefix[kMaxVarint];
   const std::size_t prefix_bytes = PutVarint(value.size(), prefix);
   Header h = header();
-  const std::size_t needed = h.used + prefix_bytes + value.size();
+  std::size_t needed = h.used + prefix_bytes + value.size();
+  if (needed > h.capacity() && head_ > 0) {
+    // The dead head goes first: it may be all the room needed, and a
+    // smaller block must not cut off the values behind it.
+    DropHead(h);
+    needed = h.used + prefix_bytes + value.size();
+  }
   if (needed > h.capacity()) {
     // Doubling keeps a hot key's appends amortized O(1).
     const unsigned capacity_log2 = CapacityLog2For(needed);
@@ -134,7 +142,32 @@ void ValueList::Append(std::string_view value) {
   set_header(h);
 }
 
+void ValueList::DropHead(Header& h) {
+  h.used -= head_;
+  std::memmove(block_ + h.width, block_ + h.width + head_, h.used);
+  head_ = 0;
+  set_header(h);
+}
+
+void ValueList::DropFront(std::size_t packed_bytes) {
+  if (packed_bytes == 0) return;
+  Header h = header();
+  head_ += packed_bytes;
+  if (head_ == h.used) return Clear();
+  // Moving the values down once the head outgrows them costs at most a
+  // byte moved per byte dropped.
+  if (head_ > h.used - head_) DropHead(h);
+}
+
+void ValueList::Truncate(std::size_t packed_bytes) {
+  if (packed_bytes == 0) return Clear();
+  Header h = header();
+  h.used = head_ + packed_bytes;
+  set_header(h);
+}
+
 void ValueList::Clear() {
+  head_ = 0;
   Header h = header();
   if (h.capacity_log2 == 0) {
     // An exact block has no room to reuse.
@@ -147,7 +180,7 @@ void ValueList::Clear() {
 
 ValueView ValueList::view() const {
   const Header h = header();
-  return block_ == nullptr ? ValueView() : ValueView(block_ + h.width, h.used);
+  return block_ == nullptr ? ValueView() : ValueView(block_ + h.width + head_, h.used - head_);
 }
 
 }  // namespace kvd

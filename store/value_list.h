@@ -11,6 +11,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kvd {
@@ -71,8 +72,10 @@ class ValueView {
   // few as make at least `min_bytes` packed bytes, or all that are left.
   ValueView Slice(std::size_t from, std::size_t min_bytes) const;
   // The values with indices [first, first + count), as many of them as
-  // there are; walks the values before them.
+  // there are; walks the values up to them.
   ValueView Values(std::size_t first, std::size_t count) const;
+  // The values after the first `count`; walks those.
+  ValueView Skip(std::size_t count) const;
   std::vector<std::string> ToStrings() const;
 
  private:
@@ -83,22 +86,31 @@ class ValueView {
 class ValueList {
  public:
   ValueList() = default;
-  // Copies allocate exactly what `other` uses.
-  ValueList(const ValueList& other);
+  // A list of the values `values` holds, allocated exactly (copies too).
+  explicit ValueList(ValueView values);
+  ValueList(const ValueList& other) : ValueList(other.view()) {}
   ValueList& operator=(const ValueList& other);
-  ValueList(ValueList&& other) noexcept : block_(other.block_) { other.block_ = nullptr; }
+  ValueList(ValueList&& other) noexcept
+      : block_(std::exchange(other.block_, nullptr)), head_(std::exchange(other.head_, 0)) {}
   ValueList& operator=(ValueList&& other) noexcept;
   ~ValueList();
 
   // Adds `value` after the others; amortized O(value.size()).
   void Append(std::string_view value);
+  // Removes the values in the first `packed_bytes` bytes (whole values) in
+  // amortized O(1) per byte: the rest stay where they are, behind a dead
+  // head that is dropped once it outgrows them (then they move down).
+  void DropFront(std::size_t packed_bytes);
+  // Keeps only the values in the first `packed_bytes` bytes (whole values).
+  void Truncate(std::size_t packed_bytes);
   // Removes every value, keeping a grown list's allocation for reuse.
   void Clear();
 
   ValueView view() const;
   std::size_t packed_bytes() const;
   bool empty() const { return packed_bytes() == 0; }
-  // Bytes of its heap block, header included (0 without one).
+  // Bytes of its heap block, header included (0 without one); less, by
+  // what was dropped, for an exact block (see Header) that lost values.
   std::size_t block_bytes() const;
 
  private:
@@ -120,7 +132,12 @@ class ValueList {
   };
   Header header() const;
   void set_header(const Header& h);
+  // Moves the values down over the dead head.
+  void DropHead(Header& h);
   char* block_ = nullptr;  // null: no values
+  // Bytes of values dropped from the front that still lie in the block
+  // before the first value: the header's `used` counts them.
+  std::size_t head_ = 0;
 };
 
 }  // namespace kvd

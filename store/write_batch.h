@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/list_range.h"
+
 namespace kvd {
 
 // What must hold for an append to be applied (a compare-and-set): checked
@@ -27,11 +29,18 @@ struct Condition {
 };
 
 struct Mutation {
-  enum class Kind { kAppend, kDelete };
+  enum class Kind {
+    kAppend,
+    kDelete,
+    // Keeps only the values in `range` (LTRIM); a pop is the trim that keeps
+    // all but the values it takes. A key left without values is deleted.
+    kTrim,
+  };
   Kind kind;
   std::string_view key;  // views into the batch: valid while it is unchanged
   std::string_view val;  // kAppend only
   Condition condition;   // kAppend only
+  ListRange range;       // kTrim only
 };
 
 // Who sent a group of mutations, for exactly-once writes in cluster mode: a
@@ -72,8 +81,11 @@ class WriteBatch {
     Add(Mutation::Kind::kAppend, key, val, condition);
   }
   void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}, {}); }
+  void Trim(std::string_view key, ListRange range) {
+    Add(Mutation::Kind::kTrim, key, {}, {}, range);
+  }
   // A copy of `m` (of another batch).
-  void Add(const Mutation& m) { Add(m.kind, m.key, m.val, m.condition); }
+  void Add(const Mutation& m) { Add(m.kind, m.key, m.val, m.condition, m.range); }
   // Appends a copy of every mutation of `other` (another batch).
   void Absorb(const WriteBatch& other) {
     if (other.empty()) return;
@@ -120,6 +132,7 @@ class WriteBatch {
     std::size_t key_size;
     std::size_t val_size;
     Condition condition;
+    ListRange range;
   };
   // From mutation `first` on, the mutations are `origin`'s.
   struct OriginMark {
@@ -143,7 +156,7 @@ class WriteBatch {
       Mutation operator*() const {
         return Mutation{entry_->kind, std::string_view(bytes_, entry_->key_size),
                         std::string_view(bytes_ + entry_->key_size, entry_->val_size),
-                        entry_->condition};
+                        entry_->condition, entry_->range};
       }
       iterator& operator++() {
         bytes_ += entry_->key_size + entry_->val_size;
@@ -170,10 +183,11 @@ class WriteBatch {
   Mutations mutations() const { return Mutations(*this); }
 
  private:
-  void Add(Mutation::Kind kind, std::string_view key, std::string_view val, Condition condition) {
+  void Add(Mutation::Kind kind, std::string_view key, std::string_view val, Condition condition,
+           ListRange range = {}) {
     bytes_ += key;
     bytes_ += val;
-    entries_.push_back(Entry{kind, key.size(), val.size(), condition});
+    entries_.push_back(Entry{kind, key.size(), val.size(), condition, range});
   }
 
   std::string bytes_;  // each mutation's key, then its value, in order

@@ -77,6 +77,20 @@ inline bool GetVarString(std::string_view* in, std::string_view* s) {
   return true;
 }
 
+// Appends a signed `v` as a varint of its zigzag form (0, -1, 1, -2, ... as
+// 0, 1, 2, 3, ...), so that small negative numbers take few bytes too.
+inline void PutSignedVarint(std::string* out, std::int64_t v) {
+  PutVarint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+// Reads what PutSignedVarint wrote, as GetVarint does.
+inline bool GetSignedVarint(std::string_view* in, std::int64_t* v) {
+  std::uint64_t zigzag = 0;
+  if (!GetVarint(in, &zigzag)) return false;
+  *v = static_cast<std::int64_t>(zigzag >> 1) ^ -static_cast<std::int64_t>(zigzag & 1);
+  return true;
+}
+
 }  // namespace kvd
 
 #endif  // KVD_UTIL_VARINT_H_

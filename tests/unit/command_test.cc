@@ -47,6 +47,8 @@ WriteBatch Mixed() {
   batch.Delete("c");
   batch.Append("d", "3", {Condition::On::kRevision, kMax});
   batch.Append("d", "4", {Condition::On::kLength, 0});
+  batch.Trim("q",
+             {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()});
   return batch;
 }
 
@@ -58,9 +60,10 @@ TEST(CommandTest, WritesRoundTripWithTheirOrigins) {
   EXPECT_EQ(Describe(command.batch), Describe(batch));
   EXPECT_THAT(Runs(command.batch), ElementsAre("0/0 @0+2", "7/1 @2+3", "0/0 @5+1",
                                                "18446744073709551615/18446744073709551615 @6+1",
-                                               "18446744073709551615/18446744073709551615 @7+3"));
+                                               "18446744073709551615/18446744073709551615 @7+4"));
   EXPECT_THAT(Describe(command.batch)[8], "append d=3 if revision 18446744073709551615");
   EXPECT_THAT(Describe(command.batch)[9], "append d=4 if length 0");
+  EXPECT_THAT(Describe(command.batch)[10], "trim q -9223372036854775808 9223372036854775807");
 }
 
 TEST(CommandTest, EmptyBatchRoundTrips) {

@@ -1,5 +1,6 @@
 // Test helper: a batch's mutations as readable strings, "append k=v" (with
-// " if revision N" or " if length N" for a condition) and "delete k", and its runs of one origin,
+// " if revision N" or " if length N" for a condition), "delete k" and
+// "trim k START STOP", and its runs of one origin,
 // for comparing with the expected lists (write_batch_test.cc, journal_test.cc, command_test.cc).
 #ifndef KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
 #define KVD_TESTS_UNIT_DESCRIBE_BATCH_H_
@@ -18,9 +19,18 @@ inline void Describe(const WriteBatch& batch, std::vector<std::string>* out) {
     if (m.condition.on == Condition::On::kRevision) condition = " if revision ";
     if (m.condition.on == Condition::On::kLength) condition = " if length ";
     if (!condition.empty()) condition += std::to_string(m.condition.value);
-    out->push_back((m.kind == Mutation::Kind::kAppend ? "append " : "delete ") +
-                   std::string(m.key) +
-                   (m.kind == Mutation::Kind::kAppend ? "=" + std::string(m.val) : "") + condition);
+    switch (m.kind) {
+      case Mutation::Kind::kAppend:
+        out->push_back("append " + std::string(m.key) + "=" + std::string(m.val) + condition);
+        break;
+      case Mutation::Kind::kDelete:
+        out->push_back("delete " + std::string(m.key));
+        break;
+      case Mutation::Kind::kTrim:
+        out->push_back("trim " + std::string(m.key) + " " + std::to_string(m.range.start) + " " +
+                       std::to_string(m.range.stop));
+        break;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,13 @@
 #include "tests/test_dir.h"
 
 namespace kvd {
+
+// Whether each mutation was applied (WriteResults::applied), in order.
+inline std::vector<bool> AppliedOf(const WriteResults& results) {
+  std::vector<bool> applied;
+  for (std::size_t i = 0; i < results.size(); ++i) applied.push_back(results.applied(i));
+  return applied;
+}
 
 inline std::unique_ptr<Engine> MustOpen(const std::filesystem::path& path,
                                         EngineOptions options = {}) {

@@ -50,9 +50,9 @@ TEST(EngineWithoutJournalTest, WritesApplyWithoutAJournal) {
   batch.Delete("a");
   batch.Delete("a");
   batch.Append("b", "2");
-  std::vector<bool> applied;
+  WriteResults applied;
   ASSERT_TRUE(engine->Write(batch, &applied).ok());
-  EXPECT_THAT(applied, ElementsAre(true, true, false, true));
+  EXPECT_THAT(AppliedOf(applied), ElementsAre(true, true, false, true));
   EXPECT_THAT(engine->Get("b").view().ToStrings(), ElementsAre("2"));
   EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.journal"));
   EXPECT_EQ(engine->GetStats().journal_bytes, 0u);

@@ -107,9 +107,9 @@ TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
   batch.Append("a", "1");
   batch.Delete("a");
   batch.Delete("a");
-  std::vector<bool> applied;
+  WriteResults applied;
   ASSERT_TRUE(engine->Write(batch, &applied).ok());
-  EXPECT_THAT(applied, ElementsAre(true, true, false));
+  EXPECT_THAT(AppliedOf(applied), ElementsAre(true, true, false));
   EXPECT_THAT(engine->Get("a").view().ToStrings(), IsEmpty());
 }
 
@@ -122,11 +122,11 @@ TEST(EngineTest, AcknowledgedAppendsAreReadByAReaderTheyStart) {
   WriteBatch batch;
   batch.Append("k", "1");
   batch.Append("k", "2");
-  std::vector<bool> applied;
+  WriteResults applied;
   int acknowledgements = 0;
   auto acknowledge = [&] {
     ++acknowledgements;
-    EXPECT_THAT(applied, ElementsAre(true, true));
+    EXPECT_THAT(AppliedOf(applied), ElementsAre(true, true));
     auto read = std::async(std::launch::async, [&] { return engine->Get("k").view().ToStrings(); });
     ASSERT_EQ(read.wait_for(std::chrono::seconds(30)), std::future_status::ready)
         << "a reader held off while acknowledging";
@@ -214,9 +214,9 @@ TEST(EngineTest, QueuedAppendsCountForEveryReadAndChange) {
   queue("deleted");
   WriteBatch batch;
   batch.Delete("deleted");
-  std::vector<bool> applied;
+  WriteResults applied;
   ASSERT_TRUE(engine->Write(batch, &applied).ok());
-  EXPECT_THAT(applied, ElementsAre(true)) << "the delete did not find the queued append";
+  EXPECT_THAT(AppliedOf(applied), ElementsAre(true)) << "the delete did not find the queued append";
   queue("folded");
   ASSERT_TRUE(engine->Close().ok());
   EXPECT_EQ(ReadFile(dir / "storage.data"),
@@ -252,11 +252,11 @@ TEST(EngineTest, BatchesWithDeletesAreAcknowledgedOnceApplied) {
   batch.Append("k", "1");
   batch.Delete("gone");
   batch.Delete("absent");
-  std::vector<bool> applied;
+  WriteResults applied;
   int acknowledgements = 0;
   auto acknowledge = [&] {
     ++acknowledgements;
-    EXPECT_THAT(applied, ElementsAre(true, true, false));
+    EXPECT_THAT(AppliedOf(applied), ElementsAre(true, true, false));
     auto read = std::async(std::launch::async, [&] { return engine->Get("k").view().ToStrings(); });
     ASSERT_EQ(read.wait_for(std::chrono::seconds(30)), std::future_status::ready)
         << "readers held off while acknowledging";
@@ -372,6 +372,45 @@ TEST_P(CompactionTest, CompactionUnderConcurrentWritersKeepsEverything) {
     ASSERT_EQ(values.size(), static_cast<std::size_t>(written[w]));
     for (int i = 0; i < written[w]; ++i) EXPECT_EQ(values[i], std::to_string(i));
   }
+}
+
+// A queue: one thread appends, another pops from the head, while the
+// journal is compacted; every value is popped once or still queued, in
+// order, after a reopen (snapshots of the lists the trims left).
+TEST_P(CompactionTest, PopsUnderCompactionTakeEachValueOnceAndSurviveAReopen) {
+  TestDir dir;
+  EngineOptions options;
+  options.compact_min_bytes = 2048;
+  options.compact_percentage = 50;
+  options.carry_under_lock_bytes = GetParam();
+  std::vector<std::string> popped;
+  int appended = 0;
+  {
+    auto engine = MustOpen(dir / "storage.data", options);
+    std::atomic<bool> done{false};
+    std::thread popper([&] {
+      WriteBatch pop;
+      pop.Trim("q", {2, -1});
+      WriteResults results;
+      while (!done.load()) {
+        ASSERT_TRUE(engine->Write(pop, &results).ok());
+        for (std::string_view v : results.removed(0)) popped.emplace_back(v);
+      }
+    });
+    for (; WritesGoOn(*engine, appended); ++appended) {
+      EXPECT_TRUE(Append(*engine, "q", std::to_string(appended)).ok());
+    }
+    done = true;
+    popper.join();
+    EXPECT_GT(engine->GetStats().compactions, 0u);
+  }
+  EXPECT_GT(popped.size(), 0u);
+  auto engine = MustOpen(dir / "storage.data", options);
+  std::vector<std::string> all = popped;
+  const ValueList queued = engine->Get("q");
+  for (std::string_view v : queued.view()) all.emplace_back(v);
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(appended));
+  for (int i = 0; i < appended; ++i) EXPECT_EQ(all[i], std::to_string(i));
 }
 
 }  // namespace

@@ -116,6 +116,28 @@ TEST(JournalTest, ABatchRecordHasTheDocumentedBytes) {
   EXPECT_EQ(none, "kept");
 }
 
+TEST(JournalTest, ATrimHasTheDocumentedBytesAndReadsBack) {
+  WriteBatch batch;
+  batch.Trim("k", {2, -1});
+  batch.Trim("k", {-300, 64});
+  std::string records;
+  journal::EncodeBatch(batch, &records);
+  EXPECT_EQ(records, Framed(std::string("\x05"
+                                        "\x10\x01k\x04\x01"      // bit 4: trim; 2, -1
+                                        "\x12\xd7\x04\x80\x01",  // bits 4 and 1: -300, 64
+                                        11)));
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(records, "j", &contents).ok());
+  EXPECT_THAT(Mutations(contents), ElementsAre("trim k 2 -1", "trim k -300 64"));
+  journal::Record record;
+  EXPECT_FALSE(journal::DecodePayload("\x05\x11\x01k\x01v\x04\x01"s, &record))
+      << "an append and a trim";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x14\x01k\x04\x01\x07"s, &record))
+      << "a trim with a condition";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x10\x01k\x04"s, &record)) << "no stop";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x20\x01k"s, &record)) << "an unknown bit";
+}
+
 TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
   std::string record;
   const Store::Revisions revisions{300, {3, 0, 300}};

@@ -33,9 +33,9 @@ class Replica {
   }
   // Applies `entry`, which must decode; returns the results.
   std::vector<bool> Apply(const std::string& entry) {
-    std::vector<bool> applied;
-    EXPECT_TRUE(machine_.Apply(entry, &applied));
-    return applied;
+    WriteResults results;
+    EXPECT_TRUE(machine_.Apply(entry, &results));
+    return AppliedOf(results);
   }
 
  private:
@@ -211,12 +211,44 @@ TEST(StateMachineTest, TheSameRequestTwiceInOneEntryReportsTheFirstResultsTwice)
   EXPECT_THAT(r.Values("k"), ElementsAre("v"));
 }
 
+// An entry of one request of `origin`: a pop of `count` values from the
+// head of `key` (the trim that keeps the rest).
+std::string PopEntry(Origin origin, const std::string& key, std::int64_t count) {
+  WriteBatch batch;
+  batch.SetOrigin(origin);
+  batch.Trim(key, {count, -1});
+  return Entry(batch);
+}
+
+// A retried pop must answer the values the first took: applied again, it
+// would take others, and the first ones would reach nobody.
+TEST(StateMachineTest, ARetriedPopAnswersTheValuesTheFirstTook) {
+  Replica r;
+  for (const char* v : {"1", "2", "3"}) r.Apply(AppendEntry({}, "q", v));
+  WriteResults first, retry;
+  ASSERT_TRUE(r.machine().Apply(PopEntry({7, 1}, "q", 2), &first));
+  EXPECT_THAT(first.removed(0).ToStrings(), ElementsAre("1", "2"));
+  ASSERT_TRUE(r.machine().Apply(PopEntry({7, 1}, "q", 2), &retry));
+  EXPECT_THAT(AppliedOf(retry), ElementsAre(true));
+  EXPECT_THAT(retry.removed(0).ToStrings(), ElementsAre("1", "2"));
+  EXPECT_THAT(r.Values("q"), ElementsAre("3"));
+  // And after a snapshot restored elsewhere.
+  Replica to;
+  ASSERT_TRUE(to.machine().Restore(r.machine().Snapshot()).ok());
+  WriteResults restored;
+  ASSERT_TRUE(to.machine().Apply(PopEntry({7, 1}, "q", 2), &restored));
+  EXPECT_THAT(restored.removed(0).ToStrings(), ElementsAre("1", "2"));
+  EXPECT_THAT(to.Values("q"), ElementsAre("3"));
+  EXPECT_EQ(to.machine().Snapshot(), r.machine().Snapshot());
+}
+
 TEST(StateMachineTest, AnEntryThatDoesNotDecodeChangesNothing) {
   Replica r;
   const std::string entry = AppendEntry({7, 1}, "k", "v");
-  std::vector<bool> applied = {true};
+  WriteResults applied;
+  applied.Add(true);
   EXPECT_FALSE(r.machine().Apply(entry.substr(0, entry.size() - 1), &applied));
-  EXPECT_THAT(applied, IsEmpty());
+  EXPECT_TRUE(applied.empty());
   EXPECT_FALSE(r.machine().Apply("", &applied));
   EXPECT_THAT(r.Values("k"), IsEmpty());
   r.Apply(entry);
@@ -275,6 +307,32 @@ TEST(StateMachineTest, ASnapshotFromBeforeRevisionsRestoresWithTheFirst) {
   EXPECT_EQ(revision, 1u);
 }
 
+TEST(StateMachineTest, ASnapshotOfFormat2RestoresItsSessions) {
+  Replica to;
+  // Client 7's request 1 had one result, false; no nodes; no revisions but
+  // the store's; the text.
+  ASSERT_TRUE(to.machine().Restore("\x02\x01\x07\x01\x01\x00\x00\x05\x00{}"s).ok());
+  EXPECT_THAT(to.Apply(DeleteEntry({7, 1}, "k")), ElementsAre(false));
+  EXPECT_EQ(to.engine().GetStats().revision, 5u);
+}
+
+TEST(StateMachineTest, ASnapshotWithMalformedRemovedValuesIsCorruption) {
+  Replica to;
+  // A result byte of 3 (applied, values follow), then a string of 3 bytes
+  // that are no packed values: a value of 5 bytes, "ab".
+  const std::string bad =
+      "\x03\x01\x07\x01\x01\x03\x03\x05"
+      "ab\x00\x00\x00{}"s;
+  EXPECT_EQ(to.machine().Restore(bad).code(), Status::Code::kCorruption);
+  std::string good = bad;
+  good.replace(good.find("\x05"
+                         "ab"),
+               3,
+               "\x02"
+               "ab");
+  EXPECT_TRUE(to.machine().Restore(good).ok());
+}
+
 TEST(StateMachineTest, RestoredSessionsStillDropRetries) {
   Replica from, to;
   Populate(from);
@@ -318,7 +376,7 @@ TEST(StateMachineTest, RestoreOfGarbageIsCorruptionAndKeepsTheState) {
   const std::string snapshot = from.machine().Snapshot();
   const std::string before = r.machine().Snapshot();
   for (const std::string& garbage : {
-           ""s, "x"s, "\x03"s + snapshot.substr(1),                    // an unknown format
+           ""s, "x"s, "\x04"s + snapshot.substr(1),                    // an unknown format
            snapshot.substr(0, 1), snapshot.substr(0, 3), "\x02\x05"s,  // sessions cut short
            "\x02\x00\x02\x01"s,                                        // the directory cut short
            "\x02\x00\x00\x01\x02\x01"s,                                // revisions cut short

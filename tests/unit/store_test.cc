@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/engine_helpers.h"
+
 namespace kvd {
 namespace {
 
@@ -23,14 +25,18 @@ ValueList List(std::initializer_list<std::string_view> values) {
 }
 
 // `size` changes drawn from `seed` over keys k0..k4999: one in five a
-// delete, the others appends of their position's number.
+// delete, one in ten a pop of one value from the head, the others appends
+// of their position's number.
 WriteBatch RandomChanges(std::uint64_t seed, int size) {
   auto next = [&] { return (seed = seed * 6364136223846793005u + 1442695040888963407u) >> 33; };
   WriteBatch batch;
   for (int i = 0; i < size; ++i) {
     const std::string key = "k" + std::to_string(next() % 5000);
-    if (next() % 5 == 0) {
+    const auto kind = next() % 10;
+    if (kind < 2) {
       batch.Delete(key);
+    } else if (kind == 2) {
+      batch.Trim(key, {1, -1});
     } else {
       batch.Append(key, std::to_string(i));
     }
@@ -118,22 +124,22 @@ TEST(StoreTest, TheFrozenViewKeepsTheRevisionsOfTheFreeze) {
 
 TEST(StoreTest, AConditionalAppendIsAppliedOnlyIfItsConditionHolds) {
   Store store;
-  const Mutation if_absent{Mutation::Kind::kAppend, "k", "1", {Condition::On::kRevision, 0}};
+  const Mutation if_absent{Mutation::Kind::kAppend, "k", "1", {Condition::On::kRevision, 0}, {}};
   EXPECT_TRUE(store.Apply(if_absent)) << "revision 0: absent";
   EXPECT_FALSE(store.Apply(if_absent)) << "now at revision 1";
   EXPECT_EQ(store.revision(), 1u) << "a failed condition changes nothing";
-  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "k", "2", {Condition::On::kRevision, 1}}));
-  EXPECT_FALSE(store.Apply({Mutation::Kind::kAppend, "k", "x", {Condition::On::kLength, 1}}));
-  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "k", "3", {Condition::On::kLength, 2}}));
-  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "new", "v", {Condition::On::kLength, 0}}));
+  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "k", "2", {Condition::On::kRevision, 1}, {}}));
+  EXPECT_FALSE(store.Apply({Mutation::Kind::kAppend, "k", "x", {Condition::On::kLength, 1}, {}}));
+  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "k", "3", {Condition::On::kLength, 2}, {}}));
+  EXPECT_TRUE(store.Apply({Mutation::Kind::kAppend, "new", "v", {Condition::On::kLength, 0}, {}}));
   EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("1", "2", "3"));
   EXPECT_EQ(store.revision(), 4u);
   WriteBatch batch;  // two clients that read revision 4 of "new"
   batch.Append("new", "first", {Condition::On::kRevision, 4});
   batch.Append("new", "second", {Condition::On::kRevision, 4});
-  std::vector<bool> applied;
+  WriteResults applied;
   store.Apply(batch, &applied);
-  EXPECT_THAT(applied, ElementsAre(true, false)) << "exactly one wins";
+  EXPECT_THAT(AppliedOf(applied), ElementsAre(true, false)) << "exactly one wins";
 }
 
 TEST(StoreTest, MissingKeyIsAbsent) {
@@ -214,11 +220,20 @@ TEST(StoreTest, ApplyOfABatchDoesWhatApplyingEachMutationDoes) {
     Store whole, each;
     whole.Append("k1", "before");
     each.Append("k1", "before");
-    std::vector<bool> whole_results{true}, each_results{true};  // kept: Apply appends to them
+    WriteResults whole_results, each_results;
+    whole_results.Add(true);  // kept: Apply adds to them
+    each_results.Add(true);
     whole.Apply(batch, &whole_results);
-    for (const auto& m : batch.mutations()) each_results.push_back(each.Apply(m));
-    EXPECT_EQ(whole_results, each_results) << size;
-    EXPECT_EQ(whole_results.size(), batch.size() + 1) << size;
+    for (const auto& m : batch.mutations()) {
+      std::string removed;
+      const bool applied = each.Apply(m, &removed);
+      each_results.Add(applied, ValueView(removed.data(), removed.size()));
+    }
+    ASSERT_EQ(whole_results.size(), batch.size() + 1) << size;
+    for (std::size_t i = 0; i < whole_results.size(); ++i) {
+      EXPECT_EQ(whole_results.applied(i), each_results.applied(i)) << i;
+      EXPECT_EQ(whole_results.removed(i).ToStrings(), each_results.removed(i).ToStrings()) << i;
+    }
     const std::vector<std::string> keys = each.Keys("");
     ASSERT_EQ(whole.Keys(""), keys) << size;
     for (const std::string& key : keys) {
@@ -456,6 +471,121 @@ TEST(StoreTest, FrozenKeyWithManyValuesComesInPartsWhileItChanges) {
   EXPECT_LE(most, kChunk + 9) << "no visit goes past its size by more than one value";
   store.Thaw();
   EXPECT_EQ(store.Find("big")->view().count(), std::size_t(visits - 21));
+}
+
+std::vector<std::string> Strings(const std::string& packed) {
+  return ValueView(packed.data(), packed.size()).ToStrings();
+}
+
+TEST(StoreTest, TrimKeepsTheRangeAndHandsOverWhatItRemovesInListOrder) {
+  Store store;
+  for (const char* v : {"a", "b", "c", "d", "e"}) store.Append("k", v);
+  std::string removed;
+  EXPECT_TRUE(store.Trim("k", {1, -2}, &removed));
+  EXPECT_THAT(store.Find("k")->view().ToStrings(), ElementsAre("b", "c", "d"));
+  EXPECT_THAT(Strings(removed), ElementsAre("a", "e"));
+  EXPECT_EQ(store.value_count(), 3u);
+  EXPECT_EQ(store.byte_count(), 1u + 3u);
+  EXPECT_EQ(store.KeyRevision("k"), 6u) << "a trim is a change";
+  removed.clear();
+  EXPECT_FALSE(store.Trim("k", {0, -1}, &removed)) << "keeps everything";
+  EXPECT_FALSE(store.Trim("k", {-10, 10}, &removed)) << "clamped: keeps everything";
+  EXPECT_FALSE(store.Trim("absent", {0, 0}, &removed));
+  EXPECT_TRUE(removed.empty());
+  EXPECT_EQ(store.revision(), 6u) << "trims that remove nothing change nothing";
+}
+
+TEST(StoreTest, PopsAreTrimsThatKeepTheRest) {
+  Store store;
+  for (int i = 0; i < 10; ++i) store.Append("q", std::to_string(i));
+  std::string removed;
+  EXPECT_TRUE(store.Trim("q", {2, -1}, &removed));  // two from the head
+  EXPECT_THAT(Strings(removed), ElementsAre("0", "1"));
+  removed.clear();
+  EXPECT_TRUE(store.Trim("q", {0, -3}, &removed));  // two from the tail
+  EXPECT_THAT(Strings(removed), ElementsAre("8", "9"));
+  EXPECT_THAT(store.Find("q")->view().ToStrings(), ElementsAre("2", "3", "4", "5", "6", "7"));
+  store.Append("q", "10");
+  EXPECT_THAT(store.Find("q")->view().ToStrings(), ElementsAre("2", "3", "4", "5", "6", "7", "10"));
+}
+
+TEST(StoreTest, ATrimThatKeepsNothingDeletesTheKey) {
+  Store store;
+  store.Append("k", "a");
+  store.Append("k", "b");
+  store.Append("other", "x");
+  std::string removed;
+  EXPECT_TRUE(store.Trim("k", {5, -1}, &removed));
+  EXPECT_THAT(Strings(removed), ElementsAre("a", "b"));
+  EXPECT_EQ(store.Find("k"), nullptr);
+  EXPECT_THAT(store.Keys(""), ElementsAre("other"));
+  EXPECT_EQ(store.value_count(), 1u);
+  EXPECT_EQ(store.byte_count(), std::string("other").size() + 1);
+  EXPECT_EQ(store.KeyRevision("k"), 0u);
+  EXPECT_EQ(store.revision(), 4u);
+}
+
+// A queue's way: many pops from the head, appends behind them; the values
+// left are the same as a list rebuilt from scratch would hold.
+TEST(StoreTest, AQueueOfPopsAndAppendsKeepsItsOrder) {
+  Store store;
+  std::vector<std::string> model;
+  int next = 0;
+  for (int round = 0; round < 300; ++round) {
+    for (int i = 0; i < round % 7; ++i) {
+      model.push_back("v" + std::to_string(next) + std::string(next % 13, 'x'));
+      store.Append("q", model.back());
+      ++next;
+    }
+    const std::size_t take = std::min<std::size_t>(model.size(), round % 5);
+    std::string removed;
+    EXPECT_EQ(store.Trim("q", {static_cast<std::int64_t>(take), -1}, &removed), take > 0);
+    EXPECT_EQ(Strings(removed), std::vector<std::string>(model.begin(), model.begin() + take));
+    model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(take));
+    const ValueList* list = store.Find("q");
+    EXPECT_EQ(list == nullptr ? std::vector<std::string>{} : list->view().ToStrings(), model)
+        << "round " << round;
+  }
+}
+
+TEST(StoreTest, FrozenViewKeepsWhatATrimRemoves) {
+  Store store;
+  for (const char* v : {"a", "b", "c"}) store.Append("head", v);
+  for (const char* v : {"a", "b", "c"}) store.Append("tail", v);
+  store.Append("gone", "g");
+  store.Freeze();
+  EXPECT_TRUE(store.Trim("head", {1, -1}));
+  EXPECT_TRUE(store.Trim("tail", {0, -2}));
+  store.Append("tail", "d");  // would overwrite "c" in place
+  EXPECT_TRUE(store.Trim("gone", {1, -1}));
+  store.Append("new", "n");
+  EXPECT_TRUE(store.Trim("new", {1, -1}));
+  const Entries frozen = {{"gone", {"g"}}, {"head", {"a", "b", "c"}}, {"tail", {"a", "b", "c"}}};
+  for (std::size_t chunk : {1, 100}) EXPECT_EQ(FrozenView(store, chunk), frozen) << chunk;
+  EXPECT_THAT(store.Find("head")->view().ToStrings(), ElementsAre("b", "c"));
+  EXPECT_THAT(store.Find("tail")->view().ToStrings(), ElementsAre("a", "b", "d"));
+  EXPECT_EQ(store.value_count(), 5u);
+  EXPECT_TRUE(store.Trim("head", {1, -1})) << "a second trim, after the first moved them";
+  EXPECT_EQ(FrozenView(store, 100), frozen);
+  store.Thaw();
+  EXPECT_EQ(FrozenView(store, 100), (Entries{{"head", {"c"}}, {"tail", {"a", "b", "d"}}}));
+}
+
+TEST(StoreTest, ApplyOfABatchReportsWhatEachTrimRemoved) {
+  Store store;
+  WriteBatch batch;
+  batch.Append("q", "1");
+  batch.Append("q", "2");
+  batch.Trim("q", {1, -1});
+  batch.Delete("absent");
+  batch.Trim("q", {1, -1});
+  WriteResults results;
+  store.Apply(batch, &results);
+  EXPECT_THAT(AppliedOf(results), ElementsAre(true, true, true, false, true));
+  EXPECT_THAT(results.removed(2).ToStrings(), ElementsAre("1"));
+  EXPECT_THAT(results.removed(4).ToStrings(), ElementsAre("2"));
+  EXPECT_TRUE(results.removed(0).empty());
+  EXPECT_EQ(store.Find("q"), nullptr);
 }
 
 }  // namespace

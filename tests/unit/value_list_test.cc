@@ -126,6 +126,45 @@ TEST(ValueListTest, ValuesSurviveTheHeaderGrowingWider) {
   }
 }
 
+TEST(ValueListTest, DropFrontAndTruncateRemoveWholeValuesFromEitherEnd) {
+  ValueList list;
+  for (const char* v : {"a", "bb", "ccc", "dddd", "e"}) list.Append(v);
+  list.DropFront(2);  // "a"
+  EXPECT_THAT(list.view().ToStrings(), ElementsAre("bb", "ccc", "dddd", "e"));
+  EXPECT_EQ(list.packed_bytes(), 3u + 4u + 5u + 2u);
+  list.Truncate(3 + 4);  // keeps "bb", "ccc"
+  EXPECT_THAT(list.view().ToStrings(), ElementsAre("bb", "ccc"));
+  list.Append("f");
+  EXPECT_THAT(list.view().ToStrings(), ElementsAre("bb", "ccc", "f"));
+  EXPECT_THAT(ValueList(list).view().ToStrings(), ElementsAre("bb", "ccc", "f"));
+  list.DropFront(list.packed_bytes());
+  EXPECT_TRUE(list.empty());
+  list.Append("g");
+  EXPECT_THAT(list.view().ToStrings(), ElementsAre("g"));
+}
+
+// Values dropped from the front leave a dead head that appends and growth
+// must skip, on exact blocks (copies) and grown ones alike.
+TEST(ValueListTest, AQueueOfDropsAndAppendsKeepsItsValues) {
+  for (const bool exact : {false, true}) {
+    ValueList list;
+    std::vector<std::string> model;
+    for (int i = 0; i < 2000; ++i) {
+      model.push_back(
+          std::string(static_cast<std::size_t>(i % 150), static_cast<char>('a' + i % 26)));
+      list.Append(model.back());
+      if (exact && i % 3 == 0) list = ValueList(list);
+      if (i % 3 == 0) {
+        const std::size_t first = list.view().Values(0, 1).packed_bytes();
+        list.DropFront(first);
+        model.erase(model.begin());
+      }
+      ASSERT_EQ(list.view().count(), model.size()) << i;
+    }
+    EXPECT_EQ(list.view().ToStrings(), model);
+  }
+}
+
 TEST(ValueListTest, ValuesViewsARunOfValuesByIndex) {
   ValueList list;
   for (const char* v : {"a", "bb", "", "dddd", "e"}) list.Append(v);
