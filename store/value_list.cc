@@ -64,13 +64,12 @@ ValueView ValueView::Values(std::size_t first, std::size_t count) const {
   return {from, static_cast<std::size_t>(it.at_ - from)};
 }
 
-ValueList::ValueList(const ValueList& other) {
-  const Header from = other.header();
-  if (from.used == 0) return;
-  const Header h{from.used, 0, VarintLength(from.used << kCapacityBits)};
+ValueList::ValueList(ValueView values) {
+  if (values.empty()) return;
+  const Header h{values.packed_bytes(), 0, VarintLength(values.packed_bytes() << kCapacityBits)};
   block_ = Allocate(nullptr, h.width + h.used);
   set_header(h);
-  std::memcpy(block_ + h.width, other.block_ + from.width, h.used);
+  std::memcpy(block_ + h.width, values.packed_data(), h.used);
 }
 
 ValueList& ValueList::operator=(const ValueList& other) {

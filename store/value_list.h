@@ -83,8 +83,11 @@ class ValueView {
 class ValueList {
  public:
   ValueList() = default;
+  // A list of exactly `values` (a view of another list's), in one allocation
+  // of exactly what they take.
+  explicit ValueList(ValueView values);
   // Copies allocate exactly what `other` uses.
-  ValueList(const ValueList& other);
+  ValueList(const ValueList& other) : ValueList(other.view()) {}
   ValueList& operator=(const ValueList& other);
   ValueList(ValueList&& other) noexcept : block_(other.block_) { other.block_ = nullptr; }
   ValueList& operator=(ValueList&& other) noexcept;
