@@ -46,13 +46,15 @@ if ((smoke)); then configs=(50:16); fi
 value_size=16
 value=$(printf "%${value_size}s" "" | tr ' ' v)  # kvbench's value: 'v' x value_size
 list_values=100                                  # values of the list that gets read
+range_values=10                                  # values a ranged get reads: the list's first
 random_keys=100000                               # key space of the random-key appends
 kvd_socket=$tmp/kvd.sock
 
 echo "redis:   $(redis-server --version)"
 echo "reps:    $reps per side and row, kvd and Redis alternating; the table shows medians"
 echo "client:  kvbench for both (Redis: --protocol resp); redis-benchmark as an extra column"
-echo "values:  $value_size bytes; gets read a list of $list_values values"
+echo "values:  $value_size bytes; gets read a list of $list_values values (ranged: its first" \
+  "$range_values)"
 
 # Starts kvd with --fsync MODE on a fresh data dir and waits for it.
 start_kvd() {
@@ -71,7 +73,7 @@ start_kvd() {
 start_redis_like() {
   local mode=$1
   start_redis "$tmp/redis-$mode" 'save ""' "appendonly yes" "appendfsync $mode"
-  # The list the LRANGE workload reads: exactly $list_values values.
+  # The list the LRANGE workloads read: exactly $list_values values.
   local -a values
   mapfile -t values < <(yes "$value" | head -n "$list_values")
   redis del lrange100 >/dev/null
@@ -92,6 +94,9 @@ kvbench_args() {
     append-random) echo "--mix append --keys $random_keys" ;;
     append-hot) echo "--mix append --hot-key" ;;
     get-100) echo "--mix get --hot-key --preload-values $list_values" ;;
+    range-10)
+      echo "--mix get --hot-key --preload-values $list_values --range 0 $((range_values - 1))"
+      ;;
   esac
 }
 redis_args() {
@@ -99,6 +104,7 @@ redis_args() {
     append-random) echo "-r $random_keys RPUSH key:__rand_int__ $value" ;;
     append-hot) echo "RPUSH hotlist $value" ;;
     get-100) echo "LRANGE lrange100 0 $((list_values - 1))" ;;
+    range-10) echo "LRANGE lrange100 0 $((range_values - 1))" ;;
   esac
 }
 
@@ -142,6 +148,7 @@ target_for() {
   case $workload in
     append-*) if [[ $mode == always ]] && ((connections == 50)); then echo 1.5; else echo 1.0; fi ;;
     get-100) if ((connections == 50)); then echo 1.0; else echo -; fi ;;
+    range-10) echo - ;;
   esac
 }
 
@@ -164,7 +171,7 @@ print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" rat
 for mode in "${modes[@]}"; do
   start_kvd "$mode"
   start_redis_like "$mode"
-  for workload in append-random append-hot get-100; do
+  for workload in append-random append-hot get-100 range-10; do
     for config in "${configs[@]}"; do
       connections=${config%:*}
       pipeline=${config#*:}

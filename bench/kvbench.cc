@@ -3,16 +3,17 @@
 //   kvbench --socket PATH [--connections N] [--pipeline P] [--mix append|get|PCT]
 //           [--delete-percent D]
 //           [--keys K | --hot-key] [--value-size B] [--duration S | --requests N]
-//           [--preload-values V] [--stale] [--format text|csv|json] [--timeout S]
-//           [--protocol kvd|resp]
+//           [--preload-values V] [--range START STOP] [--stale]
+//           [--format text|csv|json] [--timeout S] [--protocol kvd|resp]
 //
 // One thread runs a Boost.Asio io_context with one coroutine per connection,
 // so the generator itself needs little CPU. One connection without pipelining
 // is a blocking client instead (see Connection). In each round a connection writes
 // P encoded requests in one write and reads their P response lines, decoding
 // each and checking that it says "ok":true. With --protocol resp the same
-// load goes to Redis instead: RPUSH for an append, LRANGE key 0 -1 for a get,
-// each reply read and checked the same way. A request's latency is the time from the
+// load goes to Redis instead: RPUSH for an append, LRANGE key 0 -1 for a get
+// (LRANGE key START STOP with --range), each reply read and checked the same
+// way. A request's latency is the time from the
 // start of its round's write until its response line has arrived. The run
 // ends after --duration seconds (no round starts after that) or once
 // --requests requests have been sent, and prints one line of figures:
@@ -38,11 +39,13 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -59,6 +62,7 @@
 #include "bench/resp.h"
 #include "proto/request.h"
 #include "proto/response.h"
+#include "store/list_range.h"
 
 namespace {
 
@@ -101,6 +105,10 @@ struct Config {
   // seed send the same requests (a series of runs that deletes needs new ones).
   std::uint64_t seed = 1;
   std::size_t preload_values = 1;
+  // Gets read only the values from index range.first to range.second, both
+  // included, as LRANGE names them (ranged); else every value.
+  bool ranged = false;
+  std::pair<std::int64_t, std::int64_t> range{0, -1};
   bool stale = false;  // gets carry "stale":true: a cluster node answers from its own state
   Format format = Format::kText;
   double timeout = 30;  // seconds without any response before giving up
@@ -387,12 +395,36 @@ std::string Decimal(double v, int decimals) {
   return buffer;
 }
 
+// How many values a get must answer. Deletes in the mix: any number. Else
+// at least those preloaded, as appends only add; but a ranged get exactly
+// those of the preload its range names, and only when the mix is gets
+// alone: as appends lengthen the list, a range counted from its end moves.
+struct ValueCount {
+  std::size_t min = 0;
+  std::size_t max = std::numeric_limits<std::size_t>::max();
+};
+ValueCount ExpectedValues(const Config& config) {
+  if (config.delete_percent > 0) return {};
+  if (!config.ranged) return {config.preload_values};
+  if (config.get_percent < 100) return {};
+  const kvd::ListRange range{config.range.first, config.range.second};
+  const std::size_t n = range.Resolve(config.preload_values).count;
+  return {n, n};
+}
+
+// What is wrong with a get that answered `n` values, or nothing.
+std::string WrongCount(std::string_view get, std::size_t n, ValueCount expected) {
+  if (n >= expected.min && n <= expected.max) return {};
+  return std::string(get) + " returned " + std::to_string(n) + " values; expected " +
+         (expected.min == expected.max ? "exactly " : "at least ") + std::to_string(expected.min);
+}
+
 // Checks one response line; returns an empty string when it is a success of
 // the expected kind, else what is wrong with it. Unless `full`, a line that
 // starts as a success of that kind passes without being decoded: like
 // redis-benchmark, the load generator must not spend these 2 cores on
 // materializing values (callers check a sample in full).
-std::string CheckResponse(std::string_view line, Kind kind, std::size_t min_values, bool full,
+std::string CheckResponse(std::string_view line, Kind kind, ValueCount expected, bool full,
                           proto::Response* response) {
   const std::string_view success = kind == Kind::kGet      ? R"({"ok":true,"values":[)"
                                    : kind == Kind::kDelete ? R"({"ok":true,"deleted":)"
@@ -407,10 +439,7 @@ std::string CheckResponse(std::string_view line, Kind kind, std::size_t min_valu
   if (kind == Kind::kDelete && !response->deleted) return "delete response without deleted";
   if (kind == Kind::kGet) {
     if (!response->values) return "get response without values";
-    if (response->values->size() < min_values) {
-      return "get returned " + std::to_string(response->values->size()) +
-             " values, fewer than the " + std::to_string(min_values) + " preloaded";
-    }
+    return WrongCount("get", response->values->size(), expected);
   }
   return {};
 }
@@ -418,7 +447,7 @@ std::string CheckResponse(std::string_view line, Kind kind, std::size_t min_valu
 // Reads one RESP reply to an RPUSH or an LRANGE; sets *wrong to what is
 // wrong with it, or empties it. The values are kvbench's own
 // ('v' repeated), so each bulk string is one line.
-awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, std::size_t min_values,
+awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, ValueCount expected,
                                     std::string* wrong) {
   const bool is_get = kind == Kind::kGet;
   wrong->clear();
@@ -441,9 +470,8 @@ awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, std::size
         *wrong = "bad RESP bulk string in an LRANGE reply";
       }
     }
-    if (header->number < static_cast<long long>(min_values)) {
-      *wrong = "LRANGE returned " + std::to_string(header->number) + " values, fewer than the " +
-               std::to_string(min_values) + " preloaded";
+    if (wrong->empty()) {
+      *wrong = WrongCount("LRANGE", static_cast<std::size_t>(header->number), expected);
     }
   }
   co_return error_code{};
@@ -454,14 +482,13 @@ awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, std::size
 // CheckResponse).
 awaitable<error_code> ReadReply(const Config& config, Connection& connection, Kind kind, bool full,
                                 proto::Response* response, std::string* wrong) {
-  // Deletes leave a key with fewer values than were preloaded.
-  const std::size_t min_values = config.delete_percent > 0 ? 0 : config.preload_values;
+  const ValueCount expected = ExpectedValues(config);
   if (config.protocol == Protocol::kResp) {
-    co_return co_await ReadRespReply(connection, kind, min_values, wrong);
+    co_return co_await ReadRespReply(connection, kind, expected, wrong);
   }
   std::string_view line;
   if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
-  *wrong = CheckResponse(line, kind, min_values, full, response);
+  *wrong = CheckResponse(line, kind, expected, full, response);
   co_return error_code{};
 }
 
@@ -648,6 +675,11 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
       {"keys", keys, config.hot_key},
       {"value_size", std::to_string(config.value_size), false},
       {"preload_values", std::to_string(config.get_percent > 0 ? config.preload_values : 0), false},
+      {"range",
+       config.ranged
+           ? std::to_string(config.range.first) + ".." + std::to_string(config.range.second)
+           : "all",
+       true},
       {"seconds", Decimal(seconds, 2), false},
       {"ops", std::to_string(h.count()), false},
       {"appends", std::to_string(shared.appends), false},
@@ -722,8 +754,14 @@ int Run(const Config& config) {
     if (config.get_percent > 0) {
       proto::Request get = proto::Request::Get(key);
       get.stale = config.stale;
-      shared.get_lines.push_back(resp ? RespCommand({"LRANGE", key, "0", "-1"})
-                                      : proto::EncodeRequest(get));
+      if (config.ranged) {
+        get.start = config.range.first;
+        get.stop = config.range.second;
+      }
+      shared.get_lines.push_back(
+          resp ? RespCommand({"LRANGE", key, std::to_string(get.start.value_or(0)),
+                              std::to_string(get.stop.value_or(-1))})
+               : proto::EncodeRequest(get));
     }
     if (config.delete_percent > 0) {
       shared.delete_lines.push_back(proto::EncodeRequest(proto::Request::Delete(key)));
@@ -831,6 +869,9 @@ int main(int argc, char** argv) {
                  "with gets: append V values to each key before the clock starts")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
+  auto* range = app.add_option("--range", config.range,
+                               "gets read only the values from index START to STOP, both "
+                               "included, as LRANGE (negative: from the end)");
   auto* stale =
       app.add_flag("--stale", config.stale,
                    "gets read the node's own state, which may lag the leader's (cluster mode)");
@@ -858,6 +899,11 @@ int main(int argc, char** argv) {
   config.get_percent = config.mix == "append" ? 0
                        : config.mix == "get"  ? 100
                                               : static_cast<unsigned>(std::stoi(config.mix));
+  config.ranged = range->count() > 0;
+  if (config.ranged && config.get_percent == 0) {
+    std::cerr << "kvbench: --range is for gets; --mix has none\n";
+    return kUsage;
+  }
   if (config.get_percent + config.delete_percent > 100) {
     std::cerr << "kvbench: --mix's gets and --delete-percent add up to more than 100 %\n";
     return kUsage;

@@ -26,6 +26,19 @@ std::uint64_t RandomId() {
   return id;
 }
 
+// The values of a get's response, and in *revision (unless null) its
+// revision; throws "bad_response" if either is missing.
+std::vector<std::string> ValuesOf(proto::Response response, std::uint64_t* revision) {
+  if (!response.values) throw Error("bad_response", "kvd sent no values for get");
+  if (revision != nullptr) {
+    if (!response.revision) {
+      throw Error("bad_response", "kvd sent no revision for get (a kvd from before revisions?)");
+    }
+    *revision = *response.revision;
+  }
+  return std::move(*response.values);
+}
+
 // The first pause before a retry, doubled each time up to kMaxPause.
 constexpr std::chrono::milliseconds kFirstPause{20};
 constexpr std::chrono::milliseconds kMaxPause{500};
@@ -165,15 +178,21 @@ void Client::AppendMany(std::vector<KeyValue> items) {
 std::vector<std::string> Client::Get(std::string_view key) { return Get(key, nullptr); }
 
 std::vector<std::string> Client::Get(std::string_view key, std::uint64_t* revision) {
-  auto response = connection_->Call(proto::Request::Get(std::string(key)));
-  if (!response.values) throw Error("bad_response", "kvd sent no values for get");
-  if (revision != nullptr) {
-    if (!response.revision) {
-      throw Error("bad_response", "kvd sent no revision for get (a kvd from before revisions?)");
-    }
-    *revision = *response.revision;
-  }
-  return std::move(*response.values);
+  return ValuesOf(connection_->Call(proto::Request::Get(std::string(key))), revision);
+}
+
+std::vector<std::string> Client::GetRange(std::string_view key, std::int64_t start,
+                                          std::int64_t stop, std::uint64_t* revision) {
+  proto::Request request = proto::Request::Get(std::string(key));
+  request.start = start;
+  request.stop = stop;
+  return ValuesOf(connection_->Call(request), revision);
+}
+
+std::uint64_t Client::Length(std::string_view key) {
+  const auto response = connection_->Call(proto::Request::Len(std::string(key)));
+  if (!response.length) throw Error("bad_response", "kvd sent no length for len");
+  return *response.length;
 }
 
 bool Client::Delete(std::string_view key) {

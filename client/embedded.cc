@@ -67,6 +67,13 @@ std::vector<std::string> Embedded::Get(std::string_view key, std::uint64_t* revi
   return engine_->Get(key, revision).view().ToStrings();
 }
 
+std::vector<std::string> Embedded::GetRange(std::string_view key, std::int64_t start,
+                                            std::int64_t stop, std::uint64_t* revision) {
+  return engine_->GetRange(key, ListRange{start, stop}, revision).view().ToStrings();
+}
+
+std::uint64_t Embedded::Length(std::string_view key) { return engine_->Length(key); }
+
 bool Embedded::Delete(std::string_view key) {
   WriteBatch batch;
   batch.Delete(std::string(key));

@@ -3,7 +3,7 @@
 //   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
 //   kvctl --key K --val V --if-revision N | --if-length N   only if K is still so
 //   kvctl --key K [--json]     print K's values
-//   kvctl get|append|del|keys|stats|revision|ping|import ...   redis-cli style commands
+//   kvctl get|range|len|append|del|keys|stats|revision|ping|import ...   redis-cli style commands
 //
 //   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
@@ -183,6 +183,17 @@ int main(int argc, char** argv) {
   auto* get = app.add_subcommand("get", "print the values of KEY");
   get->add_option("KEY", sub_key)->required();
   get->add_flag("--json", json, "print a JSON array");
+  std::int64_t start = 0, stop = -1;
+  auto* range = app.add_subcommand(
+      "range",
+      "print the values of KEY from index START to STOP, both included, as LRANGE: 0 is the "
+      "first, -1 the last (negative: from the end); past either end is clamped");
+  range->add_option("KEY", sub_key)->required();
+  range->add_option("START", start)->required();
+  range->add_option("STOP", stop)->required();
+  range->add_flag("--json", json, "print a JSON array");
+  auto* len = app.add_subcommand("len", "print how many values KEY holds (0 if absent)");
+  len->add_option("KEY", sub_key)->required();
   auto* append = app.add_subcommand("append", "append VAL to KEY");
   append->add_option("KEY", sub_key)->required();
   append->add_option("VAL", sub_val, "the value (-: read it from stdin, less one trailing newline)")
@@ -230,7 +241,7 @@ int main(int argc, char** argv) {
   auto* cluster_remove = cluster->add_subcommand("remove", "remove node ID from the cluster");
   cluster_remove->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
-  for (auto* sub : {get, append, del, keys, stats, revision, ping, import, cluster}) {
+  for (auto* sub : {get, range, len, append, del, keys, stats, revision, ping, import, cluster}) {
     sub->excludes(key_opt);
   }
 
@@ -275,6 +286,10 @@ int main(int argc, char** argv) {
       PrintValues(client.Get(*key), json);
     } else if (*get) {
       PrintValues(client.Get(sub_key), json);
+    } else if (*range) {
+      PrintValues(client.GetRange(sub_key, start, stop), json);
+    } else if (*len) {
+      std::cout << client.Length(sub_key) << '\n';
     } else if (*append && condition) {
       client.Append(sub_key, sub_val, *condition);
     } else if (*append) {

@@ -1,6 +1,7 @@
 #include "daemon/http_routes.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include <rapidjson/stringbuffer.h>
@@ -140,6 +141,26 @@ bool ReadCondition(const Request& r, proto::Request* op, Reply* error) {
   return true;
 }
 
+// A ranged get's optional start and stop parameters (whole numbers,
+// negative from the end, as in the protocol's get) into *get; false with a
+// 400 in *error if malformed.
+bool ReadRange(const Request& r, proto::Request* get, Reply* error) {
+  for (const auto& [name, out] : {std::pair{"start", &get->start}, std::pair{"stop", &get->stop}}) {
+    const std::string* given = r.Param(name);
+    if (given == nullptr) continue;
+    const char* end = given->data() + given->size();
+    std::int64_t n = 0;
+    const auto [at, failed] = std::from_chars(given->data(), end, n);
+    if (failed != std::errc() || at != end) {
+      *error =
+          ErrorReply(400, std::string(name) + " must be a whole number (negative: from the end)");
+      return false;
+    }
+    *out = n;
+  }
+  return true;
+}
+
 // Runs `op` as the socket protocol does (size limits; writes through the
 // commit queue, acknowledged once durable); a failure becomes *error.
 asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto::Request op,
@@ -186,17 +207,18 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
   co_return response;
 }
 
-// A key's values and its revision, read together (Engine::Get).
+// A key's values (or its range's) and its revision, read together
+// (GetValues).
 struct KeyValues {
   ValueList values;  // a copy, one allocation
   std::uint64_t revision = 0;
 };
 
-// The values and revision of `key`, or a 413 in *error when the key is over
-// --max-key-size (a 503 when it may not be read, see AwaitReadable).
+// The values and revision that `get` reads, or a 413 in *error when its key
+// is over --max-key-size (a 503 when it may not be read, see AwaitReadable).
 asio::awaitable<std::optional<KeyValues>> Get(const Services& s, const Request& r,
-                                              const std::string& key, Reply* error) {
-  if (auto e = CheckSizes(proto::Request::Get(key), s.limits.max_key, s.limits.max_value)) {
+                                              const proto::Request& get, Reply* error) {
+  if (auto e = CheckSizes(get, s.limits.max_key, s.limits.max_value)) {
     s.requests.CountError(proto::Op::kGet, e->code);
     *error = ErrorReply(StatusOf(e->code), e->message);
     co_return std::nullopt;
@@ -207,7 +229,7 @@ asio::awaitable<std::optional<KeyValues>> Get(const Services& s, const Request& 
   }
   s.requests.Count(proto::Op::kGet);
   KeyValues read;
-  read.values = s.engine.Get(key, &read.revision);
+  read.values = GetValues(get, s.engine, &read.revision);
   co_return read;
 }
 
@@ -261,7 +283,7 @@ asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
   Reply error;
   const std::string* key = Required(r, "key", &error);
   if (key == nullptr) co_return error;
-  const std::optional<KeyValues> read = co_await Get(s, r, *key, &error);
+  const std::optional<KeyValues> read = co_await Get(s, r, proto::Request::Get(*key), &error);
   if (!read) co_return error;
   co_return ValuesReply(*key, read->values.view(), read->revision);
 }
@@ -296,10 +318,31 @@ asio::awaitable<Reply> ListKeys(const Services& s, const Request& r) {
 
 asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
   Reply error;
-  const std::optional<KeyValues> read = co_await Get(s, r, r.key, &error);
+  proto::Request get = proto::Request::Get(r.key);
+  if (!ReadRange(r, &get, &error)) co_return error;
+  const std::optional<KeyValues> read = co_await Get(s, r, get, &error);
   if (!read) co_return error;
-  if (read->values.empty()) co_return ErrorReply(404, "no such key");
+  // A range may name none of a key's values: then only an absent key (of
+  // revision 0) is not found.
+  const bool ranged = get.start || get.stop;
+  if (ranged ? read->revision == 0 : read->values.empty()) {
+    co_return ErrorReply(404, "no such key");
+  }
   co_return ValuesReply(r.key, read->values.view(), read->revision);
+}
+
+asio::awaitable<Reply> KeyLength(const Services& s, const Request& r) {
+  proto::Request op = proto::Request::Len(r.key);
+  op.stale = Stale(r);
+  Reply error;
+  auto response = co_await Execute(s, std::move(op), &error);
+  if (!response) co_return error;
+  co_return JsonReply(200, [&](Json& json) {
+    json.Key("key");
+    String(json, r.key);
+    json.Key("length");
+    json.Uint64(*response->length);
+  });
 }
 
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
@@ -467,15 +510,29 @@ const std::vector<Route>& Routes() {
       {Verb::get,
        "/api/v1/keys/{key}",
        "The values of key in the order they were appended, and its revision (as GET "
-       "/api/v1/storage).",
+       "/api/v1/storage). With start or stop, only the values from index start to index stop, "
+       "both included, as Redis's LRANGE: 0 is the first value, -1 the last (negative counts "
+       "from the end); indices past either end are clamped, and a range that names none gives "
+       "[].",
        {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"start", "query", "optional: the index of the first value (default 0)"},
+        {"stop", "query", "optional: the index of the last value (default -1, the last)"},
         {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
        {"/api/v1/keys/fruit", "",
         "{\"key\":\"fruit\",\"values\":[\"green apple\",\"pear\"],\"revision\":2}\n"},
        {{400, "the key is not UTF-8"},
-        {404, "the key has no values"},
+        {400, "start or stop not a whole number"},
+        {404, "the key has no values (with start or stop: the key does not exist)"},
         {413, "key over --max-key-size"}},
        GetKey},
+      {Verb::get,
+       "/api/v1/keys/{key}/length",
+       "The number of values key holds; 0 for a missing key (as Redis's LLEN).",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
+       {"/api/v1/keys/fruit/length", "", "{\"key\":\"fruit\",\"length\":2}\n"},
+       {{400, "the key is not UTF-8"}, {413, "key over --max-key-size"}},
+       KeyLength},
       {Verb::get,
        "/api/v1/keys",
        "The keys, in byte order; with prefix, only those starting with it.",

@@ -26,6 +26,7 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
       }
       return std::nullopt;
     case proto::Op::kGet:
+    case proto::Op::kLen:
     case proto::Op::kDelete:
       return check(request.key, nullptr);
     case proto::Op::kKeys:
@@ -96,11 +97,22 @@ proto::Response WriteResponse(const proto::Request& request, const CommitResult&
   return response;
 }
 
+ValueList GetValues(const proto::Request& get, const Engine& engine, std::uint64_t* revision) {
+  if (!get.start && !get.stop) return engine.Get(get.key, revision);
+  ListRange range;
+  if (get.start) range.start = *get.start;
+  if (get.stop) range.stop = *get.stop;
+  return engine.GetRange(get.key, range, revision);
+}
+
 proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
                              const std::function<ServerStats()>& server_stats) {
   proto::Response response;
   response.id = request.id;
   switch (request.op) {
+    case proto::Op::kLen:
+      response.length = engine.Length(request.key);
+      break;
     case proto::Op::kKeys:
       response.keys = engine.Keys(request.prefix);
       break;
@@ -125,7 +137,7 @@ void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out) {
   if (request.op == proto::Op::kGet) {
     std::uint64_t revision = 0;
-    const ValueList values = engine.Get(request.key, &revision);
+    const ValueList values = GetValues(request, engine, &revision);
     proto::AppendValuesResponse(request.id, values.view(), revision, out);
   } else {
     proto::AppendResponse(ReadResponse(request, engine, server_stats), out);

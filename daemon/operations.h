@@ -42,8 +42,12 @@ proto::Response WriteResponse(const proto::Request& request, const CommitResult&
 
 using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 
-// The response to a read request other than get (keys, ping, stats): a
-// get's values are encoded straight from Engine::Get's packed copy, without
+// The values a get request reads, all of its key's (Engine::Get) or those of
+// its range (Engine::GetRange), and in *revision the key's, read with them.
+ValueList GetValues(const proto::Request& get, const Engine& engine, std::uint64_t* revision);
+
+// The response to a read request other than get (len, keys, ping, stats): a
+// get's values are encoded straight from GetValues's packed copy, without
 // a std::string per value (AppendReadResponse; the HTTP routes likewise).
 // `server_stats` gives the server's own figures, which "stats" reports
 // after the engine's (keys, values, bytes, journal_bytes, compactions,
@@ -51,8 +55,8 @@ using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 proto::Response ReadResponse(const proto::Request& request, const Engine& engine,
                              const std::function<ServerStats()>& server_stats);
 // The response line to any read request, get included, appended to *out:
-// a get answers the key's values and its revision, read together
-// (Engine::Get).
+// a get answers the key's values (or its range's) and its revision, read
+// together (GetValues).
 void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out);
 

@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     kvd::proto::Request again;
     if (kvd::proto::DecodeRequest(kvd::proto::EncodeRequest(request), &again) ||
         again.op != request.op || again.key != request.key || again.val != request.val ||
-        again.prefix != request.prefix || !(again.items == request.items)) {
+        again.prefix != request.prefix || !(again.items == request.items) ||
+        again.start != request.start || again.stop != request.stop) {
       std::abort();
     }
   }

@@ -73,7 +73,7 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   if (!op || *op == Op::kAppendMany || IsClusterOp(*op)) return false;
   // Exactly the members the op reads: the general path ignores others, and
   // names what is missing.
-  const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kDelete;
+  const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kLen || *op == Op::kDelete;
   const bool val = *op == Op::kAppend;
   const bool prefix = *op == Op::kKeys;
   if (seen[kKey] != key || seen[kVal] != val || (seen[kPrefix] && !prefix)) return false;
@@ -84,6 +84,8 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   request->items.clear();
   request->if_revision.reset();
   request->if_length.reset();
+  request->start.reset();
+  request->stop.reset();
   request->id.clear();
   // The rest of a request slot that held another request before.
   request->client = request->seq = 0;

@@ -12,11 +12,12 @@ namespace {
 using internal::AsString;
 using internal::FindString;
 
-constexpr std::array<std::pair<Op, std::string_view>, 12> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 13> kOps{{
     {Op::kPing, "ping"},
     {Op::kAppend, "append"},
     {Op::kAppendMany, "append_many"},
     {Op::kGet, "get"},
+    {Op::kLen, "len"},
     {Op::kDelete, "delete"},
     {Op::kKeys, "keys"},
     {Op::kStats, "stats"},
@@ -96,6 +97,25 @@ std::optional<Error> DecodeCondition(const rapidjson::Value& object, Request* re
   return std::nullopt;
 }
 
+// A get's range: "start" and "stop", integers, either or both. Refused on
+// any other op rather than ignored, so that no range passes for one taken.
+std::optional<Error> DecodeRange(const rapidjson::Value& object, Request* request) {
+  for (const auto& [name, out] :
+       {std::pair{"start", &request->start}, std::pair{"stop", &request->stop}}) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd()) continue;
+    if (request->op != Op::kGet) {
+      return Error{ErrorCode::kInvalidRequest, std::string("\"") + name + "\" is only for get"};
+    }
+    if (!it->value.IsInt64()) {
+      return Error{ErrorCode::kInvalidRequest,
+                   std::string("\"") + name + "\" must be an integer (64-bit, signed)"};
+    }
+    *out = it->value.GetInt64();
+  }
+  return std::nullopt;
+}
+
 std::optional<Error> DecodeItems(const rapidjson::Value& object, std::vector<KeyValue>* items) {
   auto it = object.FindMember("items");
   if (it == object.MemberEnd() || !it->value.IsArray()) {
@@ -138,6 +158,13 @@ Request Request::Get(std::string key) {
   return r;
 }
 
+Request Request::Len(std::string key) {
+  Request r;
+  r.op = Op::kLen;
+  r.key = std::move(key);
+  return r;
+}
+
 Request Request::Delete(std::string key) {
   Request r;
   r.op = Op::kDelete;
@@ -174,7 +201,9 @@ std::string_view OpName(Op op) {
 
 bool IsWrite(Op op) { return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete; }
 
-bool IsRead(Op op) { return op == Op::kGet || op == Op::kKeys || op == Op::kStats; }
+bool IsRead(Op op) {
+  return op == Op::kGet || op == Op::kLen || op == Op::kKeys || op == Op::kStats;
+}
 
 bool IsClusterOp(Op op) {
   return op == Op::kCluster || op == Op::kClusterAdd || op == Op::kClusterRemove ||
@@ -211,6 +240,7 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
   if (IsRead(*op)) {
     if (auto e = OptionalBool(doc, "stale", &request->stale)) return e;
   }
+  if (auto e = DecodeRange(doc, request)) return e;
   switch (*op) {
     case Op::kAppend:
       if (auto e = RequireString(doc, "key", &request->key)) return e;
@@ -219,6 +249,7 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
     case Op::kAppendMany:
       return DecodeItems(doc, &request->items);
     case Op::kGet:
+    case Op::kLen:
     case Op::kDelete:
       return RequireString(doc, "key", &request->key);
     case Op::kKeys:
@@ -295,9 +326,18 @@ std::string EncodeRequest(const Request& request) {
       w.EndArray();
       break;
     case Op::kGet:
+    case Op::kLen:
     case Op::kDelete:
       w.Key("key");
       internal::WriteString(w, request.key);
+      if (request.start) {
+        w.Key("start");
+        w.Int64(*request.start);
+      }
+      if (request.stop) {
+        w.Key("stop");
+        w.Int64(*request.stop);
+      }
       break;
     case Op::kKeys:
       if (!request.prefix.empty()) {

@@ -16,7 +16,8 @@ enum class Op {
   kPing,        // {"op":"ping"}
   kAppend,      // {"op":"append","key":K,"val":V}, optionally "if_revision":N or "if_length":N
   kAppendMany,  // {"op":"append_many","items":[{"key":K,"val":V},...]}
-  kGet,         // {"op":"get","key":K}
+  kGet,         // {"op":"get","key":K}, optionally "start":S and "stop":E: a range of it
+  kLen,         // {"op":"len","key":K}
   kDelete,      // {"op":"delete","key":K}
   kKeys,        // {"op":"keys"} or {"op":"keys","prefix":P}
   kStats,       // {"op":"stats"}
@@ -48,7 +49,7 @@ struct KeyValue {
 
 struct Request {
   Op op = Op::kPing;
-  std::string key;              // append, get, delete
+  std::string key;              // append, get, len, delete
   std::string val;              // append
   std::string prefix;           // keys
   std::vector<KeyValue> items;  // append_many
@@ -57,6 +58,10 @@ struct Request {
   // (PROTOCOL.md, "Conditional append").
   std::optional<std::uint64_t> if_revision;
   std::optional<std::uint64_t> if_length;
+  // get: with either set, only the values from index `start` (else 0) to
+  // `stop` (else -1), as Redis's LRANGE counts them (PROTOCOL.md, "get").
+  std::optional<std::int64_t> start;
+  std::optional<std::int64_t> stop;
   // Writes: who sent it, so that a retry is applied once in cluster mode
   // (client 0: nobody; PROTOCOL.md, "Exactly once").
   std::uint64_t client = 0;
@@ -73,6 +78,7 @@ struct Request {
   static Request Append(std::string key, std::string val);
   static Request AppendMany(std::vector<KeyValue> items);
   static Request Get(std::string key);
+  static Request Len(std::string key);
   static Request Delete(std::string key);
   static Request Keys(std::string prefix);
   static Request Stats();

@@ -113,6 +113,7 @@ void AppendResponse(const Response& response, std::string* line) {
   if (response.revision) *line += ",\"revision\":" + std::to_string(*response.revision);
   if (response.keys) AppendStringArray("keys", *response.keys, line);
   if (response.deleted) *line += *response.deleted ? ",\"deleted\":true" : ",\"deleted\":false";
+  if (response.length) *line += ",\"length\":" + std::to_string(*response.length);
   if (!response.stats.empty()) {
     *line += ",\"stats\":{";
     for (std::size_t i = 0; i < response.stats.size(); ++i) {
@@ -152,6 +153,10 @@ std::optional<Error> DecodeResponse(std::string_view line, Response* response) {
   if (auto d = doc.FindMember("deleted"); d != doc.MemberEnd()) {
     if (!d->value.IsBool()) return Malformed("\"deleted\" is not a boolean");
     response->deleted = d->value.GetBool();
+  }
+  if (auto n = doc.FindMember("length"); n != doc.MemberEnd()) {
+    if (!n->value.IsUint64()) return Malformed("\"length\" is not a count");
+    response->length = n->value.GetUint64();
   }
   if (auto s = doc.FindMember("stats"); s != doc.MemberEnd()) {
     if (!s->value.IsObject()) return Malformed("\"stats\" is not an object");

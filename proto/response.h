@@ -14,8 +14,8 @@
 namespace kvd::proto {
 
 // One response. Which payload member is set depends on the request's op:
-// get -> values and revision, keys -> keys, delete -> deleted, stats ->
-// stats, cluster -> cluster, read_index -> index.
+// get -> values and revision, len -> length, keys -> keys, delete ->
+// deleted, stats -> stats, cluster -> cluster, read_index -> index.
 struct Response {
   std::string id;              // the request's "id" as JSON text; empty if none
   std::optional<Error> error;  // set: {"ok":false,"error":{...}}
@@ -26,6 +26,7 @@ struct Response {
   std::optional<std::uint64_t> revision;
   std::optional<std::vector<std::string>> keys;
   std::optional<bool> deleted;
+  std::optional<std::uint64_t> length;  // len: the key's number of values
   std::vector<std::pair<std::string, std::uint64_t>> stats;
   std::string cluster;                 // cluster: the status object, as JSON text
   std::optional<std::uint64_t> index;  // read_index

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "store/atomic_file.h"
@@ -597,6 +598,27 @@ ValueList Engine::Get(std::string_view key, std::uint64_t* revision) const {
     if (revision != nullptr) *revision = store_.KeyRevision(key);
     const ValueList* values = store_.Find(key);
     return values == nullptr ? ValueList() : *values;
+  });
+}
+
+ValueList Engine::GetRange(std::string_view key, ListRange range, std::uint64_t* revision) const {
+  return ReadStore([&] {
+    if (revision != nullptr) *revision = store_.KeyRevision(key);
+    const ValueList* values = store_.Find(key);
+    if (values == nullptr) return ValueList();
+    const ValueView all = values->view();
+    // Indices from the head need no length: Values stops at the list's end.
+    constexpr auto kNoEnd = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    const bool from_end = range.start < 0 || range.stop < 0;
+    const ListRange::Positions at = range.Resolve(from_end ? all.count() : kNoEnd);
+    return ValueList(all.Values(at.first, at.count));
+  });
+}
+
+std::size_t Engine::Length(std::string_view key) const {
+  return ReadStore([&] {
+    const ValueList* values = store_.Find(key);
+    return values == nullptr ? std::size_t{0} : values->view().count();
   });
 }
 

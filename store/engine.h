@@ -31,6 +31,7 @@
 #include "store/data_lock.h"
 #include "store/file_system.h"
 #include "store/journal_writer.h"
+#include "store/list_range.h"
 #include "store/shared_mutex.h"
 #include "store/snapshot.h"
 #include "store/store.h"
@@ -154,6 +155,13 @@ class Engine {
   // key's values (one allocation, however many values), and sets *revision,
   // if given, to the key's revision (Store::KeyRevision), read with them.
   ValueList Get(std::string_view key, std::uint64_t* revision = nullptr) const;
+  // Get of the values `range` names (ListRange::Resolve), copied alone (one
+  // allocation); the key's revision as Get's. A range counted from the end
+  // takes a walk of every value, one from the head only of those up to it.
+  ValueList GetRange(std::string_view key, ListRange range,
+                     std::uint64_t* revision = nullptr) const;
+  // How many values the key holds (0 if absent); walks them.
+  std::size_t Length(std::string_view key) const;
   // The key's revision (Store::KeyRevision; 0 if absent), without a copy of
   // its values.
   std::uint64_t KeyRevision(std::string_view key) const;

@@ -5,8 +5,9 @@
 // appends VALUE to KEY, then prints KEY's values, one per line, read with
 // KEY's revision: that of the append just made, the store's revision
 // (nobody else writes meanwhile), else it fails; an append conditional on
-// another revision must then throw kvd::client::Conflict carrying KEY's. A
-// failure prints "error CODE: MESSAGE" and exits 1.
+// another revision must then throw kvd::client::Conflict carrying KEY's;
+// KEY's length must be the number of values read, and its last value (a
+// range of it) VALUE. A failure prints "error CODE: MESSAGE" and exits 1.
 #include <kvd/client.h>
 #include <kvd/embedded.h>
 
@@ -39,6 +40,14 @@ void AppendAndPrint(kvd::client::Backend& kv, const std::string& key, const std:
       throw kvd::client::Error("conflict", "Conflict::revision() " + std::to_string(e.revision()) +
                                                " is not KEY's, " + std::to_string(revision));
     }
+  }
+  if (kv.Length(key) != values.size()) {
+    throw kvd::client::Error("length", "KEY's length " + std::to_string(kv.Length(key)) +
+                                           " is not its number of values, " +
+                                           std::to_string(values.size()));
+  }
+  if (kv.GetRange(key, -1, -1) != std::vector<std::string>{val}) {
+    throw kvd::client::Error("range", "KEY's last value is not VALUE");
   }
   for (const std::string& v : values) std::cout << v << '\n';
 }

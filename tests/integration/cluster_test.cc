@@ -185,6 +185,9 @@ TEST(ClusterTest, AnyNodeServesWritesAndReadsOfTheWholeCluster) {
     const RunResult read = cluster.Kvctl(id, {"--key", "k"});
     EXPECT_EQ(read.exit_code, 0) << read.err;
     EXPECT_EQ(read.out, "from 1, from 2, from 3\n") << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"range", "k", "-2", "-1"}).out, "from 2, from 3\n")
+        << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"len", "k"}).out, "3\n") << "node " << id;
   }
   // Every node applied the same changes in the same order: the same
   // revisions, whichever node answers.
@@ -198,6 +201,7 @@ TEST(ClusterTest, AnyNodeServesWritesAndReadsOfTheWholeCluster) {
   for (int id = 1; id <= 3; ++id) {
     EXPECT_EQ(cluster.Kvctl(id, {"revision", "k"}).out, "0\n") << "node " << id;
     EXPECT_THAT(cluster.Kvctl(id, {"stats"}).out, HasSubstr("\nrevision:4\n")) << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"len", "k"}).out, "0\n") << "node " << id;
   }
   // Each node tells the others where it takes forwarded requests (through
   // the log) soon after it found the leader; until then it shows as

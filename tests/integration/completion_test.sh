@@ -48,14 +48,17 @@ expect "kvctl --j" --json
 expect "kvctl --e" --embedded
 expect "kvctl g" get
 expect "kvctl d" del delete
-expect "kvctl " get append del delete keys stats revision ping import cluster
-expect "kvctl r" revision
+expect "kvctl " get range len append del delete keys stats revision ping import cluster
+expect "kvctl r" range revision
+expect "kvctl l" len
 expect "kvctl --key "
 expect "kvctl --key k --val "
 expect "kvctl --key k --val v --if-" --if-revision --if-length
 expect "kvctl --key k --val v --if-revision "
 expect "kvctl append k v --" --if-revision --if-length --help
 expect "kvctl get --" --json --help
+expect "kvctl range k 0 -1 --" --json --help
+expect "kvctl len --" --help
 expect "kvctl --socket /s get --j" --json
 expect "kvctl cluster " status add remove
 expect "kvctl cluster status --" --json --help
@@ -81,7 +84,7 @@ every_flag_offered() {
 }
 every_flag_offered kvd "$kvd_bin"
 every_flag_offered kvctl "$kvctl_bin"
-for command in get keys append "cluster status"; do
+for command in get range len keys append "cluster status"; do
   # shellcheck disable=SC2086  # "cluster status": two words
   every_flag_offered "kvctl $command" "$kvctl_bin" $command
 done

@@ -410,6 +410,17 @@ TEST_F(EmbeddedTest, RevisionAndStatsWorkWithoutADaemon) {
   EXPECT_THAT(stats.out, HasSubstr("\nrevision:3\n"));
 }
 
+// kvctl range and len read the data file too.
+TEST_F(EmbeddedTest, RangeAndLenWorkWithoutADaemon) {
+  EXPECT_EQ(Embedded({"len", "k"}).out, "0\n");
+  for (const char* v : {"a", "b", "c"}) ASSERT_EQ(Embedded({"append", "k", v}).exit_code, 0);
+  const RunResult range = Embedded({"range", "k", "-2", "-1"});
+  EXPECT_EQ(range.exit_code, 0) << range.err;
+  EXPECT_EQ(range.out, "b, c\n");
+  EXPECT_EQ(Embedded({"range", "k", "0", "0", "--json"}).out, "[\"a\"]\n");
+  EXPECT_EQ(Embedded({"len", "k"}).out, "3\n");
+}
+
 // kvctl --embedded decides conditional appends on the data file itself.
 TEST_F(EmbeddedTest, ConditionalAppendExitsThreeOnConflict) {
   RunResult r = Embedded({"--key", "k", "--val", "a", "--if-length", "0"});

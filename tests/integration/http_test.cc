@@ -212,6 +212,58 @@ TEST_F(HttpTest, ReadsAnswerTheKeysRevisionAndStatsTheStores) {
             "{\"key\":\"k3\",\"values\":[\"d\"],\"revision\":5}\n");
 }
 
+// GET /api/v1/keys/{key} with start or stop: the values that LRANGE's
+// indices name (proto/PROTOCOL.md, "get"); GET /api/v1/keys/{key}/length:
+// how many values the key holds ("len").
+TEST_F(HttpTest, KeyRoutesReadARangeAndTheLength) {
+  for (const char* v : {"a", "b, c", "d", "e"}) {
+    ASSERT_EQ(http_->Curl({"--data-binary", v, http_->Url("/api/v1/keys/k")}).status, 200);
+  }
+  auto get = [&](const std::string& target) { return http_->Curl({http_->Url(target)}); };
+  HttpResult part = get("/api/v1/keys/k?start=1&stop=2");
+  EXPECT_EQ(part.status, 200);
+  EXPECT_EQ(part.body, "{\"key\":\"k\",\"values\":[\"b, c\",\"d\"],\"revision\":4}\n");
+  EXPECT_EQ(part.Header("content-type"), "application/json");
+  EXPECT_EQ(ValuesOf(get("/api/v1/keys/k?start=-2").body), (std::vector<std::string>{"d", "e"}));
+  EXPECT_EQ(ValuesOf(get("/api/v1/keys/k?stop=0").body), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(ValuesOf(get("/api/v1/keys/k?start=-100&stop=100").body),
+            (std::vector<std::string>{"a", "b, c", "d", "e"}));
+  EXPECT_EQ(get("/api/v1/keys/k?start=0&stop=-1").body, get("/api/v1/keys/k").body);
+  HttpResult none = get("/api/v1/keys/k?start=3&stop=1");
+  EXPECT_EQ(none.status, 200) << "a key that exists, a range that names none of it";
+  EXPECT_EQ(none.body, "{\"key\":\"k\",\"values\":[],\"revision\":4}\n");
+  EXPECT_EQ(get("/api/v1/keys/k?start=10").status, 200);
+  HttpResult absent = get("/api/v1/keys/absent?start=0");
+  EXPECT_EQ(absent.status, 404);
+  EXPECT_EQ(ErrorOf(absent), "no such key");
+  for (const char* bad :
+       {"/api/v1/keys/k?start=x", "/api/v1/keys/k?stop=", "/api/v1/keys/k?start=1.5",
+        "/api/v1/keys/k?stop=%2B1", "/api/v1/keys/k?start=99999999999999999999",
+        "/api/v1/keys/k?start=0&stop=2x"}) {
+    HttpResult r = get(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_THAT(ErrorOf(r), HasSubstr("must be a whole number")) << bad;
+  }
+
+  HttpResult length = get("/api/v1/keys/k/length");
+  EXPECT_EQ(length.status, 200);
+  EXPECT_EQ(length.body, "{\"key\":\"k\",\"length\":4}\n");
+  EXPECT_EQ(get("/api/v1/keys/absent/length").body, "{\"key\":\"absent\",\"length\":0}\n")
+      << "a missing key holds no values";
+  ASSERT_EQ(http_->Curl({"--data-binary", "x", http_->Url("/api/v1/keys/a%2Fb")}).status, 200);
+  EXPECT_EQ(get("/api/v1/keys/a%2Fb/length").body, "{\"key\":\"a/b\",\"length\":1}\n");
+  EXPECT_EQ(get("/api/v1/keys/length").status, 404) << "a key named length, which is absent";
+  EXPECT_EQ(http_->Curl({"-I", http_->Url("/api/v1/keys/k/length")}).status, 200);
+  EXPECT_EQ(http_->Curl({"-X", "POST", http_->Url("/api/v1/keys/k/length")}).status, 405);
+  // The socket sees the same, and the metrics count the op each route ran.
+  Connection c(kvd_->socket());
+  c.Send(R"({"op":"len","key":"k"})"
+         "\n");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"length":4})");
+  EXPECT_THAT(get("/metrics").body,
+              HasSubstr("kvd_requests_total{transport=\"http\",op=\"len\"} 4\n"));
+}
+
 // A conditional append: 200 while the key is as given, else 409 with the
 // key's revision, on both append routes; a malformed condition is a 400.
 TEST_F(HttpTest, ConditionalAppendAnswers409WithTheRevision) {
@@ -323,6 +375,8 @@ TEST_F(HttpTest, SizeLimitsGive413And431) {
   EXPECT_EQ(status({"-X", "POST", "/api/v1/storage?key=123456789&val=v"}), 413);
   EXPECT_EQ(status({"-X", "POST", "/api/v1/storage?key=k&val=12345678901234567"}), 413);
   EXPECT_EQ(status({"/api/v1/storage?key=123456789"}), 413);
+  EXPECT_EQ(status({"/api/v1/keys/123456789?start=-1"}), 413);
+  EXPECT_EQ(status({"/api/v1/keys/123456789/length"}), 413);
   EXPECT_EQ(status({"--data-binary", std::string(17, 'v'), "/api/v1/keys/k"}), 413);
   // Over the body limit: refused before the body is read (Expect: 100-continue too).
   EXPECT_EQ(status({"--data-binary", std::string(4000, 'v'), "/api/v1/keys/k"}), 413);

@@ -54,6 +54,22 @@ TEST_P(KvbenchTest, GetsReadThePreloadedValues) {
   EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:3\nvalues:120\n"));
 }
 
+// --range: gets read the part of the preload it names, counted exactly in
+// the answers decoded in full (each connection's first among them).
+TEST_P(KvbenchTest, RangedGetsReadThePartOfThePreloadTheyName) {
+  for (const auto& [start, stop] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "9"}, {"-3", "-1"}, {"35", "100"}, {"3", "1"}}) {
+    RunResult run = RunCommand(Kvbench({"--mix", "get", "--keys", "3", "--preload-values", "40",
+                                        "--range", start, stop, "--requests", "64"}));
+    ASSERT_EQ(run.exit_code, 0) << start << ".." << stop << ": " << run.err;
+    EXPECT_THAT(run.out, HasSubstr(" range=" + start + ".." + stop + " "));
+    EXPECT_THAT(run.out, HasSubstr(" ops=64 appends=0 gets=64 deletes=0 errors=0 "));
+  }
+  RunResult appends = RunCommand(Kvbench({"--range", "0", "9", "--requests", "8"}));
+  EXPECT_EQ(appends.exit_code, 2);
+  EXPECT_THAT(appends.err, HasSubstr("--range is for gets"));
+}
+
 TEST_P(KvbenchTest, DeletesTakeTheirShareAndEmptyTheKey) {
   RunResult run = RunCommand(
       Kvbench({"--keys", "1", "--delete-percent", "50", "--requests", "400", "--format", "json"}));

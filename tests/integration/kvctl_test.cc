@@ -78,6 +78,14 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
            {"append", "k"},
            {"revision"},
            {"revision", "k", "extra"},
+           {"range", "k"},
+           {"range", "k", "0"},
+           {"range", "k", "x", "1"},
+           {"range", "k", "0", "1.5"},
+           {"range", "k", "0", "1", "extra"},
+           {"--key", "k", "range", "k", "0", "1"},
+           {"len"},
+           {"len", "k", "extra"},
            {"--key", "k", "revision", "k"},
            {"--key", "k", "get", "k"},
            {"--key", "k", "--if-revision", "0"},
@@ -91,7 +99,7 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
   RunResult help = RunCommand({KvctlBin(), "--help"});
   EXPECT_EQ(help.exit_code, 0);
   for (const char* command :
-       {"get", "append", "del", "keys", "stats", "revision", "ping", "import"}) {
+       {"get", "range", "len", "append", "del", "keys", "stats", "revision", "ping", "import"}) {
     EXPECT_THAT(help.out, HasSubstr(command));
   }
   EXPECT_THAT(help.out, HasSubstr("--if-revision"));
@@ -228,6 +236,31 @@ TEST_F(KvctlTest, RevisionPrintsTheKeysAndStatsTheStores) {
   // The key's revision with odd characters, as any key.
   ASSERT_EQ(kvd_.Kvctl({"append", "a, \"b\"\n\xc3\xa9", "x"}).exit_code, 0);  // 7
   EXPECT_EQ(kvd_.Kvctl({"revision", "a, \"b\"\n\xc3\xa9"}).out, "7\n");
+}
+
+// A part of a key's values, printed as get prints them, and its length
+// (proto/PROTOCOL.md, "get" and "len").
+TEST_F(KvctlTest, RangePrintsPartOfTheValuesAndLenTheirNumber) {
+  for (const char* v : {"a", "b, c", "d", "e"})
+    ASSERT_EQ(kvd_.Kvctl({"append", "k", v}).exit_code, 0);
+  const RunResult part = kvd_.Kvctl({"range", "k", "1", "2"});
+  EXPECT_EQ(part.exit_code, 0) << part.err;
+  EXPECT_EQ(part.out, "b, c, d\n");
+  EXPECT_THAT(part.err, IsEmpty());
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "1", "2", "--json"}).out, "[\"b, c\",\"d\"]\n");
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "-2", "-1"}).out, "d, e\n") << "negative: from the end";
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "-100", "0"}).out, "a\n") << "clamped at the head";
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "2", "100"}).out, "d, e\n") << "clamped at the tail";
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "0", "-1"}).out, kvd_.Kvctl({"get", "k"}).out);
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "3", "1"}).out, "\n") << "none: an empty line, as get";
+  EXPECT_EQ(kvd_.Kvctl({"range", "k", "9", "10", "--json"}).out, "[]\n");
+  EXPECT_EQ(kvd_.Kvctl({"range", "absent", "0", "-1"}).out, "\n");
+  const RunResult len = kvd_.Kvctl({"len", "k"});
+  EXPECT_EQ(len.exit_code, 0) << len.err;
+  EXPECT_EQ(len.out, "4\n");
+  EXPECT_EQ(kvd_.Kvctl({"len", "absent"}).out, "0\n");
+  EXPECT_EQ(kvd_.Kvctl({"del", "k"}).out, "1\n");
+  EXPECT_EQ(kvd_.Kvctl({"len", "k"}).out, "0\n");
 }
 
 TEST_F(KvctlTest, ImportAppendsTabSeparatedLinesInOrder) {

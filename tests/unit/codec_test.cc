@@ -1,3 +1,5 @@
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -48,6 +50,10 @@ TEST(RequestTest, DecodesEveryOperation) {
   EXPECT_EQ(get.op, Op::kGet);
   EXPECT_EQ(get.key, "k");
 
+  Request len = MustDecode(R"({"op":"len","key":"k"})");
+  EXPECT_EQ(len.op, Op::kLen);
+  EXPECT_EQ(len.key, "k");
+
   Request del = MustDecode(R"({"op":"delete","key":"k"})");
   EXPECT_EQ(del.op, Op::kDelete);
   EXPECT_EQ(del.key, "k");
@@ -61,6 +67,7 @@ TEST(RequestTest, WritesAreTheMutatingOps) {
   EXPECT_TRUE(IsWrite(Op::kAppendMany));
   EXPECT_TRUE(IsWrite(Op::kDelete));
   EXPECT_FALSE(IsWrite(Op::kGet));
+  EXPECT_FALSE(IsWrite(Op::kLen));
   EXPECT_FALSE(IsWrite(Op::kKeys));
   EXPECT_FALSE(IsWrite(Op::kPing));
   EXPECT_FALSE(IsWrite(Op::kStats));
@@ -151,6 +158,8 @@ TEST(RequestTest, MissingFieldsAreNamed) {
   EXPECT_THAT(MustFail(R"({"op":"append","key":"k"})").message, HasSubstr("\"val\""));
   EXPECT_THAT(MustFail(R"({"op":"append","val":"v"})").message, HasSubstr("\"key\""));
   EXPECT_THAT(MustFail(R"({"op":"get"})").message, HasSubstr("\"key\""));
+  EXPECT_THAT(MustFail(R"({"op":"get","start":0})").message, HasSubstr("\"key\""));
+  EXPECT_THAT(MustFail(R"({"op":"len"})").message, HasSubstr("\"key\""));
   EXPECT_THAT(MustFail(R"({"op":"delete"})").message, HasSubstr("\"key\""));
   EXPECT_THAT(MustFail(R"({"id":1})").message, HasSubstr("\"op\""));
 }
@@ -180,6 +189,7 @@ TEST(FlatRequestTest, TakesTheCommonShapesAsTheDocumentPathDoes) {
            R"({"op":"append","key":"k","val":"v"})",
            R"({"val":"v, w","op":"append","key":"cafÃ©"})",
            R"( { "op" : "get" , "key" : "" } )",
+           R"({"op":"len","key":"k"})",
            "{\"op\":\"delete\",\"key\":\"k\"}\r\n",
            R"({"op":"keys","prefix":"p"})",
            R"({"op":"keys"})",
@@ -202,6 +212,9 @@ TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
            R"({"op":"append","key":"k\n","val":"v"})",        // an escape
            R"({"op":"append","key":"k","val":"v","x":"y"})",  // an unknown member
            R"({"op":"get","key":"k","val":"v"})",             // a member the op ignores
+           R"({"op":"len","key":"k","prefix":"p"})",          // the same
+           R"({"op":"get","key":"k","start":"0"})",           // a range, even as a string
+           R"({"op":"len"})",                                 // a missing member
            R"({"op":"append","key":"k"})",                    // a missing member
            R"({"op":"get","key":"a","key":"b"})",             // a repeated member
            R"({"op":"get","key":5})",                         // not a string
@@ -211,7 +224,9 @@ TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
            R"({"op":"get","key":"k"})"
            "\n{}",                      // two lines
            R"({"op":"get","key":"k")",  // cut short
-           R"({})", R"()", R"([])",
+           R"({})",
+           R"()",
+           R"([])",
            "{\"op\":\"get\",\"key\":\"\xff\"}",  // invalid UTF-8
            "{\"op\":\"get\",\"key\":\"a\tb\"}",  // a control character
            "{\"op\":\"get\",\r\"key\":\"k\"}",   // JSON whitespace beyond ' ' and tab
@@ -223,9 +238,10 @@ TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
 
 TEST(RequestTest, EncodeDecodeRoundTrip) {
   const std::string tricky = "v, \"q\"\n\xc3\xa9\0"s;
-  for (const Request& original : {Request::Ping(), Request::Stats(), Request::Append("k", tricky),
-                                  Request::Get("k"), Request::Delete(""), Request::Keys("p"),
-                                  Request::AppendMany({{"a", "1"}, {"b", tricky}})}) {
+  for (const Request& original :
+       {Request::Ping(), Request::Stats(), Request::Append("k", tricky), Request::Get("k"),
+        Request::Len(tricky), Request::Delete(""), Request::Keys("p"),
+        Request::AppendMany({{"a", "1"}, {"b", tricky}})}) {
     const std::string line = EncodeRequest(original);
     ASSERT_EQ(line.back(), '\n');
     ASSERT_EQ(line.find('\n'), line.size() - 1) << "one line per request";
@@ -288,6 +304,8 @@ TEST(RequestTest, ReadsMayBeStale) {
   EXPECT_TRUE(MustDecode(R"({"op":"get","key":"k","stale":true})").stale);
   EXPECT_TRUE(MustDecode(R"({"op":"keys","stale":true})").stale);
   EXPECT_TRUE(MustDecode(R"({"op":"stats","stale":true})").stale);
+  EXPECT_TRUE(MustDecode(R"({"op":"len","key":"k","stale":true})").stale);
+  EXPECT_TRUE(MustDecode(R"({"op":"get","key":"k","start":1,"stale":true})").stale);
   EXPECT_FALSE(MustDecode(R"({"op":"get","key":"k","stale":false})").stale);
   EXPECT_FALSE(MustDecode(R"({"op":"get","key":"k"})").stale);
 }
@@ -367,6 +385,7 @@ TEST(RequestTest, ClusterMembershipOpsAloneAreRefused) {
 
 TEST(RequestTest, ReadsAreTheOpsThatReadTheStore) {
   EXPECT_TRUE(IsRead(Op::kGet));
+  EXPECT_TRUE(IsRead(Op::kLen));
   EXPECT_TRUE(IsRead(Op::kKeys));
   EXPECT_TRUE(IsRead(Op::kStats));
   for (Op op : {Op::kPing, Op::kAppend, Op::kAppendMany, Op::kDelete, Op::kCluster, Op::kClusterAdd,
@@ -382,8 +401,8 @@ TEST(RequestTest, ClusterOpsAreTheClusterModesOwn) {
     EXPECT_FALSE(IsWrite(op)) << OpName(op);
     EXPECT_EQ(OpFromName(OpName(op)), op);
   }
-  for (Op op :
-       {Op::kPing, Op::kAppend, Op::kAppendMany, Op::kGet, Op::kDelete, Op::kKeys, Op::kStats}) {
+  for (Op op : {Op::kPing, Op::kAppend, Op::kAppendMany, Op::kGet, Op::kLen, Op::kDelete, Op::kKeys,
+                Op::kStats}) {
     EXPECT_FALSE(IsClusterOp(op)) << OpName(op);
   }
 }
@@ -459,6 +478,8 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
            R"({"op":"append","key":"k","val":"v"})",
            R"({"op":"delete","key":"k","id":1})",
            R"({"op":"get","key":"k"})",
+           R"({"op":"get","key":"k","stale":false})",
+           R"({"op":"len","key":"k"})",
            R"({"op":"cluster"})",
            R"({"op":"read_index"})",
        }) {
@@ -472,9 +493,13 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
     r.address = "10.0.0.2:9002";
     r.if_revision = 4;  // a conditional append's
     r.if_length = 5;
+    r.start = 1;  // a ranged get's
+    r.stop = 2;
     ASSERT_FALSE(DecodeRequest(line, &r)) << line;
     EXPECT_FALSE(r.if_revision) << line;
     EXPECT_FALSE(r.if_length) << line;
+    EXPECT_FALSE(r.start) << line;
+    EXPECT_FALSE(r.stop) << line;
     EXPECT_EQ(r.client, 0u) << line;
     EXPECT_EQ(r.seq, 0u) << line;
     EXPECT_FALSE(r.stale) << line;
@@ -520,6 +545,70 @@ TEST(RequestTest, AMalformedConditionIsAnInvalidRequest) {
     EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
     EXPECT_THAT(e.message, HasSubstr("if_")) << line;
   }
+}
+
+TEST(RequestTest, AGetMayNameARange) {
+  Request r = MustDecode(R"({"op":"get","key":"k","start":1,"stop":-2})");
+  EXPECT_EQ(r.start, 1);
+  EXPECT_EQ(r.stop, -2);
+  r = MustDecode(R"({"op":"get","key":"k","stop":0})");
+  EXPECT_FALSE(r.start) << "either alone: the other is its default";
+  EXPECT_EQ(r.stop, 0);
+  r = MustDecode(R"({"op":"get","key":"k","start":-1})");
+  EXPECT_EQ(r.start, -1);
+  EXPECT_FALSE(r.stop);
+  r = MustDecode(
+      R"({"op":"get","key":"k","start":-9223372036854775808,"stop":9223372036854775807})");
+  EXPECT_EQ(r.start, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(r.stop, std::numeric_limits<std::int64_t>::max());
+  r = MustDecode(R"({"op":"get","key":"k"})");
+  EXPECT_FALSE(r.start);
+  EXPECT_FALSE(r.stop);
+  // Round trip: each bound only when set.
+  Request original = Request::Get("k");
+  original.start = -3;
+  EXPECT_EQ(EncodeRequest(original), "{\"op\":\"get\",\"key\":\"k\",\"start\":-3}\n");
+  original.stop = 7;
+  original.stale = true;
+  EXPECT_EQ(EncodeRequest(original),
+            "{\"op\":\"get\",\"stale\":true,\"key\":\"k\",\"start\":-3,\"stop\":7}\n");
+  r = MustDecode(EncodeRequest(original));
+  EXPECT_EQ(r.start, -3);
+  EXPECT_EQ(r.stop, 7);
+  EXPECT_TRUE(r.stale);
+  EXPECT_EQ(EncodeRequest(Request::Len("k")), "{\"op\":\"len\",\"key\":\"k\"}\n");
+}
+
+TEST(RequestTest, AMalformedRangeOrOneOnAnotherOpIsAnInvalidRequest) {
+  for (const std::string line : {
+           R"({"op":"get","key":"k","start":"1"})",
+           R"({"op":"get","key":"k","start":1.5})",
+           R"({"op":"get","key":"k","start":1.0})",
+           R"({"op":"get","key":"k","stop":true})",
+           R"({"op":"get","key":"k","stop":null})",
+           R"({"op":"get","key":"k","stop":[1]})",
+           R"({"op":"get","key":"k","stop":9223372036854775808})",
+       }) {
+    const Error e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
+    EXPECT_THAT(e.message, ::testing::AnyOf(HasSubstr("\"start\" must be an integer"),
+                                            HasSubstr("\"stop\" must be an integer")))
+        << line;
+  }
+  for (const std::string line : {
+           R"({"op":"len","key":"k","start":0})",
+           R"({"op":"delete","key":"k","stop":-1})",
+           R"({"op":"append","key":"k","val":"v","start":1})",
+           R"({"op":"keys","start":0,"stop":9})",
+           R"({"op":"ping","stop":"x"})",
+       }) {
+    const Error e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
+    EXPECT_THAT(e.message, HasSubstr("is only for get")) << line;
+  }
+  // Below int64's range, a number no double holds exactly, refused as such.
+  EXPECT_EQ(MustFail(R"({"op":"get","key":"k","start":-9223372036854775809})").code,
+            ErrorCode::kInvalidRequest);
 }
 
 TEST(ResponseTest, AConflictCarriesTheKeysRevision) {
@@ -675,6 +764,22 @@ TEST(ResponseTest, UnavailableIsAnErrorCodeOfItsOwn) {
   EXPECT_EQ(back.error->code, ErrorCode::kUnavailable);
   EXPECT_EQ(back.error->message, "no leader");
   EXPECT_EQ(back.id, "3");
+}
+
+TEST(ResponseTest, LenAnswersALength) {
+  Response r;
+  r.id = "1";
+  r.length = 0;
+  EXPECT_EQ(EncodeResponse(r), "{\"ok\":true,\"id\":1,\"length\":0}\n") << "0 is a length";
+  r.length = 18446744073709551615ull;
+  Response back;
+  ASSERT_FALSE(DecodeResponse(EncodeResponse(r), &back));
+  EXPECT_EQ(back.length, r.length);
+  ASSERT_FALSE(DecodeResponse(R"({"ok":true})", &back));
+  EXPECT_FALSE(back.length);
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"length":-1})", &back));
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"length":"3"})", &back));
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"length":2.5})", &back));
 }
 
 TEST(ResponseTest, MalformedClusterOrIndexIsRefused) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +114,66 @@ TEST(EngineTest, ReportsWhichDeletesFoundTheirKey) {
   EXPECT_THAT(engine->Get("a").view().ToStrings(), IsEmpty());
 }
 
+std::vector<std::string> Range(const Engine& engine, std::string_view key, std::int64_t start,
+                               std::int64_t stop) {
+  return engine.GetRange(key, ListRange{start, stop}).view().ToStrings();
+}
+
+// LRANGE's indices: from 0 at the head or -1 at the tail, the stop
+// included, clamped to the list; from the head or from the end alike.
+TEST(EngineTest, GetRangeReadsTheValuesOfLrangesIndices) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  for (const char* v : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(Append(*engine, "k", v).ok());
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  EXPECT_THAT(Range(*engine, "k", 0, -1), ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_THAT(Range(*engine, "k", 1, 3), ElementsAre("b", "c", "d"));
+  EXPECT_THAT(Range(*engine, "k", -2, -1), ElementsAre("d", "e"));
+  EXPECT_THAT(Range(*engine, "k", 1, -2), ElementsAre("b", "c", "d"));
+  EXPECT_THAT(Range(*engine, "k", -3, 3), ElementsAre("c", "d"));
+  EXPECT_THAT(Range(*engine, "k", 2, 2), ElementsAre("c"));
+  EXPECT_THAT(Range(*engine, "k", 3, 100), ElementsAre("d", "e")) << "stop clamped";
+  EXPECT_THAT(Range(*engine, "k", -100, 1), ElementsAre("a", "b")) << "start clamped";
+  EXPECT_THAT(Range(*engine, "k", 0, kMax), ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_THAT(Range(*engine, "k", kMin, kMax), ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_THAT(Range(*engine, "k", 3, 1), IsEmpty()) << "start after stop";
+  EXPECT_THAT(Range(*engine, "k", -1, -2), IsEmpty());
+  EXPECT_THAT(Range(*engine, "k", 5, 10), IsEmpty()) << "past the end";
+  EXPECT_THAT(Range(*engine, "k", 0, -6), IsEmpty()) << "stop before the head";
+  EXPECT_THAT(Range(*engine, "k", kMax, kMax), IsEmpty());
+  EXPECT_THAT(Range(*engine, "absent", 0, -1), IsEmpty());
+}
+
+// The values in the range are copied alone, read together with the
+// key's revision.
+TEST(EngineTest, GetRangeCopiesOnlyItsValuesWithTheKeysRevision) {
+  TestDir dir;
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(Append(*engine, "other", "x").ok());
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(Append(*engine, "k", std::string(100, 'v')).ok());
+  std::uint64_t revision = 0;
+  const ValueList part = engine->GetRange("k", ListRange{-2, -1}, &revision);
+  EXPECT_EQ(revision, 1001u);
+  EXPECT_EQ(part.block_bytes(), 2u + 2 * 101) << "two values: one length byte and 100 bytes each";
+  revision = 7;
+  EXPECT_TRUE(engine->GetRange("absent", ListRange{}, &revision).empty());
+  EXPECT_EQ(revision, 0u);
+}
+
+TEST(EngineTest, LengthCountsTheKeysValues) {
+  TestDir dir;
+  WriteFile(dir / "storage.data", R"({"empty": [], "loaded": ["a", "b"]})");
+  auto engine = MustOpen(dir / "storage.data");
+  EXPECT_EQ(engine->Length("loaded"), 2u);
+  EXPECT_EQ(engine->Length("empty"), 0u);
+  EXPECT_EQ(engine->Length("absent"), 0u);
+  ASSERT_TRUE(Append(*engine, "loaded", "c").ok());
+  EXPECT_EQ(engine->Length("loaded"), 3u);
+  ASSERT_TRUE(Delete(*engine, "loaded").ok());
+  EXPECT_EQ(engine->Length("loaded"), 0u);
+}
+
 // Appends are acknowledged before they are applied: queued, and applied by
 // whoever reads first. A reader started by the acknowledgement is not held
 // off, and reads them.
@@ -211,6 +272,10 @@ TEST(EngineTest, QueuedAppendsCountForEveryReadAndChange) {
   EXPECT_EQ(engine->GetStats().keys, 3u);
   queue("read");
   EXPECT_THAT(engine->Get("read").view().ToStrings(), ElementsAre("v"));
+  queue("ranged");
+  EXPECT_THAT(engine->GetRange("ranged", ListRange{-1, -1}).view().ToStrings(), ElementsAre("v"));
+  queue("measured");
+  EXPECT_EQ(engine->Length("measured"), 1u);
   queue("deleted");
   WriteBatch batch;
   batch.Delete("deleted");
@@ -220,7 +285,8 @@ TEST(EngineTest, QueuedAppendsCountForEveryReadAndChange) {
   queue("folded");
   ASSERT_TRUE(engine->Close().ok());
   EXPECT_EQ(ReadFile(dir / "storage.data"),
-            R"({"counted":["v"],"folded":["v"],"listed":["v"],"read":["v"],"snapshotted":["v"]})");
+            R"({"counted":["v"],"folded":["v"],"listed":["v"],"measured":["v"],"ranged":["v"],)"
+            R"("read":["v"],"snapshotted":["v"]})");
 }
 
 TEST(EngineTest, SyncInFlightWhileAWriteWaitsForItsFdatasync) {

@@ -175,5 +175,16 @@ TEST(ValueListTest, ValuesViewsARunOfValuesByIndex) {
   EXPECT_THAT(list.view().Values(2, 0).ToStrings(), IsEmpty());
 }
 
+// A list made of a view holds those values alone, in an exact block (a
+// ranged read's copy).
+TEST(ValueListTest, AListOfAViewCopiesJustThoseValues) {
+  ValueList list;
+  for (const char* v : {"a", "bb", "ccc", "dddd"}) list.Append(v);
+  const ValueList part(list.view().Values(1, 2));
+  EXPECT_THAT(part.view().ToStrings(), ElementsAre("bb", "ccc"));
+  EXPECT_EQ(part.block_bytes(), 2u + 7) << "7 packed bytes; 7 << 6 takes two varint bytes";
+  EXPECT_EQ(ValueList(list.view().Values(4, 2)).block_bytes(), 0u) << "no values: no block";
+}
+
 }  // namespace
 }  // namespace kvd

@@ -75,6 +75,21 @@ class Backend {
   // (Declared after Get with a revision: the virtual functions before it
   // keep their places.)
   virtual void Append(std::string_view key, std::string_view val, const Condition& condition) = 0;
+
+  // Part of `key`'s values, as Redis's LRANGE names it: those from index
+  // `start` to index `stop`, both included, counted from 0 at the first or,
+  // when negative, from -1 at the last. Indices past either end are
+  // clamped; a range that names none gives none, as a missing key does. In
+  // *revision (unless null) the key's revision, read with them as by Get.
+  // Client: one get request with a range (a kvd from before ranges ignores
+  // the range and answers every value).
+  // (Declared after the conditional Append, as are the functions after it:
+  // the virtual functions before them keep their places.)
+  virtual std::vector<std::string> GetRange(std::string_view key, std::int64_t start,
+                                            std::int64_t stop,
+                                            std::uint64_t* revision = nullptr) = 0;
+  // How many values `key` holds; 0 when it is missing.
+  virtual std::uint64_t Length(std::string_view key) = 0;
 };
 
 }  // namespace kvd::client

@@ -53,6 +53,9 @@ class Client final : public Backend {
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
   std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) override;
   void Append(std::string_view key, std::string_view val, const Condition& condition) override;
+  std::vector<std::string> GetRange(std::string_view key, std::int64_t start, std::int64_t stop,
+                                    std::uint64_t* revision = nullptr) override;
+  std::uint64_t Length(std::string_view key) override;
 
   // This client's id in its writes: random, never 0.
   std::uint64_t id() const;

@@ -54,6 +54,9 @@ class Embedded final : public Backend {
   std::vector<std::pair<std::string, std::uint64_t>> Stats() override;
   std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) override;
   void Append(std::string_view key, std::string_view val, const Condition& condition) override;
+  std::vector<std::string> GetRange(std::string_view key, std::int64_t start, std::int64_t stop,
+                                    std::uint64_t* revision = nullptr) override;
+  std::uint64_t Length(std::string_view key) override;
 
  private:
   std::unique_ptr<Engine> engine_;

@@ -119,26 +119,60 @@ class Client:
         self.call(append_many_request(items))
 
     @overload
-    def get(self, key: str, stale: bool = ..., with_revision: Literal[False] = ...) -> List[str]:
+    def get(
+        self,
+        key: str,
+        stale: bool = ...,
+        with_revision: Literal[False] = ...,
+        *,
+        start: Optional[int] = ...,
+        stop: Optional[int] = ...,
+    ) -> List[str]:
         ...
 
     @overload
     def get(
-        self, key: str, stale: bool = ..., *, with_revision: Literal[True]
+        self,
+        key: str,
+        stale: bool = ...,
+        *,
+        with_revision: Literal[True],
+        start: Optional[int] = ...,
+        stop: Optional[int] = ...,
     ) -> Tuple[List[str], int]:
         ...
 
     @overload
     def get(
-        self, key: str, stale: bool = ..., with_revision: bool = ...
+        self,
+        key: str,
+        stale: bool = ...,
+        with_revision: bool = ...,
+        *,
+        start: Optional[int] = ...,
+        stop: Optional[int] = ...,
     ) -> Union[List[str], Tuple[List[str], int]]:
         ...
 
     def get(
-        self, key: str, stale: bool = False, with_revision: bool = False
+        self,
+        key: str,
+        stale: bool = False,
+        with_revision: bool = False,
+        *,
+        start: Optional[int] = None,
+        stop: Optional[int] = None,
     ) -> Union[List[str], Tuple[List[str], int]]:
         """``key``'s values in append order; [] for a missing key. ``stale``:
         in a cluster, this node's own state at once, which may lag.
+
+        With ``start`` or ``stop`` (or both), only the values from index
+        ``start`` (default 0) to index ``stop`` (default -1), both
+        included, as Redis's LRANGE names them: 0 is the first value, -1
+        the last (negative counts from the end); indices past either end
+        are clamped, and a range that names none gives []. Each is an int
+        (:class:`TypeError` otherwise) from -2**63 to 2**63-1
+        (:class:`InvalidRequestError` from kvd otherwise).
 
         With ``with_revision``, ``(values, revision)``: the values and the
         key's revision, read together in one request, so the revision is
@@ -148,9 +182,13 @@ class Client:
         delete of a key that existed (PROTOCOL.md, "Revisions").
         :class:`ProtocolError` if kvd answers no revision (a kvd from
         before revisions)."""
-        request = read_request({"op": "get", "key": check_str("key", key)}, stale)
-        response = self.call(request)
+        response = self.call(get_request(key, stale, start, stop))
         return values_and_revision_of(response) if with_revision else values_of(response)
+
+    def length(self, key: str, stale: bool = False) -> int:
+        """How many values ``key`` holds; 0 for a missing key (as Redis's
+        LLEN)."""
+        return length_of(self.call(len_request(key, stale)))
 
     def delete(self, key: str) -> bool:
         """Removes ``key`` and all its values; False if it did not exist."""
@@ -378,6 +416,23 @@ def append_many_request(items: Iterable[Tuple[str, str]]) -> Dict[str, Any]:
     }
 
 
+def get_request(
+    key: str, stale: bool, start: Optional[int] = None, stop: Optional[int] = None
+) -> Dict[str, Any]:
+    request: Dict[str, Any] = {"op": "get", "key": check_str("key", key)}
+    for name, value in (("start", start), ("stop", stop)):
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        request[name] = value
+    return read_request(request, stale)
+
+
+def len_request(key: str, stale: bool) -> Dict[str, Any]:
+    return read_request({"op": "len", "key": check_str("key", key)}, stale)
+
+
 def delete_request(key: str) -> Dict[str, Any]:
     return {"op": "delete", "key": check_str("key", key)}
 
@@ -447,6 +502,13 @@ def values_and_revision_of(response: Mapping[str, Any]) -> Tuple[List[str], int]
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
         raise ProtocolError("kvd sent no revision (int) for get (a kvd from before revisions?)")
     return values, revision
+
+
+def length_of(response: Mapping[str, Any]) -> int:
+    length = response.get("length")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        raise ProtocolError("kvd sent no length (int) for len")
+    return length
 
 
 def keys_of(response: Mapping[str, Any]) -> List[str]:

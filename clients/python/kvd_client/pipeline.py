@@ -52,12 +52,25 @@ class Pipeline:
     def append_many(self, items: Iterable[Tuple[str, str]]) -> "Pipeline":
         return self._queue(_client.append_many_request(items), _client.ok_of)
 
-    def get(self, key: str, stale: bool = False, with_revision: bool = False) -> "Pipeline":
-        """Its result: the values, or with ``with_revision`` ``(values,
-        revision)``, as :meth:`Client.get`."""
-        request = _client.read_request({"op": "get", "key": _client.check_str("key", key)}, stale)
+    def get(
+        self,
+        key: str,
+        stale: bool = False,
+        with_revision: bool = False,
+        *,
+        start: Optional[int] = None,
+        stop: Optional[int] = None,
+    ) -> "Pipeline":
+        """Its result: the values (those from ``start`` to ``stop`` if
+        either is given), or with ``with_revision`` ``(values, revision)``,
+        as :meth:`Client.get`."""
+        request = _client.get_request(key, stale, start, stop)
         result_of = _client.values_and_revision_of if with_revision else _client.values_of
         return self._queue(request, result_of)
+
+    def length(self, key: str, stale: bool = False) -> "Pipeline":
+        """Its result: how many values ``key`` holds, as :meth:`Client.length`."""
+        return self._queue(_client.len_request(key, stale), _client.length_of)
 
     def delete(self, key: str) -> "Pipeline":
         return self._queue(_client.delete_request(key), _client.deleted_of)

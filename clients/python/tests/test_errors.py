@@ -279,6 +279,15 @@ def test_an_answer_without_its_payload_is_a_protocol_error(tmp_dir) -> None:
             assert c.ping()
 
 
+def test_a_len_answered_without_a_length_is_a_protocol_error(tmp_dir) -> None:
+    with FakeKvd(tmp_dir / "fake.sock", answer_every_line_with({"ok": True})) as fake:
+        with Client(fake.path) as c:
+            with pytest.raises(ProtocolError) as caught:
+                c.length("k")
+            assert "length" in caught.value.message
+            assert c.ping()
+
+
 def test_a_conflict_carries_the_keys_revision(client: Client) -> None:
     client.append("k", "a", if_revision=0)
     with pytest.raises(Conflict) as refused:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from kvd_client import Client, Conflict
+from kvd_client import Client, Conflict, InvalidRequestError
 from kvd_process import find_binary
 
 # Text kvd must store exactly (PROTOCOL.md, "Strings").
@@ -189,6 +189,39 @@ def test_racing_conditional_appends_have_one_winner_per_round(start_kvd) -> None
     finally:
         for c in clients:
             c.close()
+
+
+def test_get_with_a_range_reads_the_values_of_lranges_indices(client: Client) -> None:
+    client.append("other", "x")  # 1
+    client.append_many([("k", v) for v in ["a", "b, c", "d\n", ""]])  # 2..5
+    assert client.get("k", start=1, stop=2) == ["b, c", "d\n"]
+    assert client.get("k", start=-2) == ["d\n", ""], "stop defaults to -1"
+    assert client.get("k", stop=0) == ["a"], "start defaults to 0"
+    assert client.get("k", start=-100, stop=100) == ["a", "b, c", "d\n", ""], "clamped"
+    assert client.get("k", start=0, stop=-1) == client.get("k")
+    assert client.get("k", start=3, stop=1) == []
+    assert client.get("k", start=2**63 - 1) == []
+    assert client.get("k", start=-1, with_revision=True) == ([""], 5)
+    assert client.get("k", True, True, start=4) == ([], 5), "past the end of a key that exists"
+    assert client.get("missing", start=0, stop=-1, with_revision=True) == ([], 0)
+    for bad in [dict(start="1"), dict(stop=1.5), dict(start=True)]:
+        with pytest.raises(TypeError):
+            client.get("k", **bad)
+    with pytest.raises(InvalidRequestError) as refused:
+        client.get("k", stop=2**63)
+    assert "stop" in refused.value.message
+
+
+def test_length_counts_the_values_of_a_key(client: Client) -> None:
+    assert client.length("k") == 0
+    client.append("k", "a")
+    client.append_many([("k", "b"), ("j", "c")])
+    assert client.length("k") == 2
+    assert client.length("j", stale=True) == 1
+    assert client.delete("k") is True
+    assert client.length("k") == 0
+    with pytest.raises(TypeError):
+        client.length(1)  # type: ignore[arg-type]
 
 
 def test_stale_reads_answer_on_a_single_node(client: Client) -> None:

@@ -44,6 +44,19 @@ def test_get_with_revision_in_a_pipeline(client: Client) -> None:
     assert results[8]["revision"] == 4
 
 
+def test_ranges_and_lengths_in_a_pipeline(client: Client) -> None:
+    results = (
+        client.pipeline()
+        .append_many([("k", "a"), ("k", "b"), ("k", "c")])
+        .get("k", start=-2)
+        .get("k", start=0, stop=0, with_revision=True)
+        .length("k")
+        .length("missing", stale=True)
+        .execute()
+    )
+    assert results == [None, ["b", "c"], (["a"], 3), 3, 0]
+
+
 def test_conditional_appends_in_a_pipeline_each_get_their_result(client: Client) -> None:
     with client.pipeline() as p:
         p.append("k", "a", if_revision=0).append("k", "x", if_revision=0)
