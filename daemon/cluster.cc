@@ -1,5 +1,7 @@
 #include "daemon/cluster.h"
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -197,6 +199,41 @@ void Cluster::Route::Submit(const WriteBatch& batch, Callback done) {
   c.Forward(*leader, batch, std::move(done));
 }
 
+namespace {
+
+// The request that has the leader commit `m`, a mutation other than an
+// unconditional append. A trim that is a pop (ListRange::AfterPop) goes as
+// one, so that the leader answers the values it takes; any other trim's
+// are not needed (a trim answers none).
+proto::Request ForwardedRequest(const Mutation& m) {
+  std::string key(m.key);
+  switch (m.kind) {
+    case Mutation::Kind::kAppend: {
+      proto::Request append = proto::Request::Append(std::move(key), std::string(m.val));
+      if (m.condition.on == Condition::On::kRevision) {
+        append.if_revision = m.condition.value;
+      } else {
+        append.if_length = m.condition.value;
+      }
+      return append;
+    }
+    case Mutation::Kind::kDelete:
+      return proto::Request::Delete(std::move(key));
+    case Mutation::Kind::kTrim:
+      if (m.range.start > 0 && m.range.stop == -1) {
+        return proto::Request::Pop(std::move(key), static_cast<std::uint64_t>(m.range.start));
+      }
+      if (m.range.start == 0 && m.range.stop < -1) {
+        return proto::Request::Pop(std::move(key), static_cast<std::uint64_t>(-(m.range.stop + 1)),
+                                   true);
+      }
+      return proto::Request::Trim(std::move(key), m.range.start, m.range.stop);
+  }
+  return proto::Request::Delete(std::move(key));
+}
+
+}  // namespace
+
 void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
                       Committer::Callback done) {
   struct Forwarded {
@@ -227,20 +264,10 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
         open->items.push_back({std::string(m.key), std::string(m.val)});
         continue;
       }
-      // A delete, or a conditional append (which append_many cannot carry):
-      // a request of its own, whose result the leader's state machine decides.
-      if (m.kind == Mutation::Kind::kAppend) {
-        requests.emplace_back(proto::Request::Append(std::string(m.key), std::string(m.val)),
-                              first + i);
-        proto::Request& append = requests.back().first;
-        if (m.condition.on == Condition::On::kRevision) {
-          append.if_revision = m.condition.value;
-        } else {
-          append.if_length = m.condition.value;
-        }
-      } else {
-        requests.emplace_back(proto::Request::Delete(std::string(m.key)), first + i);
-      }
+      // A delete, a trim, or a conditional append (which append_many cannot
+      // carry): a request of its own, whose result the leader's state
+      // machine decides.
+      requests.emplace_back(ForwardedRequest(m), first + i);
       requests.back().first.client = origin.client;
       requests.back().first.seq = origin.seq;
       open = nullptr;
@@ -248,17 +275,25 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
   });
   state->outstanding = requests.size();
   for (auto& [request, first] : requests) {
-    const bool is_delete = request.op == proto::Op::kDelete;
     link_.Send(leader, request,
-               [this, state, first = first, is_delete](const proto::Response& response) {
+               [this, state, first = first, op = request.op,
+                from_tail = request.from_tail](const proto::Response& response) {
                  if (response.error && response.error->code == proto::ErrorCode::kConflict) {
                    // Decided by the leader: not applied, and nothing failed.
                    state->results.Set(first, false);
                    state->revisions[first] = response.revision.value_or(0);
                  } else if (response.error) {
                    state->status = FromResponse(response);
-                 } else if (is_delete) {
+                 } else if (op == proto::Op::kDelete) {
                    state->results.Set(first, response.deleted.value_or(false));
+                 } else if (op == proto::Op::kPop) {
+                   // Back in list order, as the state machine reports a trim's.
+                   std::vector<std::string> taken =
+                       response.values.value_or(std::vector<std::string>{});
+                   if (from_tail) std::reverse(taken.begin(), taken.end());
+                   ValueList removed;
+                   for (const std::string& v : taken) removed.Append(v);
+                   state->results.Set(first, !taken.empty(), removed.view());
                  }
                  if (--state->outstanding > 0) return;
                  ++commits_;

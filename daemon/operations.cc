@@ -1,5 +1,7 @@
 #include "daemon/operations.h"
 
+#include <algorithm>
+
 namespace kvd::daemon {
 
 std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
@@ -28,6 +30,8 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
     case proto::Op::kGet:
     case proto::Op::kLen:
     case proto::Op::kDelete:
+    case proto::Op::kTrim:
+    case proto::Op::kPop:
       return check(request.key, nullptr);
     case proto::Op::kKeys:
       return check(request.prefix, nullptr);
@@ -59,6 +63,12 @@ std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
     case proto::Op::kDelete:
       batch->Delete(request.key);
       return 1;
+    case proto::Op::kTrim:
+      batch->Trim(request.key, ListRange{*request.start, *request.stop});
+      return 1;
+    case proto::Op::kPop:
+      batch->Trim(request.key, ListRange::AfterPop(request.count, request.from_tail));
+      return 1;
     default:
       return 0;
   }
@@ -68,6 +78,12 @@ Condition ConditionOf(const proto::Request& request) {
   if (request.if_revision) return Condition{Condition::On::kRevision, *request.if_revision};
   if (request.if_length) return Condition{Condition::On::kLength, *request.if_length};
   return Condition{};
+}
+
+std::vector<std::string> PoppedValues(const proto::Request& pop, ValueView removed) {
+  std::vector<std::string> values = removed.ToStrings();
+  if (pop.from_tail) std::reverse(values.begin(), values.end());
+  return values;
 }
 
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
@@ -84,6 +100,7 @@ proto::Response WriteResponse(const proto::Request& request, const CommitResult&
   proto::Response response;
   response.id = request.id;
   if (request.op == proto::Op::kDelete) response.deleted = result.applied(first);
+  if (request.op == proto::Op::kPop) response.values = PoppedValues(request, result.removed(first));
   if (request.op == proto::Op::kAppend && !result.applied(first)) {
     const bool on_revision = request.if_revision.has_value();
     const std::uint64_t wanted = on_revision ? *request.if_revision : request.if_length.value_or(0);

@@ -73,7 +73,10 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   if (!op || *op == Op::kAppendMany || IsClusterOp(*op)) return false;
   // Exactly the members the op reads: the general path ignores others, and
   // names what is missing.
-  const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kLen || *op == Op::kDelete;
+  // A trim's range is numbers: never flat.
+  if (*op == Op::kTrim) return false;
+  const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kLen || *op == Op::kDelete ||
+                   *op == Op::kPop;
   const bool val = *op == Op::kAppend;
   const bool prefix = *op == Op::kKeys;
   if (seen[kKey] != key || seen[kVal] != val || (seen[kPrefix] && !prefix)) return false;
@@ -86,6 +89,9 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   request->if_length.reset();
   request->start.reset();
   request->stop.reset();
+  request->count = 1;
+  request->from_tail = false;
+  request->wait = std::chrono::milliseconds(0);
   request->id.clear();
   // The rest of a request slot that held another request before.
   request->client = request->seq = 0;

@@ -1,6 +1,7 @@
 #include "proto/request.h"
 
 #include <array>
+#include <cmath>
 #include <utility>
 
 #include "proto/flat_request.h"
@@ -12,13 +13,15 @@ namespace {
 using internal::AsString;
 using internal::FindString;
 
-constexpr std::array<std::pair<Op, std::string_view>, 13> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 15> kOps{{
     {Op::kPing, "ping"},
     {Op::kAppend, "append"},
     {Op::kAppendMany, "append_many"},
     {Op::kGet, "get"},
     {Op::kLen, "len"},
     {Op::kDelete, "delete"},
+    {Op::kTrim, "trim"},
+    {Op::kPop, "pop"},
     {Op::kKeys, "keys"},
     {Op::kStats, "stats"},
     {Op::kCluster, "cluster"},
@@ -97,21 +100,60 @@ std::optional<Error> DecodeCondition(const rapidjson::Value& object, Request* re
   return std::nullopt;
 }
 
-// A get's range: "start" and "stop", integers, either or both. Refused on
-// any other op rather than ignored, so that no range passes for one taken.
+// A range: "start" and "stop", integers, either or both for a get, both
+// for a trim. Refused on any other op rather than ignored, so that no range
+// passes for one taken.
 std::optional<Error> DecodeRange(const rapidjson::Value& object, Request* request) {
   for (const auto& [name, out] :
        {std::pair{"start", &request->start}, std::pair{"stop", &request->stop}}) {
     auto it = object.FindMember(name);
-    if (it == object.MemberEnd()) continue;
-    if (request->op != Op::kGet) {
-      return Error{ErrorCode::kInvalidRequest, std::string("\"") + name + "\" is only for get"};
+    if (it == object.MemberEnd()) {
+      if (request->op == Op::kTrim) {
+        return Error{ErrorCode::kInvalidRequest,
+                     std::string("missing integer field \"") + name + "\""};
+      }
+      continue;
+    }
+    if (request->op != Op::kGet && request->op != Op::kTrim) {
+      return Error{ErrorCode::kInvalidRequest,
+                   std::string("\"") + name + "\" is only for get and trim"};
     }
     if (!it->value.IsInt64()) {
       return Error{ErrorCode::kInvalidRequest,
                    std::string("\"") + name + "\" must be an integer (64-bit, signed)"};
     }
     *out = it->value.GetInt64();
+  }
+  return std::nullopt;
+}
+
+// A pop's "count" (an integer from 1), "from" ("head" or "tail") and
+// "wait" (seconds, a number from 0 to kMaxPopWait's).
+std::optional<Error> DecodePop(const rapidjson::Value& object, Request* request) {
+  if (auto it = object.FindMember("count"); it != object.MemberEnd()) {
+    if (!it->value.IsUint64() || it->value.GetUint64() == 0) {
+      return Error{ErrorCode::kInvalidRequest, "\"count\" must be an integer from 1"};
+    }
+    request->count = it->value.GetUint64();
+  }
+  std::optional<Error> error;
+  if (const rapidjson::Value* from = FindString(object, "from", &error)) {
+    const std::string_view end(from->GetString(), from->GetStringLength());
+    if (end != "head" && end != "tail") {
+      return Error{ErrorCode::kInvalidRequest, "\"from\" must be \"head\" or \"tail\""};
+    }
+    request->from_tail = end == "tail";
+  }
+  if (error) return error;
+  if (auto it = object.FindMember("wait"); it != object.MemberEnd()) {
+    constexpr double kMaxSeconds = std::chrono::seconds(kMaxPopWait).count();
+    if (!it->value.IsNumber() || !(it->value.GetDouble() >= 0) ||
+        it->value.GetDouble() > kMaxSeconds) {
+      return Error{ErrorCode::kInvalidRequest, "\"wait\" must be a number of seconds from 0 to " +
+                                                   std::to_string(static_cast<long>(kMaxSeconds))};
+    }
+    request->wait = std::chrono::milliseconds(
+        static_cast<std::int64_t>(std::ceil(it->value.GetDouble() * 1000)));
   }
   return std::nullopt;
 }
@@ -172,6 +214,24 @@ Request Request::Delete(std::string key) {
   return r;
 }
 
+Request Request::Trim(std::string key, std::int64_t start, std::int64_t stop) {
+  Request r;
+  r.op = Op::kTrim;
+  r.key = std::move(key);
+  r.start = start;
+  r.stop = stop;
+  return r;
+}
+
+Request Request::Pop(std::string key, std::uint64_t count, bool from_tail) {
+  Request r;
+  r.op = Op::kPop;
+  r.key = std::move(key);
+  r.count = count;
+  r.from_tail = from_tail;
+  return r;
+}
+
 Request Request::Keys(std::string prefix) {
   Request r;
   r.op = Op::kKeys;
@@ -199,7 +259,10 @@ std::string_view OpName(Op op) {
   return "?";
 }
 
-bool IsWrite(Op op) { return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete; }
+bool IsWrite(Op op) {
+  return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete || op == Op::kTrim ||
+         op == Op::kPop;
+}
 
 bool IsRead(Op op) {
   return op == Op::kGet || op == Op::kLen || op == Op::kKeys || op == Op::kStats;
@@ -251,7 +314,11 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
     case Op::kGet:
     case Op::kLen:
     case Op::kDelete:
+    case Op::kTrim:
       return RequireString(doc, "key", &request->key);
+    case Op::kPop:
+      if (auto e = RequireString(doc, "key", &request->key)) return e;
+      return DecodePop(doc, request);
     case Op::kKeys:
       if (const rapidjson::Value* p = FindString(doc, "prefix", &error))
         request->prefix = AsString(*p);
@@ -325,9 +392,26 @@ std::string EncodeRequest(const Request& request) {
       }
       w.EndArray();
       break;
+    case Op::kPop:
+      w.Key("key");
+      internal::WriteString(w, request.key);
+      if (request.count != 1) {
+        w.Key("count");
+        w.Uint64(request.count);
+      }
+      if (request.from_tail) {
+        w.Key("from");
+        internal::WriteString(w, "tail");
+      }
+      if (request.wait.count() > 0) {
+        w.Key("wait");
+        w.Double(static_cast<double>(request.wait.count()) / 1000);
+      }
+      break;
     case Op::kGet:
     case Op::kLen:
     case Op::kDelete:
+    case Op::kTrim:
       w.Key("key");
       internal::WriteString(w, request.key);
       if (request.start) {

@@ -2,6 +2,7 @@
 #ifndef KVD_PROTO_REQUEST_H_
 #define KVD_PROTO_REQUEST_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@ enum class Op {
   kGet,         // {"op":"get","key":K}, optionally "start":S and "stop":E: a range of it
   kLen,         // {"op":"len","key":K}
   kDelete,      // {"op":"delete","key":K}
+  kTrim,        // {"op":"trim","key":K,"start":S,"stop":E}
+  kPop,         // {"op":"pop","key":K}, optionally "count":N, "from":"tail", "wait":SECONDS
   kKeys,        // {"op":"keys"} or {"op":"keys","prefix":P}
   kStats,       // {"op":"stats"}
   // Cluster mode (PROTOCOL.md, "Cluster mode").
@@ -41,6 +44,9 @@ bool IsRead(Op op);
 // True for the cluster mode's operations.
 bool IsClusterOp(Op op);
 
+// The longest a pop may wait for a value ("wait").
+inline constexpr std::chrono::hours kMaxPopWait{24};
+
 struct KeyValue {
   std::string key;
   std::string val;
@@ -49,7 +55,7 @@ struct KeyValue {
 
 struct Request {
   Op op = Op::kPing;
-  std::string key;              // append, get, len, delete
+  std::string key;              // append, get, len, delete, trim, pop
   std::string val;              // append
   std::string prefix;           // keys
   std::vector<KeyValue> items;  // append_many
@@ -60,8 +66,14 @@ struct Request {
   std::optional<std::uint64_t> if_length;
   // get: with either set, only the values from index `start` (else 0) to
   // `stop` (else -1), as Redis's LRANGE counts them (PROTOCOL.md, "get").
+  // trim: both set, the values kept.
   std::optional<std::int64_t> start;
   std::optional<std::int64_t> stop;
+  // pop: how many values it takes (at least 1), from which end, and how
+  // long it waits for one while the key has none (0: not at all).
+  std::uint64_t count = 1;
+  bool from_tail = false;
+  std::chrono::milliseconds wait{0};
   // Writes: who sent it, so that a retry is applied once in cluster mode
   // (client 0: nobody; PROTOCOL.md, "Exactly once").
   std::uint64_t client = 0;
@@ -80,6 +92,8 @@ struct Request {
   static Request Get(std::string key);
   static Request Len(std::string key);
   static Request Delete(std::string key);
+  static Request Trim(std::string key, std::int64_t start, std::int64_t stop);
+  static Request Pop(std::string key, std::uint64_t count = 1, bool from_tail = false);
   static Request Keys(std::string prefix);
   static Request Stats();
 };

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,14 @@ struct ListRange {
     if (last >= n) last = n - 1;
     if (first > last) return {};
     return {static_cast<std::size_t>(first), static_cast<std::size_t>(last - first + 1)};
+  }
+
+  // The range a pop of `count` values from the head (or the tail) keeps:
+  // all the others.
+  static ListRange AfterPop(std::uint64_t count, bool from_tail) {
+    constexpr std::uint64_t kMost = std::numeric_limits<std::int64_t>::max() - 1;
+    const auto n = static_cast<std::int64_t>(count < kMost ? count : kMost);
+    return from_tail ? ListRange{0, -n - 1} : ListRange{n, -1};
   }
 
   bool operator==(const ListRange&) const = default;
