@@ -217,6 +217,7 @@ void CommitQueue::Complete(Group& group) {
   }
   completing_ = false;
   group.waiters.clear();
+  if (group.status.ok()) ShowCommitted(group.batch);
 }
 
 }  // namespace kvd::daemon

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -115,6 +116,13 @@ class Committer {
   // polls for it meanwhile).
   virtual bool CommitInFlight() const { return false; }
 
+  // Network thread: `observer` is shown every batch this committer commits
+  // successfully, once its submitters' completions ran (pop waiters wake on
+  // appends, pop_waiters.h). A committer that shows none leaves them to poll.
+  void SetCommitObserver(std::function<void(const WriteBatch&)> observer) {
+    commit_observer_ = std::move(observer);
+  }
+
   virtual std::uint64_t commits() const = 0;
   virtual std::uint64_t failed_commits() const = 0;
   // How long the successful commits took, if this committer times them (the
@@ -122,6 +130,15 @@ class Committer {
   virtual std::optional<LatencyHistogram::Snapshot> commit_durations() const {
     return std::nullopt;
   }
+
+ protected:
+  // Shows `batch`, committed, to the observer if there is one.
+  void ShowCommitted(const WriteBatch& batch) const {
+    if (commit_observer_) commit_observer_(batch);
+  }
+
+ private:
+  std::function<void(const WriteBatch&)> commit_observer_;
 };
 
 }  // namespace kvd::daemon

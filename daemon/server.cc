@@ -26,7 +26,9 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       options_(options),
       listener_(io, options_),
       signals_(io, SIGINT, SIGTERM),
-      connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients") {
+      connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
+      pop_waiters_(io, engine, commits) {
+  commits_.SetCommitObserver([this](const WriteBatch& batch) { pop_waiters_.Committed(batch); });
 #ifdef SIGBREAK
   signals_.add(SIGBREAK);  // Windows: Ctrl+Break
 #endif
@@ -115,6 +117,7 @@ void Server::Shutdown() {
   shutting_down_ = true;
   if (on_shutdown_) on_shutdown_();
   listener_.Close();
+  pop_waiters_.Stop();
   connections_.Drain(on_drained_);
 }
 
@@ -127,6 +130,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
       {"refused_connections", connections_.refused()},
       {"commits", commits_.commits()},
       {"failed_commits", commits_.failed_commits()},
+      {"pops_waiting", pop_waiters_.waiting()},
       {"uptime_seconds", static_cast<std::uint64_t>(
                              std::chrono::duration_cast<std::chrono::seconds>(uptime).count())},
   };

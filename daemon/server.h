@@ -24,6 +24,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/options.h"
+#include "daemon/pop_waiters.h"
 #include "daemon/request_counters.h"
 #include "daemon/stream.h"
 #include "store/engine.h"
@@ -63,6 +64,7 @@ class Server {
   // across a suspension.
   std::span<char> read_buffer() { return read_buffer_; }
   RequestCounters& requests() { return requests_; }
+  PopWaiters& pop_waiters() { return pop_waiters_; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
   // Fills in the socket server's, the commits' and the cluster's figures.
   void Metrics(MetricsSnapshot* m) const;
@@ -95,6 +97,7 @@ class Server {
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
   RequestCounters requests_;
+  PopWaiters pop_waiters_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 

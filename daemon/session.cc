@@ -16,6 +16,15 @@ namespace kvd::daemon {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Whether `request` is a pop that waits for a value when it takes none.
+bool MayWait(const proto::Request& request) {
+  return request.op == proto::Op::kPop && request.wait.count() > 0;
+}
+
+}  // namespace
+
 Session::Session(Server& server, Stream socket, Committer& commits, bool peer)
     : server_(server),
       commits_(commits),
@@ -50,7 +59,15 @@ asio::awaitable<void> Session::Run() {
       if (const std::size_t writes = GatherWrites()) {
         // Consecutive pipelined writes share one commit.
         const CommitResult result = co_await commits_.AsyncSubmit(batch_, asio::use_awaitable);
-        AnswerWrites(writes, result);
+        if (const Decoded* pop = AnswerWrites(writes, result)) {
+          waiting_ = true;
+          boost::system::error_code ignored;
+          auto [status, values] = co_await server_.pop_waiters().AsyncWait(
+              pop->request, asio::redirect_error(asio::use_awaitable, ignored));
+          waiting_ = false;
+          last_progress_ = std::chrono::steady_clock::now();
+          AnswerWaitedPop(*pop, status, std::move(values));
+        }
       } else if (ReadMustWait()) {
         // One wait for the run of reads that came together.
         const CommitResult ready = co_await commits_.AsyncAwaitReadable(asio::use_awaitable);
@@ -127,7 +144,7 @@ asio::awaitable<void> Session::WatchIdle() {
     boost::system::error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!socket_.is_open()) break;
-    if (std::chrono::steady_clock::now() >= last_progress_ + limits_.idle_timeout) {
+    if (!waiting_ && std::chrono::steady_clock::now() >= last_progress_ + limits_.idle_timeout) {
       log::Info("closing a connection idle for " + std::to_string(limits_.idle_timeout.count()) +
                 " s (no complete request, or its responses not taken)");
       Close();
@@ -171,19 +188,39 @@ std::size_t Session::GatherWrites() {
     Decoded& d = pending_[i];
     if (d.error || !proto::IsWrite(d.request.op)) break;
     d.mutations = AppendMutations(d.request, &batch_);
+    // Its answer may have to wait: the requests after it go after it.
+    if (MayWait(d.request)) return n + 1;
   }
   return n;
 }
 
-void Session::AnswerWrites(std::size_t n, const CommitResult& result) {
+const Session::Decoded* Session::AnswerWrites(std::size_t n, const CommitResult& result) {
   std::size_t first = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Decoded& d = pending_[next_++];
+    if (MayWait(d.request) && result.status().ok() && result.removed(first).empty()) return &d;
     const proto::Response response = WriteResponse(d.request, result, server_.engine(), first);
     proto::AppendResponse(response, &out_);
     Count(d, response.error ? &*response.error : nullptr);
     first += d.mutations;
   }
+  return nullptr;
+}
+
+void Session::AnswerWaitedPop(const Decoded& d, const Status& status,
+                              std::vector<std::string> values) {
+  proto::Response response;
+  if (!status.ok()) {
+    response = proto::Response::Failure({status.code() == Status::Code::kUnavailable
+                                             ? proto::ErrorCode::kUnavailable
+                                             : proto::ErrorCode::kStorageError,
+                                         "not popped: " + status.ToString()});
+  } else {
+    response.values = std::move(values);
+  }
+  response.id = d.request.id;
+  proto::AppendResponse(response, &out_);
+  Count(d, response.error ? &*response.error : nullptr);
 }
 
 void Session::AnswerOther() {

@@ -65,11 +65,16 @@ class Session {
   // limit ends the framing: its error is the last entry and framing_lost_ is
   // set. Only once every decoded request is answered.
   bool TakeLines();
-  // Puts the mutations of the consecutive writes from next_ on into batch_;
-  // returns how many requests they are (0: next_ is no write).
+  // Puts the mutations of the consecutive writes from next_ on into batch_,
+  // up to and including a pop that may wait; returns how many requests they
+  // are (0: next_ is no write).
   std::size_t GatherWrites();
-  // Answers the `n` writes from next_ on, committed with `result`.
-  void AnswerWrites(std::size_t n, const CommitResult& result);
+  // Answers the `n` writes from next_ on, committed with `result`, but for
+  // a last one that is a pop to wait for (it took nothing): returns that one
+  // unanswered, or null.
+  const Decoded* AnswerWrites(std::size_t n, const CommitResult& result);
+  // Answers the pop `d` that waited (PopWaiters) with its outcome.
+  void AnswerWaitedPop(const Decoded& d, const Status& status, std::vector<std::string> values);
   // Answers the request at next_, a read or an error.
   void AnswerOther();
   // Whether the request at next_ is a read that must wait (Committer::ReadsWait).
@@ -100,6 +105,7 @@ class Session {
   bool framing_lost_ = false;
   bool reading_ = false;
   bool stopping_ = false;
+  bool waiting_ = false;  // for a pop to take a value: not idle
   // The last time the client completed a request or took responses.
   std::chrono::steady_clock::time_point last_progress_;
   boost::asio::steady_timer idle_timer_;

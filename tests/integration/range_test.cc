@@ -112,10 +112,10 @@ TEST(RangeTest, BadRangesAndKeysAreRefused) {
   }
   EXPECT_EQ(
       Ask(c, R"({"op":"len","key":"k","start":0})"),
-      R"({"ok":false,"error":{"code":"invalid_request","message":"\"start\" is only for get"}})");
+      R"({"ok":false,"error":{"code":"invalid_request","message":"\"start\" is only for get and trim"}})");
   EXPECT_EQ(
       Ask(c, R"({"op":"delete","key":"k","stop":0})"),
-      R"({"ok":false,"error":{"code":"invalid_request","message":"\"stop\" is only for get"}})");
+      R"({"ok":false,"error":{"code":"invalid_request","message":"\"stop\" is only for get and trim"}})");
   EXPECT_THAT(Ask(c, R"({"op":"len"})"), HasSubstr(R"("code":"invalid_request")"));
   EXPECT_THAT(Ask(c, R"({"op":"len","key":"a-key-over-16-bytes"})"),
               HasSubstr(R"("code":"key_too_large")"));
