@@ -144,7 +144,11 @@ asio::awaitable<void> Session::WatchIdle() {
     boost::system::error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!socket_.is_open()) break;
-    if (!waiting_ && std::chrono::steady_clock::now() >= last_progress_ + limits_.idle_timeout) {
+    if (waiting_) {
+      last_progress_ = std::chrono::steady_clock::now();  // a pop's wait is no idleness
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= last_progress_ + limits_.idle_timeout) {
       log::Info("closing a connection idle for " + std::to_string(limits_.idle_timeout.count()) +
                 " s (no complete request, or its responses not taken)");
       Close();

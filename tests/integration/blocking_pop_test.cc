@@ -88,6 +88,14 @@ TEST(BlockingPopTest, AWaitRunsOutWithNoValuesAndTheConnectionGoesOn) {
       << "a wait of 0 does not wait";
 }
 
+TEST(BlockingPopTest, AWaitLongerThanTheIdleTimeoutKeepsTheConnection) {
+  TestDir dir;
+  Daemon kvd(dir, {"--idle-timeout", "1"});
+  Connection c(kvd.socket());
+  EXPECT_EQ(Ask(c, R"({"op":"pop","key":"q","wait":2.5})"), R"({"ok":true,"values":[]})");
+  EXPECT_EQ(Ask(c, R"({"op":"ping"})"), R"({"ok":true})") << "closed as idle while it waited";
+}
+
 TEST(BlockingPopTest, APopThatFindsValuesDoesNotWait) {
   TestDir dir;
   Daemon kvd(dir);
