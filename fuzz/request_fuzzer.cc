@@ -22,7 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (kvd::proto::DecodeRequest(kvd::proto::EncodeRequest(request), &again) ||
         again.op != request.op || again.key != request.key || again.val != request.val ||
         again.prefix != request.prefix || !(again.items == request.items) ||
-        again.start != request.start || again.stop != request.stop) {
+        again.start != request.start || again.stop != request.stop ||
+        again.count != request.count || again.from_tail != request.from_tail ||
+        again.wait != request.wait) {
       std::abort();
     }
   }
@@ -31,7 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     kvd::proto::Request general;
     if (kvd::proto::internal::DecodeRequestDocument(input, &general) || general.op != flat.op ||
         general.key != flat.key || general.val != flat.val || general.prefix != flat.prefix ||
-        !general.items.empty() || !flat.items.empty() || general.id != flat.id) {
+        !general.items.empty() || !flat.items.empty() || general.id != flat.id ||
+        general.count != flat.count || general.from_tail != flat.from_tail ||
+        general.wait != flat.wait) {
       std::abort();
     }
   }

@@ -152,8 +152,10 @@ std::optional<Error> DecodePop(const rapidjson::Value& object, Request* request)
       return Error{ErrorCode::kInvalidRequest, "\"wait\" must be a number of seconds from 0 to " +
                                                    std::to_string(static_cast<long>(kMaxSeconds))};
     }
+    // Up to the next millisecond; the slack keeps a number that is a whole
+    // count of them (as EncodeRequest writes one) from rounding up.
     request->wait = std::chrono::milliseconds(
-        static_cast<std::int64_t>(std::ceil(it->value.GetDouble() * 1000)));
+        static_cast<std::int64_t>(std::ceil(it->value.GetDouble() * 1000 - 1e-6)));
   }
   return std::nullopt;
 }
