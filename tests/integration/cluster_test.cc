@@ -433,6 +433,54 @@ TEST(ClusterTest, ARetriedAppendIsStoredOnceWhicheverNodeItReaches) {
   EXPECT_EQ(ValuesOn(cluster, 3, "k"), (std::vector<std::string>{"once", "twice"}));
 }
 
+// Pops and trims are mutations of the log: a follower forwards them, the
+// leader's state machine decides what each takes, a retry answers the same
+// values wherever it lands, and a waiting pop on one node takes a value
+// appended on another.
+TEST(ClusterTest, PopsOnAnyNodeTakeEachValueOnce) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  const int follower = leader % 3 + 1;
+  const int other = follower % 3 + 1;
+  Connection f(cluster.socket(follower));
+  auto ask = [](Connection& c, const std::string& line) {
+    c.Send(line + "\n");
+    return c.ReadLine(std::chrono::seconds(20)).value_or("<no answer>");
+  };
+  // Once the follower knows where the leader is (no append was sent before).
+  ASSERT_TRUE(Eventually(
+      [&] { return ask(f, R"({"op":"append","key":"q","val":"1"})") == R"({"ok":true})"; },
+      std::chrono::seconds(20)));
+  for (const char* v : {"2", "3", "4", "5", "6"}) {
+    ASSERT_EQ(ask(f, std::string(R"({"op":"append","key":"q","val":")") + v + "\"}"),
+              R"({"ok":true})");
+  }
+  EXPECT_EQ(ask(f, R"({"op":"pop","key":"q","count":2})"), R"({"ok":true,"values":["1","2"]})");
+  EXPECT_EQ(ask(f, R"({"op":"pop","key":"q","from":"tail"})"), R"({"ok":true,"values":["6"]})");
+  const std::string retried = R"({"op":"pop","key":"q","client":9,"seq":1})";
+  EXPECT_EQ(ask(f, retried), R"({"ok":true,"values":["3"]})");
+  Connection l(cluster.socket(leader));
+  EXPECT_EQ(ask(l, retried), R"({"ok":true,"values":["3"]})") << "a retry takes nothing more";
+  EXPECT_EQ(ask(f, R"({"op":"trim","key":"q","start":0,"stop":0})"), R"({"ok":true})");
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(ValuesOn(cluster, id, "q"), std::vector<std::string>{"4"}) << "node " << id;
+  }
+  EXPECT_EQ(ask(l, R"({"op":"pop","key":"q"})"), R"({"ok":true,"values":["4"]})");
+  // A waiting pop on a follower, a value appended on another node.
+  Connection waiter(cluster.socket(follower));
+  waiter.Send(R"({"op":"pop","key":"jobs","wait":60})"
+              "\n");
+  ASSERT_TRUE(Eventually(
+      [&] { return ask(f, R"({"op":"stats"})").find(R"("pops_waiting":1,)") != std::string::npos; },
+      std::chrono::seconds(20)));
+  Connection o(cluster.socket(other));
+  ASSERT_EQ(ask(o, R"({"op":"append","key":"jobs","val":"job"})"), R"({"ok":true})");
+  EXPECT_EQ(waiter.ReadLine(std::chrono::seconds(20)), R"({"ok":true,"values":["job"]})");
+  EXPECT_EQ(ValuesOn(cluster, other, "jobs"), std::vector<std::string>{});
+}
+
 TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
   TestDir dir;
   // Fewer entries than a snapshot keeps behind it: caught up from the log
