@@ -217,7 +217,8 @@ void CommitQueue::Complete(Group& group) {
   }
   completing_ = false;
   group.waiters.clear();
-  if (group.status.ok()) ShowCommitted(group.batch);
+  // Not the batch: the commit thread may be recycling it by now.
+  if (group.status.ok()) ShowCommitted();
 }
 
 }  // namespace kvd::daemon

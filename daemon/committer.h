@@ -116,12 +116,10 @@ class Committer {
   // polls for it meanwhile).
   virtual bool CommitInFlight() const { return false; }
 
-  // Network thread: `observer` is shown every batch this committer commits
-  // successfully, once its submitters' completions ran (pop waiters wake on
-  // appends, pop_waiters.h). A committer that shows none leaves them to poll.
-  void SetCommitObserver(std::function<void(const WriteBatch&)> observer) {
-    commit_observer_ = std::move(observer);
-  }
+  // Network thread: `observer` is called after each commit that succeeded,
+  // once its submitters' completions ran (pop waiters look for values then,
+  // pop_waiters.h). A committer that calls none leaves them to poll.
+  void SetCommitObserver(std::function<void()> observer) { commit_observer_ = std::move(observer); }
 
   virtual std::uint64_t commits() const = 0;
   virtual std::uint64_t failed_commits() const = 0;
@@ -132,13 +130,13 @@ class Committer {
   }
 
  protected:
-  // Shows `batch`, committed, to the observer if there is one.
-  void ShowCommitted(const WriteBatch& batch) const {
-    if (commit_observer_) commit_observer_(batch);
+  // Tells the observer, if there is one, that a commit succeeded.
+  void ShowCommitted() const {
+    if (commit_observer_) commit_observer_();
   }
 
  private:
-  std::function<void(const WriteBatch&)> commit_observer_;
+  std::function<void()> commit_observer_;
 };
 
 }  // namespace kvd::daemon

@@ -41,17 +41,15 @@ void PopWaiters::Wait(const proto::Request& pop, Done done) {
   Serve(pop.key);
 }
 
-void PopWaiters::Committed(const WriteBatch& batch) {
+void PopWaiters::Committed() { ServeAll(); }
+
+void PopWaiters::ServeAll() {
   if (keys_.empty()) return;
-  std::vector<std::string> appended;
-  for (const Mutation& m : batch.mutations()) {
-    if (m.kind != Mutation::Kind::kAppend) continue;
-    std::string key(m.key);
-    if (keys_.contains(key) && std::find(appended.begin(), appended.end(), key) == appended.end()) {
-      appended.push_back(std::move(key));
-    }
-  }
-  for (const std::string& key : appended) Serve(key);
+  // Serve may drop a key: walk a copy of their names.
+  std::vector<std::string> keys;
+  keys.reserve(keys_.size());
+  for (const auto& [key, k] : keys_) keys.push_back(key);
+  for (const std::string& key : keys) Serve(key);
 }
 
 void PopWaiters::Serve(const std::string& key) {
@@ -150,9 +148,7 @@ void PopWaiters::SchedulePoll() {
   poll_.async_wait([this](const boost::system::error_code& ec) {
     polling_ = false;
     if (ec || stopped_) return;
-    std::vector<std::string> keys;
-    for (const auto& [key, k] : keys_) keys.push_back(key);
-    for (const std::string& key : keys) Serve(key);
+    ServeAll();
     if (waiting_ > 0) SchedulePoll();
   });
 }

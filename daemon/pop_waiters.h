@@ -1,7 +1,7 @@
 // Pops that wait for a value ({"op":"pop",...,"wait":S}, PROTOCOL.md "pop"),
 // on the network thread. A pop that found its key empty parks here, in
-// arrival order per key. When a key with waiters may hold values again (a
-// commit appended to it, or the poll below found some), the pops of as many
+// arrival order per key. When a key with waiters holds values again (seen
+// after a commit, or by the poll below), the pops of as many
 // of its first waiters as it holds values are committed again, together and
 // in that order: each value goes to exactly one of them, by the same trim
 // mutations a replay or a replica applies. A waiter whose pop took nothing
@@ -61,9 +61,10 @@ class PopWaiters {
         token, &pop);
   }
 
-  // A batch was committed (Committer::SetCommitObserver): serves the waiters
-  // of the keys it appended to.
-  void Committed(const WriteBatch& batch);
+  // A commit succeeded (Committer::SetCommitObserver): serves the waiters
+  // of the keys that hold values now. Cheap: few keys have waiters, and
+  // those are empty while they do.
+  void Committed();
 
   // Answers every waiter with nothing, and takes no more (kvd is stopping).
   void Stop();
@@ -90,6 +91,8 @@ class PopWaiters {
 
   // Commits the pops of the first waiters of `key`, if it holds values.
   void Serve(const std::string& key);
+  // Serve for every key with waiters.
+  void ServeAll();
   // The waiter `it` of `k` is done: forgets it and answers it (posted: the
   // answer resumes its session, which may park again).
   void Finish(Key& k, std::list<Waiter>::iterator it, const Status& s,
