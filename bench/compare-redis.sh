@@ -2,7 +2,7 @@
 # Runs the same workloads against kvd and Redis, with matched durability and
 # the same client (kvbench; for Redis with --protocol resp), and prints one
 # table of throughputs and their ratio, with redis-benchmark's figure for
-# Redis beside them (see bench/README.md).
+# Redis beside them where it has the workload (see bench/README.md).
 #
 #   bench/compare-redis.sh BUILD_DIR   BENCH_SECONDS=S  each run's duration (default 3)
 #                                      REPS=N           runs per side and row, median (default 2)
@@ -48,13 +48,15 @@ value=$(printf "%${value_size}s" "" | tr ' ' v)  # kvbench's value: 'v' x value_
 list_values=100                                  # values of the list that gets read
 range_values=10                                  # values a ranged get reads: the list's first
 random_keys=100000                               # key space of the random-key appends
+producers=4                                      # blpop: connections appending to the queue
 kvd_socket=$tmp/kvd.sock
 
 echo "redis:   $(redis-server --version)"
 echo "reps:    $reps per side and row, kvd and Redis alternating; the table shows medians"
 echo "client:  kvbench for both (Redis: --protocol resp); redis-benchmark as an extra column"
 echo "values:  $value_size bytes; gets read a list of $list_values values (ranged: its first" \
-  "$range_values)"
+  "$range_values); pops take one of a list preloaded for the run; blpop: $producers producers" \
+  "feed the connections' waiting pops"
 
 # Starts kvd with --fsync MODE on a fresh data dir and waits for it.
 start_kvd() {
@@ -88,15 +90,20 @@ stop_both() {
   stop_cleanly redis-server stop_redis
 }
 
-# The arguments of each workload, for kvbench and for redis-benchmark.
+# The arguments of each workload, for kvbench and for redis-benchmark (none:
+# it has no equivalent). kvbench runs for $seconds, but for pop: REQUESTS pops
+# of a list preloaded with as many values, which the run empties.
 kvbench_args() {
   case $1 in
-    append-random) echo "--mix append --keys $random_keys" ;;
-    append-hot) echo "--mix append --hot-key" ;;
-    get-100) echo "--mix get --hot-key --preload-values $list_values" ;;
+    append-random) echo "--duration $seconds --mix append --keys $random_keys" ;;
+    append-hot) echo "--duration $seconds --mix append --hot-key" ;;
+    get-100) echo "--duration $seconds --mix get --hot-key --preload-values $list_values" ;;
     range-10)
-      echo "--mix get --hot-key --preload-values $list_values --range 0 $((range_values - 1))"
+      echo "--duration $seconds --mix get --hot-key --preload-values $list_values" \
+        "--range 0 $((range_values - 1))"
       ;;
+    pop) echo "--requests $2 --preload-values $2 --mix pop --hot-key" ;;
+    blpop) echo "--duration $seconds --mix blocking-pop --hot-key --producers $producers" ;;
   esac
 }
 redis_args() {
@@ -105,17 +112,20 @@ redis_args() {
     append-hot) echo "RPUSH hotlist $value" ;;
     get-100) echo "LRANGE lrange100 0 $((list_values - 1))" ;;
     range-10) echo "LRANGE lrange100 0 $((range_values - 1))" ;;
+    # Its own LPOP test pops the list its LPUSH test has just filled with as many values.
+    pop) echo "-d $value_size -t lpush,lpop" ;;
   esac
 }
 
 # Prints kvbench's ops/s for WORKLOAD at CONNECTIONS and PIPELINE against
-# the server on SOCKET, spoken to in PROTOCOL (kvd or resp).
+# the server on SOCKET, spoken to in PROTOCOL (kvd or resp); a pop run is
+# sized to last about $seconds at RATE ops/s.
 run_kvbench() {
   local line
   local -a args
-  read -ra args <<<"$(kvbench_args "$1")"
+  read -ra args <<<"$(kvbench_args "$1" "$(requests_for "$6" "$2" "$3")")"
   line=$("$bench" --socket "$4" --protocol "$5" --connections "$2" --pipeline "$3" \
-    --value-size "$value_size" --duration "$seconds" "${args[@]}")
+    --value-size "$value_size" "${args[@]}")
   field ops_per_s "$line"
 }
 
@@ -126,7 +136,7 @@ run_redis_benchmark() {
   local -a args
   read -ra args <<<"$(redis_args "$1")"
   out=$(redis-benchmark -s "$redis_socket" -c "$2" -P "$3" -n "$4" --csv "${args[@]}")
-  # --csv: a header line, then "test","rps",... for the one test.
+  # --csv: a header line, then "test","rps",... for each test: the last.
   rps=$(awk -F'","' 'NR > 1 && NF > 1 { r = $2 } END { print r }' <<<"$out")
   if [[ ! $rps =~ ^[0-9]+([.][0-9]+)?$ ]]; then
     echo "$0: unexpected redis-benchmark output for $1: $out" >&2
@@ -149,6 +159,7 @@ target_for() {
     append-*) if [[ $mode == always ]] && ((connections == 50)); then echo 1.5; else echo 1.0; fi ;;
     get-100) if ((connections == 50)); then echo 1.0; else echo -; fi ;;
     range-10) echo - ;;
+    pop | blpop) echo 1.0 ;;
   esac
 }
 
@@ -165,13 +176,14 @@ ratio_spread() {
     sort -g | awk 'NR == 1 { low = $1 } { high = $1 } END { print low "-" high }'
 }
 
+declare -A hot_rates  # append-hot's medians by side and config: a pop run's first size
 echo
 print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" ratio spread target \
   "redis-benchmark"
 for mode in "${modes[@]}"; do
   start_kvd "$mode"
   start_redis_like "$mode"
-  for workload in append-random append-hot get-100 range-10; do
+  for workload in append-random append-hot get-100 range-10 pop blpop; do
     for config in "${configs[@]}"; do
       connections=${config%:*}
       pipeline=${config#*:}
@@ -179,18 +191,34 @@ for mode in "${modes[@]}"; do
       redis_rates=()
       redis_benchmark_rates=()
       redis_benchmark_rate=
+      # A pop run pops as many values as its side's last rate (first: its
+      # append-hot median) makes last about $seconds.
+      kvd_rate=${hot_rates[kvd:$config]:-0}
+      redis_rate=${hot_rates[resp:$config]:-0}
       for ((rep = 0; rep < reps; rep++)); do
-        kvd_rates+=("$(run_kvbench "$workload" "$connections" "$pipeline" "$kvd_socket" kvd)")
-        redis_rates+=("$(run_kvbench "$workload" "$connections" "$pipeline" "$redis_socket" resp)")
-        # redis-benchmark runs a number of requests: as many as its last rate
-        # (first: kvbench's against Redis) makes last about $seconds.
-        n=$(requests_for "${redis_benchmark_rate:-${redis_rates[0]}}" "$connections" "$pipeline")
-        redis_benchmark_rate=$(run_redis_benchmark "$workload" "$connections" "$pipeline" "$n")
-        redis_benchmark_rates+=("$redis_benchmark_rate")
+        kvd_rate=$(run_kvbench "$workload" "$connections" "$pipeline" "$kvd_socket" kvd "$kvd_rate")
+        redis_rate=$(run_kvbench "$workload" "$connections" "$pipeline" "$redis_socket" resp \
+          "$redis_rate")
+        kvd_rates+=("$kvd_rate")
+        redis_rates+=("$redis_rate")
+        if [[ -n $(redis_args "$workload") ]]; then
+          # redis-benchmark runs a number of requests: as many as its last rate
+          # (first: kvbench's against Redis) makes last about $seconds.
+          n=$(requests_for "${redis_benchmark_rate:-${redis_rates[0]}}" "$connections" "$pipeline")
+          redis_benchmark_rate=$(run_redis_benchmark "$workload" "$connections" "$pipeline" "$n")
+          redis_benchmark_rates+=("$redis_benchmark_rate")
+        fi
       done
       kvd_ops=$(median "${kvd_rates[@]}")
       redis_ops=$(median "${redis_rates[@]}")
-      redis_benchmark_ops=$(median "${redis_benchmark_rates[@]}")
+      redis_benchmark_ops=-
+      if ((${#redis_benchmark_rates[@]} > 0)); then
+        redis_benchmark_ops=$(median "${redis_benchmark_rates[@]}")
+      fi
+      if [[ $workload == append-hot ]]; then
+        hot_rates[kvd:$config]=$kvd_ops
+        hot_rates[resp:$config]=$redis_ops
+      fi
       ratio=$(awk -v a="$kvd_ops" -v b="$redis_ops" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
       target=$(target_for "$workload" "$mode" "$connections")
       verdict=

@@ -1,7 +1,7 @@
 // kvbench: a load generator for kvd (see bench/README.md).
 //
-//   kvbench --socket PATH [--connections N] [--pipeline P] [--mix append|get|PCT]
-//           [--delete-percent D]
+//   kvbench --socket PATH [--connections N] [--pipeline P]
+//           [--mix append|get|PCT|pop|blocking-pop] [--producers N] [--delete-percent D]
 //           [--keys K | --hot-key] [--value-size B] [--duration S | --requests N]
 //           [--preload-values V] [--range START STOP] [--stale]
 //           [--format text|csv|json] [--timeout S] [--protocol kvd|resp]
@@ -12,17 +12,21 @@
 // P encoded requests in one write and reads their P response lines, decoding
 // each and checking that it says "ok":true. With --protocol resp the same
 // load goes to Redis instead: RPUSH for an append, LRANGE key 0 -1 for a get
-// (LRANGE key START STOP with --range), each reply read and checked the same
-// way. A request's latency is the time from the
-// start of its round's write until its response line has arrived. The run
-// ends after --duration seconds (no round starts after that) or once
-// --requests requests have been sent, and prints one line of figures:
+// (LRANGE key START STOP with --range), LPOP for a pop and BLPOP for a
+// waiting one, each reply read and checked the same way. A request's latency
+// is the time from the start of its round's write until its response line has
+// arrived. The run ends after --duration seconds (no round starts after that)
+// or once --requests requests have been sent, and prints one line of figures:
 //
 //   mix=append connections=50 pipeline=1 ... ops_per_s=41152 p50_us=... p99_us=...
 //
-// (or a CSV header and row, or a JSON object). Exit status: 0 done; 1 the
-// daemon is unreachable, a connection failed or any response was an error (the
-// run stops at the first); 2 bad usage.
+// (or a CSV header and row, or a JSON object). --mix pop pops one value per
+// request from a list preloaded with --preload-values. --mix blocking-pop is
+// a queue: --connections consumers each pop one value at a time, waiting for
+// one, while --producers connections append values, each numbered, so that
+// every value is checked to be popped exactly once (see Produce, Consume).
+// Exit status: 0 done; 1 the daemon is unreachable, a connection failed or
+// any response was an error (the run stops at the first); 2 bad usage.
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -32,6 +36,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -41,6 +46,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -87,14 +93,23 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 
 enum class Format { kText, kCsv, kJson };
 enum class Protocol { kKvd, kResp };
-enum class Kind : std::uint8_t { kAppend, kGet, kDelete };
+enum class Kind : std::uint8_t { kAppend, kGet, kDelete, kPop };
+// The pop mixes: none, pops of a preloaded list, or a queue of waiting pops fed by producers.
+enum class PopMix : std::uint8_t { kNone, kPop, kBlocking };
+
+// blocking-pop's values end in their id, this many digits (enough for
+// --requests' 2^40), after 'v's: each value appended is told apart when it
+// is popped. Id 0 is the stop value, which ends a consumer.
+constexpr std::size_t kIdDigits = 13;
 
 struct Config {
   std::string socket;
   unsigned connections = 1;
   unsigned pipeline = 1;
-  std::string mix = "append";  // as given: append, get or a percentage of gets
+  std::string mix = "append";  // as given: append, get, a percentage of gets, pop, blocking-pop
   unsigned get_percent = 0;
+  PopMix pop_mix = PopMix::kNone;
+  unsigned producers = 1;  // blocking-pop: connections that append, beside `connections` popping
   unsigned delete_percent = 0;  // of all requests; the rest of the mix's appends
   std::size_t keys = 1000;
   bool hot_key = false;
@@ -104,7 +119,7 @@ struct Config {
   // Connection i draws its keys and kinds from seed + i: runs with the same
   // seed send the same requests (a series of runs that deletes needs new ones).
   std::uint64_t seed = 1;
-  std::size_t preload_values = 1;
+  std::size_t preload_values = 1;  // gets and pops: values appended to each key first
   // Gets read only the values from index range.first to range.second, both
   // included, as LRANGE names them (ranged); else every value.
   bool ranged = false;
@@ -347,32 +362,47 @@ class Connection {
 // The state all connections share. Everything runs on one thread, so plain
 // members suffice.
 struct Shared {
-  explicit Shared(const Config& c) : config(c) {}
+  Shared(const Config& c, asio::io_context& io) : config(c), delivered(io) {
+    delivered.expires_at(Clock::time_point::max());
+  }
 
   const Config& config;
   std::vector<std::string> keys;
-  std::string value;
+  std::string value;  // blocking-pop: with id 0 (kIdDigits zeros), the stop value
   // Each key's request lines, encoded once (as redis-benchmark builds its
-  // commands once): only the mix's kinds are filled in.
+  // commands once): only the mix's kinds are filled in. blocking-pop's
+  // producers copy the append line and write each value's id at id_at.
   std::vector<std::string> append_lines;
   std::vector<std::string> get_lines;
   std::vector<std::string> delete_lines;
+  std::vector<std::string> pop_lines;
+  std::size_t id_at = 0;
   Clock::time_point deadline;       // duration mode: no round starts after it
   std::uint64_t unsent = 0;         // requests mode: requests not yet sent
   unsigned running = 0;             // coroutines (preload or connections) still running
+  unsigned producing = 0;           // blocking-pop: producers still running
   Clock::time_point last_response;  // for the stall watchdog
   Clock::time_point finished;       // when the last connection stopped
   Histogram latency;
   std::uint64_t appends = 0;
   std::uint64_t gets = 0;
   std::uint64_t deletes = 0;
+  std::uint64_t pops = 0;
   std::uint64_t errors = 0;
   std::string first_error;
   bool stop = false;
+  // blocking-pop: the id of the next value appended, and by id whether a
+  // pop took it.
+  std::uint64_t next_id = 1;
+  std::vector<bool> taken = std::vector<bool>(1);
+  // Never expires: cancelled at each value popped, and when the run fails,
+  // to wake producers waiting for a value to be taken.
+  asio::steady_timer delivered;
 
   void Fail(std::string message) {
     if (errors++ == 0) first_error = std::move(message);
     stop = true;
+    delivered.cancel();
   }
   // Fails the run with `who`'s connection error: a blocking connection's
   // timed-out read is the stall the watchdog reports for the others.
@@ -385,6 +415,75 @@ struct Shared {
     std::ostringstream text;
     text << "no response from kvd for " << config.timeout << " s";
     return text.str();
+  }
+
+  // How many of `n` requests the next round may send: fewer, or 0 once the
+  // run is over (its deadline passed, or all --requests were sent).
+  std::uint64_t Budget(std::uint64_t n) {
+    if (config.requests == 0) return Clock::now() < deadline ? n : 0;
+    n = std::min(n, unsent);
+    unsent -= n;
+    return n;
+  }
+
+  // The request line of `kind` for key number `key`.
+  const std::string& Line(Kind kind, std::size_t key) const {
+    switch (kind) {
+      case Kind::kGet:
+        return get_lines[key];
+      case Kind::kDelete:
+        return delete_lines[key];
+      case Kind::kPop:
+        return pop_lines[key];
+      case Kind::kAppend:
+        break;
+    }
+    return append_lines[key];
+  }
+
+  // Counts an answered request of `kind`, answered `took` after its round's
+  // write began; blocking-pop times only its pops, the consumers' requests.
+  void Count(Kind kind, Clock::duration took) {
+    if (config.pop_mix != PopMix::kBlocking || kind == Kind::kPop) {
+      latency.Add(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+    }
+    ++(kind == Kind::kGet      ? gets
+       : kind == Kind::kDelete ? deletes
+       : kind == Kind::kPop    ? pops
+                               : appends);
+  }
+
+  // blocking-pop: values appended and not yet popped.
+  std::uint64_t Undelivered() const { return next_id - 1 - pops; }
+
+  // Takes the value a pop answered; returns what is wrong with it, or
+  // nothing. *stop_value is set when it is blocking-pop's stop value.
+  std::string Popped(std::string_view v, bool* stop_value) {
+    *stop_value = false;
+    const std::string never =
+        "a pop answered a value kvbench never appended: \"" + std::string(v.substr(0, 64)) + "\"";
+    if (config.pop_mix == PopMix::kPop) return v == value ? "" : never;
+    const std::size_t ones = value.size() - kIdDigits;  // the 'v's before the id
+    std::uint64_t id = 0;
+    const char* end = v.data() + v.size();
+    if (v.size() != value.size() || v.substr(0, ones) != std::string_view(value).substr(0, ones) ||
+        std::from_chars(v.data() + ones, end, id).ptr != end || id >= next_id) {
+      return never;
+    }
+    if (id == 0) {
+      *stop_value = true;
+      return {};
+    }
+    if (taken[id]) return "value " + std::to_string(id) + " was popped twice";
+    taken[id] = true;
+    delivered.cancel();
+    return {};
+  }
+
+  // One of the coroutines started for the run has ended.
+  void Done() {
+    if (--running == 0) finished = Clock::now();
   }
 };
 
@@ -423,13 +522,30 @@ std::string WrongCount(std::string_view get, std::size_t n, ValueCount expected)
 // the expected kind, else what is wrong with it. Unless `full`, a line that
 // starts as a success of that kind passes without being decoded: like
 // redis-benchmark, the load generator must not spend these 2 cores on
-// materializing values (callers check a sample in full).
+// materializing values (callers check a sample in full). A pop's line must
+// hold exactly one value, which *popped is set to (a view into `line` or
+// *response).
 std::string CheckResponse(std::string_view line, Kind kind, ValueCount expected, bool full,
-                          proto::Response* response) {
-  const std::string_view success = kind == Kind::kGet      ? R"({"ok":true,"values":[)"
-                                   : kind == Kind::kDelete ? R"({"ok":true,"deleted":)"
-                                                           : R"({"ok":true})";
-  if (!full && line.starts_with(success)) return {};
+                          proto::Response* response, std::string_view* popped) {
+  if (kind == Kind::kPop) {
+    // The one value, as kvd writes it: read without decoding.
+    constexpr std::string_view kHead = R"({"ok":true,"values":[")";
+    constexpr std::string_view kTail = R"("]})";
+    if (line.size() >= kHead.size() + kTail.size() && line.starts_with(kHead) &&
+        line.ends_with(kTail)) {
+      const std::string_view value =
+          line.substr(kHead.size(), line.size() - kHead.size() - kTail.size());
+      if (value.find_first_of("\"\\") == std::string_view::npos) {
+        *popped = value;
+        return {};
+      }
+    }
+  } else {
+    const std::string_view success = kind == Kind::kGet      ? R"({"ok":true,"values":[)"
+                                     : kind == Kind::kDelete ? R"({"ok":true,"deleted":)"
+                                                             : R"({"ok":true})";
+    if (!full && line.starts_with(success)) return {};
+  }
   *response = proto::Response{};
   if (auto bad = proto::DecodeResponse(line, response)) return "bad response: " + bad->message;
   if (response->error) {
@@ -437,19 +553,43 @@ std::string CheckResponse(std::string_view line, Kind kind, ValueCount expected,
            response->error->message;
   }
   if (kind == Kind::kDelete && !response->deleted) return "delete response without deleted";
-  if (kind == Kind::kGet) {
-    if (!response->values) return "get response without values";
-    return WrongCount("get", response->values->size(), expected);
+  if (kind == Kind::kGet || kind == Kind::kPop) {
+    const char* op = kind == Kind::kGet ? "get" : "pop";
+    if (!response->values) return std::string(op) + " response without values";
+    if (kind == Kind::kPop && response->values->size() == 1) *popped = response->values->front();
+    return WrongCount(op, response->values->size(), expected);
   }
   return {};
 }
 
-// Reads one RESP reply to an RPUSH or an LRANGE; sets *wrong to what is
-// wrong with it, or empties it. The values are kvbench's own
-// ('v' repeated), so each bulk string is one line.
-awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, ValueCount expected,
-                                    std::string* wrong) {
+// Reads the next bulk string of a RESP array, its header line and its data
+// line: *data is a view of it, valid until the next read, or nullopt if the
+// two lines are no bulk string.
+awaitable<error_code> ReadArrayBulk(Connection& connection, std::optional<std::string_view>* data) {
+  std::string_view line;
+  if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+  const auto bulk = ParseRespHeader(line);
+  if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+  data->reset();
+  if (bulk && bulk->kind == RespKind::kBulk &&
+      line.size() == static_cast<std::size_t>(bulk->number) + 1) {
+    *data = line.substr(0, line.size() - 1);
+  }
+  co_return error_code{};
+}
+
+// Reads one RESP reply to an RPUSH, an LRANGE, an LPOP or (`waiting`) a
+// BLPOP; sets *wrong to what is wrong with it, or empties it, and for a pop
+// *popped to its value (a view valid until the next read). The values are
+// kvbench's own ('v' repeated, then digits), so each bulk string is one line.
+awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, bool waiting,
+                                    ValueCount expected, std::string* wrong,
+                                    std::string_view* popped) {
   const bool is_get = kind == Kind::kGet;
+  const bool is_pop = kind == Kind::kPop;
+  const RespKind reply = is_get || (is_pop && waiting) ? RespKind::kArray
+                         : is_pop                      ? RespKind::kBulk
+                                                       : RespKind::kInteger;
   wrong->clear();
   std::string_view line;
   if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
@@ -458,17 +598,35 @@ awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, ValueCoun
     *wrong = "bad RESP reply: " + std::string(line);
   } else if (header->kind == RespKind::kError) {
     *wrong = std::string(header->text);
-  } else if (header->kind != (is_get ? RespKind::kArray : RespKind::kInteger)) {
+  } else if (header->kind != reply) {
     *wrong = "unexpected RESP reply: " + std::string(line);
+  } else if (is_pop) {
+    // LPOP: the value, or nil; BLPOP: the key and the value, or nil.
+    const char* op = waiting ? "BLPOP" : "LPOP";
+    std::optional<std::string_view> value;
+    if (header->number < 0) {
+      *wrong = std::string(op) + " returned no value";
+    } else if (!waiting) {
+      if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
+      if (line.size() == static_cast<std::size_t>(header->number) + 1) {
+        value = line.substr(0, line.size() - 1);
+      }
+    } else if (header->number == 2) {
+      std::optional<std::string_view> key;
+      if (error_code ec = co_await ReadArrayBulk(connection, &key)) co_return ec;
+      if (error_code ec = co_await ReadArrayBulk(connection, &value)) co_return ec;
+      if (!key) value.reset();
+    }
+    if (value) {
+      *popped = *value;
+    } else if (wrong->empty()) {
+      *wrong = std::string("bad RESP reply to ") + op;
+    }
   } else if (is_get) {
     for (long long i = 0; i < header->number; ++i) {
-      if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
-      const auto bulk = ParseRespHeader(line);
-      if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
-      if (!bulk || bulk->kind != RespKind::kBulk ||
-          line.size() != static_cast<std::size_t>(bulk->number) + 1) {
-        *wrong = "bad RESP bulk string in an LRANGE reply";
-      }
+      std::optional<std::string_view> value;
+      if (error_code ec = co_await ReadArrayBulk(connection, &value)) co_return ec;
+      if (!value) *wrong = "bad RESP bulk string in an LRANGE reply";
     }
     if (wrong->empty()) {
       *wrong = WrongCount("LRANGE", static_cast<std::size_t>(header->number), expected);
@@ -477,18 +635,20 @@ awaitable<error_code> ReadRespReply(Connection& connection, Kind kind, ValueCoun
   co_return error_code{};
 }
 
-// Reads the reply to one request of the run's protocol into *wrong, as
-// ReadRespReply; a kvd response is decoded in full only if `full` (see
-// CheckResponse).
+// Reads the reply to one request of the run's protocol into *wrong and, for
+// a pop, *popped, as ReadRespReply; a kvd response is decoded in full only
+// if `full` (see CheckResponse).
 awaitable<error_code> ReadReply(const Config& config, Connection& connection, Kind kind, bool full,
-                                proto::Response* response, std::string* wrong) {
-  const ValueCount expected = ExpectedValues(config);
+                                proto::Response* response, std::string* wrong,
+                                std::string_view* popped) {
+  const ValueCount expected = kind == Kind::kPop ? ValueCount{1, 1} : ExpectedValues(config);
   if (config.protocol == Protocol::kResp) {
-    co_return co_await ReadRespReply(connection, kind, expected, wrong);
+    co_return co_await ReadRespReply(connection, kind, config.pop_mix == PopMix::kBlocking,
+                                     expected, wrong, popped);
   }
   std::string_view line;
   if (error_code ec = co_await connection.ReadLine(&line)) co_return ec;
-  *wrong = CheckResponse(line, kind, expected, full, response);
+  *wrong = CheckResponse(line, kind, expected, full, response, popped);
   co_return error_code{};
 }
 
@@ -500,7 +660,9 @@ awaitable<bool> SendPreload(Shared& shared, Connection& connection, std::size_t 
   std::string wrong;
   error_code ec;
   for (std::size_t i = 0; i < replies && !ec && wrong.empty(); ++i) {
-    ec = co_await ReadReply(shared.config, connection, Kind::kAppend, true, &response, &wrong);
+    std::string_view unused;  // a pop's value: appends have none
+    ec = co_await ReadReply(shared.config, connection, Kind::kAppend, true, &response, &wrong,
+                            &unused);
   }
   if (ec) connection.Close();  // ends the write, if it still waits
   const error_code write_error = co_await connection.FinishWrite();
@@ -538,40 +700,48 @@ awaitable<bool> SendPreloadBatch(Shared& shared, Connection& connection, Preload
 }
 
 // Gives every key `preload_values` values over `connection` before the clock
-// starts: for kvd one append_many request per batch, for Redis one RPUSH per
-// key, as many as make a batch sent together.
+// starts: for kvd one append_many request per batch, for Redis RPUSH
+// commands of up to a batch's values each, as many as make a batch sent
+// together.
 awaitable<void> Preload(Shared& shared, Connection& connection) {
   const Config& config = shared.config;
+  const std::size_t per_rpush =
+      std::max<std::size_t>(1, kPreloadBatchBytes / (shared.value.size() + 16));
   try {
     PreloadBatch batch;
     connection.out().clear();
-    for (const auto& key : shared.keys) {
-      if (config.protocol == Protocol::kResp) {
-        std::vector<std::string_view> args = {"RPUSH", key};
-        args.resize(2 + config.preload_values, shared.value);
-        connection.out() += RespCommand(args);
-        ++batch.commands;
-        batch.bytes = connection.out().size();
-      } else {
-        for (std::size_t i = 0; i < config.preload_values; ++i) {
+    bool ok = true;
+    for (std::size_t k = 0; ok && k < shared.keys.size(); ++k) {
+      const std::string& key = shared.keys[k];
+      for (std::size_t left = config.preload_values; ok && left > 0;) {
+        if (config.protocol == Protocol::kResp) {
+          const std::size_t n = std::min(left, per_rpush);
+          std::vector<std::string_view> args = {"RPUSH", key};
+          args.resize(2 + n, shared.value);
+          connection.out() += RespCommand(args);
+          ++batch.commands;
+          batch.bytes = connection.out().size();
+          left -= n;
+        } else {
           batch.values.push_back({key, shared.value});
           batch.bytes += key.size() + shared.value.size() + 24;  // 24: JSON quoting, punctuation
+          --left;
+        }
+        if (batch.bytes >= kPreloadBatchBytes) {
+          ok = co_await SendPreloadBatch(shared, connection, batch);
         }
       }
-      if (batch.bytes >= kPreloadBatchBytes &&
-          !co_await SendPreloadBatch(shared, connection, batch))
-        break;
     }
-    if (batch.bytes > 0) co_await SendPreloadBatch(shared, connection, batch);
+    if (ok && batch.bytes > 0) co_await SendPreloadBatch(shared, connection, batch);
   } catch (const std::exception& e) {
     shared.Fail(std::string("preload: ") + e.what());
   }
   --shared.running;
 }
 
-// Sends rounds of requests on connection `index` until the run ends or fails.
 // The next request's kind, drawn by the mix's percentages.
 Kind PickKind(const Config& config, Random& random) {
+  if (config.pop_mix != PopMix::kNone) return Kind::kPop;
   if (config.get_percent == 100) return Kind::kGet;
   if (config.get_percent == 0 && config.delete_percent == 0) return Kind::kAppend;
   const std::uint64_t draw = random.Below(100);
@@ -580,67 +750,151 @@ Kind PickKind(const Config& config, Random& random) {
   return Kind::kAppend;
 }
 
-awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
-  const Config& config = shared.config;
-  try {
-    Random random(config.seed + index);
-    std::string& out = connection.out();
-    std::vector<Kind> kinds(config.pipeline);
-    proto::Response response;
-    std::string wrong;
-    std::uint64_t checked = 0;
-    while (!shared.stop) {
-      std::uint64_t n = config.pipeline;
-      if (config.requests > 0) {
-        n = std::min(n, shared.unsent);
-        if (n == 0) break;
-        shared.unsent -= n;
-      } else if (Clock::now() >= shared.deadline) {
-        break;
-      }
-      out.clear();
-      for (std::uint64_t i = 0; i < n; ++i) {
-        const std::size_t key = shared.keys.size() == 1 ? 0 : random.Below(shared.keys.size());
-        kinds[i] = PickKind(config, random);
-        out += kinds[i] == Kind::kGet      ? shared.get_lines[key]
-               : kinds[i] == Kind::kDelete ? shared.delete_lines[key]
-                                           : shared.append_lines[key];
-      }
-      const Clock::time_point sent = Clock::now();
-      connection.StartWrite();
-      error_code ec;
-      for (std::uint64_t i = 0; i < n; ++i) {
-        // One kvd response in 64 is decoded in full, values counted.
-        const bool full = (checked++ % 64) == 0;
-        ec = co_await ReadReply(config, connection, kinds[i], full, &response, &wrong);
-        if (ec) break;
-        const Clock::time_point now = Clock::now();
-        shared.last_response = now;
-        shared.latency.Add(static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count()));
-        ++(kinds[i] == Kind::kGet      ? shared.gets
-           : kinds[i] == Kind::kDelete ? shared.deletes
-                                       : shared.appends);
-        if (!wrong.empty()) shared.Fail("connection " + std::to_string(index) + ": " + wrong);
-      }
-      if (ec) connection.Close();  // ends the write, if it still waits
-      const error_code write_error = co_await connection.FinishWrite();
-      if (ec || write_error) {
-        // After a failure elsewhere, the watchdog may have closed the socket.
-        if (!shared.stop || (ec ? ec : write_error) != asio::error::operation_aborted) {
-          shared.Lost("connection " + std::to_string(index), write_error ? write_error : ec);
-        }
-        break;
-      }
+// The rounds of connection `index`: Add a round's requests, then Send them
+// and read and check their replies.
+class Rounds {
+ public:
+  Rounds(Shared& shared, Connection& connection, unsigned index)
+      : shared_(shared), connection_(connection), name_("connection " + std::to_string(index)) {}
+
+  // Adds a request of `kind` to the next round; returns where its line
+  // starts in connection.out().
+  std::size_t Add(Kind kind, std::string_view line) {
+    kinds_.push_back(kind);
+    const std::size_t at = connection_.out().size();
+    connection_.out() += line;
+    return at;
+  }
+
+  // Writes the requests added and reads their replies, each checked and, if
+  // `counted`, counted in the run's figures (a stop value taken is not).
+  // False when the connection failed: the run has failed with it.
+  awaitable<bool> Send(bool counted) {
+    const Clock::time_point sent = Clock::now();
+    connection_.StartWrite();
+    error_code ec;
+    for (const Kind kind : kinds_) {
+      // One kvd response in 64 is decoded in full, values counted.
+      const bool full = (checked_++ % 64) == 0;
+      std::string_view popped;
+      ec =
+          co_await ReadReply(shared_.config, connection_, kind, full, &response_, &wrong_, &popped);
+      if (ec) break;
+      const Clock::time_point now = Clock::now();
+      shared_.last_response = now;
+      bool stop_value = false;
+      if (kind == Kind::kPop && wrong_.empty()) wrong_ = shared_.Popped(popped, &stop_value);
+      took_stop_value_ = took_stop_value_ || stop_value;
+      if (counted && !stop_value) shared_.Count(kind, now - sent);
+      if (!wrong_.empty()) shared_.Fail(name_ + ": " + wrong_);
     }
+    if (ec) connection_.Close();  // ends the write, if it still waits
+    const error_code write_error = co_await connection_.FinishWrite();
+    kinds_.clear();
+    connection_.out().clear();
+    if (ec || write_error) {
+      // After a failure elsewhere, the watchdog may have closed the socket.
+      if (!shared_.stop || (ec ? ec : write_error) != asio::error::operation_aborted) {
+        shared_.Lost(name_, write_error ? write_error : ec);
+      }
+      co_return false;
+    }
+    co_return true;
+  }
+
+  // Whether a pop of this connection's took blocking-pop's stop value.
+  bool took_stop_value() const { return took_stop_value_; }
+
+ private:
+  Shared& shared_;
+  Connection& connection_;
+  const std::string name_;
+  std::vector<Kind> kinds_;
+  std::uint64_t checked_ = 0;
+  proto::Response response_;
+  std::string wrong_;
+  bool took_stop_value_ = false;
+};
+
+// Runs `part`, connection `index`'s part of the run (Drive, Produce or
+// Consume, not yet started), failing the run with anything it throws, and
+// counts it done.
+awaitable<void> RunConnection(Shared& shared, unsigned index, awaitable<void> part) {
+  try {
+    co_await std::move(part);
   } catch (const std::exception& e) {
     shared.Fail("connection " + std::to_string(index) + ": " + e.what());
   }
-  if (--shared.running == 0) shared.finished = Clock::now();
+  shared.Done();
+}
+
+// Sends rounds of the mix's requests on connection `index` until the run
+// ends or fails.
+awaitable<void> Drive(Shared& shared, Connection& connection, unsigned index) {
+  Random random(shared.config.seed + index);
+  Rounds rounds(shared, connection, index);
+  while (!shared.stop) {
+    const std::uint64_t n = shared.Budget(shared.config.pipeline);
+    if (n == 0) break;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::size_t key = shared.keys.size() == 1 ? 0 : random.Below(shared.keys.size());
+      const Kind kind = PickKind(shared.config, random);
+      rounds.Add(kind, shared.Line(kind, key));
+    }
+    if (!co_await rounds.Send(true)) break;
+  }
+}
+
+// blocking-pop's producer on connection `index`: appends values to the hot
+// key, each with the next id, in rounds of up to --pipeline, until the run
+// ends; it waits whenever as many values are appended and not yet popped as
+// there are consumers, so that the consumers wait for values rather than
+// fall behind a growing list. The last producer to end then appends one stop
+// value per consumer.
+awaitable<void> Produce(Shared& shared, Connection& connection, unsigned index) {
+  const Config& config = shared.config;
+  Rounds rounds(shared, connection, index);
+  while (!shared.stop) {
+    const std::uint64_t room = config.connections - shared.Undelivered();
+    if (room == 0) {
+      error_code ignored;  // a value popped cancels the wait
+      co_await shared.delivered.async_wait(asio::redirect_error(use_awaitable, ignored));
+      continue;
+    }
+    const std::uint64_t n = shared.Budget(std::min<std::uint64_t>(config.pipeline, room));
+    if (n == 0) break;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::size_t at = rounds.Add(Kind::kAppend, shared.append_lines[0]);
+      char* digits = connection.out().data() + at + shared.id_at;
+      shared.taken.push_back(false);
+      for (std::uint64_t id = shared.next_id++, d = kIdDigits; d-- > 0; id /= 10) {
+        digits[d] = static_cast<char>('0' + id % 10);
+      }
+    }
+    if (!co_await rounds.Send(true)) break;
+  }
+  if (--shared.producing == 0 && !shared.stop) {
+    for (unsigned i = 0; i < config.connections; ++i) {
+      rounds.Add(Kind::kAppend, shared.append_lines[0]);  // id 0: the stop value
+    }
+    co_await rounds.Send(false);
+  }
+}
+
+// blocking-pop's consumer on connection `index`: pops one value at a time,
+// waiting for one (up to --timeout), until it takes a stop value.
+awaitable<void> Consume(Shared& shared, Connection& connection, unsigned index) {
+  Rounds rounds(shared, connection, index);
+  while (!shared.stop && !rounds.took_stop_value()) {
+    rounds.Add(Kind::kPop, shared.pop_lines[0]);
+    if (!co_await rounds.Send(true)) break;
+  }
 }
 
 // Closes every connection when no response has arrived for --timeout seconds
-// while connections are still waiting, so a stalled daemon cannot hang the run.
+// while connections are still waiting, so a stalled daemon cannot hang the run;
+// and once the run has failed, so that no connection waits on (for a waiting
+// pop's answer, say).
 awaitable<void> Watchdog(Shared& shared, asio::steady_timer& timer,
                          std::vector<std::unique_ptr<Connection>>& connections) {
   const auto limit = std::chrono::duration_cast<Clock::duration>(
@@ -649,12 +903,18 @@ awaitable<void> Watchdog(Shared& shared, asio::steady_timer& timer,
     timer.expires_after(std::chrono::milliseconds(100));
     error_code ec;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (shared.running > 0 && Clock::now() - shared.last_response > limit) {
-      shared.Fail(shared.NoResponse());
+    if (shared.running > 0 && (shared.stop || Clock::now() - shared.last_response > limit)) {
+      if (!shared.stop) shared.Fail(shared.NoResponse());
       for (auto& c : connections) c->Close();
       co_return;
     }
   }
+}
+
+// Whether the run appends --preload-values values to each key first: for
+// gets, and for pops that do not wait.
+bool Preloads(const Config& config) {
+  return config.get_percent > 0 || config.pop_mix == PopMix::kPop;
 }
 
 void PrintResult(const Config& config, const Shared& shared, double seconds) {
@@ -671,10 +931,12 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
       {"get_percent", std::to_string(config.get_percent), false},
       {"delete_percent", std::to_string(config.delete_percent), false},
       {"connections", std::to_string(config.connections), false},
+      {"producers", std::to_string(config.pop_mix == PopMix::kBlocking ? config.producers : 0),
+       false},
       {"pipeline", std::to_string(config.pipeline), false},
       {"keys", keys, config.hot_key},
       {"value_size", std::to_string(config.value_size), false},
-      {"preload_values", std::to_string(config.get_percent > 0 ? config.preload_values : 0), false},
+      {"preload_values", std::to_string(Preloads(config) ? config.preload_values : 0), false},
       {"range",
        config.ranged
            ? std::to_string(config.range.first) + ".." + std::to_string(config.range.second)
@@ -685,6 +947,7 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
       {"appends", std::to_string(shared.appends), false},
       {"gets", std::to_string(shared.gets), false},
       {"deletes", std::to_string(shared.deletes), false},
+      {"pops", std::to_string(shared.pops), false},
       {"errors", std::to_string(shared.errors), false},
       {"ops_per_s", Decimal(ops_per_s, 0), false},
       {"mean_us", Decimal(h.mean_us(), 1), false},
@@ -723,13 +986,13 @@ void PrintResult(const Config& config, const Shared& shared, double seconds) {
 
 // Appends go to keys of redis-benchmark's shape for `RPUSH key:__rand_int__`
 // (16 bytes: "key:" and 12 digits) or to one hot list, the same from run to
-// run as Redis's are. A mix with gets uses keys unique to this run, so that
-// runs against the same daemon do not read each other's values; unless it
-// also deletes: then gets expect nothing, and the same keys run after run
-// keep a long series of runs from growing the store.
+// run as Redis's are. A mix with gets or pops uses keys unique to this run,
+// so that runs against the same daemon do not read (or pop) each other's
+// values; unless it also deletes: then gets expect nothing, and the same keys
+// run after run keep a long series of runs from growing the store.
 std::vector<std::string> MakeKeys(const Config& config) {
   std::string prefix = "key:";
-  if (config.get_percent > 0 && config.delete_percent == 0) {
+  if ((config.get_percent > 0 && config.delete_percent == 0) || config.pop_mix != PopMix::kNone) {
     const auto stamp = Clock::now().time_since_epoch().count();
     prefix = "bench." + config.mix + "." + std::to_string(::getpid()) + "." +
              std::to_string(stamp) + ".";
@@ -746,9 +1009,11 @@ std::vector<std::string> MakeKeys(const Config& config) {
 
 int Run(const Config& config) {
   asio::io_context io(1);
-  Shared shared(config);
+  Shared shared(config, io);
   shared.keys = MakeKeys(config);
   shared.value.assign(config.value_size, 'v');
+  const bool blocking_pop = config.pop_mix == PopMix::kBlocking;
+  if (blocking_pop) shared.value.replace(config.value_size - kIdDigits, kIdDigits, kIdDigits, '0');
   const bool resp = config.protocol == Protocol::kResp;
   for (const auto& key : shared.keys) {
     if (config.get_percent > 0) {
@@ -766,25 +1031,42 @@ int Run(const Config& config) {
     if (config.delete_percent > 0) {
       shared.delete_lines.push_back(proto::EncodeRequest(proto::Request::Delete(key)));
     }
-    if (config.get_percent < 100) {
+    if (config.pop_mix != PopMix::kNone) {
+      // A waiting pop waits up to --timeout: one that comes back empty is a stall.
+      proto::Request pop = proto::Request::Pop(key);
+      if (blocking_pop) {
+        pop.wait = std::chrono::milliseconds(static_cast<std::int64_t>(config.timeout * 1000));
+      }
+      shared.pop_lines.push_back(!resp ? proto::EncodeRequest(pop)
+                                 : blocking_pop
+                                     ? RespCommand({"BLPOP", key, Decimal(config.timeout, 3)})
+                                     : RespCommand({"LPOP", key}));
+    }
+    if (config.get_percent < 100 && config.pop_mix != PopMix::kPop) {
       shared.append_lines.push_back(
           resp ? RespCommand({"RPUSH", key, shared.value})
                : proto::EncodeRequest(proto::Request::Append(key, shared.value)));
     }
   }
+  if (blocking_pop) {
+    shared.id_at = shared.append_lines[0].rfind(shared.value) + config.value_size - kIdDigits;
+  }
 
+  // blocking-pop: the consumers first, then the producers.
+  const unsigned producers = blocking_pop ? config.producers : 0;
+  const unsigned total = config.connections + producers;
   std::vector<std::unique_ptr<Connection>> connections;
-  connections.reserve(config.connections);
+  connections.reserve(total);
   // Blocking only where nothing else on this thread needs to run meanwhile.
-  const bool blocking = config.connections == 1 && config.pipeline == 1;
-  for (unsigned i = 0; i < config.connections; ++i) {
+  const bool blocking = total == 1 && config.pipeline == 1;
+  for (unsigned i = 0; i < total; ++i) {
     connections.push_back(std::make_unique<Connection>(io));
     connections.back()->Connect(config.socket, blocking, config.timeout);
   }
 
-  // Preload (untimed) for gets, over the first connection.
+  // Preload (untimed) for gets and pops, over the first connection.
   asio::steady_timer timer(io);
-  if (config.get_percent > 0 && config.preload_values > 0) {
+  if (Preloads(config) && config.preload_values > 0) {
     shared.last_response = Clock::now();
     shared.running = 1;
     asio::co_spawn(io, Preload(shared, *connections.front()), asio::detached);
@@ -799,12 +1081,25 @@ int Run(const Config& config) {
                                   std::chrono::duration<double>(config.duration));
     shared.unsent = config.requests;
     shared.last_response = start;
-    shared.running = config.connections;
-    for (unsigned i = 0; i < config.connections; ++i) {
-      asio::co_spawn(io, Drive(shared, *connections[i], i), asio::detached);
+    shared.running = total;
+    shared.producing = producers;
+    for (unsigned i = 0; i < total; ++i) {
+      Connection& c = *connections[i];
+      asio::co_spawn(io,
+                     RunConnection(shared, i,
+                                   !blocking_pop            ? Drive(shared, c, i)
+                                   : i < config.connections ? Consume(shared, c, i)
+                                                            : Produce(shared, c, i)),
+                     asio::detached);
     }
     asio::co_spawn(io, Watchdog(shared, timer, connections), asio::detached);
     io.run();
+    // Every value appended was popped: none twice (Shared::Popped), so
+    // each exactly once if as many were popped.
+    if (shared.errors == 0 && shared.pops != shared.appends && blocking_pop) {
+      shared.Fail(std::to_string(shared.appends) + " values appended, but " +
+                  std::to_string(shared.pops) + " popped");
+    }
     if (shared.errors == 0) {
       PrintResult(config, shared, std::chrono::duration<double>(shared.finished - start).count());
       std::cout.flush();
@@ -831,18 +1126,25 @@ int main(int argc, char** argv) {
   app.add_option("--pipeline", config.pipeline, "requests written together per round")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1024u));
-  app.add_option("--mix", config.mix, "append, get, or the percentage of gets (0-100)")
+  app.add_option("--mix", config.mix,
+                 "append, get, the percentage of gets (0-100), pop, or blocking-pop")
       ->capture_default_str()
       ->check(CLI::Validator(
           [](std::string& s) -> std::string {
-            if (s == "append" || s == "get") return {};
+            if (s == "append" || s == "get" || s == "pop" || s == "blocking-pop") return {};
             const bool digits =
                 !s.empty() && s.size() <= 3 &&
                 std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
             if (digits && std::stoi(s) <= 100) return {};
-            return "must be append, get or a percentage of gets from 0 to 100";
+            return "must be append, get, a percentage of gets from 0 to 100, pop or blocking-pop";
           },
-          "append|get|PCT"));
+          "append|get|PCT|pop|blocking-pop"));
+  auto* producers =
+      app.add_option("--producers", config.producers,
+                     "with --mix blocking-pop: connections that append the values that the "
+                     "--connections pop")
+          ->capture_default_str()
+          ->check(CLI::Range(1u, 10000u));
   auto* delete_percent =
       app.add_option("--delete-percent", config.delete_percent,
                      "the percentage of requests that delete their key (with --mix's gets: at most "
@@ -866,9 +1168,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->excludes(duration);
   app.add_option("--preload-values", config.preload_values,
-                 "with gets: append V values to each key before the clock starts")
+                 "with gets or --mix pop: append V values to each key before the clock starts")
       ->capture_default_str()
-      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100'000'000}));
   auto* range = app.add_option("--range", config.range,
                                "gets read only the values from index START to STOP, both "
                                "included, as LRANGE (negative: from the end)");
@@ -877,7 +1179,8 @@ int main(int argc, char** argv) {
                    "gets read the node's own state, which may lag the leader's (cluster mode)");
   std::string protocol = "kvd";
   app.add_option("--protocol", protocol,
-                 "kvd, or resp: drive a Redis server on --socket with RPUSH and LRANGE")
+                 "kvd, or resp: drive a Redis server on --socket with RPUSH, LRANGE, LPOP and "
+                 "BLPOP")
       ->capture_default_str()
       ->check(CLI::IsMember({"kvd", "resp"}))
       ->excludes(stale)
@@ -896,9 +1199,27 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kUsage;
   }
-  config.get_percent = config.mix == "append" ? 0
-                       : config.mix == "get"  ? 100
-                                              : static_cast<unsigned>(std::stoi(config.mix));
+  config.pop_mix = config.mix == "pop"            ? PopMix::kPop
+                   : config.mix == "blocking-pop" ? PopMix::kBlocking
+                                                  : PopMix::kNone;
+  config.get_percent = config.mix == "get" ? 100
+                       : config.mix == "append" || config.pop_mix != PopMix::kNone
+                           ? 0
+                           : static_cast<unsigned>(std::stoi(config.mix));
+  if (config.pop_mix != PopMix::kNone && (!config.hot_key || config.delete_percent > 0)) {
+    std::cerr << "kvbench: --mix " << config.mix
+              << " pops one key: it needs --hot-key, and no --delete-percent\n";
+    return kUsage;
+  }
+  if (producers->count() > 0 && config.pop_mix != PopMix::kBlocking) {
+    std::cerr << "kvbench: --producers is for --mix blocking-pop\n";
+    return kUsage;
+  }
+  if (config.pop_mix == PopMix::kBlocking && config.value_size < kIdDigits) {
+    std::cerr << "kvbench: --mix blocking-pop numbers its values: --value-size must be at least "
+              << kIdDigits << '\n';
+    return kUsage;
+  }
   config.ranged = range->count() > 0;
   if (config.ranged && config.get_percent == 0) {
     std::cerr << "kvbench: --range is for gets; --mix has none\n";

@@ -1,7 +1,7 @@
 // kvbench against a real kvd: every request sent is answered and counted,
 // on a blocking connection (one connection, no pipelining) and on the
-// event-driven ones, and a daemon that stops is reported after --timeout
-// either way.
+// event-driven ones, pops take each value once, and a daemon that stops is
+// reported after --timeout either way.
 #include <signal.h>
 
 #include <chrono>
@@ -42,7 +42,8 @@ class KvbenchTest : public ::testing::TestWithParam<Shape> {
 TEST_P(KvbenchTest, EveryAppendIsAnsweredAndStored) {
   RunResult run = RunCommand(Kvbench({"--hot-key", "--requests", "320", "--format", "json"}));
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr(R"("ops":320,"appends":320,"gets":0,"deletes":0,"errors":0)"));
+  EXPECT_THAT(run.out,
+              HasSubstr(R"("ops":320,"appends":320,"gets":0,"deletes":0,"pops":0,"errors":0)"));
   EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:1\nvalues:320\n"));
 }
 
@@ -50,7 +51,7 @@ TEST_P(KvbenchTest, GetsReadThePreloadedValues) {
   RunResult run = RunCommand(
       Kvbench({"--mix", "get", "--keys", "3", "--preload-values", "40", "--requests", "128"}));
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr(" ops=128 appends=0 gets=128 deletes=0 errors=0 "));
+  EXPECT_THAT(run.out, HasSubstr(" ops=128 appends=0 gets=128 deletes=0 pops=0 errors=0 "));
   EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("keys:3\nvalues:120\n"));
 }
 
@@ -63,7 +64,7 @@ TEST_P(KvbenchTest, RangedGetsReadThePartOfThePreloadTheyName) {
                                         "--range", start, stop, "--requests", "64"}));
     ASSERT_EQ(run.exit_code, 0) << start << ".." << stop << ": " << run.err;
     EXPECT_THAT(run.out, HasSubstr(" range=" + start + ".." + stop + " "));
-    EXPECT_THAT(run.out, HasSubstr(" ops=64 appends=0 gets=64 deletes=0 errors=0 "));
+    EXPECT_THAT(run.out, HasSubstr(" ops=64 appends=0 gets=64 deletes=0 pops=0 errors=0 "));
   }
   RunResult appends = RunCommand(Kvbench({"--range", "0", "9", "--requests", "8"}));
   EXPECT_EQ(appends.exit_code, 2);
@@ -89,6 +90,50 @@ TEST_P(KvbenchTest, DeletesTakeTheirShareAndEmptyTheKey) {
   const auto at = stats.find("values:");
   ASSERT_NE(at, std::string::npos) << stats;
   EXPECT_LT(std::stol(stats.substr(at + 7)), count("appends")) << stats;
+}
+
+// Each pop answers one value and takes it: as many pops as values preloaded
+// leave the key empty, and one more answers nothing, which fails the run.
+TEST_P(KvbenchTest, PopsTakeEachPreloadedValueOnce) {
+  RunResult run = RunCommand(Kvbench({"--mix", "pop", "--hot-key", "--preload-values", "320",
+                                      "--requests", "320", "--format", "json"}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(R"("preload_values":320,)"));
+  EXPECT_THAT(run.out, HasSubstr(R"("ops":320,"appends":0,"gets":0,"deletes":0,"pops":320,)"
+                                 R"("errors":0)"));
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("\nvalues:0\n"));
+
+  RunResult drained = RunCommand(
+      Kvbench({"--mix", "pop", "--hot-key", "--preload-values", "320", "--requests", "321"}));
+  EXPECT_EQ(drained.exit_code, 1);
+  EXPECT_THAT(drained.err, HasSubstr("pop returned 0 values; expected exactly 1"));
+}
+
+// A queue: the connections pop, waiting, what 2 producers append, numbered;
+// kvbench fails unless each value is popped exactly once. The stop values
+// that end the consumers are taken too: nothing is left.
+TEST_P(KvbenchTest, WaitingPopsTakeEachValueAppendedOnce) {
+  RunResult run = RunCommand(Kvbench({"--mix", "blocking-pop", "--hot-key", "--producers", "2",
+                                      "--requests", "500", "--format", "json"}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(std::string(R"("connections":)") + GetParam().connections +
+                                 R"(,"producers":2,)"));
+  EXPECT_THAT(run.out, HasSubstr(R"("ops":500,"appends":500,"gets":0,"deletes":0,"pops":500,)"
+                                 R"("errors":0)"));
+  EXPECT_THAT(kvd_.Kvctl({"stats"}).out, HasSubstr("\nvalues:0\n"));
+}
+
+TEST_P(KvbenchTest, PopMixesWithoutTheirOptionsAreRefused) {
+  for (const auto& [args, error] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--mix", "pop"}, "needs --hot-key"},
+           {{"--mix", "blocking-pop", "--keys", "3"}, "needs --hot-key"},
+           {{"--producers", "2", "--hot-key"}, "--producers is for --mix blocking-pop"},
+           {{"--mix", "blocking-pop", "--hot-key", "--value-size", "12"},
+            "--value-size must be at least 13"}}) {
+    RunResult run = RunCommand(Kvbench(args));
+    EXPECT_EQ(run.exit_code, 2) << error;
+    EXPECT_THAT(run.err, HasSubstr(error));
+  }
 }
 
 TEST_P(KvbenchTest, AMixOverAHundredPercentIsRefused) {
