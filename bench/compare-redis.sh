@@ -7,6 +7,7 @@
 #   bench/compare-redis.sh BUILD_DIR   BENCH_SECONDS=S  each run's duration (default 3)
 #                                      REPS=N           runs per side and row, median (default 2)
 #                                      BENCH_FSYNC="always everysec no"  durability modes
+#                                      BENCH_ROWS="append-random ... blpop"  workloads (rows)
 #                                      BENCH_SMOKE=1    0.5 s runs, 50 connections x 16 only, REPS 1
 #
 # Installs redis-server and redis-tools (apt-get) if they are missing. For
@@ -26,6 +27,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh" "$@"
 
 read_reps 2
 read -ra modes <<<"${BENCH_FSYNC:-always everysec no}"
+read -ra workloads <<<"${BENCH_ROWS:-append-random append-hot get-100 range-10 pop blpop}"
 for mode in "${modes[@]}"; do
   if [[ $mode != always && $mode != everysec && $mode != no ]]; then
     echo "$0: BENCH_FSYNC holds '$mode'; use always, everysec and no" >&2
@@ -183,7 +185,7 @@ print_row workload durability connections pipeline "kvd ops/s" "Redis ops/s" rat
 for mode in "${modes[@]}"; do
   start_kvd "$mode"
   start_redis_like "$mode"
-  for workload in append-random append-hot get-100 range-10 pop blpop; do
+  for workload in "${workloads[@]}"; do
     for config in "${configs[@]}"; do
       connections=${config%:*}
       pipeline=${config#*:}
