@@ -49,25 +49,22 @@ void Session::Close() {
   idle_timer_.cancel();
 }
 
-// The awaits are all here rather than in helper coroutines: each coroutine
-// call allocates a frame, and this loop runs once per request.
+// The awaits are here rather than in helper coroutines: each coroutine call
+// allocates a frame, and this loop runs once per request. A pop's wait, rare
+// and long, is the exception (WaitForPop).
 asio::awaitable<void> Session::Run() {
   for (;;) {
     const bool more_lines = next_ == decoded_ && !framing_lost_ ? TakeLines() : false;
     // Up to max_output bytes of responses, then write them.
     while (next_ < decoded_ && out_.size() < limits_.max_output) {
-      if (const std::size_t writes = GatherWrites()) {
+      if (const Decoded* pop = PopToParkNow()) {
+        // Its key is empty: a commit of its pop would take nothing.
+        ++next_;
+        co_await WaitForPop(*pop);
+      } else if (const std::size_t writes = GatherWrites()) {
         // Consecutive pipelined writes share one commit.
         const CommitResult result = co_await commits_.AsyncSubmit(batch_, asio::use_awaitable);
-        if (const Decoded* pop = AnswerWrites(writes, result)) {
-          waiting_ = true;
-          boost::system::error_code ignored;
-          auto [status, values] = co_await server_.pop_waiters().AsyncWait(
-              pop->request, asio::redirect_error(asio::use_awaitable, ignored));
-          waiting_ = false;
-          last_progress_ = std::chrono::steady_clock::now();
-          AnswerWaitedPop(*pop, status, std::move(values));
-        }
+        if (const Decoded* pop = AnswerWrites(writes, result)) co_await WaitForPop(*pop);
       } else if (ReadMustWait()) {
         // One wait for the run of reads that came together.
         const CommitResult ready = co_await commits_.AsyncAwaitReadable(asio::use_awaitable);
@@ -209,6 +206,22 @@ const Session::Decoded* Session::AnswerWrites(std::size_t n, const CommitResult&
     first += d.mutations;
   }
   return nullptr;
+}
+
+const Session::Decoded* Session::PopToParkNow() const {
+  const Decoded& d = pending_[next_];
+  return !d.error && MayWait(d.request) && server_.engine().Length(d.request.key) == 0 ? &d
+                                                                                       : nullptr;
+}
+
+asio::awaitable<void> Session::WaitForPop(const Decoded& pop) {
+  waiting_ = true;
+  boost::system::error_code ignored;
+  auto [status, values] = co_await server_.pop_waiters().AsyncWait(
+      pop.request, asio::redirect_error(asio::use_awaitable, ignored));
+  waiting_ = false;
+  last_progress_ = std::chrono::steady_clock::now();
+  AnswerWaitedPop(pop, status, std::move(values));
 }
 
 void Session::AnswerWaitedPop(const Decoded& d, const Status& status,

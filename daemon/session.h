@@ -73,6 +73,11 @@ class Session {
   // a last one that is a pop to wait for (it took nothing): returns that one
   // unanswered, or null.
   const Decoded* AnswerWrites(std::size_t n, const CommitResult& result);
+  // The request at next_ if it is a pop to wait for whose key is empty now
+  // (it may wait at once, without a commit that would take nothing).
+  const Decoded* PopToParkNow() const;
+  // Waits for the pop `pop` to take values (PopWaiters), then answers it.
+  boost::asio::awaitable<void> WaitForPop(const Decoded& pop);
   // Answers the pop `d` that waited (PopWaiters) with its outcome.
   void AnswerWaitedPop(const Decoded& d, const Status& status, std::vector<std::string> values);
   // Answers the request at next_, a read or an error.
