@@ -195,6 +195,19 @@ std::uint64_t Client::Length(std::string_view key) {
   return *response.length;
 }
 
+void Client::Trim(std::string_view key, std::int64_t start, std::int64_t stop) {
+  connection_->Write(proto::Request::Trim(std::string(key), start, stop));
+}
+
+std::vector<std::string> Client::Pop(std::string_view key, std::uint64_t count, bool from_tail,
+                                     std::chrono::milliseconds wait) {
+  proto::Request request = proto::Request::Pop(std::string(key), count, from_tail);
+  request.wait = wait;
+  auto response = connection_->Write(std::move(request));
+  if (!response.values) throw Error("bad_response", "kvd sent no values for pop");
+  return std::move(*response.values);
+}
+
 bool Client::Delete(std::string_view key) {
   auto response = connection_->Write(proto::Request::Delete(std::string(key)));
   return response.deleted.value_or(false);

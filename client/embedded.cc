@@ -1,9 +1,16 @@
 #include "kvd/embedded.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "proto/request.h"
 #include "store/engine.h"
 
 namespace kvd::client {
 namespace {
+
+// How often a pop that waits looks at its key again.
+constexpr std::chrono::milliseconds kPopPoll{10};
 
 [[noreturn]] void Throw(const Status& s) {
   throw Error(s.code() == Status::Code::kBusy ? "busy" : "storage_error", s.ToString());
@@ -73,6 +80,33 @@ std::vector<std::string> Embedded::GetRange(std::string_view key, std::int64_t s
 }
 
 std::uint64_t Embedded::Length(std::string_view key) { return engine_->Length(key); }
+
+void Embedded::Trim(std::string_view key, std::int64_t start, std::int64_t stop) {
+  WriteBatch batch;
+  batch.Trim(key, ListRange{start, stop});
+  Write(*engine_, batch);
+}
+
+std::vector<std::string> Embedded::Pop(std::string_view key, std::uint64_t count, bool from_tail,
+                                       std::chrono::milliseconds wait) {
+  // What the daemon refuses (proto/request.cc, DecodePop).
+  if (count == 0) throw Error("invalid_request", "a pop takes 1 value or more, not 0");
+  if (wait > proto::kMaxPopWait) throw Error("invalid_request", "a pop waits 24 hours at most");
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    // Only a key with values is written to: a pop of none changes nothing.
+    if (!engine_->GetRange(key, ListRange{0, 0}).empty()) {
+      WriteBatch batch;
+      batch.Trim(key, ListRange::AfterPop(count, from_tail));
+      WriteResults results;
+      Write(*engine_, batch, &results);
+      if (results.applied(0)) return PoppedInOrder(results.removed(0), from_tail);
+    }
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return {};
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kPopPoll, left));
+  }
+}
 
 bool Embedded::Delete(std::string_view key) {
   WriteBatch batch;

@@ -3,7 +3,8 @@
 //   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
 //   kvctl --key K --val V --if-revision N | --if-length N   only if K is still so
 //   kvctl --key K [--json]     print K's values
-//   kvctl get|range|len|append|del|keys|stats|revision|ping|import ...   redis-cli style commands
+//   kvctl get|range|len|append|del|trim|pop|keys|stats|revision|ping|import ...
+//                              redis-cli style commands
 //
 //   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
 //   kvctl --embedded ...       the same on the data file directly, without a daemon
@@ -34,6 +35,7 @@
 #include "kvd/client.h"
 #include "kvd/embedded.h"
 #include "proto/limits.h"
+#include "proto/request.h"
 
 namespace {
 
@@ -207,6 +209,28 @@ int main(int argc, char** argv) {
   auto* del = app.add_subcommand("del", "delete KEY and all its values; prints 1, or 0 if absent");
   del->alias("delete");
   del->add_option("KEY", sub_key)->required();
+  auto* trim = app.add_subcommand(
+      "trim",
+      "keep only the values of KEY from index START to STOP, both included, as LTRIM (indices as "
+      "range's); a key left without values is deleted");
+  trim->add_option("KEY", sub_key)->required();
+  trim->add_option("START", start)->required();
+  trim->add_option("STOP", stop)->required();
+  std::uint64_t pop_count = 1;
+  bool pop_tail = false;
+  double pop_wait = 0;
+  auto* pop = app.add_subcommand(
+      "pop",
+      "take values from the head of KEY (--tail: from its tail) and print them as get does, in "
+      "the order taken; an empty line if it has none");
+  pop->add_option("KEY", sub_key)->required();
+  pop->add_option("--count", pop_count, "take up to N values (default 1)")
+      ->check(CLI::PositiveNumber);
+  pop->add_flag("--tail", pop_tail, "take them from the tail, the last first");
+  pop->add_option("--wait", pop_wait,
+                  "while KEY has no values, wait up to SECONDS (at most 86400) for one; "
+                  "--embedded: by polling");
+  pop->add_flag("--json", json, "print a JSON array");
   auto* keys = app.add_subcommand("keys", "list keys (starting with PREFIX), one per line");
   keys->add_option("PREFIX", prefix);
   keys->add_flag("--json", json, "print a JSON array");
@@ -241,9 +265,11 @@ int main(int argc, char** argv) {
   auto* cluster_remove = cluster->add_subcommand("remove", "remove node ID from the cluster");
   cluster_remove->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
-  for (auto* sub : {get, range, len, append, del, keys, stats, revision, ping, import, cluster}) {
+  for (auto* sub :
+       {get, range, len, append, del, trim, pop, keys, stats, revision, ping, import, cluster}) {
     sub->excludes(key_opt);
   }
+  std::optional<std::chrono::milliseconds> wait;
 
   try {
     app.parse(argc, argv);
@@ -251,6 +277,8 @@ int main(int argc, char** argv) {
     if ((if_revision || if_length) && !val && !*append) {
       throw CLI::ValidationError("--if-revision/--if-length", "only with --key K --val V");
     }
+    wait = kvd::proto::PopWait(pop_wait);
+    if (!wait) throw CLI::ValidationError("--wait", "a number of seconds from 0 to 86400");
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
@@ -296,6 +324,10 @@ int main(int argc, char** argv) {
       client.Append(sub_key, sub_val);
     } else if (*del) {
       std::cout << (client.Delete(sub_key) ? 1 : 0) << '\n';
+    } else if (*trim) {
+      client.Trim(sub_key, start, stop);
+    } else if (*pop) {
+      PrintValues(client.Pop(sub_key, pop_count, pop_tail, *wait), json);
     } else if (*keys) {
       const auto found = client.Keys(prefix);
       if (json) {

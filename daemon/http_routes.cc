@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <optional>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/http_docs.h"
@@ -141,11 +143,11 @@ bool ReadCondition(const Request& r, proto::Request* op, Reply* error) {
   return true;
 }
 
-// A ranged get's optional start and stop parameters (whole numbers,
-// negative from the end, as in the protocol's get) into *get; false with a
+// A range's start and stop parameters, those given (whole numbers, negative
+// from the end, as in the protocol's get and trim), into *op; false with a
 // 400 in *error if malformed.
-bool ReadRange(const Request& r, proto::Request* get, Reply* error) {
-  for (const auto& [name, out] : {std::pair{"start", &get->start}, std::pair{"stop", &get->stop}}) {
+bool ReadRange(const Request& r, proto::Request* op, Reply* error) {
+  for (const auto& [name, out] : {std::pair{"start", &op->start}, std::pair{"stop", &op->stop}}) {
     const std::string* given = r.Param(name);
     if (given == nullptr) continue;
     const char* end = given->data() + given->size();
@@ -157,6 +159,42 @@ bool ReadRange(const Request& r, proto::Request* get, Reply* error) {
       return false;
     }
     *out = n;
+  }
+  return true;
+}
+
+// A pop's optional count (a whole number from 1), from (head or tail) and
+// wait (seconds, as the protocol's) parameters into *pop; false with a 400
+// in *error if malformed.
+bool ReadPop(const Request& r, proto::Request* pop, Reply* error) {
+  if (const std::string* count = r.Param("count")) {
+    const char* end = count->data() + count->size();
+    const auto [at, failed] = std::from_chars(count->data(), end, pop->count);
+    if (failed != std::errc() || at != end || pop->count == 0) {
+      *error = ErrorReply(400, "count must be a whole number from 1");
+      return false;
+    }
+  }
+  if (const std::string* from = r.Param("from")) {
+    if (*from != "head" && *from != "tail") {
+      *error = ErrorReply(400, "from must be head or tail");
+      return false;
+    }
+    pop->from_tail = *from == "tail";
+  }
+  if (const std::string* wait = r.Param("wait")) {
+    const char* end = wait->data() + wait->size();
+    double seconds = -1;
+    const auto [at, failed] = std::from_chars(wait->data(), end, seconds);
+    const std::optional<std::chrono::milliseconds> given =
+        failed == std::errc() && at == end ? proto::PopWait(seconds) : std::nullopt;
+    if (!given) {
+      *error =
+          ErrorReply(400, "wait must be a number of seconds from 0 to " +
+                              std::to_string(std::chrono::seconds(proto::kMaxPopWait).count()));
+      return false;
+    }
+    pop->wait = *given;
   }
   return true;
 }
@@ -345,6 +383,46 @@ asio::awaitable<Reply> KeyLength(const Services& s, const Request& r) {
   });
 }
 
+asio::awaitable<Reply> PopKey(const Services& s, const Request& r) {
+  Reply error;
+  proto::Request op = proto::Request::Pop(r.key);
+  if (!ReadPop(r, &op, &error)) co_return error;
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  auto response = co_await Execute(s, op, &error);
+  if (!response) co_return error;
+  std::vector<std::string> values = std::move(*response->values);
+  if (values.empty() && op.wait.count() > 0 && s.pop_waiters != nullptr) {
+    // Took none: waits in the line of the socket's waiting pops. (Counted
+    // once, as the pop its first commit answered.)
+    boost::system::error_code ignored;
+    auto [status, taken] =
+        co_await s.pop_waiters->AsyncWait(op, asio::redirect_error(asio::use_awaitable, ignored));
+    if (!status.ok()) co_return ErrorReply(503, "not popped: " + status.ToString());
+    values = std::move(taken);
+  }
+  co_return JsonReply(200, [&](Json& json) {
+    json.Key("key");
+    String(json, r.key);
+    json.Key("values");
+    json.StartArray();
+    for (const auto& v : values) String(json, v);
+    json.EndArray();
+  });
+}
+
+asio::awaitable<Reply> TrimKey(const Services& s, const Request& r) {
+  Reply error;
+  // Both indices: unlike a get's range, a trim's has no defaults.
+  if (Required(r, "start", &error) == nullptr || Required(r, "stop", &error) == nullptr) {
+    co_return error;
+  }
+  proto::Request op = proto::Request::Trim(r.key, 0, -1);
+  if (!ReadRange(r, &op, &error)) co_return error;
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  if (!co_await Execute(s, std::move(op), &error)) co_return error;
+  co_return OkReply();
+}
+
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
   if (!IsValidUtf8(r.body)) co_return ErrorReply(400, "the body is not valid UTF-8");
   Reply error;
@@ -478,7 +556,7 @@ const std::vector<Route>& Routes() {
        "The values of key in the order they were appended ([] for a missing key), and its "
        "revision: that of the last change to it (0 for a missing key). The store's revision "
        "counts the changes made to it (each appended value, each delete of a key that "
-       "existed).",
+       "existed, each pop or trim that removed values).",
        {{"key", "query", "the key (UTF-8, percent-encoded)"},
         {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
        {"/api/v1/storage?key=fruit", "",
@@ -533,6 +611,52 @@ const std::vector<Route>& Routes() {
        {"/api/v1/keys/fruit/length", "", "{\"key\":\"fruit\",\"length\":2}\n"},
        {{400, "the key is not UTF-8"}, {413, "key over --max-key-size"}},
        KeyLength},
+      {Verb::post,
+       "/api/v1/keys/{key}/pop",
+       "Takes up to count values from the head of key (from=tail: from the tail) and answers "
+       "them in the order taken, the last first from the tail (as Redis's LPOP and RPOP with a "
+       "count); [] when the key has none. A key left without values is deleted. Answers once "
+       "the removal is durable. With wait, a pop of a key without values waits up to that many "
+       "seconds for one (values go to waiting pops in the order they came, each to one), and "
+       "answers [] if none came.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"count", "query", "optional: how many values to take, at most (default 1)"},
+        {"from", "query", "optional: head (the default) or tail"},
+        {"wait", "query",
+         "optional: seconds to wait for a value while the key has none (default 0, at most "
+         "86400; a fraction rounds up to the millisecond)"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once, and answers "
+         "the values the first took"}},
+       {"/api/v1/keys/fruit/pop?from=tail", "", "{\"key\":\"fruit\",\"values\":[\"pear\"]}\n"},
+       {{400, "the key is not UTF-8"},
+        {400,
+         "count not a whole number from 1, from not head or tail, or wait not a number "
+         "of seconds from 0 to 86400"},
+        {413, "key over --max-key-size"},
+        {503, "the removal could not be made durable; it did not happen"},
+        {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
+       PopKey},
+      {Verb::post,
+       "/api/v1/keys/{key}/trim",
+       "Keeps only the values of key from index start to index stop, both included, as Redis's "
+       "LTRIM (indices as in GET /api/v1/keys/{key}: 0 the first, -1 the last, clamped), and "
+       "removes the others; a key left without values is deleted. Answers once the removal is "
+       "durable.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"start", "query", "the index of the first value to keep"},
+        {"stop", "query", "the index of the last value to keep"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once"}},
+       {"/api/v1/keys/fruit/trim?start=0&stop=0", "", "{\"ok\":true}\n"},
+       {{400, "the key is not UTF-8"},
+        {400, "start or stop missing, or not a whole number"},
+        {413, "key over --max-key-size"},
+        {503, "the removal could not be made durable; it did not happen"},
+        {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
+       TrimKey},
       {Verb::get,
        "/api/v1/keys",
        "The keys, in byte order; with prefix, only those starting with it.",

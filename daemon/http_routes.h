@@ -22,6 +22,7 @@
 #include "daemon/http_target.h"
 #include "daemon/operations.h"
 #include "daemon/options.h"
+#include "daemon/pop_waiters.h"
 #include "daemon/request_counters.h"
 #include "store/engine.h"
 
@@ -46,6 +47,7 @@ struct Services {
   std::function<std::optional<NodeRole>()> role;  // cluster mode; empty on a single node
   RequestCounters& requests;                      // the operations HTTP requests run
   std::function<std::string()> metrics;           // GET /metrics's body
+  PopWaiters* pop_waiters;  // where a pop that waits parks, as the socket's do; null: none waits
 };
 
 // A request as handlers see it.

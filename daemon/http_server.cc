@@ -212,7 +212,7 @@ asio::awaitable<void> HttpSession::Linger() {
 HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                        const Options& options, std::function<ServerStats()> socket_stats,
                        std::function<void(MetricsSnapshot*)> socket_metrics,
-                       std::function<std::optional<NodeRole>()> role)
+                       std::function<std::optional<NodeRole>()> role, PopWaiters* pop_waiters)
     : io_(io),
       options_(options),
       // Room for a form body holding key and value, each percent-encoded.
@@ -232,7 +232,8 @@ HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                 [this] { return stopping_; },
                 std::move(role),
                 requests_,
-                [this, socket_metrics] { return Metrics(socket_metrics); }},
+                [this, socket_metrics] { return Metrics(socket_metrics); },
+                pop_waiters},
       acceptor_(io),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "HTTP clients") {
 }

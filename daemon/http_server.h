@@ -39,11 +39,13 @@ class HttpServer {
  public:
   // `socket_stats` gives the socket server's figures for /api/v1/stats,
   // `socket_metrics` fills them in for /metrics (Server::Metrics); `role`,
-  // in cluster mode, this node's role for /health.
+  // in cluster mode, this node's role for /health; `pop_waiters` (the
+  // socket server's, Server::pop_waiters) parks pops that wait, so that
+  // both kinds of clients wait in one line (null: HTTP pops do not wait).
   HttpServer(boost::asio::io_context& io, Engine& engine, Committer& commits,
              const Options& options, std::function<ServerStats()> socket_stats,
              std::function<void(MetricsSnapshot*)> socket_metrics,
-             std::function<std::optional<NodeRole>()> role = {});
+             std::function<std::optional<NodeRole>()> role = {}, PopWaiters* pop_waiters = nullptr);
 
   // Binds options.http's address and logs the one bound ("HTTP API on
   // http://127.0.0.1:8080/"; tests read the port from it when it was 0).

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   if (!options->http.host.empty()) {
     http.emplace(
         io, *engine, *commits, *options, [&server] { return server.Stats(); },
-        [&server](daemon::MetricsSnapshot* m) { server.Metrics(m); }, role);
+        [&server](daemon::MetricsSnapshot* m) { server.Metrics(m); }, role, &server.pop_waiters());
     if (Status s = http->Listen(); !s.ok()) {
       log::Error("cannot serve HTTP: " + s.ToString());
       return 1;

@@ -44,7 +44,7 @@ void Store(MetricText& out, const MetricsSnapshot& m) {
   out.Sample("kvd_value_bytes", std::uint64_t{m.store.bytes});
   out.Family("kvd_revision", "gauge",
              "The store's revision: the changes made to it (each appended value, each delete of "
-             "a key that existed).");
+             "a key that existed, each pop or trim that removed values).");
   out.Sample("kvd_revision", m.store.revision);
   out.Family("kvd_journal_bytes", "gauge",
              "Size of the journal (the changes since storage.data was last written).");

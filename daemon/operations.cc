@@ -1,7 +1,5 @@
 #include "daemon/operations.h"
 
-#include <algorithm>
-
 namespace kvd::daemon {
 
 std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
@@ -81,9 +79,7 @@ Condition ConditionOf(const proto::Request& request) {
 }
 
 std::vector<std::string> PoppedValues(const proto::Request& pop, ValueView removed) {
-  std::vector<std::string> values = removed.ToStrings();
-  if (pop.from_tail) std::reverse(values.begin(), values.end());
-  return values;
+  return PoppedInOrder(removed, pop.from_tail);
 }
 
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,

@@ -146,16 +146,14 @@ std::optional<Error> DecodePop(const rapidjson::Value& object, Request* request)
   }
   if (error) return error;
   if (auto it = object.FindMember("wait"); it != object.MemberEnd()) {
-    constexpr double kMaxSeconds = std::chrono::seconds(kMaxPopWait).count();
-    if (!it->value.IsNumber() || !(it->value.GetDouble() >= 0) ||
-        it->value.GetDouble() > kMaxSeconds) {
-      return Error{ErrorCode::kInvalidRequest, "\"wait\" must be a number of seconds from 0 to " +
-                                                   std::to_string(static_cast<long>(kMaxSeconds))};
+    const std::optional<std::chrono::milliseconds> wait =
+        it->value.IsNumber() ? PopWait(it->value.GetDouble()) : std::nullopt;
+    if (!wait) {
+      return Error{ErrorCode::kInvalidRequest,
+                   "\"wait\" must be a number of seconds from 0 to " +
+                       std::to_string(std::chrono::seconds(kMaxPopWait).count())};
     }
-    // Up to the next millisecond; the slack keeps a number that is a whole
-    // count of them (as EncodeRequest writes one) from rounding up.
-    request->wait = std::chrono::milliseconds(
-        static_cast<std::int64_t>(std::ceil(it->value.GetDouble() * 1000 - 1e-6)));
+    request->wait = *wait;
   }
   return std::nullopt;
 }
@@ -252,6 +250,13 @@ std::optional<Op> OpFromName(std::string_view name) {
     if (n == name) return op;
   }
   return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> PopWait(double seconds) {
+  if (!(seconds >= 0) || seconds > std::chrono::seconds(kMaxPopWait).count()) return std::nullopt;
+  // Up to the next millisecond; the slack keeps a number that is a whole
+  // count of them (as EncodeRequest writes one) from rounding up.
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000 - 1e-6)));
 }
 
 std::string_view OpName(Op op) {

@@ -46,6 +46,9 @@ bool IsClusterOp(Op op);
 
 // The longest a pop may wait for a value ("wait").
 inline constexpr std::chrono::hours kMaxPopWait{24};
+// A pop's wait of `seconds`, from 0 to kMaxPopWait's, up to the next
+// millisecond; none if outside. The protocol, HTTP and kvctl read it so.
+std::optional<std::chrono::milliseconds> PopWait(double seconds);
 
 struct KeyValue {
   std::string key;

@@ -4,12 +4,15 @@
 #ifndef KVD_STORE_LIST_RANGE_H_
 #define KVD_STORE_LIST_RANGE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "store/value_list.h"
 #include "util/varint.h"
 
 namespace kvd {
@@ -47,6 +50,15 @@ struct ListRange {
 
   bool operator==(const ListRange&) const = default;
 };
+
+// What a pop answers of the values its trim (ListRange::AfterPop) removed,
+// which come in list order: the order taken, the last first from the tail
+// (as Redis's RPOP with a count).
+inline std::vector<std::string> PoppedInOrder(ValueView removed, bool from_tail) {
+  std::vector<std::string> values = removed.ToStrings();
+  if (from_tail) std::reverse(values.begin(), values.end());
+  return values;
+}
 
 // A range in the journal and in Raft log entries: start, then stop, each a
 // signed varint (PutSignedVarint).

@@ -481,6 +481,44 @@ TEST(ClusterTest, PopsOnAnyNodeTakeEachValueOnce) {
   EXPECT_EQ(ValuesOn(cluster, other, "jobs"), std::vector<std::string>{});
 }
 
+// Through the client library on a follower, pops and trims go to the leader
+// with the client's origin and answer what the leader's state machine took;
+// pipelined there, each is forwarded in order with its own answer.
+TEST(ClusterTest, TheClientLibraryPopsAndTrimsThroughAFollower) {
+  using ::testing::ElementsAre;
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  const int follower = leader % 3 + 1;
+  client::Client kv(cluster.socket(follower));
+  kv.AppendMany({{"q", "a"}, {"q", "b"}, {"q", "c"}, {"q", "d"}, {"q", "e"}, {"q", "f"}});
+  EXPECT_THAT(kv.Pop("q", 2), ElementsAre("a", "b"));
+  EXPECT_THAT(kv.Pop("q", 2, true), ElementsAre("f", "e"));
+  kv.Trim("q", 0, 0);
+  Connection c(cluster.socket(follower));
+  c.Send(R"({"op":"append_many","items":[{"key":"p","val":"1"},{"key":"p","val":"2"},)"
+         R"({"key":"p","val":"3"}]})"
+         "\n"
+         R"({"op":"pop","key":"p","from":"tail"})"
+         "\n"
+         R"({"op":"pop","key":"p","count":5})"
+         "\n"
+         R"({"op":"pop","key":"p"})"
+         "\n");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true})");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"values":["3"]})");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"values":["1","2"]})");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"values":[]})");
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(ValuesOn(cluster, id, "q"), std::vector<std::string>{"c"}) << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"keys"}).out, "q\n") << "node " << id;
+    // q: 6 appends, 2 pops and a trim; p: 3 appends and the 2 pops that
+    // took values.
+    EXPECT_THAT(cluster.Kvctl(id, {"stats"}).out, HasSubstr("\nrevision:14\n")) << "node " << id;
+  }
+}
+
 TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
   TestDir dir;
   // Fewer entries than a snapshot keeps behind it: caught up from the log
@@ -615,6 +653,23 @@ TEST(ClusterTest, HttpOnAnyNodeWithHealthByRole) {
                 .Curl({"-X", "POST", http.at(follower).Url("/api/v1/storage?key=k&val=v&client=5")})
                 .status,
             400);
+  // A pop with an origin, sent twice through different nodes: it takes once,
+  // and the retry answers what the first took.
+  ASSERT_EQ(http.at(leader)
+                .Curl({"-X", "POST", http.at(leader).Url("/api/v1/storage?key=q&val=a")})
+                .status,
+            200);
+  const std::string pop = "/api/v1/keys/q/pop?count=2&client=5&seq=2";
+  EXPECT_EQ(http.at(follower).Curl({"-X", "POST", http.at(follower).Url(pop)}).body,
+            "{\"key\":\"q\",\"values\":[\"a\"]}\n");
+  ASSERT_EQ(http.at(leader)
+                .Curl({"-X", "POST", http.at(leader).Url("/api/v1/storage?key=q&val=b")})
+                .status,
+            200);
+  EXPECT_EQ(http.at(leader).Curl({"-X", "POST", http.at(leader).Url(pop)}).body,
+            "{\"key\":\"q\",\"values\":[\"a\"]}\n");
+  EXPECT_EQ(http.at(follower).Curl({http.at(follower).Url("/api/v1/keys/q")}).body,
+            "{\"key\":\"q\",\"values\":[\"b\"],\"revision\":4}\n");
   // Without a quorum: 503, and stale reads still answer.
   cluster.Stop(leader);
   cluster.Stop(leader % 3 + 1 == follower ? follower % 3 + 1 : leader % 3 + 1);

@@ -48,9 +48,11 @@ expect "kvctl --j" --json
 expect "kvctl --e" --embedded
 expect "kvctl g" get
 expect "kvctl d" del delete
-expect "kvctl " get range len append del delete keys stats revision ping import cluster
+expect "kvctl " get range len append del delete trim pop keys stats revision ping import cluster
 expect "kvctl r" range revision
 expect "kvctl l" len
+expect "kvctl t" trim
+expect "kvctl p" pop ping
 expect "kvctl --key "
 expect "kvctl --key k --val "
 expect "kvctl --key k --val v --if-" --if-revision --if-length
@@ -59,6 +61,10 @@ expect "kvctl append k v --" --if-revision --if-length --help
 expect "kvctl get --" --json --help
 expect "kvctl range k 0 -1 --" --json --help
 expect "kvctl len --" --help
+expect "kvctl trim k 0 -1 --" --help
+expect "kvctl pop k --" --count --tail --wait --json --help
+expect "kvctl pop --count "
+expect "kvctl pop --wait 1 k --t" --tail
 expect "kvctl --socket /s get --j" --json
 expect "kvctl cluster " status add remove
 expect "kvctl cluster status --" --json --help
@@ -84,7 +90,7 @@ every_flag_offered() {
 }
 every_flag_offered kvd "$kvd_bin"
 every_flag_offered kvctl "$kvctl_bin"
-for command in get range len keys append "cluster status"; do
+for command in get range len trim pop keys append "cluster status"; do
   # shellcheck disable=SC2086  # "cluster status": two words
   every_flag_offered "kvctl $command" "$kvctl_bin" $command
 done

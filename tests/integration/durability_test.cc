@@ -121,6 +121,97 @@ TEST(CrashTest, FiftyKillNineCyclesLoseNoAcknowledgedWrite) {
   EXPECT_GT(total, std::size_t{kCycles}) << "the clients hardly wrote anything";
 }
 
+// Appends and pops race while kvd is killed again and again: no value an
+// acknowledged pop took comes back, no value is taken twice, and every
+// acknowledged append stays until a pop takes it. A pop the crash cut off
+// may have taken values unseen: at most its count of them go missing, and
+// those never come back either.
+TEST(CrashTest, KillNineCyclesNeitherBringBackPoppedValuesNorLoseOthers) {
+  TestDir dir;
+  // More appenders than poppers: the list grows, and pops from either end
+  // leave values between them to check.
+  constexpr int kCycles = 20, kAppenders = 4, kPoppers = 2;
+  std::mt19937 rng(20261207);
+  std::mutex mu;
+  std::vector<int> next_seq(kAppenders, 0);
+  std::set<std::string> appended;      // acknowledged appends
+  std::set<std::string> popped;        // what acknowledged pops answered
+  std::set<std::string> taken_unseen;  // acknowledged appends gone with a cut-off pop
+  std::vector<std::string> taken_twice;
+  std::uint64_t cut_off = 0;  // how many values the pops the last crash cut off asked for
+  for (int cycle = 0; cycle <= kCycles; ++cycle) {
+    Daemon kvd(dir);
+    std::set<std::string> present;
+    std::vector<int> last(kAppenders, -1);
+    for (const auto& v : Values(kvd, "q")) {
+      ASSERT_FALSE(popped.contains(v)) << "popped, yet back: " << v;
+      ASSERT_FALSE(taken_unseen.contains(v)) << "gone, yet back: " << v;
+      ASSERT_TRUE(present.insert(v).second) << "twice: " << v;
+      const auto dash = v.find('-');
+      ASSERT_NE(dash, std::string::npos) << v;
+      const int a = std::stoi(v.substr(1, dash - 1)), seq = std::stoi(v.substr(dash + 1));
+      ASSERT_TRUE(a >= 0 && a < kAppenders && seq < next_seq[a]) << "never sent: " << v;
+      ASSERT_LT(last[a], seq) << "out of order: " << v;
+      last[a] = seq;
+    }
+    std::uint64_t missing = 0;
+    for (const auto& v : appended) {
+      if (present.contains(v) || popped.contains(v) || taken_unseen.contains(v)) continue;
+      taken_unseen.insert(v);
+      ++missing;
+    }
+    ASSERT_LE(missing, cut_off) << "acknowledged appends lost";
+    cut_off = 0;
+    if (cycle == kCycles) break;
+
+    std::vector<std::thread> clients;
+    for (int a = 0; a < kAppenders; ++a) {
+      clients.emplace_back([&, a] {
+        try {
+          client::Client conn(kvd.socket());
+          for (;;) {
+            std::string value;
+            {
+              std::lock_guard lock(mu);
+              value = "a" + std::to_string(a) + "-" + std::to_string(next_seq[a]++);
+            }
+            conn.Append("q", value);
+            std::lock_guard lock(mu);
+            appended.insert(value);
+          }
+        } catch (const client::Error&) {
+          // The daemon died under us: that is the test.
+        }
+      });
+    }
+    for (int p = 0; p < kPoppers; ++p) {
+      clients.emplace_back([&, p] {
+        std::uint64_t count = 0;
+        try {
+          client::Client conn(kvd.socket());
+          for (std::uint64_t n = 0;; ++n) {
+            count = 1 + (n + p) % 2;
+            const std::vector<std::string> values = conn.Pop("q", count, (n / 2 + p) % 2 == 1);
+            std::lock_guard lock(mu);
+            for (const auto& v : values) {
+              if (!popped.insert(v).second) taken_twice.push_back(v);
+            }
+          }
+        } catch (const client::Error&) {
+          std::lock_guard lock(mu);
+          cut_off += count;
+        }
+      });
+    }
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution(5, 120)(rng)));
+    kvd.Kill();
+    for (auto& t : clients) t.join();
+    ASSERT_THAT(taken_twice, ::testing::IsEmpty());
+  }
+  EXPECT_GT(popped.size(), std::size_t{kCycles}) << "the pops hardly took anything";
+}
+
 // Conditional appends are journaled with their condition, and replayed
 // after a crash to the outcome they had: the refused ones stay refused,
 // even where the key they were refused on has changed since.
@@ -419,6 +510,27 @@ TEST_F(EmbeddedTest, RangeAndLenWorkWithoutADaemon) {
   EXPECT_EQ(range.out, "b, c\n");
   EXPECT_EQ(Embedded({"range", "k", "0", "0", "--json"}).out, "[\"a\"]\n");
   EXPECT_EQ(Embedded({"len", "k"}).out, "3\n");
+}
+
+// kvctl pop and trim change the data file too; a pop that waits polls it
+// (nobody else may write it meanwhile) and ends with an empty line.
+TEST_F(EmbeddedTest, PopAndTrimWorkWithoutADaemon) {
+  for (const char* v : {"a", "b", "c", "d", "e"})
+    ASSERT_EQ(Embedded({"append", "k", v}).exit_code, 0);
+  const RunResult pop = Embedded({"pop", "k", "--tail", "--count", "2"});
+  EXPECT_EQ(pop.exit_code, 0) << pop.err;
+  EXPECT_EQ(pop.out, "e, d\n");
+  EXPECT_EQ(Embedded({"trim", "k", "1", "-1"}).exit_code, 0);
+  EXPECT_EQ(Embedded({"get", "k"}).out, "b, c\n");
+  EXPECT_EQ(Embedded({"pop", "k", "--count", "9", "--json"}).out, "[\"b\",\"c\"]\n");
+  EXPECT_EQ(Embedded({"keys"}).out, "");
+  EXPECT_EQ(Embedded({"revision", "k"}).out, "0\n");
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult waited = Embedded({"pop", "k", "--wait", "0.3"});
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_EQ(waited.out, "\n");
+  EXPECT_EQ(ReadFile(dir_ / "storage.data"), "{}");
 }
 
 // kvctl --embedded decides conditional appends on the data file itself.

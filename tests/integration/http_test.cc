@@ -264,6 +264,148 @@ TEST_F(HttpTest, KeyRoutesReadARangeAndTheLength) {
               HasSubstr("kvd_requests_total{transport=\"http\",op=\"len\"} 4\n"));
 }
 
+// POST /api/v1/keys/{key}/pop: the values taken, in the order taken; POST
+// /api/v1/keys/{key}/trim: only the values a range names are kept
+// (proto/PROTOCOL.md, "pop" and "trim").
+TEST_F(HttpTest, KeyRoutesPopAndTrim) {
+  for (const char* v : {"a", "b, c", "d", "e", "f", "g"}) {
+    ASSERT_EQ(http_->Curl({"--data-binary", v, http_->Url("/api/v1/keys/k")}).status, 200);
+  }
+  auto post = [&](const std::string& target) {
+    return http_->Curl({"-X", "POST", http_->Url(target)});
+  };
+  HttpResult one = post("/api/v1/keys/k/pop");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.body, "{\"key\":\"k\",\"values\":[\"a\"]}\n");
+  EXPECT_EQ(one.Header("content-type"), "application/json");
+  EXPECT_EQ(post("/api/v1/keys/k/pop?count=2").body,
+            "{\"key\":\"k\",\"values\":[\"b, c\",\"d\"]}\n");
+  EXPECT_EQ(post("/api/v1/keys/k/pop?from=tail&wait=30").body,
+            "{\"key\":\"k\",\"values\":[\"g\"]}\n")
+      << "a key with values answers at once";
+  // The parameters as a form body; from the tail, the last first.
+  EXPECT_EQ(http_->Curl({"-d", "count=5&from=tail", http_->Url("/api/v1/keys/k/pop")}).body,
+            "{\"key\":\"k\",\"values\":[\"f\",\"e\"]}\n");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/k")}).status, 404)
+      << "a key left without values is deleted";
+  HttpResult none = post("/api/v1/keys/k/pop");
+  EXPECT_EQ(none.status, 200) << "none to take is no error";
+  EXPECT_EQ(none.body, "{\"key\":\"k\",\"values\":[]}\n");
+  EXPECT_EQ(post("/api/v1/keys/absent/pop?count=3&from=head&wait=0").body,
+            "{\"key\":\"absent\",\"values\":[]}\n");
+  ASSERT_EQ(http_->Curl({"--data-binary", "x", http_->Url("/api/v1/keys/a%2Fb")}).status, 200);
+  EXPECT_EQ(post("/api/v1/keys/a%2Fb/pop?client=5&seq=1").body,
+            "{\"key\":\"a/b\",\"values\":[\"x\"]}\n");
+
+  for (const char* v : {"a", "b", "c", "d"}) {
+    ASSERT_EQ(http_->Curl({"--data-binary", v, http_->Url("/api/v1/keys/t")}).status, 200);
+  }
+  HttpResult trim = post("/api/v1/keys/t/trim?start=1&stop=-2");
+  EXPECT_EQ(trim.status, 200);
+  EXPECT_EQ(trim.body, "{\"ok\":true}\n");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/t")}).body,
+            "{\"key\":\"t\",\"values\":[\"b\",\"c\"],\"revision\":17}\n");
+  EXPECT_EQ(post("/api/v1/keys/t/trim?start=-100&stop=100").status, 200);
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/t")}).body,
+            "{\"key\":\"t\",\"values\":[\"b\",\"c\"],\"revision\":17}\n")
+      << "a trim that removed nothing changed nothing";
+  EXPECT_EQ(http_->Curl({"-d", "start=1&stop=0", http_->Url("/api/v1/keys/t/trim")}).status, 200);
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/t")}).status, 404);
+  EXPECT_EQ(post("/api/v1/keys/absent/trim?start=0&stop=0").status, 200);
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys")}).body, "{\"keys\":[]}\n");
+
+  ASSERT_EQ(http_->Curl({"--data-binary", "v", http_->Url("/api/v1/keys/k")}).status, 200);
+  for (const auto& [target, error] : {
+           std::pair{"/api/v1/keys/k/pop?count=0", "count must be a whole number from 1"},
+           std::pair{"/api/v1/keys/k/pop?count=-1", "count must be"},
+           std::pair{"/api/v1/keys/k/pop?count=1.5", "count must be"},
+           std::pair{"/api/v1/keys/k/pop?count=", "count must be"},
+           std::pair{"/api/v1/keys/k/pop?from=middle", "from must be head or tail"},
+           std::pair{"/api/v1/keys/k/pop?wait=-1",
+                     "wait must be a number of seconds from 0 to "
+                     "86400"},
+           std::pair{"/api/v1/keys/k/pop?wait=86401", "wait must be"},
+           std::pair{"/api/v1/keys/k/pop?wait=x", "wait must be"},
+           std::pair{"/api/v1/keys/k/pop?wait=nan", "wait must be"},
+           std::pair{"/api/v1/keys/k/pop?wait=inf", "wait must be"},
+           std::pair{"/api/v1/keys/k/pop?wait=1s", "wait must be"},
+           std::pair{"/api/v1/keys/k/pop?client=5", "client and seq go together"},
+           std::pair{"/api/v1/keys/k/trim?start=0", "missing parameter: stop"},
+           std::pair{"/api/v1/keys/k/trim?stop=0", "missing parameter: start"},
+           std::pair{"/api/v1/keys/k/trim?start=x&stop=0", "start must be a whole number"},
+           std::pair{"/api/v1/keys/k/trim?start=0&stop=0.5", "stop must be a whole number"},
+       }) {
+    HttpResult r = post(target);
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_THAT(ErrorOf(r), HasSubstr(error)) << target;
+  }
+  EXPECT_EQ(ValuesOf(http_->Curl({http_->Url("/api/v1/keys/k")}).body),
+            (std::vector<std::string>{"v"}))
+      << "no malformed request took anything";
+  HttpResult get = http_->Curl({http_->Url("/api/v1/keys/k/pop")});
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.Header("allow"), "POST");
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/keys/k/trim?start=0&stop=0")}).status, 405);
+  // The socket sees the same, and the metrics count the op each route ran.
+  Connection c(kvd_->socket());
+  c.Send(R"({"op":"pop","key":"k"})"
+         "\n");
+  EXPECT_EQ(c.ReadLine(), R"({"ok":true,"values":["v"]})");
+  const std::string metrics = http_->Curl({http_->Url("/metrics")}).body;
+  EXPECT_THAT(metrics, HasSubstr("kvd_requests_total{transport=\"http\",op=\"pop\"} 7\n"));
+  EXPECT_THAT(metrics, HasSubstr("kvd_requests_total{transport=\"http\",op=\"trim\"} 4\n"));
+}
+
+// POST /api/v1/keys/{key}/pop?wait=S on a key without values waits for a
+// value, in one line with the socket's waiting pops; one whose wait runs
+// out answers [].
+TEST_F(HttpTest, APopThatWaitsTakesAValueAppendedMeanwhile) {
+  Connection socket(kvd_->socket());
+  auto ask = [&](const std::string& line) {
+    socket.Send(line + "\n");
+    return socket.ReadLine().value_or("<no answer>");
+  };
+  auto waiting = [&](int n) {
+    return Eventually(
+        [&] {
+          return ask(R"({"op":"stats"})").find("\"pops_waiting\":" + std::to_string(n) + ",") !=
+                 std::string::npos;
+        },
+        std::chrono::seconds(10));
+  };
+  const std::string pop = "POST /api/v1/keys/jobs/pop?wait=30 HTTP/1.1\r\nHost: x\r\n\r\n";
+  Connection waiter(http_->port());
+  waiter.Send(pop);
+  ASSERT_TRUE(waiting(1));
+  ASSERT_EQ(ask(R"({"op":"append","key":"jobs","val":"job"})"), R"({"ok":true})");
+  std::optional<HttpResult> taken = ReadHttpResponse(waiter);
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 200);
+  EXPECT_EQ(taken->body, "{\"key\":\"jobs\",\"values\":[\"job\"]}\n");
+  EXPECT_EQ(ask(R"({"op":"len","key":"jobs"})"), R"({"ok":true,"length":0})")
+      << "the value went to the waiter alone";
+  // A socket's waiting pop, then an HTTP one: served in that order.
+  Connection first(kvd_->socket());
+  first.Send(R"({"op":"pop","key":"jobs","wait":30})"
+             "\n");
+  ASSERT_TRUE(waiting(1));
+  waiter.Send(pop);
+  ASSERT_TRUE(waiting(2));
+  ASSERT_EQ(ask(R"({"op":"append","key":"jobs","val":"a"})"), R"({"ok":true})");
+  EXPECT_EQ(first.ReadLine(), R"({"ok":true,"values":["a"]})");
+  ASSERT_EQ(ask(R"({"op":"append","key":"jobs","val":"b"})"), R"({"ok":true})");
+  taken = ReadHttpResponse(waiter);
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->body, "{\"key\":\"jobs\",\"values\":[\"b\"]}\n");
+  // A wait that runs out.
+  const auto start = std::chrono::steady_clock::now();
+  HttpResult none = http_->Curl({"-X", "POST", http_->Url("/api/v1/keys/none/pop?wait=0.3")});
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(none.status, 200);
+  EXPECT_EQ(none.body, "{\"key\":\"none\",\"values\":[]}\n");
+  EXPECT_TRUE(waiting(0));
+}
+
 // A conditional append: 200 while the key is as given, else 409 with the
 // key's revision, on both append routes; a malformed condition is a 400.
 TEST_F(HttpTest, ConditionalAppendAnswers409WithTheRevision) {
@@ -377,6 +519,8 @@ TEST_F(HttpTest, SizeLimitsGive413And431) {
   EXPECT_EQ(status({"/api/v1/storage?key=123456789"}), 413);
   EXPECT_EQ(status({"/api/v1/keys/123456789?start=-1"}), 413);
   EXPECT_EQ(status({"/api/v1/keys/123456789/length"}), 413);
+  EXPECT_EQ(status({"-X", "POST", "/api/v1/keys/123456789/pop"}), 413);
+  EXPECT_EQ(status({"-X", "POST", "/api/v1/keys/123456789/trim?start=0&stop=0"}), 413);
   EXPECT_EQ(status({"--data-binary", std::string(17, 'v'), "/api/v1/keys/k"}), 413);
   // Over the body limit: refused before the body is read (Expect: 100-continue too).
   EXPECT_EQ(status({"--data-binary", std::string(4000, 'v'), "/api/v1/keys/k"}), 413);

@@ -86,6 +86,20 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
            {"--key", "k", "range", "k", "0", "1"},
            {"len"},
            {"len", "k", "extra"},
+           {"trim", "k"},
+           {"trim", "k", "0"},
+           {"trim", "k", "x", "1"},
+           {"trim", "k", "0", "1", "extra"},
+           {"--key", "k", "trim", "k", "0", "1"},
+           {"pop"},
+           {"pop", "k", "extra"},
+           {"pop", "k", "--count", "0"},
+           {"pop", "k", "--count", "-1"},
+           {"pop", "k", "--count", "x"},
+           {"pop", "k", "--wait", "-1"},
+           {"pop", "k", "--wait", "86401"},
+           {"pop", "k", "--wait", "x"},
+           {"--key", "k", "pop", "k"},
            {"--key", "k", "revision", "k"},
            {"--key", "k", "get", "k"},
            {"--key", "k", "--if-revision", "0"},
@@ -98,8 +112,8 @@ TEST_F(KvctlTest, UsageErrorsExitTwoWithUsageOnStderr) {
   }
   RunResult help = RunCommand({KvctlBin(), "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* command :
-       {"get", "range", "len", "append", "del", "keys", "stats", "revision", "ping", "import"}) {
+  for (const char* command : {"get", "range", "len", "append", "del", "trim", "pop", "keys",
+                              "stats", "revision", "ping", "import"}) {
     EXPECT_THAT(help.out, HasSubstr(command));
   }
   EXPECT_THAT(help.out, HasSubstr("--if-revision"));
@@ -261,6 +275,54 @@ TEST_F(KvctlTest, RangePrintsPartOfTheValuesAndLenTheirNumber) {
   EXPECT_EQ(kvd_.Kvctl({"len", "absent"}).out, "0\n");
   EXPECT_EQ(kvd_.Kvctl({"del", "k"}).out, "1\n");
   EXPECT_EQ(kvd_.Kvctl({"len", "k"}).out, "0\n");
+}
+
+// Values taken from either end, printed as get prints them, in the order
+// taken; a trim prints nothing (proto/PROTOCOL.md, "pop" and "trim").
+TEST_F(KvctlTest, PopPrintsTheValuesTakenAndTrimKeepsARange) {
+  for (const char* v : {"a", "b, c", "d", "e", "f", "g", "h"})
+    ASSERT_EQ(kvd_.Kvctl({"append", "k", v}).exit_code, 0);
+  const RunResult one = kvd_.Kvctl({"pop", "k"});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, "a\n");
+  EXPECT_THAT(one.err, IsEmpty());
+  EXPECT_EQ(kvd_.Kvctl({"pop", "k", "--count", "2"}).out, "b, c, d\n");
+  EXPECT_EQ(kvd_.Kvctl({"pop", "--tail", "k", "--json"}).out, "[\"h\"]\n");
+  EXPECT_EQ(kvd_.Kvctl({"pop", "k", "--count", "2", "--tail"}).out, "g, f\n")
+      << "from the tail, the last first";
+  EXPECT_EQ(kvd_.Kvctl({"revision", "k"}).out, "11\n");
+  EXPECT_EQ(kvd_.Kvctl({"pop", "k", "--wait", "30"}).out, "e\n") << "at once: a value is there";
+  EXPECT_EQ(kvd_.Kvctl({"pop", "k"}).out, "\n")
+      << "none left: an empty line, as get of a missing key";
+  EXPECT_EQ(kvd_.Kvctl({"keys"}).out, "") << "the key left without values is gone";
+  const RunResult none = kvd_.Kvctl({"pop", "absent", "--count", "3", "--json", "--wait", "0.1"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, "[]\n");
+
+  for (const char* v : {"a", "b", "c", "d"}) ASSERT_EQ(kvd_.Kvctl({"append", "t", v}).exit_code, 0);
+  const RunResult trim = kvd_.Kvctl({"trim", "t", "1", "-2"});
+  EXPECT_EQ(trim.exit_code, 0) << trim.err;
+  EXPECT_THAT(trim.out, IsEmpty());
+  EXPECT_EQ(kvd_.Kvctl({"get", "t"}).out, "b, c\n");
+  EXPECT_EQ(kvd_.Kvctl({"trim", "t", "-100", "100"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"get", "t"}).out, "b, c\n");
+  EXPECT_EQ(kvd_.Kvctl({"trim", "t", "1", "0"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"len", "t"}).out, "0\n");
+  EXPECT_EQ(kvd_.Kvctl({"trim", "absent", "0", "0"}).exit_code, 0);
+  EXPECT_EQ(kvd_.Kvctl({"keys"}).out, "");
+}
+
+// kvctl pop --wait holds on until another client appends.
+TEST_F(KvctlTest, PopWaitsForAValueAppendedMeanwhile) {
+  Process pop({KvctlBin(), "--socket", kvd_.socket(), "pop", "jobs", "--wait", "30"},
+              ProcessOptions{});
+  ASSERT_TRUE(Eventually(
+      [&] { return kvd_.Kvctl({"stats"}).out.find("\npops_waiting:1\n") != std::string::npos; },
+      std::chrono::seconds(10)));
+  ASSERT_EQ(kvd_.Kvctl({"append", "jobs", "job 1"}).exit_code, 0);
+  EXPECT_EQ(pop.Wait(), 0) << pop.Stderr();
+  EXPECT_EQ(pop.Stdout(), "job 1\n");
+  EXPECT_EQ(kvd_.Kvctl({"len", "jobs"}).out, "0\n");
 }
 
 TEST_F(KvctlTest, ImportAppendsTabSeparatedLinesInOrder) {

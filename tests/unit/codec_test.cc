@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -58,6 +59,14 @@ TEST(RequestTest, DecodesEveryOperation) {
   EXPECT_EQ(del.op, Op::kDelete);
   EXPECT_EQ(del.key, "k");
 
+  Request trim = MustDecode(R"({"op":"trim","key":"k","start":0,"stop":9})");
+  EXPECT_EQ(trim.op, Op::kTrim);
+  EXPECT_EQ(trim.key, "k");
+
+  Request pop = MustDecode(R"({"op":"pop","key":"k"})");
+  EXPECT_EQ(pop.op, Op::kPop);
+  EXPECT_EQ(pop.key, "k");
+
   EXPECT_EQ(MustDecode(R"({"op":"keys"})").prefix, "");
   EXPECT_EQ(MustDecode(R"({"op":"keys","prefix":"user:"})").prefix, "user:");
 }
@@ -66,6 +75,8 @@ TEST(RequestTest, WritesAreTheMutatingOps) {
   EXPECT_TRUE(IsWrite(Op::kAppend));
   EXPECT_TRUE(IsWrite(Op::kAppendMany));
   EXPECT_TRUE(IsWrite(Op::kDelete));
+  EXPECT_TRUE(IsWrite(Op::kTrim));
+  EXPECT_TRUE(IsWrite(Op::kPop));
   EXPECT_FALSE(IsWrite(Op::kGet));
   EXPECT_FALSE(IsWrite(Op::kLen));
   EXPECT_FALSE(IsWrite(Op::kKeys));
@@ -161,6 +172,9 @@ TEST(RequestTest, MissingFieldsAreNamed) {
   EXPECT_THAT(MustFail(R"({"op":"get","start":0})").message, HasSubstr("\"key\""));
   EXPECT_THAT(MustFail(R"({"op":"len"})").message, HasSubstr("\"key\""));
   EXPECT_THAT(MustFail(R"({"op":"delete"})").message, HasSubstr("\"key\""));
+  EXPECT_THAT(MustFail(R"({"op":"trim","start":0,"stop":0})").message, HasSubstr("\"key\""));
+  EXPECT_THAT(MustFail(R"({"op":"pop"})").message, HasSubstr("\"key\""));
+  EXPECT_THAT(MustFail(R"({"op":"pop","count":2})").message, HasSubstr("\"key\""));
   EXPECT_THAT(MustFail(R"({"id":1})").message, HasSubstr("\"op\""));
 }
 
@@ -190,6 +204,7 @@ TEST(FlatRequestTest, TakesTheCommonShapesAsTheDocumentPathDoes) {
            R"({"val":"v, w","op":"append","key":"cafÃ©"})",
            R"( { "op" : "get" , "key" : "" } )",
            R"({"op":"len","key":"k"})",
+           R"({"key":"q","op":"pop"})",
            "{\"op\":\"delete\",\"key\":\"k\"}\r\n",
            R"({"op":"keys","prefix":"p"})",
            R"({"op":"keys"})",
@@ -214,6 +229,9 @@ TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
            R"({"op":"get","key":"k","val":"v"})",             // a member the op ignores
            R"({"op":"len","key":"k","prefix":"p"})",          // the same
            R"({"op":"get","key":"k","start":"0"})",           // a range, even as a string
+           R"({"op":"trim","key":"k"})",                      // a trim: its range is numbers
+           R"({"op":"pop","key":"q","from":"tail"})",         // a member the path does not know
+           R"({"op":"pop","key":"q","prefix":"p"})",          // a member the op ignores
            R"({"op":"len"})",                                 // a missing member
            R"({"op":"append","key":"k"})",                    // a missing member
            R"({"op":"get","key":"a","key":"b"})",             // a repeated member
@@ -240,8 +258,8 @@ TEST(RequestTest, EncodeDecodeRoundTrip) {
   const std::string tricky = "v, \"q\"\n\xc3\xa9\0"s;
   for (const Request& original :
        {Request::Ping(), Request::Stats(), Request::Append("k", tricky), Request::Get("k"),
-        Request::Len(tricky), Request::Delete(""), Request::Keys("p"),
-        Request::AppendMany({{"a", "1"}, {"b", tricky}})}) {
+        Request::Len(tricky), Request::Delete(""), Request::Keys("p"), Request::Trim(tricky, 1, -2),
+        Request::Pop(tricky, 3, true), Request::AppendMany({{"a", "1"}, {"b", tricky}})}) {
     const std::string line = EncodeRequest(original);
     ASSERT_EQ(line.back(), '\n');
     ASSERT_EQ(line.find('\n'), line.size() - 1) << "one line per request";
@@ -251,6 +269,10 @@ TEST(RequestTest, EncodeDecodeRoundTrip) {
     EXPECT_EQ(decoded.val, original.val);
     EXPECT_EQ(decoded.prefix, original.prefix);
     EXPECT_EQ(decoded.items, original.items);
+    EXPECT_EQ(decoded.start, original.start);
+    EXPECT_EQ(decoded.stop, original.stop);
+    EXPECT_EQ(decoded.count, original.count);
+    EXPECT_EQ(decoded.from_tail, original.from_tail);
   }
 }
 
@@ -265,6 +287,16 @@ TEST(RequestTest, WritesCarryTheirClientAndSeq) {
   Request del = MustDecode(R"({"op":"delete","key":"k","seq":1,"client":2})");
   EXPECT_EQ(del.client, 2u);
   EXPECT_EQ(del.seq, 1u);
+  Request trim = MustDecode(R"({"op":"trim","key":"k","start":0,"stop":0,"client":4,"seq":5})");
+  EXPECT_EQ(trim.client, 4u);
+  EXPECT_EQ(trim.seq, 5u);
+  Request pop = MustDecode(R"({"op":"pop","key":"k","client":6,"seq":7})");
+  EXPECT_EQ(pop.client, 6u);
+  EXPECT_EQ(pop.seq, 7u);
+  pop = Request::Pop("k");
+  pop.client = 8;
+  pop.seq = 9;
+  EXPECT_EQ(EncodeRequest(pop), "{\"op\":\"pop\",\"client\":8,\"seq\":9,\"key\":\"k\"}\n");
   Request plain = MustDecode(R"({"op":"append","key":"k","val":"v","id":1})");
   EXPECT_EQ(plain.client, 0u) << "nobody's";
   EXPECT_EQ(plain.seq, 0u);
@@ -277,6 +309,7 @@ TEST(RequestTest, ClientAndSeqGoTogetherAboveZero) {
            R"({"op":"delete","key":"k","client":7,"seq":0})",
            R"({"op":"delete","key":"k","client":0,"seq":3})",
            R"({"op":"append_many","items":[],"client":7})",
+           R"({"op":"pop","key":"k","seq":3})",
        }) {
     const Error e = MustFail(line);
     EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
@@ -480,6 +513,8 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
            R"({"op":"get","key":"k"})",
            R"({"op":"get","key":"k","stale":false})",
            R"({"op":"len","key":"k"})",
+           R"({"op":"pop","key":"k"})",
+           R"({"op":"pop","key":"k","id":2})",
            R"({"op":"cluster"})",
            R"({"op":"read_index"})",
        }) {
@@ -495,11 +530,17 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
     r.if_length = 5;
     r.start = 1;  // a ranged get's
     r.stop = 2;
+    r.count = 3;  // a pop's
+    r.from_tail = true;
+    r.wait = std::chrono::seconds(4);
     ASSERT_FALSE(DecodeRequest(line, &r)) << line;
     EXPECT_FALSE(r.if_revision) << line;
     EXPECT_FALSE(r.if_length) << line;
     EXPECT_FALSE(r.start) << line;
     EXPECT_FALSE(r.stop) << line;
+    EXPECT_EQ(r.count, 1u) << line;
+    EXPECT_FALSE(r.from_tail) << line;
+    EXPECT_EQ(r.wait.count(), 0) << line;
     EXPECT_EQ(r.client, 0u) << line;
     EXPECT_EQ(r.seq, 0u) << line;
     EXPECT_FALSE(r.stale) << line;
@@ -601,14 +642,114 @@ TEST(RequestTest, AMalformedRangeOrOneOnAnotherOpIsAnInvalidRequest) {
            R"({"op":"append","key":"k","val":"v","start":1})",
            R"({"op":"keys","start":0,"stop":9})",
            R"({"op":"ping","stop":"x"})",
+           R"({"op":"pop","key":"k","start":1})",
        }) {
     const Error e = MustFail(line);
     EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
-    EXPECT_THAT(e.message, HasSubstr("is only for get")) << line;
+    EXPECT_THAT(e.message, HasSubstr("is only for get and trim")) << line;
   }
   // Below int64's range, a number no double holds exactly, refused as such.
   EXPECT_EQ(MustFail(R"({"op":"get","key":"k","start":-9223372036854775809})").code,
             ErrorCode::kInvalidRequest);
+}
+
+TEST(RequestTest, ATrimNamesTheValuesItKeepsWithBothIndices) {
+  Request r = MustDecode(R"({"op":"trim","key":"k","start":1,"stop":-2})");
+  EXPECT_EQ(r.start, 1);
+  EXPECT_EQ(r.stop, -2);
+  r = MustDecode(
+      R"({"op":"trim","key":"k","stop":9223372036854775807,"start":-9223372036854775808})");
+  EXPECT_EQ(r.start, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(r.stop, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(EncodeRequest(Request::Trim("k", 0, -3)),
+            "{\"op\":\"trim\",\"key\":\"k\",\"start\":0,\"stop\":-3}\n");
+  // Unlike a get's, neither index has a default.
+  for (const auto& [line, missing] : {
+           std::pair{R"({"op":"trim","key":"k","stop":0})", "\"start\""},
+           std::pair{R"({"op":"trim","key":"k","start":0})", "\"stop\""},
+           std::pair{R"({"op":"trim","key":"k"})", "\"start\""},
+       }) {
+    const Error e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
+    EXPECT_THAT(e.message, HasSubstr("missing integer field " + std::string(missing))) << line;
+  }
+  for (const std::string line : {
+           R"({"op":"trim","key":"k","start":"0","stop":1})",
+           R"({"op":"trim","key":"k","start":0,"stop":1.5})",
+           R"({"op":"trim","key":"k","start":null,"stop":1})",
+           R"({"op":"trim","key":"k","start":0,"stop":9223372036854775808})",
+       }) {
+    const Error e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
+    EXPECT_THAT(e.message, HasSubstr("must be an integer")) << line;
+  }
+}
+
+TEST(RequestTest, APopTakesOneFromTheHeadAtOnceByDefault) {
+  Request r = MustDecode(R"({"op":"pop","key":"q"})");
+  EXPECT_EQ(r.count, 1u);
+  EXPECT_FALSE(r.from_tail);
+  EXPECT_EQ(r.wait.count(), 0);
+  r = MustDecode(R"({"op":"pop","key":"q","count":3,"from":"tail","wait":2})");
+  EXPECT_EQ(r.count, 3u);
+  EXPECT_TRUE(r.from_tail);
+  EXPECT_EQ(r.wait, std::chrono::seconds(2));
+  r = MustDecode(R"({"op":"pop","key":"q","from":"head","count":18446744073709551615})");
+  EXPECT_EQ(r.count, 18446744073709551615u);
+  EXPECT_FALSE(r.from_tail);
+  // Seconds, as a number: a fraction of a millisecond rounds up, so that a
+  // wait asked for is never none.
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":1.5})").wait.count(), 1500);
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":0.0001})").wait.count(), 1);
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":0.0015})").wait.count(), 2);
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":0})").wait.count(), 0);
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":0.0})").wait.count(), 0);
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":86400})").wait, std::chrono::hours(24));
+  // Encoded with only what differs from the defaults.
+  EXPECT_EQ(EncodeRequest(Request::Pop("q")), "{\"op\":\"pop\",\"key\":\"q\"}\n");
+  Request pop = Request::Pop("q", 3, true);
+  pop.wait = std::chrono::milliseconds(1500);
+  EXPECT_EQ(EncodeRequest(pop),
+            "{\"op\":\"pop\",\"key\":\"q\",\"count\":3,\"from\":\"tail\",\"wait\":1.5}\n");
+  r = MustDecode(EncodeRequest(pop));
+  EXPECT_EQ(r.count, 3u);
+  EXPECT_TRUE(r.from_tail);
+  EXPECT_EQ(r.wait.count(), 1500);
+  // Whole milliseconds, as a client encodes them, come back the same:
+  // rounding up is for fractions of one, not a double's error.
+  EXPECT_EQ(MustDecode(R"({"op":"pop","key":"q","wait":2.007})").wait.count(), 2007);
+  for (std::int64_t ms = 0; ms <= 86'400'000; ms += ms < 100'000 ? 1 : 9'973) {
+    pop.wait = std::chrono::milliseconds(ms);
+    ASSERT_EQ(MustDecode(EncodeRequest(pop)).wait.count(), ms);
+  }
+}
+
+TEST(RequestTest, AMalformedPopIsAnInvalidRequest) {
+  for (const auto& [line, message] : {
+           std::pair{R"({"op":"pop","key":"q","count":0})", "\"count\" must be an integer from 1"},
+           std::pair{R"({"op":"pop","key":"q","count":-1})", "\"count\" must be an integer from 1"},
+           std::pair{R"({"op":"pop","key":"q","count":1.5})",
+                     "\"count\" must be an integer from 1"},
+           std::pair{R"({"op":"pop","key":"q","count":"2"})",
+                     "\"count\" must be an integer from 1"},
+           std::pair{R"({"op":"pop","key":"q","count":null})",
+                     "\"count\" must be an integer from 1"},
+           std::pair{R"({"op":"pop","key":"q","from":"middle"})", "\"from\" must be \"head\" or"},
+           std::pair{R"({"op":"pop","key":"q","from":"TAIL"})", "\"from\" must be \"head\" or"},
+           std::pair{R"({"op":"pop","key":"q","from":""})", "\"from\" must be \"head\" or"},
+           std::pair{R"({"op":"pop","key":"q","from":true})", "\"from\""},
+           std::pair{R"({"op":"pop","key":"q","wait":-1})", "\"wait\" must be a number of seconds"},
+           std::pair{R"({"op":"pop","key":"q","wait":-0.001})", "from 0 to 86400"},
+           std::pair{R"({"op":"pop","key":"q","wait":86400.001})", "from 0 to 86400"},
+           std::pair{R"({"op":"pop","key":"q","wait":1e6})", "from 0 to 86400"},
+           std::pair{R"({"op":"pop","key":"q","wait":"1"})", "\"wait\" must be a number"},
+           std::pair{R"({"op":"pop","key":"q","wait":null})", "\"wait\" must be a number"},
+           std::pair{R"({"op":"pop","key":"q","wait":true})", "\"wait\" must be a number"},
+       }) {
+    const Error e = MustFail(line);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << line;
+    EXPECT_THAT(e.message, HasSubstr(message)) << line;
+  }
 }
 
 TEST(ResponseTest, AConflictCarriesTheKeysRevision) {

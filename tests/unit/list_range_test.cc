@@ -1,5 +1,6 @@
 #include "store/list_range.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace kvd {
@@ -31,6 +32,20 @@ TEST(ListRangeTest, EmptyWhenStartComesAfterStopOrBeyondTheList) {
   EXPECT_EQ((ListRange{0, -6}.Resolve(5)), (Positions{}));
   EXPECT_EQ((ListRange{-1, -2}.Resolve(5)), (Positions{}));
   EXPECT_EQ((ListRange{0, -1}.Resolve(0)), (Positions{}));
+}
+
+// A pop keeps the values it does not take, and answers those it took in the
+// order taken: from the tail, the last first.
+TEST(ListRangeTest, APopKeepsTheOthersAndAnswersInTheOrderTaken) {
+  EXPECT_EQ(ListRange::AfterPop(2, false), (ListRange{2, -1}));
+  EXPECT_EQ(ListRange::AfterPop(2, true), (ListRange{0, -3}));
+  EXPECT_EQ((ListRange::AfterPop(2, true).Resolve(5)), (Positions{0, 3}));
+  EXPECT_EQ((ListRange::AfterPop(9, false).Resolve(5)), (Positions{}));
+  ValueList taken;
+  for (const char* v : {"a", "b", "c"}) taken.Append(v);
+  EXPECT_THAT(PoppedInOrder(taken.view(), false), ::testing::ElementsAre("a", "b", "c"));
+  EXPECT_THAT(PoppedInOrder(taken.view(), true), ::testing::ElementsAre("c", "b", "a"));
+  EXPECT_THAT(PoppedInOrder(ValueView{}, true), ::testing::IsEmpty());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #ifndef KVD_CLIENT_BACKEND_H_
 #define KVD_CLIENT_BACKEND_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,11 +59,12 @@ class Backend {
 
   // Get, and in *revision (unless null) the key's revision: the store
   // revision of the last change to the key, 0 when it is missing. The store
-  // revision counts the store's changes, each appended value and each
-  // delete of a key that existed (proto/PROTOCOL.md, "Revisions"). Values
-  // and revision are read together (Client: in one request): the revision
-  // is that of exactly these values. Client throws "bad_response" if the
-  // daemon answers no revision (a kvd from before revisions).
+  // revision counts the store's changes, each appended value, each delete
+  // of a key that existed and each pop or trim that removed values
+  // (proto/PROTOCOL.md, "Revisions"). Values and revision are read together
+  // (Client: in one request): the revision is that of exactly these values.
+  // Client throws "bad_response" if the daemon answers no revision (a kvd
+  // from before revisions).
   // (Declared last: the virtual functions before it keep their places.)
   virtual std::vector<std::string> Get(std::string_view key, std::uint64_t* revision) = 0;
 
@@ -90,6 +92,30 @@ class Backend {
                                             std::uint64_t* revision = nullptr) = 0;
   // How many values `key` holds; 0 when it is missing.
   virtual std::uint64_t Length(std::string_view key) = 0;
+
+  // Keeps only `key`'s values from index `start` to index `stop`, both
+  // included, named as by GetRange (Redis's LTRIM), and removes the others.
+  // A key left without values is deleted; a missing key stays missing.
+  // Returns once the removal is durable, as Append. Client: one trim
+  // request.
+  // (Declared after Length, as is Pop: the virtual functions before them
+  // keep their places.)
+  virtual void Trim(std::string_view key, std::int64_t start, std::int64_t stop) = 0;
+  // Takes up to `count` values (1 or more, else "invalid_request") from the
+  // head of `key`, or from its tail, and returns them in the order taken:
+  // from the tail, the last first (as Redis's LPOP and RPOP with a count).
+  // A key left without values is deleted. Returns once the removal is
+  // durable; empty when the key has no values. While it has none, waits up
+  // to `wait` (at most 24 hours, else "invalid_request") for one, and
+  // returns empty if none came. Client: one pop request, and the daemon
+  // waits, serving waiting pops in the order they came and each value to
+  // one of them (the connection answers nothing else meanwhile); a retried
+  // request gets the values the first took. Embedded: it polls the key
+  // every few milliseconds, and only another thread of this process can
+  // append meanwhile (the data file's lock keeps other processes out).
+  virtual std::vector<std::string> Pop(
+      std::string_view key, std::uint64_t count = 1, bool from_tail = false,
+      std::chrono::milliseconds wait = std::chrono::milliseconds(0)) = 0;
 };
 
 }  // namespace kvd::client

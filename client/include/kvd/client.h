@@ -56,6 +56,10 @@ class Client final : public Backend {
   std::vector<std::string> GetRange(std::string_view key, std::int64_t start, std::int64_t stop,
                                     std::uint64_t* revision = nullptr) override;
   std::uint64_t Length(std::string_view key) override;
+  void Trim(std::string_view key, std::int64_t start, std::int64_t stop) override;
+  std::vector<std::string> Pop(
+      std::string_view key, std::uint64_t count = 1, bool from_tail = false,
+      std::chrono::milliseconds wait = std::chrono::milliseconds(0)) override;
 
   // This client's id in its writes: random, never 0.
   std::uint64_t id() const;

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 # The operations that change the store: they carry this client's origin.
-WRITE_OPS = frozenset({"append", "append_many", "delete"})
+WRITE_OPS = frozenset({"append", "append_many", "delete", "trim", "pop"})
 
 # The first pause before a retry, doubled each time up to _MAX_PAUSE (as kvctl).
 _FIRST_PAUSE = 0.02
@@ -178,8 +178,9 @@ class Client:
         key's revision, read together in one request, so the revision is
         that of exactly these values. A key's revision is the store
         revision of the last change to it, 0 for a missing key; the store
-        revision counts the store's changes, each appended value and each
-        delete of a key that existed (PROTOCOL.md, "Revisions").
+        revision counts the store's changes, each appended value, each
+        delete of a key that existed and each pop or trim that removed
+        values (PROTOCOL.md, "Revisions").
         :class:`ProtocolError` if kvd answers no revision (a kvd from
         before revisions)."""
         response = self.call(get_request(key, stale, start, stop))
@@ -193,6 +194,34 @@ class Client:
     def delete(self, key: str) -> bool:
         """Removes ``key`` and all its values; False if it did not exist."""
         return deleted_of(self.call(delete_request(key)))
+
+    def trim(self, key: str, start: int, stop: int) -> None:
+        """Keeps only ``key``'s values from index ``start`` to index
+        ``stop``, both included, named as by :meth:`get` with a range (as
+        Redis's LTRIM), and removes the others; returns once durable. A key
+        left without values is deleted. Both are ints (:class:`TypeError`
+        otherwise)."""
+        self.call(trim_request(key, start, stop))
+
+    def pop(
+        self, key: str, count: int = 1, *, tail: bool = False, wait: Optional[float] = None
+    ) -> List[str]:
+        """Takes up to ``count`` values from the head of ``key`` (with
+        ``tail``, from its tail) and returns them in the order taken, the
+        last first from the tail (as Redis's LPOP and RPOP with a count);
+        [] when the key has none. A key left without values is deleted.
+        Returns once the removal is durable; a retried request gets the
+        values the first took.
+
+        ``wait``: seconds (0 to 86400) to wait, while the key has no values,
+        for one; [] if none came. kvd serves waiting pops in the order they
+        came and gives each value to one of them. The answer may take
+        ``timeout`` plus ``wait``, and this client's other requests (other
+        threads' too) wait their turn meanwhile. ``count`` is an int and
+        ``wait`` a number (:class:`TypeError` otherwise); kvd refuses a
+        ``count`` below 1 or a ``wait`` outside its range
+        (:class:`InvalidRequestError`)."""
+        return values_of(self.call(pop_request(key, count, tail, wait)))
 
     def keys(self, prefix: str = "", stale: bool = False) -> List[str]:
         """The keys starting with ``prefix`` (every key for ""), in ascending
@@ -214,8 +243,8 @@ class Client:
         """Sends one request object (``{"op": ..., ...}``) and returns kvd's
         response object, or raises the error kvd answered. For operations
         without a method (``cluster``, ...). A write (append, append_many,
-        delete) gets this client's origin, in place of any it has. Retried as
-        the methods are."""
+        delete, trim, pop) gets this client's origin, in place of any it has.
+        Retried as the methods are."""
         outcome = self._run([dict(request)])[0]
         if isinstance(outcome, KvdError):
             raise outcome
@@ -237,6 +266,8 @@ class Client:
     def _run(self, requests: Sequence[Dict[str, Any]]) -> List[Outcome]:
         """Sends ``requests`` in order, pipelined, and returns for each its
         response or its error. Used by :meth:`call` and by Pipeline.
+        kvd may take ``timeout`` plus the waits of the pops among them to
+        answer.
 
         A request answered ``unavailable``, or left unanswered by a lost
         connection, is sent again after a pause, until ``retry_timeout``.
@@ -292,7 +323,8 @@ class Client:
             self._last_id += 1
             ids.append(self._last_id)
             lines.append(encode_request(requests[i], self._last_id))
-        responses, sent, error = conn.exchange(lines)
+        patience = sum(_wait_of(requests[i]) for i in pending)
+        responses, sent, error = conn.exchange(lines, patience)
         closed_by_kvd = False  # after a closing error, kvd executes nothing more
         for k, (raw, i) in enumerate(zip(responses, pending)):
             try:
@@ -371,6 +403,14 @@ class Client:
             self._conn = None
 
 
+def _wait_of(request: Mapping[str, Any]) -> float:
+    """How long kvd may hold ``request`` before it answers: a pop's wait."""
+    wait = request.get("wait") if request.get("op") == "pop" else None
+    if not isinstance(wait, (int, float)) or isinstance(wait, bool):
+        return 0.0
+    return max(0.0, float(wait))
+
+
 def _not_retried(error: KvdError) -> KvdError:
     """``error`` for a write that could not be resent safely."""
     again = type(error)(
@@ -421,11 +461,8 @@ def get_request(
 ) -> Dict[str, Any]:
     request: Dict[str, Any] = {"op": "get", "key": check_str("key", key)}
     for name, value in (("start", start), ("stop", stop)):
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-        request[name] = value
+        if value is not None:
+            request[name] = check_int(name, value)
     return read_request(request, stale)
 
 
@@ -435,6 +472,34 @@ def len_request(key: str, stale: bool) -> Dict[str, Any]:
 
 def delete_request(key: str) -> Dict[str, Any]:
     return {"op": "delete", "key": check_str("key", key)}
+
+
+def check_int(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    return value
+
+
+def trim_request(key: str, start: int, stop: int) -> Dict[str, Any]:
+    return {
+        "op": "trim",
+        "key": check_str("key", key),
+        "start": check_int("start", start),
+        "stop": check_int("stop", stop),
+    }
+
+
+def pop_request(key: str, count: int, tail: bool, wait: Optional[float]) -> Dict[str, Any]:
+    request: Dict[str, Any] = {"op": "pop", "key": check_str("key", key)}
+    if check_int("count", count) != 1:
+        request["count"] = count
+    if tail:
+        request["from"] = "tail"
+    if wait is not None:
+        if not isinstance(wait, (int, float)) or isinstance(wait, bool):
+            raise TypeError(f"wait must be a number of seconds, not {type(wait).__name__}")
+        request["wait"] = wait
+    return request
 
 
 def keys_request(prefix: str, stale: bool) -> Dict[str, Any]:

@@ -43,7 +43,9 @@ class Connection:
     def close(self) -> None:
         self._sock.close()
 
-    def exchange(self, lines: Sequence[bytes]) -> Tuple[List[bytes], int, Optional[KvdError]]:
+    def exchange(
+        self, lines: Sequence[bytes], patience: float = 0.0
+    ) -> Tuple[List[bytes], int, Optional[KvdError]]:
         """Sends ``lines`` (each ending in a newline) and reads as many
         response lines (without their newline).
 
@@ -51,20 +53,34 @@ class Connection:
         to the socket in full, and the error that ended the exchange early
         (None once every response arrived). After an error the connection
         is unusable. Reads while it sends, since kvd stops reading a
-        connection whose responses are not being taken.
+        connection whose responses are not being taken. ``patience``:
+        seconds kvd may take on top of ``timeout`` (the waits of pops).
         """
+        timeout = self.timeout if self.timeout is None else self.timeout + patience
         if len(lines) == 1:
-            return self._exchange_one(lines[0])
-        return self._exchange_many(lines)
+            return self._exchange_one(lines[0], timeout)
+        return self._exchange_many(lines, timeout)
 
-    def _exchange_one(self, line: bytes) -> Tuple[List[bytes], int, Optional[KvdError]]:
+    def _exchange_one(
+        self, line: bytes, timeout: Optional[float]
+    ) -> Tuple[List[bytes], int, Optional[KvdError]]:
         # One request cannot fill both directions' buffers: blocking calls do.
+        self._sock.settimeout(timeout)
+        try:
+            return self._send_and_read_one(line, timeout)
+        finally:
+            if self._sock.fileno() >= 0:
+                self._sock.settimeout(self.timeout)
+
+    def _send_and_read_one(
+        self, line: bytes, timeout: Optional[float]
+    ) -> Tuple[List[bytes], int, Optional[KvdError]]:
         sent = 1
         write_error: Optional[OSError] = None
         try:
             self._sock.sendall(line)
         except socket.timeout:
-            return [], 0, self._timed_out("take the request")
+            return [], 0, self._timed_out("take the request", timeout)
         except OSError as e:
             # kvd may have said why before it hung up (a closing error): read that.
             sent, write_error = 0, e
@@ -77,14 +93,16 @@ class Connection:
             try:
                 data = self._sock.recv(_READ_SIZE)
             except socket.timeout:
-                return [], sent, self._timed_out("answer")
+                return [], sent, self._timed_out("answer", timeout)
             except OSError as e:
                 return [], sent, self._lost(write_error or e)
             if not data:
                 return [], sent, self._lost(write_error)
             self._buffer += data
 
-    def _exchange_many(self, lines: Sequence[bytes]) -> Tuple[List[bytes], int, Optional[KvdError]]:
+    def _exchange_many(
+        self, lines: Sequence[bytes], timeout: Optional[float]
+    ) -> Tuple[List[bytes], int, Optional[KvdError]]:
         out = memoryview(b"".join(lines))
         ends = []  # offset just past each line in `out`
         total = 0
@@ -99,9 +117,10 @@ class Connection:
         try:
             selector.register(self._sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
             while len(responses) < len(lines):
-                events = selector.select(self.timeout)
+                events = selector.select(timeout)
                 if not events:
-                    return responses, self._lines_sent(ends, offset), self._timed_out("answer")
+                    error = self._timed_out("answer", timeout)
+                    return responses, self._lines_sent(ends, offset), error
                 mask = events[0][1]
                 if mask & selectors.EVENT_WRITE:
                     try:
@@ -137,8 +156,8 @@ class Connection:
     def _lines_sent(ends: List[int], offset: int) -> int:
         return bisect.bisect_right(ends, offset)
 
-    def _timed_out(self, what: str) -> KvdTimeoutError:
-        return KvdTimeoutError(f"kvd at {self.path} did not {what} within {self.timeout} s")
+    def _timed_out(self, what: str, timeout: Optional[float]) -> KvdTimeoutError:
+        return KvdTimeoutError(f"kvd at {self.path} did not {what} within {timeout} s")
 
     def _lost(self, cause: Optional[OSError]) -> KvdConnectionError:
         reason = (cause.strerror or str(cause)) if cause is not None else "closed by kvd"

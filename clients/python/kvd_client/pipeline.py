@@ -75,6 +75,17 @@ class Pipeline:
     def delete(self, key: str) -> "Pipeline":
         return self._queue(_client.delete_request(key), _client.deleted_of)
 
+    def trim(self, key: str, start: int, stop: int) -> "Pipeline":
+        """Its result: None, as :meth:`Client.trim`."""
+        return self._queue(_client.trim_request(key, start, stop), _client.ok_of)
+
+    def pop(
+        self, key: str, count: int = 1, *, tail: bool = False, wait: Optional[float] = None
+    ) -> "Pipeline":
+        """Its result: the values taken, as :meth:`Client.pop`; a pop that
+        waits holds up the requests after it."""
+        return self._queue(_client.pop_request(key, count, tail, wait), _client.values_of)
+
     def keys(self, prefix: str = "", stale: bool = False) -> "Pipeline":
         return self._queue(_client.keys_request(prefix, stale), _client.keys_of)
 

@@ -224,6 +224,74 @@ def test_length_counts_the_values_of_a_key(client: Client) -> None:
         client.length(1)  # type: ignore[arg-type]
 
 
+def test_pop_takes_values_from_either_end_in_the_order_taken(client: Client) -> None:
+    client.append_many([("q", v) for v in ["a", "b, c", "d\n", "e", ""]])  # 1..5
+    assert client.pop("q") == ["a"]  # 6
+    assert client.pop("q", 2) == ["b, c", "d\n"]  # 7
+    assert client.pop("q", tail=True) == [""]  # 8
+    assert client.get("q", with_revision=True) == (["e"], 8)
+    assert client.pop("q", 5, tail=True) == ["e"], "as many as there are"  # 9
+    assert client.keys() == [], "a key left without values is deleted"
+    assert client.get("q", with_revision=True) == ([], 0)
+    assert client.pop("q") == []
+    assert client.pop("missing", 3, tail=True, wait=0) == []
+    assert client.stats()["revision"] == 9, "a pop of nothing changes nothing"
+    client.append_many([("t", v) for v in ["x", "y", "z"]])
+    assert client.pop("t", 3, tail=True) == ["z", "y", "x"], "from the tail, the last first"
+    client.append("w", "v")
+    assert client.pop("w", wait=30) == ["v"], "a key with values answers at once"
+    assert client.pop("w", wait=0.2) == []
+
+
+def test_pop_with_a_wait_takes_a_value_appended_meanwhile(client: Client, kvd) -> None:
+    def append_once_waiting() -> None:
+        with Client(kvd.socket) as other:
+            deadline = time.monotonic() + 10
+            while other.stats()["pops_waiting"] != 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            other.append("jobs", "job")
+
+    producer = threading.Thread(target=append_once_waiting)
+    producer.start()
+    try:
+        assert client.pop("jobs", wait=30) == ["job"]
+    finally:
+        producer.join()
+    start = time.monotonic()
+    assert client.pop("jobs", wait=0.3) == []
+    assert time.monotonic() - start >= 0.3
+
+
+def test_pop_checks_its_arguments(client: Client) -> None:
+    client.append("q", "v")
+    for bad in [dict(count="2"), dict(count=True), dict(count=1.0), dict(wait="1")]:
+        with pytest.raises(TypeError):
+            client.pop("q", **bad)
+    with pytest.raises(TypeError):
+        client.pop(1)  # type: ignore[arg-type]
+    for bad in [dict(count=0), dict(count=-1), dict(wait=-1), dict(wait=86401)]:
+        with pytest.raises(InvalidRequestError):
+            client.pop("q", **bad)
+    assert client.get("q") == ["v"], "nothing was taken"
+
+
+def test_trim_keeps_the_values_of_lranges_indices(client: Client) -> None:
+    client.append_many([("k", v) for v in ["a", "b", "c", "d", "e", "f"]])  # 1..6
+    assert client.trim("k", 1, -2) is None  # 7
+    assert client.get("k", with_revision=True) == (["b", "c", "d", "e"], 7)
+    client.trim("k", -100, 100)
+    assert client.get("k", with_revision=True) == (["b", "c", "d", "e"], 7), "nothing removed"
+    client.trim("k", -1, -1)  # 8
+    assert client.get("k") == ["e"]
+    client.trim("k", 3, 1)  # names none: 9
+    assert client.keys() == [], "a key left without values is deleted"
+    client.trim("missing", 0, 0)
+    assert client.stats()["revision"] == 9
+    for bad in [("0", 1), (0, 1.5), (None, 0), (0, False)]:
+        with pytest.raises(TypeError):
+            client.trim("k", *bad)  # type: ignore[arg-type]
+
+
 def test_stale_reads_answer_on_a_single_node(client: Client) -> None:
     client.append("k", "v")
     assert client.get("k", stale=True) == ["v"]
@@ -252,12 +320,16 @@ def test_acknowledged_writes_survive_a_restart_under_the_default_fsync(client: C
     client.append("durable", "1")
     client.append_many([("durable", "2"), ("other", "3")])
     client.delete("other")
+    client.append_many([("q", v) for v in ["a", "b", "c", "d"]])
+    assert client.pop("q", tail=True) == ["d"]
+    client.trim("q", 1, -1)
     client.close()
     assert kvd.stop(signal.SIGKILL) == -signal.SIGKILL
     kvd.start()
     with Client(kvd.socket) as again:
         assert again.get("durable") == ["1", "2"]
-        assert again.keys() == ["durable"]
+        assert again.keys() == ["durable", "q"]
+        assert again.get("q") == ["b", "c"]
 
 
 def test_the_context_manager_closes_the_connection(kvd) -> None:

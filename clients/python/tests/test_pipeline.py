@@ -57,6 +57,22 @@ def test_ranges_and_lengths_in_a_pipeline(client: Client) -> None:
     assert results == [None, ["b", "c"], (["a"], 3), 3, 0]
 
 
+def test_pops_and_trims_in_a_pipeline(client: Client) -> None:
+    results = (
+        client.pipeline()
+        .append_many([("q", v) for v in ["a", "b", "c", "d", "e"]])
+        .pop("q", 2)
+        .pop("q", tail=True, wait=5)
+        .trim("q", 0, 0)
+        .get("q")
+        .pop("q", 9, tail=True)
+        .pop("q")
+        .length("q")
+        .execute()
+    )
+    assert results == [None, ["a", "b"], ["e"], None, ["c"], ["c"], [], 0]
+
+
 def test_conditional_appends_in_a_pipeline_each_get_their_result(client: Client) -> None:
     with client.pipeline() as p:
         p.append("k", "a", if_revision=0).append("k", "x", if_revision=0)
