@@ -23,14 +23,14 @@ constexpr std::chrono::milliseconds kPollInterval{50};
 PopWaiters::PopWaiters(asio::io_context& io, const Engine& engine, Committer& commits)
     : io_(io), engine_(engine), commits_(commits), poll_(io) {}
 
-void PopWaiters::Wait(const proto::Request& pop, Done done) {
+void PopWaiters::Wait(const proto::Request& pop, Done done, Alive alive) {
   if (stopped_) {
     asio::post(io_, [done = std::move(done)]() mutable { done(Status::OK(), {}); });
     return;
   }
   Key& k = keys_[pop.key];
   const std::uint64_t id = ++next_id_;
-  Waiter& w = k.waiters.emplace_back(id, pop, std::move(done), io_);
+  Waiter& w = k.waiters.emplace_back(id, pop, std::move(done), std::move(alive), io_);
   ++waiting_;
   w.deadline.expires_after(pop.wait);
   w.deadline.async_wait([this, key = pop.key, id](const boost::system::error_code& ec) {
@@ -69,11 +69,20 @@ void PopWaiters::Serve(const std::string& key) {
   // As many of the first waiters as there are values: most take one.
   WriteBatch batch;
   std::vector<std::uint64_t> ids;
-  for (Waiter& w : k.waiters) {
-    if (ids.size() == values) break;
-    batch.Trim(key, ListRange::AfterPop(w.pop.count, w.pop.from_tail));
-    w.in_flight = true;
-    ids.push_back(w.id);
+  for (auto it = k.waiters.begin(); it != k.waiters.end() && ids.size() < values;) {
+    const auto next = std::next(it);
+    if (it->alive && !it->alive()) {
+      Finish(k, it, Status::OK(), {});  // its client is gone
+    } else {
+      batch.Trim(key, ListRange::AfterPop(it->pop.count, it->pop.from_tail));
+      it->in_flight = true;
+      ids.push_back(it->id);
+    }
+    it = next;
+  }
+  if (ids.empty()) {
+    if (k.waiters.empty()) keys_.erase(found);
+    return;
   }
   k.serving = true;
   k.again = false;

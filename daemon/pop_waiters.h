@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -45,20 +46,28 @@ class PopWaiters {
   PopWaiters(const PopWaiters&) = delete;
   PopWaiters& operator=(const PopWaiters&) = delete;
 
-  // Parks `pop` (whose commit took nothing) until it takes values or its
-  // wait (pop.wait from now) runs out.
-  void Wait(const proto::Request& pop, Done done);
+  // Whether the client that waits is still there to take values (see Wait).
+  using Alive = std::function<bool()>;
+
+  // Parks `pop` (whose key was empty) until it takes values or its wait
+  // (pop.wait from now) runs out. If `alive` is given, a waiter whose client
+  // it finds gone is dropped (answered with nothing) before its pop would
+  // take values that nobody then receives.
+  void Wait(const proto::Request& pop, Done done, Alive alive = {});
 
   template <typename Token>
-  auto AsyncWait(const proto::Request& pop, Token&& token) {
+  auto AsyncWait(const proto::Request& pop, Token&& token, Alive alive = {}) {
     return boost::asio::async_initiate<Token, void(Status, std::vector<std::string>)>(
-        [this](auto handler, const proto::Request* pop) {
-          Wait(*pop, [handler = std::move(handler)](const Status& s,
-                                                    std::vector<std::string> values) mutable {
-            std::move(handler)(s, std::move(values));
-          });
+        [this](auto handler, const proto::Request* pop, Alive alive) {
+          Wait(
+              *pop,
+              [handler = std::move(handler)](const Status& s,
+                                             std::vector<std::string> values) mutable {
+                std::move(handler)(s, std::move(values));
+              },
+              std::move(alive));
         },
-        token, &pop);
+        token, &pop, std::move(alive));
   }
 
   // A commit succeeded (Committer::SetCommitObserver): serves the waiters
@@ -74,11 +83,13 @@ class PopWaiters {
 
  private:
   struct Waiter {
-    Waiter(std::uint64_t id, const proto::Request& pop, Done done, boost::asio::io_context& io)
-        : id(id), pop(pop), done(std::move(done)), deadline(io) {}
+    Waiter(std::uint64_t id, const proto::Request& pop, Done done, Alive alive,
+           boost::asio::io_context& io)
+        : id(id), pop(pop), done(std::move(done)), alive(std::move(alive)), deadline(io) {}
     std::uint64_t id;
     proto::Request pop;  // key, count, end
     Done done;
+    Alive alive;
     boost::asio::steady_timer deadline;
     bool in_flight = false;  // its pop is being committed
     bool expired = false;    // the wait ran out meanwhile

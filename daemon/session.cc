@@ -218,7 +218,8 @@ asio::awaitable<void> Session::WaitForPop(const Decoded& pop) {
   waiting_ = true;
   boost::system::error_code ignored;
   auto [status, values] = co_await server_.pop_waiters().AsyncWait(
-      pop.request, asio::redirect_error(asio::use_awaitable, ignored));
+      pop.request, asio::redirect_error(asio::use_awaitable, ignored),
+      [this] { return PeerOpen(socket_); });
   waiting_ = false;
   last_progress_ = std::chrono::steady_clock::now();
   AnswerWaitedPop(pop, status, std::move(values));

@@ -19,6 +19,8 @@
 #ifdef _WIN32
 #include <boost/asio/windows/stream_handle.hpp>
 #else
+#include <poll.h>
+
 #include <boost/asio/local/stream_protocol.hpp>
 #endif
 
@@ -29,6 +31,19 @@ using Stream = boost::asio::windows::stream_handle;
 #else
 using Stream = boost::asio::local::stream_protocol::socket;
 #endif
+
+// Whether the peer still has its end of `stream` open: false once it
+// closed it (a peer that only shut down its sending half, as socat does
+// when its input ends, still reads). Never waits. On Windows: whether the
+// pipe is open here.
+inline bool PeerOpen(Stream& stream) {
+#ifdef _WIN32
+  return stream.is_open();
+#else
+  pollfd p{stream.native_handle(), 0, 0};
+  return stream.is_open() && ::poll(&p, 1, 0) >= 0 && (p.revents & (POLLHUP | POLLERR)) == 0;
+#endif
+}
 
 // Reads whatever a stream has received, in two steps: co_await Wait(), then
 // Take(). On POSIX (the stream must be non-blocking) Wait reads into a 4 KiB

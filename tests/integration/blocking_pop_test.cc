@@ -49,6 +49,31 @@ TEST(BlockingPopTest, AWaitingPopTakesTheNextValueAppended) {
   EXPECT_TRUE(PopsWaiting(producer, 0));
 }
 
+// A waiter whose client went away takes nothing: the value goes to the
+// next waiter, or stays. One that only shut down its sending half (as socat
+// does at the end of its input) still gets its value.
+TEST(BlockingPopTest, AWaiterWhoseClientIsGoneTakesNothing) {
+  TestDir dir;
+  Daemon kvd(dir);
+  Connection producer(kvd.socket());
+  auto gone = std::make_unique<Connection>(kvd.socket());
+  gone->Send(R"({"op":"pop","key":"q","wait":30})"
+             "\n");
+  ASSERT_TRUE(Eventually([&] { return PopsWaiting(producer, 1); }, 10s));
+  Connection half(kvd.socket());
+  half.Send(R"({"op":"pop","key":"q","wait":30})"
+            "\n");
+  ASSERT_TRUE(Eventually([&] { return PopsWaiting(producer, 2); }, 10s));
+  half.ShutdownSending();
+  gone.reset();  // closed
+  ASSERT_EQ(Ask(producer, R"({"op":"append","key":"q","val":"a"})"), R"({"ok":true})");
+  EXPECT_EQ(half.ReadLine(), R"({"ok":true,"values":["a"]})");
+  ASSERT_EQ(Ask(producer, R"({"op":"append","key":"q","val":"b"})"), R"({"ok":true})");
+  EXPECT_TRUE(Eventually([&] { return PopsWaiting(producer, 0); }, 10s));
+  EXPECT_EQ(Ask(producer, R"({"op":"get","key":"q"})"),
+            R"({"ok":true,"values":["b"],"revision":3})");
+}
+
 TEST(BlockingPopTest, WaitersAreServedInArrivalOrder) {
   TestDir dir;
   Daemon kvd(dir);

@@ -237,6 +237,8 @@ Connection::Connection(std::uint16_t loopback_port) {
 
 Connection::~Connection() { Close(); }
 
+void Connection::ShutdownSending() { ::shutdown(fd_, SHUT_WR); }
+
 void Connection::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;

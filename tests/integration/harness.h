@@ -127,6 +127,9 @@ class Connection {
   // much that was (less than all when the peer stops reading).
   std::size_t SendFor(const std::string& bytes, std::chrono::milliseconds timeout);
   void Close();
+  // Shuts down the sending half only (shutdown(2) SHUT_WR): kvd reads the
+  // end of the requests and still answers them.
+  void ShutdownSending();
 
  private:
   // Receives more into buffer_; false at end of stream or at `deadline`.
