@@ -14,13 +14,6 @@
 #include "daemon/metric_text.h"
 #include "util/utf8.h"
 
-// GCC 12 at -O2 reports Asio's coroutine frames in this file as freed by a
-// mismatched operator delete (GCC bug 109224: a class's operator delete for
-// memory its operator new took from ::operator new); they are a matching pair.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace kvd::daemon::http {
 namespace {
 
