@@ -78,10 +78,6 @@ Condition ConditionOf(const proto::Request& request) {
   return Condition{};
 }
 
-std::vector<std::string> PoppedValues(const proto::Request& pop, ValueView removed) {
-  return PoppedInOrder(removed, pop.from_tail);
-}
-
 proto::Response WriteResponse(const proto::Request& request, const CommitResult& result,
                               const Engine& engine, std::size_t first) {
   if (result.status().code() == Status::Code::kUnavailable) {
@@ -96,7 +92,8 @@ proto::Response WriteResponse(const proto::Request& request, const CommitResult&
   proto::Response response;
   response.id = request.id;
   if (request.op == proto::Op::kDelete) response.deleted = result.applied(first);
-  if (request.op == proto::Op::kPop) response.values = PoppedValues(request, result.removed(first));
+  if (request.op == proto::Op::kPop)
+    response.values = PoppedInOrder(result.removed(first), request.from_tail);
   if (request.op == proto::Op::kAppend && !result.applied(first)) {
     const bool on_revision = request.if_revision.has_value();
     const std::uint64_t wanted = on_revision ? *request.if_revision : request.if_length.value_or(0);

@@ -31,11 +31,6 @@ std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch);
 // if_length; none: Condition::On::kNothing).
 Condition ConditionOf(const proto::Request& request);
 
-// What a pop request answers of the values its trim removed (in list
-// order): in the order taken, the last first from the tail (as Redis's
-// RPOP with a count).
-std::vector<std::string> PoppedValues(const proto::Request& pop, ValueView removed);
-
 // The response to a write request once its mutations were committed, they
 // being those from `first` on in the batch that `result` is about: a
 // failure is `unavailable` (cluster mode, see CommitResult::status) or

@@ -41,8 +41,6 @@ void PopWaiters::Wait(const proto::Request& pop, Done done, Alive alive) {
   Serve(pop.key);
 }
 
-void PopWaiters::Committed() { ServeAll(); }
-
 void PopWaiters::ServeAll() {
   if (keys_.empty()) return;
   // Serve may drop a key: walk a copy of their names.
@@ -97,7 +95,7 @@ void PopWaiters::Serve(const std::string& key) {
         Finish(k, it, result.status(), {});
         continue;
       }
-      std::vector<std::string> taken = PoppedValues(it->pop, result.removed(i));
+      std::vector<std::string> taken = PoppedInOrder(result.removed(i), it->pop.from_tail);
       // One that took nothing keeps its place, unless its wait ran out.
       if (!taken.empty() || it->expired || stopped_) Finish(k, it, Status::OK(), std::move(taken));
     }

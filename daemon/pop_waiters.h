@@ -36,7 +36,7 @@ namespace kvd::daemon {
 class PopWaiters {
  public:
   // Completes a wait: the values taken, in the order the pop answers them
-  // (PoppedValues), or none when its wait ran out or kvd is stopping; or a
+  // (PoppedInOrder), or none when its wait ran out or kvd is stopping; or a
   // failed commit's status.
   using Done = InlineCallback<const Status&, std::vector<std::string>>;
 
@@ -70,10 +70,10 @@ class PopWaiters {
         token, &pop, std::move(alive));
   }
 
-  // A commit succeeded (Committer::SetCommitObserver): serves the waiters
-  // of the keys that hold values now. Cheap: few keys have waiters, and
-  // those are empty while they do.
-  void Committed();
+  // Serves the waiters of every key that holds values now: after each
+  // commit (Committer::SetCommitObserver) and each poll. Cheap: few keys
+  // have waiters, and those are empty while they do.
+  void ServeAll();
 
   // Answers every waiter with nothing, and takes no more (kvd is stopping).
   void Stop();
@@ -102,8 +102,6 @@ class PopWaiters {
 
   // Commits the pops of the first waiters of `key`, if it holds values.
   void Serve(const std::string& key);
-  // Serve for every key with waiters.
-  void ServeAll();
   // The waiter `it` of `k` is done: forgets it and answers it (posted: the
   // answer resumes its session, which may park again).
   void Finish(Key& k, std::list<Waiter>::iterator it, const Status& s,

@@ -28,7 +28,7 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       signals_(io, SIGINT, SIGTERM),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
       pop_waiters_(io, engine, commits) {
-  commits_.SetCommitObserver([this] { pop_waiters_.Committed(); });
+  commits_.SetCommitObserver([this] { pop_waiters_.ServeAll(); });
 #ifdef SIGBREAK
   signals_.add(SIGBREAK);  // Windows: Ctrl+Break
 #endif
