@@ -60,7 +60,8 @@ Engine::Engine(std::filesystem::path data_path, EngineOptions options,
       journal_path_(JournalPath(data_path_)),
       snapshot_tmp_path_(TempPath(data_path_)),
       options_(std::move(options)),
-      lock_(std::move(lock)) {}
+      lock_(std::move(lock)),
+      history_(options_.history_bytes) {}
 
 Status Engine::Open(const std::filesystem::path& data_path, const EngineOptions& options,
                     std::unique_ptr<Engine>* engine) {
@@ -123,9 +124,10 @@ Status Engine::Recover() {
                               " keys for a storage.data of " + std::to_string(store_.key_count()) +
                               " (kvd --check, kvd --repair)");
   }
+  history_.Reset(store_.revision());
   for (const auto& e : contents.entries) {
     if (e.offset < start) continue;
-    store_.Apply(e.record.batch);
+    ApplyLocked(e.record.batch, nullptr);
     if (!e.record.batch.empty()) dirty_ = true;
   }
   if (Status s =
@@ -142,10 +144,12 @@ Status Engine::Recover() {
 Status Engine::StartJournal() {
   const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
   if (meta.matches && store_.SetRevisions(meta.revisions)) {
+    history_.Reset(store_.revision());
     return JournalWriter::Create(journal_path_, snapshot_id_, meta.revisions, reservation(),
                                  &journal_, options_.fs);
   }
   store_.ResetRevisions(meta.found ? meta.revisions.store : 0);
+  history_.Reset(store_.revision());
   if (store_.key_count() > 0) {
     options_.warn(
         data_path_.string() + " has no revisions of its own (" +
@@ -196,7 +200,7 @@ Status Engine::Write(const WriteBatch& batch, WriteResults* results,
   if (!journal_) {
     {
       std::unique_lock write(mu_);
-      store_.Apply(batch, results);
+      ApplyLocked(batch, results);
     }
     dirty_ = true;
     if (acknowledge) acknowledge();
@@ -235,7 +239,7 @@ Status Engine::Write(const WriteBatch& batch, WriteResults* results,
     {
       std::unique_lock write(mu_);
       ApplyQueuedLocked();  // they came first
-      store_.Apply(batch, results);
+      ApplyLocked(batch, results);
     }
     if (acknowledge) acknowledge();
   }
@@ -256,9 +260,18 @@ bool Engine::ApplyQueuedLocked() const {
     std::swap(queued_, applying_);  // applying_ was empty; each keeps its memory for reuse
     has_queued_.store(false, std::memory_order_relaxed);
   }
-  store_.Apply(applying_);
+  ApplyLocked(applying_, nullptr);
   applying_.Clear();
   return true;
+}
+
+void Engine::ApplyLocked(const WriteBatch& batch, WriteResults* results) const {
+  if (results == nullptr) {
+    results = &apply_results_;
+    results->Clear();
+  }
+  store_.Apply(batch, results);
+  history_.Add(batch, *results);
 }
 
 Status Engine::Break(const Status& failed_sync) {
@@ -435,6 +448,7 @@ Status Engine::Restore(std::string text, const Store::Revisions* revisions,
   dirty_ = true;
   if (Status s = ParseSnapshot(std::move(text), name, &store_, &id); !s.ok()) return s;
   if (revisions == nullptr || !store_.SetRevisions(*revisions)) store_.ResetRevisions(0);
+  history_.Reset(store_.revision());  // the changes that led here are not known
   return Status::OK();
 }
 
@@ -628,6 +642,19 @@ std::uint64_t Engine::KeyRevision(std::string_view key) const {
 
 std::vector<std::string> Engine::Keys(std::string_view prefix) const {
   return ReadStore([&] { return store_.Keys(prefix); });
+}
+
+bool Engine::ReadChanges(std::uint64_t after, std::string_view prefix,
+                         const ChangeHistory::Visit& visit, std::uint64_t* position) const {
+  return ReadStore([&] {
+    if (history_.Read(after, prefix, visit, position)) return true;
+    *position = history_.floor();
+    return false;
+  });
+}
+
+std::size_t Engine::ChangeBytesAfter(std::uint64_t after) const {
+  return ReadStore([&] { return history_.BytesAfter(after); });
 }
 
 Engine::Stats Engine::GetStats() const {

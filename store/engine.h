@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/change_history.h"
 #include "store/data_lock.h"
 #include "store/file_system.h"
 #include "store/journal_writer.h"
@@ -71,6 +72,10 @@ struct EngineOptions {
   // applies, and Close writes the store to storage.data in the original
   // tool's shape, for whoever reads that file.
   bool journal = true;
+  // Bytes of the latest changes kept for watchers (ChangeHistory): a watch
+  // may start from any revision they cover. Refilled at start from the
+  // journal's records after its snapshot.
+  std::size_t history_bytes = 16 << 20;
   DataLock::Mode lock_mode = DataLock::Mode::kDaemon;
   std::chrono::milliseconds lock_wait{0};  // kEmbedded only
   // Told what recovery dropped and what failed in the background.
@@ -168,6 +173,19 @@ class Engine {
   std::vector<std::string> Keys(std::string_view prefix) const;
   Stats GetStats() const;
 
+  // The changes after revision `after` under `prefix` (ChangeHistory::Read,
+  // whose *position it sets), as far as `visit` takes them, read with the
+  // store's lock held: `visit` must not call the engine. False if those
+  // changes are no longer held: *position is then the oldest revision a
+  // read may start after (ChangeHistory::floor).
+  bool ReadChanges(std::uint64_t after, std::string_view prefix, const ChangeHistory::Visit& visit,
+                   std::uint64_t* position) const;
+  // How far behind the newest change a reader at revision `after` is, in
+  // bytes of changes (ChangeHistory::BytesAfter), and the bytes the history
+  // holds at most.
+  std::size_t ChangeBytesAfter(std::uint64_t after) const;
+  std::size_t history_bytes() const { return options_.history_bytes; }
+
   // Without the journal (EngineOptions::journal): the store as storage.data
   // text and its *revisions (if given), and the store made to hold exactly what such a
   // text and revisions hold (Corruption, naming `name`, if it is no such
@@ -260,6 +278,10 @@ class Engine {
   // fsyncs the journal as far as it is written, releasing `writer` (a hold
   // of write_mu_) meanwhile so that writes go on; records what it covered.
   Status SyncOutsideWriterLock(std::unique_lock<std::mutex>& writer);
+  // With mu_ held unique (or alone, recovering): applies `batch` to the
+  // store, with each mutation's result to *results if given, and records
+  // the changes it made in the history.
+  void ApplyLocked(const WriteBatch& batch, WriteResults* results) const;
   // With mu_ held unique: applies what Write queued; true if there was some.
   bool ApplyQueuedLocked() const;
   // Runs `read` (which reads store_) under mu_, once nothing is queued.
@@ -296,8 +318,10 @@ class Engine {
   std::atomic<bool> sync_in_flight_{false};
   // The store as readers see it is store_ with queued_ applied: applying
   // queued_ changes nothing they can tell, so readers (const) do it.
-  mutable SharedMutex mu_;  // store_ and applying_: shared to read, unique to change
+  mutable SharedMutex mu_;  // store_, history_ and applying_: shared to read, unique to change
   mutable Store store_;
+  mutable ChangeHistory history_;       // the changes store_ went through last
+  mutable WriteResults apply_results_;  // ApplyLocked's, when the caller wants none
   // Acknowledged appends not applied yet. A lock of their own, not mu_: a
   // writer queues without waiting for whoever applies the last ones, which
   // a busy host may preempt in the middle.
