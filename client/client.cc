@@ -12,6 +12,7 @@
 
 #include "client/call.h"
 #include "client/transport.h"
+#include "proto/change.h"
 #include "proto/endpoint.h"
 
 namespace kvd::client {
@@ -64,10 +65,19 @@ class Connection {
   }
 
   std::uint64_t id() const { return id_; }
+  const std::string& socket_path() const { return socket_path_; }
+
+  // Client::Watch, on a connection of its own.
+  void Watch(const proto::Request& watch, const std::function<bool(const Change&)>& on_change);
 
  private:
   // One attempt of Call.
   proto::Response Send(const proto::Request& request);
+  // Reads the next line the server sent, '\n' included; throws
+  // "connection_lost" (with `write_error`, if any, as the cause).
+  std::string_view ReadLine(const boost::system::error_code& write_error = {});
+  // Throws what a failed response says: Conflict, WatchEnded or Error.
+  [[noreturn]] void ThrowFailure(const proto::Response& response) const;
 
   std::string socket_path_;
   const std::chrono::milliseconds retry_timeout_;
@@ -103,31 +113,66 @@ proto::Response Connection::Call(const proto::Request& request) {
 }
 
 proto::Response Connection::Send(const proto::Request& request) {
-  boost::system::error_code write_error, ec;
+  boost::system::error_code write_error;
   asio::write(socket_, asio::buffer(proto::EncodeRequest(request)), write_error);
   // Even when the write failed, the server may have said why before it hung
   // up (too many connections, not allowed): read that first.
+  const std::string_view line = ReadLine(write_error);
+  proto::Response response;
+  const auto bad = proto::DecodeResponse(line, &response);
+  in_.erase(0, line.size());
+  if (bad) throw Error("bad_response", "kvd at " + socket_path_ + " sent " + bad->message);
+  if (response.error) ThrowFailure(response);
+  return response;
+}
+
+void Connection::Watch(const proto::Request& watch,
+                       const std::function<bool(const Change&)>& on_change) {
+  Send(watch);
+  for (;;) {
+    const std::string_view line = ReadLine();
+    proto::WatchLine decoded;
+    const auto bad = proto::DecodeWatchLine(line, &decoded);
+    in_.erase(0, line.size());
+    if (bad) throw Error("bad_response", "kvd at " + socket_path_ + " sent " + bad->message);
+    if (decoded.end) {
+      if (decoded.end->error) ThrowFailure(*decoded.end);
+      throw Error("bad_response", "kvd at " + socket_path_ + " ended a watch without an error");
+    }
+    proto::Change& c = *decoded.change;
+    Change change{c.revision, std::move(c.key), std::string(proto::ChangeKindName(c.kind)),
+                  std::move(c.values)};
+    if (!on_change(change)) return;
+  }
+}
+
+std::string_view Connection::ReadLine(const boost::system::error_code& write_error) {
+  boost::system::error_code ec;
   const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(in_), '\n', ec);
   if (ec) {
     if (write_error) ec = write_error;
     throw Error("connection_lost",
                 "lost the connection to kvd at " + socket_path_ + ": " + ec.message());
   }
-  proto::Response response;
-  const auto bad = proto::DecodeResponse(std::string_view(in_.data(), n), &response);
-  in_.erase(0, n);
-  if (bad) throw Error("bad_response", "kvd at " + socket_path_ + " sent " + bad->message);
-  if (response.error && response.error->code == proto::ErrorCode::kConflict) {
-    if (!response.revision) {
-      throw Error("bad_response", "kvd at " + socket_path_ + " sent a conflict without a revision");
-    }
-    throw Conflict("kvd at " + socket_path_ + ": " + response.error->message, *response.revision);
+  return std::string_view(in_.data(), n);
+}
+
+void Connection::ThrowFailure(const proto::Response& response) const {
+  const proto::ErrorCode code = response.error->code;
+  const std::string message = "kvd at " + socket_path_ + ": " + response.error->message;
+  const bool with_revision = code == proto::ErrorCode::kConflict ||
+                             code == proto::ErrorCode::kCompacted ||
+                             code == proto::ErrorCode::kSlowWatcher;
+  if (with_revision && !response.revision) {
+    throw Error("bad_response", "kvd at " + socket_path_ + " sent " +
+                                    std::string(proto::ErrorCodeName(code)) +
+                                    " without a revision");
   }
-  if (response.error) {
-    throw Error(std::string(proto::ErrorCodeName(response.error->code)),
-                "kvd at " + socket_path_ + ": " + response.error->message);
+  if (code == proto::ErrorCode::kConflict) throw Conflict(message, *response.revision);
+  if (with_revision) {
+    throw WatchEnded(std::string(proto::ErrorCodeName(code)), message, *response.revision);
   }
-  return response;
+  throw Error(std::string(proto::ErrorCodeName(code)), message);
 }
 
 // Reaches a Client's Connection for client/call.h.
@@ -206,6 +251,13 @@ std::vector<std::string> Client::Pop(std::string_view key, std::uint64_t count, 
   auto response = connection_->Write(std::move(request));
   if (!response.values) throw Error("bad_response", "kvd sent no values for pop");
   return std::move(*response.values);
+}
+
+void Client::Watch(std::string_view prefix, std::optional<std::uint64_t> from,
+                   const std::function<bool(const Change&)>& on_change) {
+  // The stream takes a connection for itself, closed however it ends.
+  Connection stream(connection_->socket_path(), std::chrono::milliseconds(0));
+  stream.Watch(proto::Request::Watch(std::string(prefix), from), on_change);
 }
 
 bool Client::Delete(std::string_view key) {

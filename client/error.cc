@@ -16,4 +16,9 @@ Conflict::Conflict(const std::string& message, std::uint64_t revision)
 
 Conflict::~Conflict() = default;
 
+WatchEnded::WatchEnded(std::string code, const std::string& message, std::uint64_t revision)
+    : Error(std::move(code), message), revision_(revision) {}
+
+WatchEnded::~WatchEnded() = default;
+
 }  // namespace kvd::client

@@ -3,7 +3,7 @@
 //   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
 //   kvctl --key K --val V --if-revision N | --if-length N   only if K is still so
 //   kvctl --key K [--json]     print K's values
-//   kvctl get|range|len|append|del|trim|pop|keys|stats|revision|ping|import ...
+//   kvctl get|range|len|append|del|trim|pop|keys|stats|revision|ping|import|watch ...
 //                              redis-cli style commands
 //
 //   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
@@ -60,14 +60,45 @@ void PrintJsonArray(const std::vector<std::string>& items) {
   std::cout << buffer.GetString() << '\n';
 }
 
-void PrintValues(const std::vector<std::string>& values, bool json) {
-  if (json) return PrintJsonArray(values);
+// The values as get prints them: comma-separated.
+std::string JoinValues(const std::vector<std::string>& values) {
   std::string line;
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) line += ", ";
     line += values[i];
   }
-  std::cout << line << '\n';
+  return line;
+}
+
+void PrintValues(const std::vector<std::string>& values, bool json) {
+  if (json) return PrintJsonArray(values);
+  std::cout << JoinValues(values) << '\n';
+}
+
+// One line of kvctl watch, flushed: whoever reads it may act on it at once.
+void PrintChange(const kvd::client::Change& change, bool json) {
+  if (json) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("revision");
+    w.Uint64(change.revision);
+    w.Key("key");
+    w.String(change.key.data(), static_cast<rapidjson::SizeType>(change.key.size()));
+    w.Key("kind");
+    w.String(change.kind.data(), static_cast<rapidjson::SizeType>(change.kind.size()));
+    w.Key("values");
+    w.StartArray();
+    for (const auto& v : change.values)
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    w.EndArray();
+    w.EndObject();
+    std::cout << buffer.GetString() << std::endl;
+    return;
+  }
+  std::cout << change.revision << ' ' << change.kind << ' ' << change.key;
+  if (!change.values.empty()) std::cout << ' ' << JoinValues(change.values);
+  std::cout << std::endl;
 }
 
 // The value "-" (`--val -`, `append KEY -`): all of stdin, as redis-cli -x
@@ -240,6 +271,17 @@ int main(int argc, char** argv) {
       "revision", "print KEY's revision: the store revision of its last change (0 if absent)");
   revision->add_option("KEY", sub_key)->required();
   auto* ping = app.add_subcommand("ping", "check the daemon answers; prints PONG");
+  std::optional<std::uint64_t> watch_from;
+  auto* watch = app.add_subcommand(
+      "watch",
+      "print each change to keys starting with PREFIX, as it is made, one line each: REVISION "
+      "KIND KEY and the values appended or removed, comma-separated (--json: the change as a "
+      "JSON object); runs until interrupted");
+  watch->add_option("PREFIX", prefix);
+  watch->add_option("--from", watch_from,
+                    "start after revision REV, with the changes made since (default: now)");
+  watch->add_flag("--json", json, "print each change as a JSON object");
+  watch->excludes(embedded_flag);
   auto* import =
       app.add_subcommand("import", "append KEY<TAB>VALUE lines from stdin, in order, in batches");
   double timeout = std::chrono::duration<double>(kvd::client::Client::kDefaultRetryTimeout).count();
@@ -265,8 +307,8 @@ int main(int argc, char** argv) {
   auto* cluster_remove = cluster->add_subcommand("remove", "remove node ID from the cluster");
   cluster_remove->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
-  for (auto* sub :
-       {get, range, len, append, del, trim, pop, keys, stats, revision, ping, import, cluster}) {
+  for (auto* sub : {get, range, len, append, del, trim, pop, keys, stats, revision, ping, import,
+                    watch, cluster}) {
     sub->excludes(key_opt);
   }
   std::optional<std::chrono::milliseconds> wait;
@@ -344,6 +386,11 @@ int main(int argc, char** argv) {
     } else if (*ping) {
       client.Ping();
       std::cout << "PONG\n";
+    } else if (*watch) {  // never with --embedded (see its flags)
+      daemon->Watch(prefix, watch_from, [json](const kvd::client::Change& change) {
+        PrintChange(change, json);
+        return static_cast<bool>(std::cout);
+      });
     } else if (*import) {
       std::cout << "imported " << Import(client) << " values\n";
     } else if (*cluster) {  // never with --embedded (see its flags)
@@ -361,6 +408,10 @@ int main(int argc, char** argv) {
       }
     }
     if (file) file->Close();
+  } catch (const kvd::client::WatchEnded& e) {
+    std::cerr << "kvctl: " << e.code() << ": " << e.what() << " (watch again with --from "
+              << e.revision() << ")\n";
+    return kFailed;
   } catch (const kvd::client::Conflict& e) {
     std::cerr << "kvctl: conflict: " << e.what() << " (revision " << e.revision() << ")\n";
     return kConflict;

@@ -1,5 +1,7 @@
 #include "daemon/operations.h"
 
+#include "proto/change.h"
+
 namespace kvd::daemon {
 
 std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
@@ -32,6 +34,7 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
     case proto::Op::kPop:
       return check(request.key, nullptr);
     case proto::Op::kKeys:
+    case proto::Op::kWatch:
       return check(request.prefix, nullptr);
     case proto::Op::kPing:
     case proto::Op::kStats:
@@ -152,6 +155,70 @@ void AppendReadResponse(const proto::Request& request, const Engine& engine,
   } else {
     proto::AppendResponse(ReadResponse(request, engine, server_stats), out);
   }
+}
+
+namespace {
+
+proto::ChangeKind ChangeKindOf(Mutation::Kind kind) {
+  switch (kind) {
+    case Mutation::Kind::kAppend:
+      return proto::ChangeKind::kAppend;
+    case Mutation::Kind::kDelete:
+      return proto::ChangeKind::kDelete;
+    case Mutation::Kind::kTrim:
+      return proto::ChangeKind::kTrim;
+  }
+  return proto::ChangeKind::kDelete;
+}
+
+}  // namespace
+
+proto::Response WatchStart(const proto::Request& watch, const Engine& engine,
+                           std::uint64_t* position) {
+  proto::Response response;
+  response.id = watch.id;
+  *position = watch.from_revision ? *watch.from_revision : engine.GetStats().revision;
+  std::uint64_t oldest = 0;
+  if (!engine.ReadChanges(
+          *position, watch.prefix, [](const ChangeHistory::Change&) { return false; }, &oldest)) {
+    response.error = proto::Error{proto::ErrorCode::kCompacted,
+                                  "the changes after revision " + std::to_string(*position) +
+                                      " are no longer kept: the history starts after revision " +
+                                      std::to_string(oldest)};
+    response.revision = oldest;
+    return response;
+  }
+  response.revision = *position;
+  return response;
+}
+
+bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
+                   std::uint64_t* position, std::string* out) {
+  std::uint64_t next = 0;
+  const bool held = engine.ReadChanges(
+      *position, prefix,
+      [&](const ChangeHistory::Change& c) {
+        if (!out->empty() && out->size() >= budget) return false;
+        proto::AppendChangeLine(c.revision, c.key, ChangeKindOf(c.kind), c.values, out);
+        return true;
+      },
+      &next);
+  if (held) *position = next;
+  return held;
+}
+
+bool WatcherTooSlow(const Engine& engine, std::uint64_t position) {
+  return engine.ChangeBytesAfter(position) > engine.history_bytes() / 2;
+}
+
+proto::Response SlowWatcher(std::uint64_t position) {
+  proto::Response response =
+      proto::Response::Failure({proto::ErrorCode::kSlowWatcher,
+                                "this watch fell too far behind the changes and was ended; "
+                                "watch again from revision " +
+                                    std::to_string(position)});
+  response.revision = position;
+  return response;
 }
 
 }  // namespace kvd::daemon

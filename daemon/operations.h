@@ -60,6 +60,28 @@ proto::Response ReadResponse(const proto::Request& request, const Engine& engine
 void AppendReadResponse(const proto::Request& request, const Engine& engine,
                         const std::function<ServerStats()>& server_stats, std::string* out);
 
+// The response that starts a watch: {"ok":true,"revision":N}, N being
+// where its stream starts (after its "from", else after the store's
+// revision now), also set in *position; or, when the changes after "from"
+// are no longer held, `compacted` with the oldest revision a watch may
+// start from.
+proto::Response WatchStart(const proto::Request& watch, const Engine& engine,
+                           std::uint64_t* position);
+// Appends to *out the lines (proto::AppendChangeLine) of the changes after
+// *position whose key starts with `prefix`, until *out holds `budget` bytes
+// (at least one line) or they run out, and moves *position past those
+// looked at. False, appending none, if the changes after *position are no
+// longer held.
+bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
+                   std::uint64_t* position, std::string* out);
+// Whether a watch stream at `position` has fallen so far behind that it is
+// ended (slow_watcher): the changes it has yet to be sent take half the
+// history, which it would soon outrun.
+bool WatcherTooSlow(const Engine& engine, std::uint64_t position);
+// The response that ends such a stream: slow_watcher, with the revision of
+// the last change the stream looked at, from which a watch resumes.
+proto::Response SlowWatcher(std::uint64_t position);
+
 }  // namespace kvd::daemon
 
 #endif  // KVD_DAEMON_OPERATIONS_H_

@@ -28,7 +28,10 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       signals_(io, SIGINT, SIGTERM),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
       pop_waiters_(io, engine, commits) {
-  commits_.SetCommitObserver([this] { pop_waiters_.ServeAll(); });
+  commits_.SetCommitObserver([this] {
+    pop_waiters_.ServeAll();
+    watchers_.Notify();
+  });
 #ifdef SIGBREAK
   signals_.add(SIGBREAK);  // Windows: Ctrl+Break
 #endif
@@ -131,6 +134,8 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
       {"commits", commits_.commits()},
       {"failed_commits", commits_.failed_commits()},
       {"pops_waiting", pop_waiters_.waiting()},
+      {"watchers", watchers_.streams()},
+      {"slow_watchers_cut_off", watchers_.cut_off()},
       {"uptime_seconds", static_cast<std::uint64_t>(
                              std::chrono::duration_cast<std::chrono::seconds>(uptime).count())},
   };

@@ -27,6 +27,7 @@
 #include "daemon/pop_waiters.h"
 #include "daemon/request_counters.h"
 #include "daemon/stream.h"
+#include "daemon/watchers.h"
 #include "store/engine.h"
 
 namespace kvd::daemon {
@@ -65,6 +66,7 @@ class Server {
   std::span<char> read_buffer() { return read_buffer_; }
   RequestCounters& requests() { return requests_; }
   PopWaiters& pop_waiters() { return pop_waiters_; }
+  Watchers& watchers() { return watchers_; }
   std::vector<std::pair<std::string, std::uint64_t>> Stats() const;
   // Fills in the socket server's, the commits' and the cluster's figures.
   void Metrics(MetricsSnapshot* m) const;
@@ -98,6 +100,7 @@ class Server {
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
   RequestCounters requests_;
   PopWaiters pop_waiters_;
+  Watchers watchers_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 

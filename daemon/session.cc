@@ -33,10 +33,12 @@ Session::Session(Server& server, Stream socket, Committer& commits, bool peer)
       socket_(std::move(socket)),
       framer_(limits_.max_line),
       last_progress_(std::chrono::steady_clock::now()),
-      idle_timer_(socket_.get_executor()) {}
+      idle_timer_(socket_.get_executor()),
+      watch_timer_(socket_.get_executor()) {}
 
 void Session::Stop() {
   stopping_ = true;
+  watch_timer_.cancel();
   if (reading_) {
     boost::system::error_code ignored;
     socket_.cancel(ignored);
@@ -47,12 +49,14 @@ void Session::Close() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   idle_timer_.cancel();
+  watch_timer_.cancel();
 }
 
 // The awaits are here rather than in helper coroutines: each coroutine call
 // allocates a frame, and this loop runs once per request. A pop's wait, rare
 // and long, is the exception (WaitForPop).
 asio::awaitable<void> Session::Run() {
+  bool watched = false;
   for (;;) {
     const bool more_lines = next_ == decoded_ && !framing_lost_ ? TakeLines() : false;
     // Up to max_output bytes of responses, then write them.
@@ -65,6 +69,11 @@ asio::awaitable<void> Session::Run() {
         // Consecutive pipelined writes share one commit.
         const CommitResult result = co_await commits_.AsyncSubmit(batch_, asio::use_awaitable);
         if (const Decoded* pop = AnswerWrites(writes, result)) co_await WaitForPop(*pop);
+      } else if (const Decoded* watch = WatchAtNext()) {
+        ++next_;
+        co_await Watch(*watch);
+        watched = true;
+        break;
       } else if (ReadMustWait()) {
         // One wait for the run of reads that came together.
         const CommitResult ready = co_await commits_.AsyncAwaitReadable(asio::use_awaitable);
@@ -89,6 +98,7 @@ asio::awaitable<void> Session::Run() {
         AnswerOther();
       }
     }
+    if (watched) break;
     const bool answered = !out_.empty();
     if (answered) {
       // Most responses fit the socket's buffer: only the rest waits.
@@ -239,6 +249,63 @@ void Session::AnswerWaitedPop(const Decoded& d, const Status& status,
   response.id = d.request.id;
   proto::AppendResponse(response, &out_);
   Count(d, response.error ? &*response.error : nullptr);
+}
+
+const Session::Decoded* Session::WatchAtNext() const {
+  const Decoded& d = pending_[next_];
+  return !d.error && d.request.op == proto::Op::kWatch ? &d : nullptr;
+}
+
+asio::awaitable<void> Session::Watch(const Decoded& d) {
+  const Engine& engine = server_.engine();
+  std::uint64_t position = 0;
+  const proto::Response start = WatchStart(d.request, engine, &position);
+  proto::AppendResponse(start, &out_);
+  Count(d, start.error ? &*start.error : nullptr);
+  if (start.error) {
+    co_await Flush();
+    co_return;
+  }
+  Watchers& watchers = server_.watchers();
+  watchers.Started();
+  while (!stopping_) {
+    if (!AppendChanges(engine, d.request.prefix, limits_.max_output, &position, &out_)) {
+      // Outrun while it was being written to.
+      watchers.CutOff();
+      proto::AppendResponse(SlowWatcher(position), &out_);
+      co_await Flush();
+      break;
+    }
+    if (!out_.empty()) {
+      if (!co_await Flush()) break;
+      if (WatcherTooSlow(engine, position)) {
+        watchers.CutOff();
+        proto::AppendResponse(SlowWatcher(position), &out_);
+        co_await Flush();
+        break;
+      }
+      continue;
+    }
+    if (!PeerOpen(socket_)) break;
+    // No idleness: a watch may go long without changes.
+    waiting_ = true;
+    co_await watchers.WaitForChanges(watch_timer_);
+    waiting_ = false;
+  }
+  watchers.Ended();
+}
+
+asio::awaitable<bool> Session::Flush() {
+  boost::system::error_code ec;
+  const std::size_t sent = WriteAvailable(socket_, out_, ec);
+  if (!ec && sent < out_.size()) {
+    co_await asio::async_write(socket_, asio::buffer(out_.data() + sent, out_.size() - sent),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+  out_.clear();
+  if (ec) co_return false;
+  last_progress_ = std::chrono::steady_clock::now();
+  co_return true;
 }
 
 void Session::AnswerOther() {

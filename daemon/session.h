@@ -80,6 +80,14 @@ class Session {
   boost::asio::awaitable<void> WaitForPop(const Decoded& pop);
   // Answers the pop `d` that waited (PopWaiters) with its outcome.
   void AnswerWaitedPop(const Decoded& d, const Status& status, std::vector<std::string> values);
+  // The request at next_ if it is a watch (it ends the requests the
+  // connection serves).
+  const Decoded* WatchAtNext() const;
+  // Streams the changes the watch `d` asks for until the client leaves, the
+  // stream falls too far behind or kvd stops (PROTOCOL.md "watch").
+  boost::asio::awaitable<void> Watch(const Decoded& d);
+  // Writes out_ in full, then empties it; false if the connection failed.
+  boost::asio::awaitable<bool> Flush();
   // Answers the request at next_, a read or an error.
   void AnswerOther();
   // Whether the request at next_ is a read that must wait (Committer::ReadsWait).
@@ -114,6 +122,7 @@ class Session {
   // The last time the client completed a request or took responses.
   std::chrono::steady_clock::time_point last_progress_;
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer watch_timer_;  // a watch's wait for changes (Watchers)
 };
 
 }  // namespace kvd::daemon

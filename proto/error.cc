@@ -6,7 +6,7 @@
 namespace kvd::proto {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 13> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kNames{{
     {ErrorCode::kInvalidJson, "invalid_json"},
     {ErrorCode::kInvalidUtf8, "invalid_utf8"},
     {ErrorCode::kInvalidRequest, "invalid_request"},
@@ -19,6 +19,8 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 13> kNames{{
     {ErrorCode::kStorageError, "storage_error"},
     {ErrorCode::kUnavailable, "unavailable"},
     {ErrorCode::kConflict, "conflict"},
+    {ErrorCode::kCompacted, "compacted"},
+    {ErrorCode::kSlowWatcher, "slow_watcher"},
     {ErrorCode::kInternal, "internal"},
 }};
 

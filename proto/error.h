@@ -23,6 +23,8 @@ enum class ErrorCode {
   kStorageError,        // the write could not be made durable; it did not happen
   kUnavailable,         // cluster mode: no leader can take the request now; retry later
   kConflict,            // a conditional append's condition did not hold; nothing changed
+  kCompacted,           // a watch from a revision whose changes are no longer kept
+  kSlowWatcher,         // a watch that fell too far behind was ended; resume it
   kInternal,            // a bug in kvd, or (client side) a code this client does not know
 };
 

@@ -78,7 +78,7 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kLen || *op == Op::kDelete ||
                    *op == Op::kPop;
   const bool val = *op == Op::kAppend;
-  const bool prefix = *op == Op::kKeys;
+  const bool prefix = *op == Op::kKeys || *op == Op::kWatch;
   if (seen[kKey] != key || seen[kVal] != val || (seen[kPrefix] && !prefix)) return false;
   request->op = *op;
   request->key.assign(values[kKey]);
@@ -92,6 +92,7 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   request->count = 1;
   request->from_tail = false;
   request->wait = std::chrono::milliseconds(0);
+  request->from_revision.reset();
   request->id.clear();
   // The rest of a request slot that held another request before.
   request->client = request->seq = 0;

@@ -117,4 +117,23 @@ const rapidjson::Value* FindString(const rapidjson::Value& object, const char* n
   return &it->value;
 }
 
+Error MalformedResponse(const std::string& what) {
+  return Error{ErrorCode::kInvalidJson, "malformed response: " + what};
+}
+
+std::optional<Error> ReadStringArray(const rapidjson::Value& object, const char* name,
+                                     std::optional<std::vector<std::string>>* out) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) return std::nullopt;
+  if (!it->value.IsArray()) return MalformedResponse(std::string(name) + " is not an array");
+  std::vector<std::string> items;
+  items.reserve(it->value.Size());
+  for (const auto& v : it->value.GetArray()) {
+    if (!v.IsString()) return MalformedResponse(std::string(name) + " holds a non-string");
+    items.push_back(AsString(v));
+  }
+  *out = std::move(items);
+  return std::nullopt;
+}
+
 }  // namespace kvd::proto::internal

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/writer.h>
@@ -65,6 +66,14 @@ const rapidjson::Value* FindString(const rapidjson::Value& object, const char* n
 inline std::string AsString(const rapidjson::Value& v) {
   return std::string(v.GetString(), v.GetStringLength());
 }
+
+// The error of a server's line that is not what the protocol says.
+Error MalformedResponse(const std::string& what);
+
+// Reads the member `name` of `object`, if present, into *out: an array of
+// strings, else a MalformedResponse.
+std::optional<Error> ReadStringArray(const rapidjson::Value& object, const char* name,
+                                     std::optional<std::vector<std::string>>* out);
 
 }  // namespace kvd::proto::internal
 

@@ -13,7 +13,7 @@ namespace {
 using internal::AsString;
 using internal::FindString;
 
-constexpr std::array<std::pair<Op, std::string_view>, 15> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 16> kOps{{
     {Op::kPing, "ping"},
     {Op::kAppend, "append"},
     {Op::kAppendMany, "append_many"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 15> kOps{{
     {Op::kPop, "pop"},
     {Op::kKeys, "keys"},
     {Op::kStats, "stats"},
+    {Op::kWatch, "watch"},
     {Op::kCluster, "cluster"},
     {Op::kClusterAdd, "cluster_add"},
     {Op::kClusterRemove, "cluster_remove"},
@@ -245,6 +246,14 @@ Request Request::Stats() {
   return r;
 }
 
+Request Request::Watch(std::string prefix, std::optional<std::uint64_t> from_revision) {
+  Request r;
+  r.op = Op::kWatch;
+  r.prefix = std::move(prefix);
+  r.from_revision = from_revision;
+  return r;
+}
+
 std::optional<Op> OpFromName(std::string_view name) {
   for (const auto& [op, n] : kOps) {
     if (n == name) return op;
@@ -330,6 +339,15 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
       if (const rapidjson::Value* p = FindString(doc, "prefix", &error))
         request->prefix = AsString(*p);
       return error;
+    case Op::kWatch: {
+      if (const rapidjson::Value* p = FindString(doc, "prefix", &error))
+        request->prefix = AsString(*p);
+      if (error) return error;
+      std::uint64_t from = 0;
+      if (auto e = OptionalCount(doc, "from", &from)) return e;
+      if (doc.HasMember("from")) request->from_revision = from;
+      return std::nullopt;
+    }
     case Op::kPing:
     case Op::kStats:
     case Op::kReadIndex:
@@ -431,9 +449,14 @@ std::string EncodeRequest(const Request& request) {
       }
       break;
     case Op::kKeys:
+    case Op::kWatch:
       if (!request.prefix.empty()) {
         w.Key("prefix");
         internal::WriteString(w, request.prefix);
+      }
+      if (request.from_revision) {
+        w.Key("from");
+        w.Uint64(*request.from_revision);
       }
       break;
     case Op::kPing:

@@ -24,6 +24,7 @@ enum class Op {
   kPop,         // {"op":"pop","key":K}, optionally "count":N, "from":"tail", "wait":SECONDS
   kKeys,        // {"op":"keys"} or {"op":"keys","prefix":P}
   kStats,       // {"op":"stats"}
+  kWatch,       // {"op":"watch"}, optionally "prefix":P and "from":REV: a stream of changes
   // Cluster mode (PROTOCOL.md, "Cluster mode").
   kCluster,          // {"op":"cluster"}: the cluster's status as this node sees it
   kClusterAdd,       // {"op":"cluster_add","node":ID,"address":"HOST:PORT"}
@@ -60,7 +61,7 @@ struct Request {
   Op op = Op::kPing;
   std::string key;              // append, get, len, delete, trim, pop
   std::string val;              // append
-  std::string prefix;           // keys
+  std::string prefix;           // keys, watch
   std::vector<KeyValue> items;  // append_many
   // append: applied only if the key's revision (if_revision), or its number
   // of values (if_length), is then this; at most one of them is set
@@ -77,6 +78,8 @@ struct Request {
   std::uint64_t count = 1;
   bool from_tail = false;
   std::chrono::milliseconds wait{0};
+  // watch: the revision after which its changes start (else: the current).
+  std::optional<std::uint64_t> from_revision;
   // Writes: who sent it, so that a retry is applied once in cluster mode
   // (client 0: nobody; PROTOCOL.md, "Exactly once").
   std::uint64_t client = 0;
@@ -99,6 +102,7 @@ struct Request {
   static Request Pop(std::string key, std::uint64_t count = 1, bool from_tail = false);
   static Request Keys(std::string prefix);
   static Request Stats();
+  static Request Watch(std::string prefix, std::optional<std::uint64_t> from_revision);
 };
 
 // Decodes one request line (without or with its trailing "\n" / "\r\n").

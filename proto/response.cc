@@ -19,24 +19,9 @@ void AppendStringArray(std::string_view name, const std::vector<std::string>& it
   out->push_back(']');
 }
 
-Error Malformed(const std::string& what) {
-  return Error{ErrorCode::kInvalidJson, "malformed response: " + what};
-}
+Error Malformed(const std::string& what) { return internal::MalformedResponse(what); }
 
-std::optional<Error> ReadStringArray(const rapidjson::Value& doc, const char* name,
-                                     std::optional<std::vector<std::string>>* out) {
-  auto it = doc.FindMember(name);
-  if (it == doc.MemberEnd()) return std::nullopt;
-  if (!it->value.IsArray()) return Malformed(std::string(name) + " is not an array");
-  std::vector<std::string> items;
-  items.reserve(it->value.Size());
-  for (const auto& v : it->value.GetArray()) {
-    if (!v.IsString()) return Malformed(std::string(name) + " holds a non-string");
-    items.push_back(AsString(v));
-  }
-  *out = std::move(items);
-  return std::nullopt;
-}
+using internal::ReadStringArray;
 
 std::optional<Error> ReadError(const rapidjson::Value& doc, Response* response) {
   auto it = doc.FindMember("error");

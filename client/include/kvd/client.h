@@ -13,7 +13,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +31,14 @@ class Connection;  // the connection behind a Client: not part of the interface
 // $XDG_RUNTIME_DIR/kvd.sock, else <temp dir>/kvd.sock; on Windows
 // $KVD_SOCKET if set, else the named pipe \\.\pipe\kvd.
 std::string DefaultSocketPath();
+
+// A change a watch streams (PROTOCOL.md "watch").
+struct Change {
+  std::uint64_t revision = 0;
+  std::string key;
+  std::string kind;                 // "append", "delete" or "trim" (a trim or a pop)
+  std::vector<std::string> values;  // append: the value; trim: those it removed
+};
 
 class Client final : public Backend {
  public:
@@ -60,6 +70,17 @@ class Client final : public Backend {
   std::vector<std::string> Pop(
       std::string_view key, std::uint64_t count = 1, bool from_tail = false,
       std::chrono::milliseconds wait = std::chrono::milliseconds(0)) override;
+
+  // Streams the changes to keys starting with `prefix` after revision
+  // `from` (none: after the store's revision now) to `on_change`, in
+  // revision order, until it returns false. A stream that kvd ends throws
+  // WatchEnded (compacted, slow_watcher: with the revision to watch from
+  // again), or Error "connection_lost" (kvd stopped). The stream has a
+  // connection of its own, closed once Watch returns or throws: the
+  // Client's other calls go on as before (from other threads only while
+  // they do not share the Client, as always).
+  void Watch(std::string_view prefix, std::optional<std::uint64_t> from,
+             const std::function<bool(const Change&)>& on_change);
 
   // This client's id in its writes: random, never 0.
   std::uint64_t id() const;

@@ -1,5 +1,5 @@
 // The exceptions kvd's client library throws (installed as <kvd/error.h>):
-// Error, and Conflict, an Error with the code "conflict".
+// Error; Conflict, an Error with the code "conflict"; and WatchEnded.
 #ifndef KVD_CLIENT_ERROR_H_
 #define KVD_CLIENT_ERROR_H_
 
@@ -34,6 +34,20 @@ class Conflict : public Error {
  public:
   Conflict(const std::string& message, std::uint64_t revision);
   ~Conflict() override;
+  std::uint64_t revision() const { return revision_; }
+
+ private:
+  std::uint64_t revision_;
+};
+
+// A watch (Client::Watch) that kvd ended: code() is "compacted" (the
+// changes after the revision it asked for are no longer kept) or
+// "slow_watcher" (it fell too far behind); revision() is the revision to
+// watch from again: the oldest kept, or the last change the watch was sent.
+class WatchEnded : public Error {
+ public:
+  WatchEnded(std::string code, const std::string& message, std::uint64_t revision);
+  ~WatchEnded() override;
   std::uint64_t revision() const { return revision_; }
 
  private:
