@@ -210,6 +210,11 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_option("--compact-percentage", options.engine.compact_percentage,
                  "...and at least this percentage of storage.data's size")
       ->capture_default_str();
+  app.add_option("--watch-history", options.engine.history_bytes,
+                 "bytes of the latest changes kept for watch: a watch may start from any "
+                 "revision they cover, and one that falls half of it behind is ended")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{64 * 1024}, std::size_t{1} << 40));
   app.add_option("--http", http,
                  "serve the HTTP API on [HOST:]PORT (HOST defaults to 127.0.0.1; PORT 0: any "
                  "free port, logged)");

@@ -103,6 +103,47 @@ bool ChangeHistory::Read(std::uint64_t after, std::string_view prefix, const Vis
   return true;
 }
 
+void ChangeHistory::Encode(std::string* out) const {
+  PutVarint(out, floor_);
+  PutVarint(out, chunks_.size());
+  for (const Chunk& chunk : chunks_) {
+    PutVarint(out, chunk.count);
+    PutVarString(out, chunk.bytes);
+  }
+}
+
+bool ChangeHistory::Decode(std::string_view in) {
+  std::uint64_t floor = 0, chunks = 0;
+  if (!GetVarint(&in, &floor) || !GetVarint(&in, &chunks)) return false;
+  std::deque<Chunk> decoded;
+  std::uint64_t last = floor;
+  for (std::uint64_t i = 0; i < chunks; ++i) {
+    Chunk chunk;
+    chunk.first = last + 1;
+    std::string_view bytes;
+    if (!GetVarint(&in, &chunk.count) || !GetVarString(&in, &bytes)) return false;
+    // Each change whole: a kind, then a key and values that end inside it.
+    std::uint64_t found = 0;
+    for (std::string_view walk = bytes; !walk.empty(); ++found) {
+      std::string_view key, values;
+      walk.remove_prefix(1);
+      if (!GetVarString(&walk, &key) || !GetVarString(&walk, &values)) return false;
+    }
+    if (found != chunk.count || found == 0) return false;
+    chunk.bytes.assign(bytes);
+    last += chunk.count;
+    decoded.push_back(std::move(chunk));
+  }
+  if (!in.empty()) return false;
+  chunks_ = std::move(decoded);
+  floor_ = floor;
+  last_ = last;
+  bytes_ = 0;
+  for (const Chunk& chunk : chunks_) bytes_ += chunk.bytes.capacity();
+  DropOldest();
+  return true;
+}
+
 std::size_t ChangeHistory::BytesAfter(std::uint64_t after) const {
   std::size_t bytes = 0;
   for (auto chunk = chunks_.rbegin();

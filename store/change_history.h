@@ -64,6 +64,12 @@ class ChangeHistory {
   // are gone).
   bool Read(std::uint64_t after, std::string_view prefix, const Visit& visit,
             std::uint64_t* position) const;
+  // Appends the changes held, as bytes Decode reads back.
+  void Encode(std::string* out) const;
+  // Makes it hold what Encode wrote (keeping the newest max_bytes() of it);
+  // false, leaving it as it was, if `in` is not such bytes.
+  bool Decode(std::string_view in);
+
   // About how many bytes the changes after revision `after` take (whole
   // chunks): how far behind a reader at `after` is.
   std::size_t BytesAfter(std::uint64_t after) const;

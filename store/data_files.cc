@@ -25,6 +25,10 @@ std::filesystem::path MetaPath(const std::filesystem::path& data_path) {
   return WithSuffix(data_path, ".meta");
 }
 
+std::filesystem::path HistoryPath(const std::filesystem::path& data_path) {
+  return WithSuffix(data_path, ".history");
+}
+
 std::filesystem::path OwnerLockPath(const std::filesystem::path& data_path) {
   return WithSuffix(data_path, ".lock");
 }

@@ -15,6 +15,9 @@
 //                                        key's revision), written when kvd
 //                                        folds the journal at shutdown
 //                                        (meta_file.h)
+//   storage.data.history                 the latest changes, for watchers,
+//                                        written at shutdown too
+//                                        (history_file.h)
 //   storage.data.lock                    held by whoever has the data file open
 //   storage.data.daemon.lock             held by kvd as well (data_lock.h)
 //   storage.data.raft/                   cluster mode's Raft log and snapshots,
@@ -35,6 +38,7 @@ std::filesystem::path JournalPath(const std::filesystem::path& data_path);
 std::filesystem::path DamagedJournalPath(const std::filesystem::path& data_path,
                                          std::int64_t unix_time);
 std::filesystem::path MetaPath(const std::filesystem::path& data_path);
+std::filesystem::path HistoryPath(const std::filesystem::path& data_path);
 std::filesystem::path OwnerLockPath(const std::filesystem::path& data_path);
 std::filesystem::path DaemonLockPath(const std::filesystem::path& data_path);
 std::filesystem::path DefaultRaftDir(const std::filesystem::path& data_path);

@@ -9,6 +9,7 @@
 #include "store/atomic_file.h"
 #include "store/data_files.h"
 #include "store/file.h"
+#include "store/history_file.h"
 #include "store/journal_format.h"
 #include "store/journal_reader.h"
 #include "store/meta_file.h"
@@ -124,7 +125,7 @@ Status Engine::Recover() {
                               " keys for a storage.data of " + std::to_string(store_.key_count()) +
                               " (kvd --check, kvd --repair)");
   }
-  history_.Reset(store_.revision());
+  LoadHistory();
   for (const auto& e : contents.entries) {
     if (e.offset < start) continue;
     ApplyLocked(e.record.batch, nullptr);
@@ -141,15 +142,40 @@ Status Engine::Recover() {
   return Fold();
 }
 
+void Engine::LoadHistory() {
+  std::string problem;
+  if (ReadHistoryFile(data_path_, snapshot_id_, store_.revision(), &history_, &problem,
+                      options_.fs)) {
+    saved_history_ = history_.last();
+  } else if (!problem.empty()) {
+    options_.warn(problem + ": watches start from revision " + std::to_string(store_.revision()));
+  }
+}
+
+void Engine::SaveHistory() {
+  std::uint64_t last = 0;
+  {
+    std::shared_lock read(mu_);
+    last = history_.last();
+    // Nothing to keep, or a read-only use: the file has it already.
+    if (history_.floor() == last || last == saved_history_) return;
+    if (Status s = WriteHistoryFile(data_path_, snapshot_id_, history_, options_.fs); !s.ok()) {
+      options_.warn(s.ToString() + ": the next start's watches start from its revision");
+      return;
+    }
+  }
+  saved_history_ = last;
+}
+
 Status Engine::StartJournal() {
   const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
   if (meta.matches && store_.SetRevisions(meta.revisions)) {
-    history_.Reset(store_.revision());
+    LoadHistory();
     return JournalWriter::Create(journal_path_, snapshot_id_, meta.revisions, reservation(),
                                  &journal_, options_.fs);
   }
   store_.ResetRevisions(meta.found ? meta.revisions.store : 0);
-  history_.Reset(store_.revision());
+  LoadHistory();
   if (store_.key_count() > 0) {
     options_.warn(
         data_path_.string() + " has no revisions of its own (" +
@@ -589,6 +615,7 @@ Status Engine::Close() {
       return s;
     }
   }
+  SaveHistory();
   journal_.reset();
   if (options_.fs->Remove(journal_path_) != 0) {
     return ErrnoError("cannot remove", journal_path_, errno);

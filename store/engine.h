@@ -235,6 +235,12 @@ class Engine {
   // the meta file (or new ones, see Store::ResetRevisions) and starts a
   // journal from them.
   Status StartJournal();
+  // At start, once the store's revisions are known: the history of the
+  // history file, if it ends where the store starts; else none.
+  void LoadHistory();
+  // At Close, with the journal folded: writes the history file, unless it
+  // holds the history already; a failure is only warned of.
+  void SaveHistory();
   // How the journal reserves space: filled with zeros where every append is
   // fsynced (JournalWriter::Reservation).
   JournalWriter::Reservation reservation() const {
@@ -322,6 +328,9 @@ class Engine {
   mutable Store store_;
   mutable ChangeHistory history_;       // the changes store_ went through last
   mutable WriteResults apply_results_;  // ApplyLocked's, when the caller wants none
+  // The revision the history file's history ends at, if it was read or
+  // written: Close writes none while the history still ends there.
+  std::optional<std::uint64_t> saved_history_;
   // Acknowledged appends not applied yet. A lock of their own, not mu_: a
   // writer queues without waiting for whoever applies the last ones, which
   // a busy host may preempt in the middle.

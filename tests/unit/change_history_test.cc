@@ -139,6 +139,12 @@ TEST(ChangeHistoryTest, AGapForgetsWhatCameBefore) {
   EXPECT_THAT(ReadAll(history, 4), ElementsAre("5 delete b"));
 }
 
+std::uint64_t RevisionOf(const Engine& engine, std::string_view key) {
+  std::uint64_t revision = 0;
+  engine.Get(key, &revision);
+  return revision;
+}
+
 // Every change after `after` the engine's history holds, described.
 std::vector<std::string> EngineChanges(const Engine& engine, std::uint64_t after) {
   std::vector<std::string> seen;
@@ -197,6 +203,67 @@ TEST(EngineHistoryTest, ARestartRefillsItFromTheJournal) {
   EXPECT_FALSE(engine->ReadChanges(
       0, "", [](const ChangeHistory::Change&) { return true; }, &position))
       << "revision 1 came before the journal's snapshot";
+  EXPECT_EQ(position, 1u);
+}
+
+TEST(ChangeHistoryTest, DecodeReadsBackWhatEncodeWrote) {
+  ChangeHistory history(1 << 20);
+  history.Reset(7);
+  WriteBatch batch;
+  batch.Append("k", "v");
+  batch.Delete("k");
+  history.Add(batch, Results({true, true}));
+  std::string bytes;
+  history.Encode(&bytes);
+  ChangeHistory read(1 << 20);
+  ASSERT_TRUE(read.Decode(bytes));
+  EXPECT_EQ(read.floor(), 7u);
+  EXPECT_THAT(ReadAll(read, 7), ElementsAre("8 append k v", "9 delete k"));
+  EXPECT_FALSE(read.Decode(bytes.substr(0, bytes.size() - 1)));
+  EXPECT_FALSE(read.Decode(bytes + "x"));
+  EXPECT_THAT(ReadAll(read, 7), ElementsAre("8 append k v", "9 delete k"))
+      << "a failed decode leaves it as it was";
+}
+
+TEST(EngineHistoryTest, ACleanRestartKeepsItInTheHistoryFile) {
+  TestDir dir;
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    ASSERT_TRUE(Append(*engine, "a", "1").ok());
+    ASSERT_TRUE(Delete(*engine, "a").ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "storage.data.history"));
+  const auto written = std::filesystem::last_write_time(dir / "storage.data.history");
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    EXPECT_THAT(EngineChanges(*engine, 0), ElementsAre("1 append a 1", "2 delete a"));
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "storage.data.history"), written)
+      << "a read-only use leaves it alone";
+  auto engine = MustOpen(dir / "storage.data");
+  ASSERT_TRUE(Append(*engine, "b", "3").ok());
+  EXPECT_THAT(EngineChanges(*engine, 1), ElementsAre("2 delete a", "3 append b 3"));
+}
+
+TEST(EngineHistoryTest, ADamagedHistoryFileIsWarnedOfAndLeftOut) {
+  TestDir dir;
+  {
+    auto engine = MustOpen(dir / "storage.data");
+    ASSERT_TRUE(Append(*engine, "a", "1").ok());
+  }
+  std::string bytes = ReadFile(dir / "storage.data.history");
+  bytes[bytes.size() / 2] ^= 1;
+  WriteFile(dir / "storage.data.history", bytes);
+  std::vector<std::string> warnings;
+  EngineOptions options;
+  options.warn = [&](const std::string& w) { warnings.push_back(w); };
+  auto engine = MustOpen(dir / "storage.data", options);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("damaged"));
+  EXPECT_EQ(RevisionOf(*engine, "a"), 1u) << "the data is unharmed";
+  std::uint64_t position = 0;
+  EXPECT_FALSE(engine->ReadChanges(
+      0, "", [](const ChangeHistory::Change&) { return true; }, &position));
   EXPECT_EQ(position, 1u);
 }
 
