@@ -68,10 +68,12 @@ bool ReadHistoryFile(const std::filesystem::path& data_path, const SnapshotId& d
   const SnapshotId ends_at{GetFixed(in, 8), static_cast<std::uint32_t>(GetFixed(in.substr(8), 4))};
   in.remove_prefix(kIdBytes);
   std::uint64_t last = 0;
-  if (!(ends_at == data) || !GetVarint(&in, &last) || last != revision) {
-    *problem = path.string() + " ends at another storage.data or revision";
+  if (!GetVarint(&in, &last)) {
+    *problem = path.string() + " is malformed";
     return false;
   }
+  // Left by an earlier run, before a compaction or another tool's rewrite.
+  if (!(ends_at == data) || last != revision) return false;
   if (!history->Decode(in) || history->last() != revision) {
     *problem = path.string() + " is malformed";
     return false;

@@ -27,7 +27,8 @@ Status WriteHistoryFile(const std::filesystem::path& data_path, const SnapshotId
 
 // Makes *history hold the history file of `data_path` if it ends at the
 // storage.data `data` and at store revision `revision`; else false, with
-// *problem saying why (empty: there is no such file), and *history holding
+// *problem saying what is wrong with the file (empty: there is none, or it
+// belongs to another storage.data or revision: an older one), and *history holding
 // nothing, from `revision` on (ChangeHistory::Reset).
 bool ReadHistoryFile(const std::filesystem::path& data_path, const SnapshotId& data,
                      std::uint64_t revision, ChangeHistory* history, std::string* problem,
