@@ -27,7 +27,8 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       listener_(io, options_),
       signals_(io, SIGINT, SIGTERM),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
-      pop_waiters_(io, engine, commits) {
+      pop_waiters_(io, engine, commits),
+      watchers_(io) {
   commits_.SetCommitObserver([this] {
     pop_waiters_.ServeAll();
     watchers_.Notify();

@@ -286,11 +286,11 @@ asio::awaitable<void> Session::Watch(const Decoded& d) {
       }
       continue;
     }
-    if (!PeerOpen(socket_)) break;
     // No idleness: a watch may go long without changes.
     waiting_ = true;
-    co_await watchers.WaitForChanges(watch_timer_);
+    const bool polled = co_await watchers.WaitForChanges(watch_timer_);
     waiting_ = false;
+    if (polled && !PeerOpen(socket_)) break;
   }
   watchers.Ended();
 }
