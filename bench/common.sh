@@ -60,7 +60,9 @@ fi
 kvd=$build/daemon/kvd
 kvctl=$build/client/kvctl
 bench=$build/bench/kvbench
-for bin in "$kvd" "$kvctl" "$bench"; do
+watchbench=$build/bench/kvwatchbench  # compare-redis.sh's watch row
+export watchbench
+for bin in "$kvd" "$kvctl" "$bench" "$watchbench"; do
   if [[ ! -x $bin ]]; then
     echo "$0: $bin is missing; build first (ninja -C $build)" >&2
     exit 2

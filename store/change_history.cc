@@ -60,23 +60,23 @@ void ChangeHistory::Add(const Change& change) {
     chunks_.emplace_back();
     chunks_.back().first = change.revision;
     chunks_.back().bytes.reserve(std::max(size, chunk_bytes_));
-    bytes_ += chunks_.back().bytes.capacity();
+    bytes_ += chunks_.back().memory();
   }
   Chunk& chunk = chunks_.back();
-  const std::size_t capacity = chunk.bytes.capacity();
+  const std::size_t memory = chunk.memory();
+  chunk.starts.push_back(static_cast<std::uint32_t>(chunk.bytes.size()));
   chunk.bytes.push_back(static_cast<char>(change.kind));
   PutVarString(&chunk.bytes, change.key);
   PutVarString(&chunk.bytes,
                std::string_view(change.values.packed_data(), change.values.packed_bytes()));
-  bytes_ += chunk.bytes.capacity() - capacity;
-  ++chunk.count;
+  bytes_ += chunk.memory() - memory;
   last_ = change.revision;
   DropOldest();
 }
 
 void ChangeHistory::DropOldest() {
   while (bytes_ > max_bytes_ && chunks_.size() > 1) {
-    bytes_ -= chunks_.front().bytes.capacity();
+    bytes_ -= chunks_.front().memory();
     chunks_.pop_front();
     floor_ = chunks_.front().first - 1;
   }
@@ -88,14 +88,15 @@ bool ChangeHistory::Read(std::uint64_t after, std::string_view prefix, const Vis
   if (after < floor_) return false;
   // The first chunk with a change after `after`.
   auto chunk = std::partition_point(chunks_.begin(), chunks_.end(), [after](const Chunk& c) {
-    return c.first + c.count - 1 <= after;
+    return c.first + c.count() - 1 <= after;
   });
   for (; chunk != chunks_.end(); ++chunk) {
+    const std::uint64_t skip = after >= chunk->first ? after - chunk->first + 1 : 0;
     std::string_view in = chunk->bytes;
+    in.remove_prefix(chunk->starts[skip]);
     Change change;
-    for (change.revision = chunk->first; !in.empty(); ++change.revision) {
+    for (change.revision = chunk->first + skip; !in.empty(); ++change.revision) {
       TakeChange(&in, &change);
-      if (change.revision <= after) continue;
       if (change.key.starts_with(prefix) && !visit(change)) return true;
       *position = change.revision;
     }
@@ -107,7 +108,7 @@ void ChangeHistory::Encode(std::string* out) const {
   PutVarint(out, floor_);
   PutVarint(out, chunks_.size());
   for (const Chunk& chunk : chunks_) {
-    PutVarint(out, chunk.count);
+    PutVarint(out, chunk.count());
     PutVarString(out, chunk.bytes);
   }
 }
@@ -120,18 +121,19 @@ bool ChangeHistory::Decode(std::string_view in) {
   for (std::uint64_t i = 0; i < chunks; ++i) {
     Chunk chunk;
     chunk.first = last + 1;
+    std::uint64_t count = 0;
     std::string_view bytes;
-    if (!GetVarint(&in, &chunk.count) || !GetVarString(&in, &bytes)) return false;
+    if (!GetVarint(&in, &count) || !GetVarString(&in, &bytes)) return false;
     // Each change whole: a kind, then a key and values that end inside it.
-    std::uint64_t found = 0;
-    for (std::string_view walk = bytes; !walk.empty(); ++found) {
+    for (std::string_view walk = bytes; !walk.empty();) {
+      chunk.starts.push_back(static_cast<std::uint32_t>(bytes.size() - walk.size()));
       std::string_view key, values;
       walk.remove_prefix(1);
       if (!GetVarString(&walk, &key) || !GetVarString(&walk, &values)) return false;
     }
-    if (found != chunk.count || found == 0) return false;
+    if (chunk.count() != count || count == 0) return false;
     chunk.bytes.assign(bytes);
-    last += chunk.count;
+    last += count;
     decoded.push_back(std::move(chunk));
   }
   if (!in.empty()) return false;
@@ -139,7 +141,7 @@ bool ChangeHistory::Decode(std::string_view in) {
   floor_ = floor;
   last_ = last;
   bytes_ = 0;
-  for (const Chunk& chunk : chunks_) bytes_ += chunk.bytes.capacity();
+  for (const Chunk& chunk : chunks_) bytes_ += chunk.memory();
   DropOldest();
   return true;
 }
@@ -147,7 +149,7 @@ bool ChangeHistory::Decode(std::string_view in) {
 std::size_t ChangeHistory::BytesAfter(std::uint64_t after) const {
   std::size_t bytes = 0;
   for (auto chunk = chunks_.rbegin();
-       chunk != chunks_.rend() && chunk->first + chunk->count - 1 > after; ++chunk) {
+       chunk != chunks_.rend() && chunk->first + chunk->count() - 1 > after; ++chunk) {
     bytes += chunk->bytes.size();
   }
   return bytes;

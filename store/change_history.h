@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/value_list.h"
 #include "store/write_batch.h"
@@ -76,11 +77,16 @@ class ChangeHistory {
 
  private:
   // Changes with consecutive revisions, packed: per change a u8 kind, the
-  // key and the packed values, each as a varint length and its bytes.
+  // key and the packed values, each as a varint length and its bytes; and
+  // where each starts, so that a read finds its revision without a walk.
   struct Chunk {
     std::uint64_t first = 0;  // the revision of its first change
-    std::uint64_t count = 0;
     std::string bytes;
+    std::vector<std::uint32_t> starts;  // of each change in `bytes`
+    std::uint64_t count() const { return starts.size(); }
+    std::size_t memory() const {
+      return bytes.capacity() + starts.capacity() * sizeof(std::uint32_t);
+    }
   };
   // Drops the oldest chunks while the changes take more than max_bytes_.
   void DropOldest();
