@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "proto/change.h"
 #include "proto/error.h"
 #include "proto/flat_request.h"
 #include "proto/line_framer.h"
@@ -752,6 +753,67 @@ TEST(RequestTest, AMalformedPopIsAnInvalidRequest) {
   }
 }
 
+TEST(RequestTest, AWatchMayNameAPrefixAndTheRevisionItStartsAfter) {
+  const Request all = MustDecode(R"({"op":"watch"})");
+  EXPECT_EQ(all.op, Op::kWatch);
+  EXPECT_EQ(all.prefix, "");
+  EXPECT_FALSE(all.from_revision) << "from now";
+  const Request some = MustDecode(R"({"op":"watch","prefix":"jobs/"})");
+  EXPECT_EQ(some.prefix, "jobs/");
+  EXPECT_FALSE(some.from_revision);
+  const Request from = MustDecode(R"({"prefix":"j","from":0,"op":"watch","id":7})");
+  EXPECT_EQ(from.from_revision, 0u);
+  EXPECT_EQ(from.id, "7");
+  EXPECT_EQ(MustDecode(EncodeRequest(Request::Watch("j", 12))).from_revision, 12u);
+  EXPECT_EQ(EncodeRequest(Request::Watch("j", 12)),
+            "{\"op\":\"watch\",\"prefix\":\"j\",\"from\":12}\n");
+  for (const char* line : {R"({"op":"watch","from":-1})", R"({"op":"watch","from":"1"})",
+                           R"({"op":"watch","from":1.5})", R"({"op":"watch","prefix":1})"}) {
+    EXPECT_EQ(MustFail(line).code, ErrorCode::kInvalidRequest) << line;
+  }
+  // A flat request of the slot before leaves no "from" behind.
+  Request slot;
+  ASSERT_FALSE(DecodeRequest(R"({"op":"watch","from":5})", &slot));
+  ASSERT_FALSE(DecodeRequest(R"({"op":"watch"})", &slot));
+  EXPECT_FALSE(slot.from_revision);
+}
+
+TEST(ChangeLineTest, EncodesAndDecodesEachKind) {
+  std::string out;
+  const std::vector<std::string_view> appended = {"a \"b\"\n"};
+  AppendChangeLine(5, "jobs/1", ChangeKind::kAppend, appended, &out);
+  AppendChangeLine(6, "k", ChangeKind::kDelete, std::vector<std::string_view>{}, &out);
+  EXPECT_EQ(
+      out,
+      "{\"revision\":5,\"key\":\"jobs/1\",\"kind\":\"append\",\"values\":[\"a \\\"b\\\"\\n\"]}\n"
+      "{\"revision\":6,\"key\":\"k\",\"kind\":\"delete\",\"values\":[]}\n");
+  WatchLine line;
+  ASSERT_FALSE(DecodeWatchLine(out.substr(0, out.find('\n') + 1), &line));
+  ASSERT_TRUE(line.change);
+  EXPECT_EQ(line.change->revision, 5u);
+  EXPECT_EQ(line.change->key, "jobs/1");
+  EXPECT_EQ(line.change->kind, ChangeKind::kAppend);
+  EXPECT_THAT(line.change->values, ElementsAre("a \"b\"\n"));
+  ASSERT_FALSE(DecodeWatchLine(
+      R"({"revision":9,"key":"q","kind":"trim","values":["x","y"],"later":1})", &line));
+  EXPECT_EQ(line.change->kind, ChangeKind::kTrim);
+  EXPECT_THAT(line.change->values, ElementsAre("x", "y"));
+
+  Response slow = Response::Failure({ErrorCode::kSlowWatcher, "behind"});
+  slow.revision = 8;
+  ASSERT_FALSE(DecodeWatchLine(EncodeResponse(slow), &line));
+  ASSERT_TRUE(line.end);
+  EXPECT_FALSE(line.change);
+  EXPECT_EQ(line.end->error->code, ErrorCode::kSlowWatcher);
+  EXPECT_EQ(line.end->revision, 8u);
+  for (const char* bad :
+       {R"({"key":"q","kind":"trim","values":[]})", R"({"revision":1,"kind":"trim","values":[]})",
+        R"({"revision":1,"key":"q","kind":"expire?","values":[]})",
+        R"({"revision":1,"key":"q","kind":"append","values":[1]})", "[]"}) {
+    EXPECT_TRUE(DecodeWatchLine(bad, &line)) << bad;
+  }
+}
+
 TEST(ResponseTest, AConflictCarriesTheKeysRevision) {
   Response conflict = Response::Failure({ErrorCode::kConflict, "not appended"}, "3");
   conflict.revision = 9;
@@ -835,7 +897,8 @@ TEST(ResponseTest, ErrorCodesRoundTripByName) {
        {ErrorCode::kInvalidJson, ErrorCode::kInvalidUtf8, ErrorCode::kInvalidRequest,
         ErrorCode::kUnknownOp, ErrorCode::kLineTooLong, ErrorCode::kStorageError,
         ErrorCode::kKeyTooLarge, ErrorCode::kValueTooLarge, ErrorCode::kTooManyConnections,
-        ErrorCode::kPermissionDenied, ErrorCode::kInternal}) {
+        ErrorCode::kPermissionDenied, ErrorCode::kCompacted, ErrorCode::kSlowWatcher,
+        ErrorCode::kInternal}) {
     Response back;
     ASSERT_FALSE(DecodeResponse(EncodeResponse(Response::Failure({code, "m"})), &back));
     ASSERT_TRUE(back.error);
