@@ -519,6 +519,39 @@ TEST(ClusterTest, TheClientLibraryPopsAndTrimsThroughAFollower) {
   }
 }
 
+// Every node streams the changes it applies, in the one order of the log,
+// with the revisions every node gives them; a follower's stream is woken by
+// its poll, not by a commit of its own.
+TEST(ClusterTest, EveryNodeStreamsTheSameChangesInTheSameOrder) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  const int follower = leader % 3 + 1;
+  std::vector<std::unique_ptr<Connection>> watchers;
+  for (int id = 1; id <= 3; ++id) {
+    watchers.push_back(std::make_unique<Connection>(cluster.socket(id)));
+    watchers.back()->Send(R"({"op":"watch","prefix":"w/","from":0})"
+                          "\n");
+    EXPECT_EQ(watchers.back()->ReadLine(std::chrono::seconds(20)), R"({"ok":true,"revision":0})");
+  }
+  client::Client kv(cluster.socket(follower));
+  kv.AppendMany({{"w/a", "1"}, {"other", "x"}, {"w/b", "2"}});
+  EXPECT_EQ(kv.Pop("w/a").size(), 1u);
+  for (int id = 1; id <= 3; ++id) {
+    Connection& w = *watchers[id - 1];
+    EXPECT_EQ(w.ReadLine(std::chrono::seconds(20)),
+              R"({"revision":1,"key":"w/a","kind":"append","values":["1"]})")
+        << "node " << id;
+    EXPECT_EQ(w.ReadLine(std::chrono::seconds(20)),
+              R"({"revision":3,"key":"w/b","kind":"append","values":["2"]})")
+        << "node " << id;
+    EXPECT_EQ(w.ReadLine(std::chrono::seconds(20)),
+              R"({"revision":4,"key":"w/a","kind":"trim","values":["1"]})")
+        << "node " << id;
+  }
+}
+
 TEST(ClusterTest, ANodeThatLostItsDiskIsCaughtUpWhileTheClusterServes) {
   TestDir dir;
   // Fewer entries than a snapshot keeps behind it: caught up from the log
