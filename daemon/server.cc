@@ -27,7 +27,9 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       listener_(io, options_),
       signals_(io, SIGINT, SIGTERM),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
-      pop_waiters_(io, engine, commits) {
+      pop_waiters_(io, engine, commits),
+      expirer_(io, engine, commits,
+               [this] { return cluster_ == nullptr || cluster_->health().leader; }) {
   commits_.SetCommitObserver([this] { pop_waiters_.ServeAll(); });
 #ifdef SIGBREAK
   signals_.add(SIGBREAK);  // Windows: Ctrl+Break
@@ -49,6 +51,7 @@ void Server::Start() {
     Shutdown();
   });
   asio::co_spawn(io_, Accept(), asio::detached);
+  expirer_.Start();
 }
 
 asio::awaitable<void> Server::Accept() {
@@ -118,6 +121,7 @@ void Server::Shutdown() {
   if (on_shutdown_) on_shutdown_();
   listener_.Close();
   pop_waiters_.Stop();
+  expirer_.Stop();
   connections_.Drain(on_drained_);
 }
 
@@ -131,6 +135,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
       {"commits", commits_.commits()},
       {"failed_commits", commits_.failed_commits()},
       {"pops_waiting", pop_waiters_.waiting()},
+      {"expired_keys", expirer_.expired()},
       {"uptime_seconds", static_cast<std::uint64_t>(
                              std::chrono::duration_cast<std::chrono::seconds>(uptime).count())},
   };

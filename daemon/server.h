@@ -20,6 +20,7 @@
 
 #include "daemon/committer.h"
 #include "daemon/connection_set.h"
+#include "daemon/expirer.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -98,6 +99,7 @@ class Server {
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
   RequestCounters requests_;
   PopWaiters pop_waiters_;
+  Expirer expirer_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 
