@@ -171,6 +171,22 @@ TEST(TtlTest, AWriteToAnExpiredKeyStartsAfresh) {
   EXPECT_EQ(c.ReadLine(), R"({"ok":true,"ttl_ms":-1})");
 }
 
+// A lease: a conditional append with a TTL takes an empty key; others are
+// refused until its time comes, then one takes it again.
+TEST(TtlTest, ALeaseIsTakenAgainOnceItExpires) {
+  TestDir dir;
+  Daemon kvd(dir);
+  Connection c(kvd.socket());
+  const std::string take = R"({"op":"append","key":"lock","val":"me","if_length":0,"at_ms":)";
+  const std::uint64_t at = NowMs() + 300;
+  ASSERT_EQ(Ask(c, take + std::to_string(at) + "}"), R"({"ok":true})");
+  EXPECT_EQ(ErrorCodeOf(Ask(c, take + std::to_string(at + 60'000) + "}")), "conflict");
+  while (NowMs() <= at) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(Ask(c, take + std::to_string(NowMs() + 60'000) + "}"), R"({"ok":true})");
+  EXPECT_THAT(Ask(c, R"({"op":"get","key":"lock"})"), HasSubstr(R"("values":["me"])"));
+  EXPECT_GT(TtlOf(Ask(c, R"({"op":"ttl","key":"lock"})")), 58'000);
+}
+
 TEST(TtlTest, KvctlExpireTtlPersistAndAppendWithATtl) {
   TestDir dir;
   Daemon kvd(dir);
