@@ -141,7 +141,7 @@ void Connection::Watch(const proto::Request& watch,
     }
     proto::Change& c = *decoded.change;
     Change change{c.revision, std::move(c.key), std::string(proto::ChangeKindName(c.kind)),
-                  std::move(c.values)};
+                  std::move(c.values), c.at_ms};
     if (!on_change(change)) return;
   }
 }
@@ -258,6 +258,32 @@ void Client::Watch(std::string_view prefix, std::optional<std::uint64_t> from,
   // The stream takes a connection for itself, closed however it ends.
   Connection stream(connection_->socket_path(), std::chrono::milliseconds(0));
   stream.Watch(proto::Request::Watch(std::string(prefix), from), on_change);
+}
+
+bool Client::Expire(std::string_view key, std::int64_t seconds) {
+  auto response = connection_->Write(proto::Request::Expire(std::string(key), seconds));
+  if (!response.existed) throw Error("bad_response", "kvd sent no \"existed\" for expire");
+  return *response.existed;
+}
+
+bool Client::Persist(std::string_view key) {
+  auto response = connection_->Write(proto::Request::Persist(std::string(key)));
+  if (!response.persisted) throw Error("bad_response", "kvd sent no \"persisted\" for persist");
+  return *response.persisted;
+}
+
+std::int64_t Client::TimeToLive(std::string_view key) {
+  const auto response = connection_->Call(proto::Request::Ttl(std::string(key)));
+  if (!response.ttl_ms) throw Error("bad_response", "kvd sent no \"ttl_ms\" for ttl");
+  return *response.ttl_ms;
+}
+
+void Client::AppendWithTtl(std::string_view key, std::string_view val, std::chrono::seconds ttl) {
+  proto::Request request = proto::Request::Append(std::string(key), std::string(val));
+  // Refused here as the daemon would: "ttl" 0 is none.
+  if (ttl.count() < 1) throw Error("invalid_request", "a TTL is 1 second or more");
+  request.ttl = static_cast<std::uint64_t>(ttl.count());
+  connection_->Write(std::move(request));
 }
 
 bool Client::Delete(std::string_view key) {

@@ -2,8 +2,10 @@
 //
 //   kvctl --key K --val V      append V to K (V "-": stdin, see ReadValueFromStdin)
 //   kvctl --key K --val V --if-revision N | --if-length N   only if K is still so
+//   kvctl --key K --val V --ttl S   append, then K expires in S seconds
 //   kvctl --key K [--json]     print K's values
-//   kvctl get|range|len|append|del|trim|pop|keys|stats|revision|ping|import|watch ...
+//   kvctl get|range|len|append|del|trim|pop|expire|persist|ttl|keys|stats|revision|ping|import|
+//         watch ...
 //                              redis-cli style commands
 //
 //   kvctl cluster status|add|remove ...   a cluster's members (doc/cluster.md)
@@ -92,12 +94,17 @@ void PrintChange(const kvd::client::Change& change, bool json) {
     for (const auto& v : change.values)
       w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     w.EndArray();
+    if (change.at_ms != 0) {
+      w.Key("at_ms");
+      w.Uint64(change.at_ms);
+    }
     w.EndObject();
     std::cout << buffer.GetString() << std::endl;
     return;
   }
   std::cout << change.revision << ' ' << change.kind << ' ' << change.key;
   if (!change.values.empty()) std::cout << ' ' << JoinValues(change.values);
+  if (change.kind == "expire") std::cout << ' ' << change.at_ms;
   std::cout << std::endl;
 }
 
@@ -211,6 +218,10 @@ int main(int argc, char** argv) {
       app.add_option("--if-length", if_length,
                      "with --val: append only if the key still holds N values; else exit 3");
   if_revision_opt->excludes(if_length_opt);
+  std::optional<std::int64_t> ttl;
+  auto* ttl_opt = app.add_option(
+      "--ttl", ttl, "with --val: the key then expires in SECONDS (1 to 100 years' worth)");
+  ttl_opt->excludes(if_revision_opt)->excludes(if_length_opt);
 
   std::string sub_key, sub_val, prefix;
   auto* get = app.add_subcommand("get", "print the values of KEY");
@@ -233,10 +244,13 @@ int main(int argc, char** argv) {
       ->required();
   auto* append_if_revision = append->add_option(
       "--if-revision", if_revision, "append only if KEY's revision is still N (else exit 3)");
-  append
-      ->add_option("--if-length", if_length,
-                   "append only if KEY still holds N values (else exit 3)")
-      ->excludes(append_if_revision);
+  auto* append_if_length = append
+                               ->add_option("--if-length", if_length,
+                                            "append only if KEY still holds N values (else exit 3)")
+                               ->excludes(append_if_revision);
+  append->add_option("--ttl", ttl, "KEY then expires in SECONDS")
+      ->excludes(append_if_revision)
+      ->excludes(append_if_length);
   auto* del = app.add_subcommand("del", "delete KEY and all its values; prints 1, or 0 if absent");
   del->alias("delete");
   del->add_option("KEY", sub_key)->required();
@@ -262,6 +276,20 @@ int main(int argc, char** argv) {
                   "while KEY has no values, wait up to SECONDS (at most 86400) for one; "
                   "--embedded: by polling");
   pop->add_flag("--json", json, "print a JSON array");
+  std::int64_t expire_seconds = 0;
+  auto* expire = app.add_subcommand(
+      "expire",
+      "make KEY expire in SECONDS, as EXPIRE (0 or less: delete it now); prints 1, or 0 if absent");
+  expire->add_option("KEY", sub_key)->required();
+  expire->add_option("SECONDS", expire_seconds)->required();
+  auto* persist = app.add_subcommand(
+      "persist", "make KEY expire never; prints 1, or 0 if absent or without an expiry");
+  persist->add_option("KEY", sub_key)->required();
+  bool ttl_ms = false;
+  auto* ttl_cmd = app.add_subcommand(
+      "ttl", "print the seconds before KEY expires, as TTL: -1 if never, -2 if absent");
+  ttl_cmd->add_option("KEY", sub_key)->required();
+  ttl_cmd->add_flag("--ms", ttl_ms, "in milliseconds, as PTTL");
   auto* keys = app.add_subcommand("keys", "list keys (starting with PREFIX), one per line");
   keys->add_option("PREFIX", prefix);
   keys->add_flag("--json", json, "print a JSON array");
@@ -307,8 +335,8 @@ int main(int argc, char** argv) {
   auto* cluster_remove = cluster->add_subcommand("remove", "remove node ID from the cluster");
   cluster_remove->add_option("ID", node_id)->required()->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
-  for (auto* sub : {get, range, len, append, del, trim, pop, keys, stats, revision, ping, import,
-                    watch, cluster}) {
+  for (auto* sub : {get, range, len, append, del, trim, pop, expire, persist, ttl_cmd, keys, stats,
+                    revision, ping, import, watch, cluster}) {
     sub->excludes(key_opt);
   }
   std::optional<std::chrono::milliseconds> wait;
@@ -319,6 +347,7 @@ int main(int argc, char** argv) {
     if ((if_revision || if_length) && !val && !*append) {
       throw CLI::ValidationError("--if-revision/--if-length", "only with --key K --val V");
     }
+    if (ttl && !val && !*append) throw CLI::ValidationError("--ttl", "only with --key K --val V");
     wait = kvd::proto::PopWait(pop_wait);
     if (!wait) throw CLI::ValidationError("--wait", "a number of seconds from 0 to 86400");
   } catch (const CLI::CallForHelp& e) {
@@ -350,6 +379,8 @@ int main(int argc, char** argv) {
     if (if_length) condition = kvd::client::Condition::Length(*if_length);
     if (key && val && condition) {
       client.Append(*key, *val, *condition);
+    } else if (key && val && ttl) {
+      client.AppendWithTtl(*key, *val, std::chrono::seconds(*ttl));
     } else if (key && val) {
       client.Append(*key, *val);
     } else if (key) {
@@ -362,6 +393,8 @@ int main(int argc, char** argv) {
       std::cout << client.Length(sub_key) << '\n';
     } else if (*append && condition) {
       client.Append(sub_key, sub_val, *condition);
+    } else if (*append && ttl) {
+      client.AppendWithTtl(sub_key, sub_val, std::chrono::seconds(*ttl));
     } else if (*append) {
       client.Append(sub_key, sub_val);
     } else if (*del) {
@@ -370,6 +403,14 @@ int main(int argc, char** argv) {
       client.Trim(sub_key, start, stop);
     } else if (*pop) {
       PrintValues(client.Pop(sub_key, pop_count, pop_tail, *wait), json);
+    } else if (*expire) {
+      std::cout << (client.Expire(sub_key, expire_seconds) ? 1 : 0) << '\n';
+    } else if (*persist) {
+      std::cout << (client.Persist(sub_key) ? 1 : 0) << '\n';
+    } else if (*ttl_cmd) {
+      const std::int64_t left = client.TimeToLive(sub_key);
+      // As Redis's TTL: the seconds left, rounded; -1 and -2 as they are.
+      std::cout << (ttl_ms || left < 0 ? left : (left + 500) / 1000) << '\n';
     } else if (*keys) {
       const auto found = client.Keys(prefix);
       if (json) {

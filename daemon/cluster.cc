@@ -202,7 +202,7 @@ void Cluster::Route::Submit(const WriteBatch& batch, Callback done) {
 namespace {
 
 // The request that has the leader commit `m`, a mutation other than an
-// unconditional append. A trim that is a pop (ListRange::AfterPop) goes as
+// unconditional append without a TTL. A trim that is a pop (ListRange::AfterPop) goes as
 // one, so that the leader answers the values it takes; any other trim's
 // are not needed (a trim answers none).
 proto::Request ForwardedRequest(const Mutation& m) {
@@ -212,13 +212,21 @@ proto::Request ForwardedRequest(const Mutation& m) {
       proto::Request append = proto::Request::Append(std::move(key), std::string(m.val));
       if (m.condition.on == Condition::On::kRevision) {
         append.if_revision = m.condition.value;
-      } else {
+      } else if (m.condition.on == Condition::On::kLength) {
         append.if_length = m.condition.value;
       }
+      append.at_ms = m.at;
       return append;
     }
     case Mutation::Kind::kDelete:
+    case Mutation::Kind::kDeleteExpired:  // not forwarded (see Forward)
       return proto::Request::Delete(std::move(key));
+    case Mutation::Kind::kExpire: {
+      if (m.at == 0) return proto::Request::Persist(std::move(key));
+      proto::Request expire = proto::Request::Expire(std::move(key), 0);
+      expire.at_ms = m.at;
+      return expire;
+    }
     case Mutation::Kind::kTrim:
       if (m.range.start > 0 && m.range.stop == -1) {
         return proto::Request::Pop(std::move(key), static_cast<std::uint64_t>(m.range.start));
@@ -254,7 +262,12 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
     proto::Request* open = nullptr;  // an append_many taking this run's appends
     for (std::size_t i = 0; i < count; ++i, ++mutation) {
       const Mutation m = *mutation;
-      if (m.kind == Mutation::Kind::kAppend && m.condition.on == Condition::On::kNothing) {
+      // An expired delete is the leader's to decide, by its own clock and
+      // state: the leader puts one before the request that follows if it
+      // finds the key expired (AppendMutations).
+      if (m.kind == Mutation::Kind::kDeleteExpired) continue;
+      if (m.kind == Mutation::Kind::kAppend && m.condition.on == Condition::On::kNothing &&
+          m.at == 0) {
         if (open == nullptr) {
           requests.emplace_back(proto::Request::AppendMany({}), first + i);
           open = &requests.back().first;
@@ -286,6 +299,10 @@ void Cluster::Forward(const std::string& leader, const WriteBatch& batch,
                    state->status = FromResponse(response);
                  } else if (op == proto::Op::kDelete) {
                    state->results.Set(first, response.deleted.value_or(false));
+                 } else if (op == proto::Op::kExpire) {
+                   state->results.Set(first, response.existed.value_or(false));
+                 } else if (op == proto::Op::kPersist) {
+                   state->results.Set(first, response.persisted.value_or(false));
                  } else if (op == proto::Op::kPop) {
                    // Back in list order, as the state machine reports a trim's.
                    std::vector<std::string> taken =

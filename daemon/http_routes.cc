@@ -156,6 +156,33 @@ bool ReadRange(const Request& r, proto::Request* op, Reply* error) {
   return true;
 }
 
+// An expiry in seconds from parameter `name` (a whole number up to
+// proto::kMaxExpireSeconds; from 1 if `from_one`, as an append's ttl) into
+// *seconds; false with a 400 in *error if missing or malformed.
+bool ReadSeconds(const Request& r, const char* name, bool from_one, std::int64_t* seconds,
+                 Reply* error) {
+  const std::string* given = r.Param(name);
+  const char* end = given == nullptr ? nullptr : given->data() + given->size();
+  if (given == nullptr || std::from_chars(given->data(), end, *seconds).ptr != end ||
+      given->empty() || *seconds > proto::kMaxExpireSeconds || (from_one && *seconds < 1)) {
+    *error = ErrorReply(400, std::string(name) + " must be a whole number of seconds" +
+                                 (from_one ? " from 1" : "") + " up to " +
+                                 std::to_string(proto::kMaxExpireSeconds));
+    return false;
+  }
+  return true;
+}
+
+// An append's optional ttl parameter into *op; false with a 400 in *error
+// if malformed.
+bool ReadTtl(const Request& r, proto::Request* op, Reply* error) {
+  if (r.Param("ttl") == nullptr) return true;
+  std::int64_t seconds = 0;
+  if (!ReadSeconds(r, "ttl", true, &seconds, error)) return false;
+  op->ttl = static_cast<std::uint64_t>(seconds);
+  return true;
+}
+
 // A pop's optional count (a whole number from 1), from (head or tail) and
 // wait (seconds, as the protocol's) parameters into *pop; false with a 400
 // in *error if malformed.
@@ -204,9 +231,9 @@ asio::awaitable<std::optional<proto::Response>> Execute(const Services& s, proto
   }
   if (proto::IsWrite(op.op)) {
     WriteBatch batch;
-    AppendMutations(op, &batch);
+    const RequestMutations made = AppendMutations(op, s.engine, UnixMillis(), &batch);
     const CommitResult result = co_await s.commits.AsyncSubmit(batch, asio::use_awaitable);
-    response = WriteResponse(op, result, s.engine);
+    response = WriteResponse(op, result, s.engine, made.guards);
   } else {
     if (proto::IsRead(op.op) && !op.stale && s.commits.ReadsWait()) {
       const CommitResult ready = co_await s.commits.AsyncAwaitReadable(asio::use_awaitable);
@@ -327,6 +354,7 @@ asio::awaitable<Reply> PostStorage(const Services& s, const Request& r) {
   proto::Request op = proto::Request::Append(*key, *val);
   if (!ReadOrigin(r, &op, &error)) co_return error;
   if (!ReadCondition(r, &op, &error)) co_return error;
+  if (!ReadTtl(r, &op, &error)) co_return error;
   if (!co_await Execute(s, std::move(op), &error)) co_return error;
   co_return OkReply();
 }
@@ -416,12 +444,54 @@ asio::awaitable<Reply> TrimKey(const Services& s, const Request& r) {
   co_return OkReply();
 }
 
+asio::awaitable<Reply> ExpireKey(const Services& s, const Request& r) {
+  Reply error;
+  std::int64_t seconds = 0;
+  if (!ReadSeconds(r, "seconds", false, &seconds, &error)) co_return error;
+  proto::Request op = proto::Request::Expire(r.key, seconds);
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  auto response = co_await Execute(s, std::move(op), &error);
+  if (!response) co_return error;
+  if (!*response->existed) co_return ErrorReply(404, "no such key");
+  co_return JsonReply(200, [](Json& json) {
+    json.Key("existed");
+    json.Bool(true);
+  });
+}
+
+asio::awaitable<Reply> PersistKey(const Services& s, const Request& r) {
+  Reply error;
+  proto::Request op = proto::Request::Persist(r.key);
+  if (!ReadOrigin(r, &op, &error)) co_return error;
+  auto response = co_await Execute(s, std::move(op), &error);
+  if (!response) co_return error;
+  co_return JsonReply(200, [&](Json& json) {
+    json.Key("persisted");
+    json.Bool(*response->persisted);
+  });
+}
+
+asio::awaitable<Reply> KeyTtl(const Services& s, const Request& r) {
+  proto::Request op = proto::Request::Ttl(r.key);
+  op.stale = Stale(r);
+  Reply error;
+  auto response = co_await Execute(s, std::move(op), &error);
+  if (!response) co_return error;
+  co_return JsonReply(200, [&](Json& json) {
+    json.Key("key");
+    String(json, r.key);
+    json.Key("ttl_ms");
+    json.Int64(*response->ttl_ms);
+  });
+}
+
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
   if (!IsValidUtf8(r.body)) co_return ErrorReply(400, "the body is not valid UTF-8");
   Reply error;
   proto::Request op = proto::Request::Append(r.key, r.body);
   if (!ReadOrigin(r, &op, &error)) co_return error;
   if (!ReadCondition(r, &op, &error)) co_return error;
+  if (!ReadTtl(r, &op, &error)) co_return error;
   if (!co_await Execute(s, std::move(op), &error)) co_return error;
   co_return OkReply();
 }
@@ -533,10 +603,12 @@ const std::vector<Route>& Routes() {
         {"seq", "query", "with client: this write's number; a retry with the same is applied once"},
         {"if_revision", "query",
          "optional: append only if the key's revision is still this (0: the key is absent)"},
-        {"if_length", "query", "optional, instead: append only if the key holds this many values"}},
+        {"if_length", "query", "optional, instead: append only if the key holds this many values"},
+        {"ttl", "query", "optional: the key then expires in this many seconds (from 1)"}},
        {"/api/v1/storage?key=fruit&val=green%20apple", "", "{\"ok\":true}\n"},
        {{400, "key or val missing, or not UTF-8 once percent-decoded"},
         {400, "if_revision or if_length not a whole number, or both given"},
+        {400, "ttl not a whole number of seconds from 1 (up to 100 years)"},
         {409,
          "the condition did not hold: nothing appended; {\"error\":...,\"revision\":N} "
          "gives the key's revision (read it again, then retry)"},
@@ -567,10 +639,12 @@ const std::vector<Route>& Routes() {
         {"seq", "query", "with client: this write's number; a retry with the same is applied once"},
         {"if_revision", "query",
          "optional: append only if the key's revision is still this (0: the key is absent)"},
-        {"if_length", "query", "optional, instead: append only if the key holds this many values"}},
+        {"if_length", "query", "optional, instead: append only if the key holds this many values"},
+        {"ttl", "query", "optional: the key then expires in this many seconds (from 1)"}},
        {"/api/v1/keys/fruit", "pear", "{\"ok\":true}\n"},
        {{400, "the key or the body is not UTF-8"},
         {400, "if_revision or if_length not a whole number, or both given"},
+        {400, "ttl not a whole number of seconds from 1 (up to 100 years)"},
         {409,
          "the condition did not hold: nothing appended; {\"error\":...,\"revision\":N} "
          "gives the key's revision (read it again, then retry)"},
@@ -650,6 +724,47 @@ const std::vector<Route>& Routes() {
         {503, "the removal could not be made durable; it did not happen"},
         {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
        TrimKey},
+      {Verb::post,
+       "/api/v1/keys/{key}/expire",
+       "Makes key expire in seconds (as Redis's EXPIRE): from then on it is gone for every "
+       "reader, and a write to it starts afresh. Seconds of 0 or less delete it now. A write "
+       "does not change a key's expiry, unless it is an append with ttl. Answers once durable.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"seconds", "query", "how long the key lives from now, in seconds"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once"}},
+       {"/api/v1/keys/fruit/expire?seconds=60", "", "{\"existed\":true}\n"},
+       {{400, "the key is not UTF-8"},
+        {400, "seconds missing, or not a whole number up to 100 years"},
+        {404, "no such key (nothing changed)"},
+        {413, "key over --max-key-size"},
+        {503, "the write could not be made durable; it did not happen"},
+        {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
+       ExpireKey},
+      {Verb::post,
+       "/api/v1/keys/{key}/persist",
+       "Makes key expire never (as Redis's PERSIST); persisted is false if the key is missing "
+       "or had no expiry. Answers once durable.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"client", "query", "cluster mode, optional: this client's id, a number above 0"},
+        {"seq", "query",
+         "with client: this write's number; a retry with the same is applied once"}},
+       {"/api/v1/keys/fruit/persist", "", "{\"persisted\":true}\n"},
+       {{400, "the key is not UTF-8"},
+        {413, "key over --max-key-size"},
+        {503, "the write could not be made durable; it did not happen"},
+        {503, "cluster mode: no leader could take it (unavailable); retry, with client and seq"}},
+       PersistKey},
+      {Verb::get,
+       "/api/v1/keys/{key}/ttl",
+       "The milliseconds before key expires (as Redis's PTTL): -1 if it never does, -2 if it "
+       "is missing.",
+       {{"key", "path", "the key (UTF-8, percent-encoded; %2F for a slash)"},
+        {"stale", "query", "cluster mode: true to read this node's state at once (may lag)"}},
+       {"/api/v1/keys/fruit/ttl", "", "{\"key\":\"fruit\",\"ttl_ms\":-1}\n"},
+       {{400, "the key is not UTF-8"}, {413, "key over --max-key-size"}},
+       KeyTtl},
       {Verb::get,
        "/api/v1/keys",
        "The keys, in byte order; with prefix, only those starting with it.",

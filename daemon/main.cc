@@ -209,7 +209,9 @@ int main(int argc, char** argv) {
   {
     daemon::ServiceNotifier::ExtendWhile folding(
         notifier, "folding the journal into " + options->data_path.string());
-    closed = engine->Close();
+    // The keys whose time came since the last sweep leave storage.data too.
+    if (!options->cluster) closed = engine->DeleteExpired(UnixMillis());
+    if (closed.ok()) closed = engine->Close();
   }
   if (Status s = closed; !s.ok()) {
     log::Error(

@@ -32,6 +32,9 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
     case proto::Op::kDelete:
     case proto::Op::kTrim:
     case proto::Op::kPop:
+    case proto::Op::kExpire:
+    case proto::Op::kPersist:
+    case proto::Op::kTtl:
       return check(request.key, nullptr);
     case proto::Op::kKeys:
     case proto::Op::kWatch:
@@ -48,31 +51,60 @@ std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_
   return std::nullopt;
 }
 
-std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch) {
+RequestMutations AppendMutations(const proto::Request& request, const Engine& engine,
+                                 std::uint64_t now, WriteBatch* batch) {
   // A request with an origin is a run of its own; one without joins the
   // run of nobody's before it, if any.
   if (request.client != 0 || batch->current_origin().client != 0) {
     batch->SetOrigin(Origin{request.client, request.seq});
   }
+  const std::size_t before = batch->size();
+  auto guard = [&](const std::string& key) {
+    if (engine.Expired(key, now)) batch->DeleteExpired(key, now);
+  };
+  // The expiry time of an expire or an append with a TTL (0: none).
+  auto expiry = [&](std::int64_t seconds) -> std::uint64_t {
+    if (request.at_ms != 0) return request.at_ms;
+    return seconds <= 0 ? 0 : now + static_cast<std::uint64_t>(seconds) * 1000;
+  };
+  if (request.op == proto::Op::kAppendMany) {
+    for (const auto& kv : request.items) {
+      guard(kv.key);
+      batch->Append(kv.key, kv.val);
+    }
+    return {batch->size() - before, 0};
+  }
+  guard(request.key);
+  const std::size_t guards = batch->size() - before;
   switch (request.op) {
     case proto::Op::kAppend:
-      batch->Append(request.key, request.val, ConditionOf(request));
-      return 1;
-    case proto::Op::kAppendMany:
-      for (const auto& kv : request.items) batch->Append(kv.key, kv.val);
-      return request.items.size();
+      batch->Append(request.key, request.val, ConditionOf(request),
+                    expiry(static_cast<std::int64_t>(request.ttl)));
+      break;
     case proto::Op::kDelete:
       batch->Delete(request.key);
-      return 1;
+      break;
     case proto::Op::kTrim:
       batch->Trim(request.key, ListRange{*request.start, *request.stop});
-      return 1;
+      break;
     case proto::Op::kPop:
       batch->Trim(request.key, ListRange::AfterPop(request.count, request.from_tail));
-      return 1;
+      break;
+    case proto::Op::kExpire:
+      // As Redis's EXPIRE: a time not in the future deletes the key now.
+      if (const std::uint64_t at = expiry(request.seconds); at > now) {
+        batch->Expire(request.key, at);
+      } else {
+        batch->Delete(request.key);
+      }
+      break;
+    case proto::Op::kPersist:
+      batch->Expire(request.key, 0);
+      break;
     default:
-      return 0;
+      break;
   }
+  return {batch->size() - before, guards};
 }
 
 Condition ConditionOf(const proto::Request& request) {
@@ -95,6 +127,8 @@ proto::Response WriteResponse(const proto::Request& request, const CommitResult&
   proto::Response response;
   response.id = request.id;
   if (request.op == proto::Op::kDelete) response.deleted = result.applied(first);
+  if (request.op == proto::Op::kExpire) response.existed = result.applied(first);
+  if (request.op == proto::Op::kPersist) response.persisted = result.applied(first);
   if (request.op == proto::Op::kPop)
     response.values = PoppedInOrder(result.removed(first), request.from_tail);
   if (request.op == proto::Op::kAppend && !result.applied(first)) {
@@ -129,6 +163,9 @@ proto::Response ReadResponse(const proto::Request& request, const Engine& engine
     case proto::Op::kKeys:
       response.keys = engine.Keys(request.prefix);
       break;
+    case proto::Op::kTtl:
+      response.ttl_ms = engine.TimeToLive(request.key);
+      break;
     case proto::Op::kStats: {
       const Engine::Stats s = engine.GetStats();
       response.stats = {{"keys", s.keys},
@@ -159,14 +196,17 @@ void AppendReadResponse(const proto::Request& request, const Engine& engine,
 
 namespace {
 
-proto::ChangeKind ChangeKindOf(Mutation::Kind kind) {
-  switch (kind) {
+proto::ChangeKind ChangeKindOf(const ChangeHistory::Change& c) {
+  switch (c.kind) {
     case Mutation::Kind::kAppend:
       return proto::ChangeKind::kAppend;
     case Mutation::Kind::kDelete:
+    case Mutation::Kind::kDeleteExpired:
       return proto::ChangeKind::kDelete;
     case Mutation::Kind::kTrim:
       return proto::ChangeKind::kTrim;
+    case Mutation::Kind::kExpire:
+      return c.at == 0 ? proto::ChangeKind::kPersist : proto::ChangeKind::kExpire;
   }
   return proto::ChangeKind::kDelete;
 }
@@ -199,7 +239,9 @@ bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t bu
       *position, prefix,
       [&](const ChangeHistory::Change& c) {
         if (!out->empty() && out->size() >= budget) return false;
-        proto::AppendChangeLine(c.revision, c.key, ChangeKindOf(c.kind), c.values, out);
+        // A delete's time is when it found the key expired: not the key's.
+        const std::uint64_t at = c.kind == Mutation::Kind::kDeleteExpired ? 0 : c.at;
+        proto::AppendChangeLine(c.revision, c.key, ChangeKindOf(c), c.values, at, out);
         return true;
       },
       &next);

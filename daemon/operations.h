@@ -23,9 +23,21 @@ namespace kvd::daemon {
 std::optional<proto::Error> CheckSizes(const proto::Request& request, std::size_t max_key,
                                        std::size_t max_value);
 
+// The mutations a write request made (AppendMutations): `count` in all, of
+// which the first `guards` are expired deletes put before its own first
+// mutation (whose result its response reads).
+struct RequestMutations {
+  std::size_t count = 0;
+  std::size_t guards = 0;
+};
 // Appends the mutations a write request (proto::IsWrite) makes to *batch,
-// in order; returns how many.
-std::size_t AppendMutations(const proto::Request& request, WriteBatch* batch);
+// in order, with `now` (unix milliseconds, this node's clock) as their time:
+// an expire's or a TTL's expiry counts from it, and a mutation of a key that
+// `engine` holds as expired by then goes after the key's expired delete
+// (Mutation::kDeleteExpired, with `now`), so that an append to it starts a
+// fresh list and a pop takes none of its values, alike on every replay.
+RequestMutations AppendMutations(const proto::Request& request, const Engine& engine,
+                                 std::uint64_t now, WriteBatch* batch);
 
 // The condition of an append request (proto::Request::if_revision or
 // if_length; none: Condition::On::kNothing).
@@ -46,7 +58,7 @@ using ServerStats = std::vector<std::pair<std::string, std::uint64_t>>;
 // its range (Engine::GetRange), and in *revision the key's, read with them.
 ValueList GetValues(const proto::Request& get, const Engine& engine, std::uint64_t* revision);
 
-// The response to a read request other than get (len, keys, ping, stats): a
+// The response to a read request other than get (len, keys, ttl, ping, stats): a
 // get's values are encoded straight from GetValues's packed copy, without
 // a std::string per value (AppendReadResponse; the HTTP routes likewise).
 // `server_stats` gives the server's own figures, which "stats" reports

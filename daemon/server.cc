@@ -28,7 +28,9 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       signals_(io, SIGINT, SIGTERM),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
       pop_waiters_(io, engine, commits),
-      watchers_(io) {
+      watchers_(io),
+      expirer_(io, engine, commits,
+               [this] { return cluster_ == nullptr || cluster_->health().leader; }) {
   commits_.SetCommitObserver([this] {
     pop_waiters_.ServeAll();
     watchers_.Notify();
@@ -53,6 +55,7 @@ void Server::Start() {
     Shutdown();
   });
   asio::co_spawn(io_, Accept(), asio::detached);
+  expirer_.Start();
 }
 
 asio::awaitable<void> Server::Accept() {
@@ -122,6 +125,7 @@ void Server::Shutdown() {
   if (on_shutdown_) on_shutdown_();
   listener_.Close();
   pop_waiters_.Stop();
+  expirer_.Stop();
   connections_.Drain(on_drained_);
 }
 
@@ -137,6 +141,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Server::Stats() const {
       {"pops_waiting", pop_waiters_.waiting()},
       {"watchers", watchers_.streams()},
       {"slow_watchers_cut_off", watchers_.cut_off()},
+      {"expired_keys", expirer_.expired()},
       {"uptime_seconds", static_cast<std::uint64_t>(
                              std::chrono::duration_cast<std::chrono::seconds>(uptime).count())},
   };

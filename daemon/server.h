@@ -20,6 +20,7 @@
 
 #include "daemon/committer.h"
 #include "daemon/connection_set.h"
+#include "daemon/expirer.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -101,6 +102,7 @@ class Server {
   RequestCounters requests_;
   PopWaiters pop_waiters_;
   Watchers watchers_;
+  Expirer expirer_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 

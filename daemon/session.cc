@@ -195,10 +195,11 @@ bool Session::TakeLines() {
 std::size_t Session::GatherWrites() {
   batch_.Clear();
   std::size_t n = 0;
+  const std::uint64_t now = UnixMillis();
   for (std::size_t i = next_; i < decoded_; ++i, ++n) {
     Decoded& d = pending_[i];
     if (d.error || !proto::IsWrite(d.request.op)) break;
-    d.mutations = AppendMutations(d.request, &batch_);
+    d.mutations = AppendMutations(d.request, server_.engine(), now, &batch_);
     // Its answer may have to wait: the requests after it go after it.
     if (MayWait(d.request)) return n + 1;
   }
@@ -209,11 +210,12 @@ const Session::Decoded* Session::AnswerWrites(std::size_t n, const CommitResult&
   std::size_t first = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Decoded& d = pending_[next_++];
-    if (MayWait(d.request) && result.status().ok() && result.removed(first).empty()) return &d;
-    const proto::Response response = WriteResponse(d.request, result, server_.engine(), first);
+    const std::size_t own = first + d.mutations.guards;
+    if (MayWait(d.request) && result.status().ok() && result.removed(own).empty()) return &d;
+    const proto::Response response = WriteResponse(d.request, result, server_.engine(), own);
     proto::AppendResponse(response, &out_);
     Count(d, response.error ? &*response.error : nullptr);
-    first += d.mutations;
+    first += d.mutations.count;
   }
   return nullptr;
 }

@@ -21,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/committer.h"
+#include "daemon/operations.h"
 #include "daemon/options.h"
 #include "daemon/stream.h"
 #include "proto/line_framer.h"
@@ -56,8 +57,8 @@ class Session {
   struct Decoded {
     proto::Request request;
     std::optional<proto::Error> error;
-    bool understood = false;    // decoded: request.op is the request's operation
-    std::size_t mutations = 0;  // in the commit it is part of (a write)
+    bool understood = false;     // decoded: request.op is the request's operation
+    RequestMutations mutations;  // in the commit it is part of (a write)
   };
 
   // Decodes complete lines received into the slots of pending_, at most

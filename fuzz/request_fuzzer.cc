@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         again.prefix != request.prefix || !(again.items == request.items) ||
         again.start != request.start || again.stop != request.stop ||
         again.count != request.count || again.from_tail != request.from_tail ||
-        again.wait != request.wait) {
+        again.wait != request.wait || again.seconds != request.seconds ||
+        again.ttl != request.ttl || again.at_ms != request.at_ms) {
       std::abort();
     }
   }
@@ -35,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         general.key != flat.key || general.val != flat.val || general.prefix != flat.prefix ||
         !general.items.empty() || !flat.items.empty() || general.id != flat.id ||
         general.count != flat.count || general.from_tail != flat.from_tail ||
-        general.wait != flat.wait) {
+        general.wait != flat.wait || general.seconds != flat.seconds || general.ttl != flat.ttl ||
+        general.at_ms != flat.at_ms) {
       std::abort();
     }
   }

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t values = 0;
   kvd::Store::FrozenCursor cursor;
   store.VisitFrozen(&cursor, SIZE_MAX,
-                    [&](std::string_view key, auto vals, bool, bool, std::uint64_t) {
+                    [&](std::string_view key, auto vals, bool, bool, std::uint64_t, std::uint64_t) {
                       if (!kvd::IsValidUtf8(key)) std::abort();
                       for (const auto& v : vals) {
                         if (!kvd::IsValidUtf8(v)) std::abort();

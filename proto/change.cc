@@ -8,10 +8,12 @@
 namespace kvd::proto {
 namespace {
 
-constexpr std::array<std::pair<ChangeKind, std::string_view>, 3> kKinds{{
+constexpr std::array<std::pair<ChangeKind, std::string_view>, 5> kKinds{{
     {ChangeKind::kAppend, "append"},
     {ChangeKind::kDelete, "delete"},
     {ChangeKind::kTrim, "trim"},
+    {ChangeKind::kExpire, "expire"},
+    {ChangeKind::kPersist, "persist"},
 }};
 
 }  // namespace
@@ -60,6 +62,10 @@ std::optional<Error> DecodeWatchLine(std::string_view line, WatchLine* out) {
   std::optional<std::vector<std::string>> values;
   if (auto e = internal::ReadStringArray(doc, "values", &values)) return e;
   if (values) change.values = std::move(*values);
+  if (auto at = doc.FindMember("at_ms"); at != doc.MemberEnd()) {
+    if (!at->value.IsUint64()) return internal::MalformedResponse("\"at_ms\" is not a count");
+    change.at_ms = at->value.GetUint64();
+  }
   out->change = std::move(change);
   return std::nullopt;
 }

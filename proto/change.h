@@ -16,9 +16,11 @@
 namespace kvd::proto {
 
 enum class ChangeKind {
-  kAppend,  // values: the value appended
-  kDelete,  // values: none
-  kTrim,    // a trim or a pop; values: those it removed, in list order
+  kAppend,   // values: the value appended; at_ms: the key's new expiry, if it has a TTL
+  kDelete,   // values: none (also a delete of a key whose time had come)
+  kTrim,     // a trim or a pop; values: those it removed, in list order
+  kExpire,   // values: none; at_ms: when the key expires
+  kPersist,  // values: none: the key no longer expires
 };
 
 std::string_view ChangeKindName(ChangeKind kind);
@@ -28,13 +30,15 @@ struct Change {
   std::string key;
   ChangeKind kind = ChangeKind::kAppend;
   std::vector<std::string> values;
+  std::uint64_t at_ms = 0;  // an expire's time, an append's with a TTL (unix ms); 0: none
 };
 
 // Appends the line of one change, '\n' included, taking the values from any
-// range of string_views (a server's own containers, without copies).
+// range of string_views (a server's own containers, without copies); an
+// "at_ms" member follows the values unless `at_ms` is 0.
 template <typename StringRange>
 void AppendChangeLine(std::uint64_t revision, std::string_view key, ChangeKind kind,
-                      const StringRange& values, std::string* out) {
+                      const StringRange& values, std::uint64_t at_ms, std::string* out) {
   *out += "{\"revision\":";
   *out += std::to_string(revision);
   *out += ",\"key\":";
@@ -48,7 +52,12 @@ void AppendChangeLine(std::uint64_t revision, std::string_view key, ChangeKind k
     first = false;
     AppendJsonString(v, out);
   }
-  *out += "]}\n";
+  out->push_back(']');
+  if (at_ms != 0) {
+    *out += ",\"at_ms\":";
+    *out += std::to_string(at_ms);
+  }
+  *out += "}\n";
 }
 
 // A line of a watch's stream: a change, or the response that ends the

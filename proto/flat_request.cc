@@ -76,7 +76,7 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   // A trim's range is numbers: never flat.
   if (*op == Op::kTrim) return false;
   const bool key = *op == Op::kAppend || *op == Op::kGet || *op == Op::kLen || *op == Op::kDelete ||
-                   *op == Op::kPop;
+                   *op == Op::kPop || *op == Op::kPersist || *op == Op::kTtl;
   const bool val = *op == Op::kAppend;
   const bool prefix = *op == Op::kKeys || *op == Op::kWatch;
   if (seen[kKey] != key || seen[kVal] != val || (seen[kPrefix] && !prefix)) return false;
@@ -93,6 +93,8 @@ bool DecodeFlatRequest(std::string_view line, Request* request) {
   request->from_tail = false;
   request->wait = std::chrono::milliseconds(0);
   request->from_revision.reset();
+  request->seconds = 0;
+  request->ttl = request->at_ms = 0;
   request->id.clear();
   // The rest of a request slot that held another request before.
   request->client = request->seq = 0;

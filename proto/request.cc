@@ -13,7 +13,7 @@ namespace {
 using internal::AsString;
 using internal::FindString;
 
-constexpr std::array<std::pair<Op, std::string_view>, 16> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 19> kOps{{
     {Op::kPing, "ping"},
     {Op::kAppend, "append"},
     {Op::kAppendMany, "append_many"},
@@ -22,6 +22,9 @@ constexpr std::array<std::pair<Op, std::string_view>, 16> kOps{{
     {Op::kDelete, "delete"},
     {Op::kTrim, "trim"},
     {Op::kPop, "pop"},
+    {Op::kExpire, "expire"},
+    {Op::kPersist, "persist"},
+    {Op::kTtl, "ttl"},
     {Op::kKeys, "keys"},
     {Op::kStats, "stats"},
     {Op::kWatch, "watch"},
@@ -159,6 +162,46 @@ std::optional<Error> DecodePop(const rapidjson::Value& object, Request* request)
   return std::nullopt;
 }
 
+// An expiry: an expire's "seconds" (an integer) or an append's "ttl" (an
+// integer from 1), at most kMaxExpireSeconds, or instead of either "at_ms"
+// (unix milliseconds, from 1). An expire needs one of them.
+std::optional<Error> DecodeExpiry(const rapidjson::Value& object, Request* request) {
+  const bool expire = request->op == Op::kExpire;
+  const char* const name = expire ? "seconds" : "ttl";
+  auto relative = object.FindMember(name);
+  auto absolute = object.FindMember("at_ms");
+  const bool has_relative = relative != object.MemberEnd();
+  const bool has_absolute = absolute != object.MemberEnd();
+  if (has_relative && has_absolute) {
+    return Error{ErrorCode::kInvalidRequest,
+                 std::string("\"") + name + "\" and \"at_ms\" cannot go together"};
+  }
+  if (has_absolute) {
+    if (!absolute->value.IsUint64() || absolute->value.GetUint64() == 0) {
+      return Error{ErrorCode::kInvalidRequest,
+                   "\"at_ms\" must be unix time in milliseconds, from 1"};
+    }
+    request->at_ms = absolute->value.GetUint64();
+    return std::nullopt;
+  }
+  if (!has_relative) {
+    if (!expire) return std::nullopt;
+    return Error{ErrorCode::kInvalidRequest, "missing integer field \"seconds\" (or \"at_ms\")"};
+  }
+  const rapidjson::Value& v = relative->value;
+  if (!v.IsInt64() || v.GetInt64() > kMaxExpireSeconds || (!expire && v.GetInt64() < 1)) {
+    return Error{ErrorCode::kInvalidRequest, std::string("\"") + name + "\" must be an integer " +
+                                                 (expire ? "up" : "from 1 up") + " to " +
+                                                 std::to_string(kMaxExpireSeconds) + " (seconds)"};
+  }
+  if (expire) {
+    request->seconds = v.GetInt64();
+  } else {
+    request->ttl = static_cast<std::uint64_t>(v.GetInt64());
+  }
+  return std::nullopt;
+}
+
 std::optional<Error> DecodeItems(const rapidjson::Value& object, std::vector<KeyValue>* items) {
   auto it = object.FindMember("items");
   if (it == object.MemberEnd() || !it->value.IsArray()) {
@@ -233,6 +276,28 @@ Request Request::Pop(std::string key, std::uint64_t count, bool from_tail) {
   return r;
 }
 
+Request Request::Expire(std::string key, std::int64_t seconds) {
+  Request r;
+  r.op = Op::kExpire;
+  r.key = std::move(key);
+  r.seconds = seconds;
+  return r;
+}
+
+Request Request::Persist(std::string key) {
+  Request r;
+  r.op = Op::kPersist;
+  r.key = std::move(key);
+  return r;
+}
+
+Request Request::Ttl(std::string key) {
+  Request r;
+  r.op = Op::kTtl;
+  r.key = std::move(key);
+  return r;
+}
+
 Request Request::Keys(std::string prefix) {
   Request r;
   r.op = Op::kKeys;
@@ -277,11 +342,11 @@ std::string_view OpName(Op op) {
 
 bool IsWrite(Op op) {
   return op == Op::kAppend || op == Op::kAppendMany || op == Op::kDelete || op == Op::kTrim ||
-         op == Op::kPop;
+         op == Op::kPop || op == Op::kExpire || op == Op::kPersist;
 }
 
 bool IsRead(Op op) {
-  return op == Op::kGet || op == Op::kLen || op == Op::kKeys || op == Op::kStats;
+  return op == Op::kGet || op == Op::kLen || op == Op::kKeys || op == Op::kStats || op == Op::kTtl;
 }
 
 bool IsClusterOp(Op op) {
@@ -324,13 +389,19 @@ std::optional<Error> internal::DecodeRequestDocument(std::string_view line, Requ
     case Op::kAppend:
       if (auto e = RequireString(doc, "key", &request->key)) return e;
       if (auto e = RequireString(doc, "val", &request->val)) return e;
+      if (auto e = DecodeExpiry(doc, request)) return e;
       return DecodeCondition(doc, request);
+    case Op::kExpire:
+      if (auto e = RequireString(doc, "key", &request->key)) return e;
+      return DecodeExpiry(doc, request);
     case Op::kAppendMany:
       return DecodeItems(doc, &request->items);
     case Op::kGet:
     case Op::kLen:
     case Op::kDelete:
     case Op::kTrim:
+    case Op::kPersist:
+    case Op::kTtl:
       return RequireString(doc, "key", &request->key);
     case Op::kPop:
       if (auto e = RequireString(doc, "key", &request->key)) return e;
@@ -403,6 +474,25 @@ std::string EncodeRequest(const Request& request) {
         w.Key("if_length");
         w.Uint64(*request.if_length);
       }
+      if (request.ttl != 0) {
+        w.Key("ttl");
+        w.Uint64(request.ttl);
+      }
+      if (request.at_ms != 0) {
+        w.Key("at_ms");
+        w.Uint64(request.at_ms);
+      }
+      break;
+    case Op::kExpire:
+      w.Key("key");
+      internal::WriteString(w, request.key);
+      if (request.at_ms != 0) {
+        w.Key("at_ms");
+        w.Uint64(request.at_ms);
+      } else {
+        w.Key("seconds");
+        w.Int64(request.seconds);
+      }
       break;
     case Op::kAppendMany:
       w.Key("items");
@@ -437,6 +527,8 @@ std::string EncodeRequest(const Request& request) {
     case Op::kLen:
     case Op::kDelete:
     case Op::kTrim:
+    case Op::kPersist:
+    case Op::kTtl:
       w.Key("key");
       internal::WriteString(w, request.key);
       if (request.start) {

@@ -22,6 +22,9 @@ enum class Op {
   kDelete,      // {"op":"delete","key":K}
   kTrim,        // {"op":"trim","key":K,"start":S,"stop":E}
   kPop,         // {"op":"pop","key":K}, optionally "count":N, "from":"tail", "wait":SECONDS
+  kExpire,      // {"op":"expire","key":K,"seconds":S} or "at_ms":UNIX_MS instead of "seconds"
+  kPersist,     // {"op":"persist","key":K}
+  kTtl,         // {"op":"ttl","key":K}
   kKeys,        // {"op":"keys"} or {"op":"keys","prefix":P}
   kStats,       // {"op":"stats"}
   kWatch,       // {"op":"watch"}, optionally "prefix":P and "from":REV: a stream of changes
@@ -50,6 +53,9 @@ inline constexpr std::chrono::hours kMaxPopWait{24};
 // A pop's wait of `seconds`, from 0 to kMaxPopWait's, up to the next
 // millisecond; none if outside. The protocol, HTTP and kvctl read it so.
 std::optional<std::chrono::milliseconds> PopWait(double seconds);
+
+// The longest TTL an expire or an append takes, in seconds (100 years).
+inline constexpr std::int64_t kMaxExpireSeconds = 100LL * 365 * 24 * 3600;
 
 struct KeyValue {
   std::string key;
@@ -80,6 +86,13 @@ struct Request {
   std::chrono::milliseconds wait{0};
   // watch: the revision after which its changes start (else: the current).
   std::optional<std::uint64_t> from_revision;
+  // expire: the key expires in `seconds` (at most kMaxExpireSeconds; none
+  // above 0: it is deleted now, as Redis's EXPIRE); append: in `ttl`
+  // seconds if not 0 (from 1 to kMaxExpireSeconds). Either: at `at_ms`
+  // instead (unix milliseconds, from 1), if not 0.
+  std::int64_t seconds = 0;
+  std::uint64_t ttl = 0;
+  std::uint64_t at_ms = 0;
   // Writes: who sent it, so that a retry is applied once in cluster mode
   // (client 0: nobody; PROTOCOL.md, "Exactly once").
   std::uint64_t client = 0;
@@ -100,6 +113,9 @@ struct Request {
   static Request Delete(std::string key);
   static Request Trim(std::string key, std::int64_t start, std::int64_t stop);
   static Request Pop(std::string key, std::uint64_t count = 1, bool from_tail = false);
+  static Request Expire(std::string key, std::int64_t seconds);
+  static Request Persist(std::string key);
+  static Request Ttl(std::string key);
   static Request Keys(std::string prefix);
   static Request Stats();
   static Request Watch(std::string prefix, std::optional<std::uint64_t> from_revision);

@@ -99,6 +99,11 @@ void AppendResponse(const Response& response, std::string* line) {
   if (response.keys) AppendStringArray("keys", *response.keys, line);
   if (response.deleted) *line += *response.deleted ? ",\"deleted\":true" : ",\"deleted\":false";
   if (response.length) *line += ",\"length\":" + std::to_string(*response.length);
+  if (response.existed) *line += *response.existed ? ",\"existed\":true" : ",\"existed\":false";
+  if (response.persisted) {
+    *line += *response.persisted ? ",\"persisted\":true" : ",\"persisted\":false";
+  }
+  if (response.ttl_ms) *line += ",\"ttl_ms\":" + std::to_string(*response.ttl_ms);
   if (!response.stats.empty()) {
     *line += ",\"stats\":{";
     for (std::size_t i = 0; i < response.stats.size(); ++i) {
@@ -138,6 +143,17 @@ std::optional<Error> DecodeResponse(std::string_view line, Response* response) {
   if (auto d = doc.FindMember("deleted"); d != doc.MemberEnd()) {
     if (!d->value.IsBool()) return Malformed("\"deleted\" is not a boolean");
     response->deleted = d->value.GetBool();
+  }
+  for (const auto& [name, out] :
+       {std::pair{"existed", &response->existed}, std::pair{"persisted", &response->persisted}}) {
+    if (auto b = doc.FindMember(name); b != doc.MemberEnd()) {
+      if (!b->value.IsBool()) return Malformed(std::string("\"") + name + "\" is not a boolean");
+      *out = b->value.GetBool();
+    }
+  }
+  if (auto t = doc.FindMember("ttl_ms"); t != doc.MemberEnd()) {
+    if (!t->value.IsInt64()) return Malformed("\"ttl_ms\" is not an integer");
+    response->ttl_ms = t->value.GetInt64();
   }
   if (auto n = doc.FindMember("length"); n != doc.MemberEnd()) {
     if (!n->value.IsUint64()) return Malformed("\"length\" is not a count");

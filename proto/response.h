@@ -15,7 +15,8 @@ namespace kvd::proto {
 
 // One response. Which payload member is set depends on the request's op:
 // get -> values and revision, len -> length, keys -> keys, delete ->
-// deleted, stats -> stats, cluster -> cluster, read_index -> index.
+// deleted, expire -> existed, persist -> persisted, ttl -> ttl_ms, stats ->
+// stats, cluster -> cluster, read_index -> index.
 struct Response {
   std::string id;              // the request's "id" as JSON text; empty if none
   std::optional<Error> error;  // set: {"ok":false,"error":{...}}
@@ -27,6 +28,10 @@ struct Response {
   std::optional<std::vector<std::string>> keys;
   std::optional<bool> deleted;
   std::optional<std::uint64_t> length;  // len: the key's number of values
+  std::optional<bool> existed;          // expire: the key existed (it expires now)
+  std::optional<bool> persisted;        // persist: the key had an expiry, now removed
+  // ttl: milliseconds before the key expires; -1: never, -2: absent (PTTL).
+  std::optional<std::int64_t> ttl_ms;
   std::vector<std::pair<std::string, std::uint64_t>> stats;
   std::string cluster;                 // cluster: the status object, as JSON text
   std::optional<std::uint64_t> index;  // read_index

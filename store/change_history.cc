@@ -23,6 +23,7 @@ void TakeChange(std::string_view* in, ChangeHistory::Change* change) {
   GetVarString(in, &change->key);
   GetVarString(in, &values);
   change->values = ValueView(values.data(), values.size());
+  GetVarint(in, &change->at);
 }
 
 }  // namespace
@@ -47,7 +48,7 @@ void ChangeHistory::Add(const WriteBatch& batch, const WriteResults& results) {
         PutVarString(&packed_, m.val);
         values = ValueView(packed_.data(), packed_.size());
       }
-      Add(Change{last_ + 1, m.kind, m.key, values});
+      Add(Change{last_ + 1, m.kind, m.key, values, m.at});
     }
     ++i;
   }
@@ -55,7 +56,7 @@ void ChangeHistory::Add(const WriteBatch& batch, const WriteResults& results) {
 
 void ChangeHistory::Add(const Change& change) {
   if (change.revision != last_ + 1) Reset(change.revision - 1);
-  const std::size_t size = 1 + kMaxVarint * 2 + change.key.size() + change.values.packed_bytes();
+  const std::size_t size = 1 + kMaxVarint * 3 + change.key.size() + change.values.packed_bytes();
   if (chunks_.empty() || chunks_.back().bytes.size() + size > chunk_bytes_) {
     chunks_.emplace_back();
     chunks_.back().first = change.revision;
@@ -69,6 +70,7 @@ void ChangeHistory::Add(const Change& change) {
   PutVarString(&chunk.bytes, change.key);
   PutVarString(&chunk.bytes,
                std::string_view(change.values.packed_data(), change.values.packed_bytes()));
+  PutVarint(&chunk.bytes, change.at);
   bytes_ += chunk.memory() - memory;
   last_ = change.revision;
   DropOldest();
@@ -128,8 +130,11 @@ bool ChangeHistory::Decode(std::string_view in) {
     for (std::string_view walk = bytes; !walk.empty();) {
       chunk.starts.push_back(static_cast<std::uint32_t>(bytes.size() - walk.size()));
       std::string_view key, values;
+      std::uint64_t at = 0;
       walk.remove_prefix(1);
-      if (!GetVarString(&walk, &key) || !GetVarString(&walk, &values)) return false;
+      if (!GetVarString(&walk, &key) || !GetVarString(&walk, &values) || !GetVarint(&walk, &at)) {
+        return false;
+      }
     }
     if (chunk.count() != count || count == 0) return false;
     chunk.bytes.assign(bytes);

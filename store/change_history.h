@@ -29,8 +29,11 @@ class ChangeHistory {
     Mutation::Kind kind = Mutation::Kind::kAppend;
     std::string_view key;
     // kAppend: the value appended; kTrim: the values removed, in list
-    // order; kDelete: none.
+    // order; other kinds: none.
     ValueView values;
+    // The time in the mutation (Mutation::at): kExpire's expiry (0: none
+    // now), kDeleteExpired's, an append's new expiry (0: none).
+    std::uint64_t at = 0;
   };
   // Called for each change read, in revision order; false stops the read
   // before that change.
@@ -77,7 +80,8 @@ class ChangeHistory {
 
  private:
   // Changes with consecutive revisions, packed: per change a u8 kind, the
-  // key and the packed values, each as a varint length and its bytes; and
+  // key and the packed values, each as a varint length and its bytes, and
+  // the time as a varint; and
   // where each starts, so that a read finds its revision without a walk.
   struct Chunk {
     std::uint64_t first = 0;  // the revision of its first change

@@ -11,10 +11,27 @@ constexpr std::uint8_t kAppend = 1;
 constexpr std::uint8_t kAppendIfRevision = 2;  // then the condition's value, a varint
 constexpr std::uint8_t kAppendIfLength = 3;
 constexpr std::uint8_t kTrim = 4;  // no value: the range (PutListRange)
+// No value: the time (unix milliseconds) as a varint.
+constexpr std::uint8_t kExpire = 5;
+constexpr std::uint8_t kDeleteExpired = 6;
+// An append with a TTL: the value, the condition's kind (Condition::On) as
+// a byte and unless kNothing its value, then the expiry time, varints.
+constexpr std::uint8_t kAppendExpiring = 7;
 
 std::uint8_t KindByte(const Mutation& m) {
-  if (m.kind == Mutation::Kind::kDelete) return kDelete;
-  if (m.kind == Mutation::Kind::kTrim) return kTrim;
+  switch (m.kind) {
+    case Mutation::Kind::kDelete:
+      return kDelete;
+    case Mutation::Kind::kTrim:
+      return kTrim;
+    case Mutation::Kind::kExpire:
+      return kExpire;
+    case Mutation::Kind::kDeleteExpired:
+      return kDeleteExpired;
+    case Mutation::Kind::kAppend:
+      break;
+  }
+  if (m.at != 0) return kAppendExpiring;
   switch (m.condition.on) {
     case Condition::On::kNothing:
       return kAppend;
@@ -49,9 +66,27 @@ void EncodeWrites(const WriteBatch& batch, std::string* out) {
       const std::uint8_t kind = KindByte(m);
       out->push_back(static_cast<char>(kind));
       PutVarString(out, m.key);
-      if (kind == kTrim) PutListRange(out, m.range);
-      if (kind != kDelete && kind != kTrim) PutVarString(out, m.val);
-      if (kind == kAppendIfRevision || kind == kAppendIfLength) PutVarint(out, m.condition.value);
+      switch (kind) {
+        case kDelete:
+          break;
+        case kTrim:
+          PutListRange(out, m.range);
+          break;
+        case kExpire:
+        case kDeleteExpired:
+          PutVarint(out, m.at);
+          break;
+        case kAppendExpiring:
+          PutVarString(out, m.val);
+          out->push_back(static_cast<char>(m.condition.on));
+          if (m.condition.on != Condition::On::kNothing) PutVarint(out, m.condition.value);
+          PutVarint(out, m.at);
+          break;
+        default:
+          PutVarString(out, m.val);
+          if (kind != kAppend) PutVarint(out, m.condition.value);
+          break;
+      }
     }
   });
 }
@@ -93,6 +128,33 @@ bool Decode(std::string_view entry, Command* command) {
             ListRange range;
             if (!GetListRange(&entry, &range)) return false;
             command->batch.Trim(key, range);
+            continue;
+          }
+          if (kind == kExpire || kind == kDeleteExpired) {
+            std::uint64_t at = 0;
+            if (!GetVarint(&entry, &at)) return false;
+            if (kind == kExpire) {
+              command->batch.Expire(key, at);
+            } else {
+              command->batch.DeleteExpired(key, at);
+            }
+            continue;
+          }
+          if (kind == kAppendExpiring) {
+            Condition condition;
+            std::uint64_t at = 0;
+            if (!GetVarString(&entry, &val) || entry.empty() ||
+                static_cast<std::uint8_t>(entry.front()) >
+                    static_cast<std::uint8_t>(Condition::On::kLength)) {
+              return false;
+            }
+            condition.on = static_cast<Condition::On>(entry.front());
+            entry.remove_prefix(1);
+            if ((condition.on != Condition::On::kNothing && !GetVarint(&entry, &condition.value)) ||
+                !GetVarint(&entry, &at) || at == 0) {
+              return false;
+            }
+            command->batch.Append(key, val, condition, at);
             continue;
           }
           Condition condition;

@@ -36,6 +36,12 @@ std::filesystem::path DefaultDataPath() {
   return TempDir() / "storage.data";
 }
 
+std::uint64_t UnixMillis() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
 std::optional<SyncPolicy> ParseSyncPolicy(std::string_view name) {
   for (const SyncPolicy policy : {SyncPolicy::kAlways, SyncPolicy::kEverySec, SyncPolicy::kNo}) {
     if (name == SyncPolicyName(policy)) return policy;
@@ -131,6 +137,7 @@ Status Engine::Recover() {
     ApplyLocked(e.record.batch, nullptr);
     if (!e.record.batch.empty()) dirty_ = true;
   }
+  NoteExpiring();
   if (Status s =
           JournalWriter::Open(journal_path_, contents.valid_end, reservation(), &journal_, fs);
       !s.ok()) {
@@ -171,6 +178,7 @@ Status Engine::StartJournal() {
   const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
   if (meta.matches && store_.SetRevisions(meta.revisions)) {
     LoadHistory();
+    NoteExpiring();
     return JournalWriter::Create(journal_path_, snapshot_id_, meta.revisions, reservation(),
                                  &journal_, options_.fs);
   }
@@ -227,6 +235,7 @@ Status Engine::Write(const WriteBatch& batch, WriteResults* results,
     {
       std::unique_lock write(mu_);
       ApplyLocked(batch, results);
+      NoteExpiring();
     }
     dirty_ = true;
     if (acknowledge) acknowledge();
@@ -266,6 +275,7 @@ Status Engine::Write(const WriteBatch& batch, WriteResults* results,
       std::unique_lock write(mu_);
       ApplyQueuedLocked();  // they came first
       ApplyLocked(batch, results);
+      NoteExpiring();
     }
     if (acknowledge) acknowledge();
   }
@@ -412,22 +422,27 @@ void Engine::ProduceFrozen(SnapshotSink& sink, Store::Revisions* revisions) cons
   Store::Revisions unwanted;
   if (revisions == nullptr) revisions = &unwanted;
   revisions->keys.clear();
+  revisions->expiries.clear();
   for (bool more = true; more;) {
     bytes.clear();
     parts.clear();
     {
       std::shared_lock read(mu_);
       revisions->store = store_.frozen_revision();
-      more =
-          store_.VisitFrozen(&cursor, kSnapshotChunk,
-                             [&](std::string_view key, ValueView values, bool first, bool last,
-                                 std::uint64_t revision) {
-                               parts.push_back({bytes.size(), key.size(), bytes.size() + key.size(),
-                                                values.packed_bytes(), first, last});
-                               bytes.append(key);
-                               bytes.append(values.packed_data(), values.packed_bytes());
-                               if (first) revisions->keys.push_back(revision);
-                             });
+      more = store_.VisitFrozen(
+          &cursor, kSnapshotChunk,
+          [&](std::string_view key, ValueView values, bool first, bool last, std::uint64_t revision,
+              std::uint64_t expires_at) {
+            parts.push_back({bytes.size(), key.size(), bytes.size() + key.size(),
+                             values.packed_bytes(), first, last});
+            bytes.append(key);
+            bytes.append(values.packed_data(), values.packed_bytes());
+            if (!first) return;
+            if (expires_at != 0) {
+              revisions->expiries.push_back({revisions->keys.size(), expires_at});
+            }
+            revisions->keys.push_back(revision);
+          });
     }
     for (const Part& p : parts) {
       sink.Entry(std::string_view(bytes.data() + p.key_at, p.key_size),
@@ -475,6 +490,7 @@ Status Engine::Restore(std::string text, const Store::Revisions* revisions,
   if (Status s = ParseSnapshot(std::move(text), name, &store_, &id); !s.ok()) return s;
   if (revisions == nullptr || !store_.SetRevisions(*revisions)) store_.ResetRevisions(0);
   history_.Reset(store_.revision());  // the changes that led here are not known
+  NoteExpiring();
   return Status::OK();
 }
 
@@ -610,7 +626,7 @@ Status Engine::Close() {
   // A read-only use (kvctl --embedded reading) finds it written already.
   const MetaFile meta = ReadMetaFile(data_path_, snapshot_id_, options_.fs);
   if (!meta.matches || meta.revisions.store != revisions.store ||
-      meta.revisions.keys != revisions.keys) {
+      meta.revisions.keys != revisions.keys || meta.revisions.expiries != revisions.expiries) {
     if (Status s = WriteMetaFile(data_path_, snapshot_id_, revisions, options_.fs); !s.ok()) {
       return s;
     }
@@ -634,18 +650,23 @@ auto Engine::ReadStore(const Read& read) const {
   return read();
 }
 
+const ValueList* Engine::FindLive(std::string_view key, std::uint64_t* revision) const {
+  const bool expired =
+      any_expiring_.load(std::memory_order_acquire) && store_.Expired(key, UnixMillis());
+  if (revision != nullptr) *revision = expired ? 0 : store_.KeyRevision(key);
+  return expired ? nullptr : store_.Find(key);
+}
+
 ValueList Engine::Get(std::string_view key, std::uint64_t* revision) const {
   return ReadStore([&] {
-    if (revision != nullptr) *revision = store_.KeyRevision(key);
-    const ValueList* values = store_.Find(key);
+    const ValueList* values = FindLive(key, revision);
     return values == nullptr ? ValueList() : *values;
   });
 }
 
 ValueList Engine::GetRange(std::string_view key, ListRange range, std::uint64_t* revision) const {
   return ReadStore([&] {
-    if (revision != nullptr) *revision = store_.KeyRevision(key);
-    const ValueList* values = store_.Find(key);
+    const ValueList* values = FindLive(key, revision);
     if (values == nullptr) return ValueList();
     const ValueView all = values->view();
     // Indices from the head need no length: Values stops at the list's end.
@@ -658,17 +679,56 @@ ValueList Engine::GetRange(std::string_view key, ListRange range, std::uint64_t*
 
 std::size_t Engine::Length(std::string_view key) const {
   return ReadStore([&] {
-    const ValueList* values = store_.Find(key);
+    const ValueList* values = FindLive(key, nullptr);
     return values == nullptr ? std::size_t{0} : values->view().count();
   });
 }
 
 std::uint64_t Engine::KeyRevision(std::string_view key) const {
-  return ReadStore([&] { return store_.KeyRevision(key); });
+  return ReadStore([&] {
+    std::uint64_t revision = 0;
+    FindLive(key, &revision);
+    return revision;
+  });
 }
 
 std::vector<std::string> Engine::Keys(std::string_view prefix) const {
-  return ReadStore([&] { return store_.Keys(prefix); });
+  return ReadStore([&] {
+    std::vector<std::string> keys = store_.Keys(prefix);
+    if (store_.expiring_count() > 0) {
+      const std::uint64_t now = UnixMillis();
+      std::erase_if(keys, [&](const std::string& key) { return store_.Expired(key, now); });
+    }
+    return keys;
+  });
+}
+
+Status Engine::DeleteExpired(std::uint64_t now) {
+  WriteBatch batch;
+  for (const std::string& key : ExpiredKeys(now, std::numeric_limits<std::size_t>::max())) {
+    batch.DeleteExpired(key, now);
+  }
+  return Write(batch);
+}
+
+std::int64_t Engine::TimeToLive(std::string_view key) const {
+  return ReadStore([&]() -> std::int64_t {
+    if (store_.Find(key) == nullptr) return -2;
+    const std::uint64_t at = store_.ExpiresAt(key);
+    if (at == 0) return -1;
+    const std::uint64_t now = UnixMillis();
+    return at <= now ? -2 : static_cast<std::int64_t>(at - now);
+  });
+}
+
+bool Engine::Expired(std::string_view key, std::uint64_t now) const {
+  if (!any_expiring_.load(std::memory_order_acquire)) return false;
+  return ReadStore([&] { return store_.Expired(key, now); });
+}
+
+std::vector<std::string> Engine::ExpiredKeys(std::uint64_t now, std::size_t max) const {
+  if (!any_expiring_.load(std::memory_order_acquire)) return {};
+  return ReadStore([&] { return store_.ExpiredKeys(now, max); });
 }
 
 bool Engine::ReadChanges(std::uint64_t after, std::string_view prefix,

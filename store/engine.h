@@ -45,6 +45,9 @@ namespace kvd {
 // $KVD_DATA if set, else <temp dir>/storage.data.
 std::filesystem::path DefaultDataPath();
 
+// The current unix time in milliseconds, as expiry times count it.
+std::uint64_t UnixMillis();
+
 // When the journal is fsynced, as Redis's appendfsync.
 enum class SyncPolicy {
   kAlways,    // before each write is acknowledged; nothing acknowledged is ever lost
@@ -156,7 +159,10 @@ class Engine {
   // every write now fails with, though no writer has come since (/health).
   Status WriteRefusal() const;
 
-  // Readers see only written data and never wait for I/O. Get copies the
+  // Readers see only written data and never wait for I/O, and treat a key
+  // whose expiry time (Store::ExpiresAt) has come by the clock
+  // (UnixMillis) as absent, though its expired delete is not committed
+  // yet. Get copies the
   // key's values (one allocation, however many values), and sets *revision,
   // if given, to the key's revision (Store::KeyRevision), read with them.
   ValueList Get(std::string_view key, std::uint64_t* revision = nullptr) const;
@@ -171,6 +177,7 @@ class Engine {
   // its values.
   std::uint64_t KeyRevision(std::string_view key) const;
   std::vector<std::string> Keys(std::string_view prefix) const;
+  // Stats count the keys that expired until their expired delete.
   Stats GetStats() const;
 
   // The changes after revision `after` under `prefix` (ChangeHistory::Read,
@@ -185,6 +192,22 @@ class Engine {
   // holds at most.
   std::size_t ChangeBytesAfter(std::uint64_t after) const;
   std::size_t history_bytes() const { return options_.history_bytes; }
+  // The milliseconds left before `key` expires, as Redis's PTTL: -1 if it
+  // never does, -2 if it is absent (or expired).
+  std::int64_t TimeToLive(std::string_view key) const;
+  // Whether `key` exists with an expiry time at or before `now`: a write
+  // to it then goes after its expired delete (Mutation::kDeleteExpired).
+  // Takes no lock while no key expires.
+  bool Expired(std::string_view key, std::uint64_t now) const;
+  // Up to `max` keys whose expiry time is at or before `now`, soonest
+  // first: the ones whose expired deletes are due.
+  std::vector<std::string> ExpiredKeys(std::uint64_t now, std::size_t max) const;
+  // Writes the expired deletes (Mutation::kDeleteExpired, at `now`) of
+  // every key whose time has come: for whoever commits writes (kvd before
+  // its last fold, an embedded user before it closes), so that
+  // storage.data keeps no expired key; never a cluster's state machine,
+  // whose deletes come through its log.
+  Status DeleteExpired(std::uint64_t now);
 
   // Without the journal (EngineOptions::journal): the store as storage.data
   // text and its *revisions (if given), and the store made to hold exactly what such a
@@ -290,9 +313,17 @@ class Engine {
   void ApplyLocked(const WriteBatch& batch, WriteResults* results) const;
   // With mu_ held unique: applies what Write queued; true if there was some.
   bool ApplyQueuedLocked() const;
+  // Under mu_: the values of `key`, null if it is absent or expired by the
+  // clock; its revision (0 then) to *revision if given.
+  const ValueList* FindLive(std::string_view key, std::uint64_t* revision) const;
   // Runs `read` (which reads store_) under mu_, once nothing is queued.
   template <typename Read>
   auto ReadStore(const Read& read) const;
+  // With mu_ held unique, after a change of store_ other than a queued
+  // append: updates any_expiring_.
+  void NoteExpiring() {
+    any_expiring_.store(store_.expiring_count() > 0, std::memory_order_release);
+  }
 
   const std::filesystem::path data_path_;
   const std::filesystem::path journal_path_;
@@ -338,6 +369,7 @@ class Engine {
   mutable WriteBatch queued_;                    // guarded by queue_mu_
   mutable WriteBatch applying_;                  // queued_ taken out to apply; guarded by mu_
   mutable std::atomic<bool> has_queued_{false};  // !queued_.empty(), readable without a lock
+  std::atomic<bool> any_expiring_{false};        // store_ has keys that expire
 };
 
 }  // namespace kvd

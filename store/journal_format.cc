@@ -18,6 +18,10 @@ constexpr unsigned kSameKey = 2;
 constexpr unsigned kIfRevision = 4;  // an append's Condition, a varint after the value
 constexpr unsigned kIfLength = 8;
 constexpr unsigned kIsTrim = 16;  // not an append: a trim, its range after the key
+// A time, a varint at the end: an expire (alone) or an append's expiry
+// (with kIsAppend); or an expired delete.
+constexpr unsigned kExpires = 32;
+constexpr unsigned kIsExpiredDelete = 64;
 
 unsigned ConditionFlag(Condition::On on) {
   switch (on) {
@@ -74,6 +78,7 @@ class PayloadReader {
     return true;
   }
   bool Revisions(Store::Revisions* r) { return GetRevisions(&in_, r); }
+  bool Expiries(Store::Revisions* r) { return GetExpiries(&in_, r); }
   bool Varint(std::uint64_t* v) { return GetVarint(&in_, v); }
   bool Range(ListRange* range) { return GetListRange(&in_, range); }
   bool Snapshot(SnapshotId* id) {
@@ -106,11 +111,43 @@ void EncodeCheckpoint(const SnapshotId& id, std::uint64_t offset, std::string* o
 }
 
 void EncodeMeta(const SnapshotId& id, const Store::Revisions& revisions, std::string* out) {
-  const std::size_t start = BeginRecord(out, RecordType::kMeta);
+  const bool expiries = !revisions.expiries.empty();
+  const std::size_t start =
+      BeginRecord(out, expiries ? RecordType::kMetaWithExpiries : RecordType::kMeta);
   PutFixed(out, id.size, 8);
   PutFixed(out, id.crc, 4);
   PutRevisions(revisions, out);
+  if (expiries) PutExpiries(revisions, out);
   EndRecord(out, start);
+}
+
+void PutExpiries(const Store::Revisions& revisions, std::string* out) {
+  PutVarint(out, revisions.expiries.size());
+  std::uint64_t next = 0;
+  for (const Store::Expiry& x : revisions.expiries) {
+    PutVarint(out, x.key - next);
+    PutVarint(out, x.at);
+    next = x.key + 1;
+  }
+}
+
+bool GetExpiries(std::string_view* in, Store::Revisions* revisions) {
+  std::uint64_t count = 0;
+  if (!GetVarint(in, &count) || count > revisions->keys.size()) return false;
+  revisions->expiries.clear();
+  std::uint64_t next = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t gap = 0;
+    Store::Expiry x;
+    if (!GetVarint(in, &gap) || !GetVarint(in, &x.at) || x.at == 0 ||
+        gap >= revisions->keys.size() - next) {
+      return false;
+    }
+    x.key = next + gap;
+    next = x.key + 1;
+    revisions->expiries.push_back(x);
+  }
+  return true;
 }
 
 void PutRevisions(const Store::Revisions& revisions, std::string* out) {
@@ -123,6 +160,7 @@ bool GetRevisions(std::string_view* in, Store::Revisions* revisions) {
   std::uint64_t count = 0;
   if (!GetVarint(in, &revisions->store) || !GetVarint(in, &count)) return false;
   revisions->keys.clear();
+  revisions->expiries.clear();
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t key = 0;
     // A key's revision is at most the store's.
@@ -140,7 +178,7 @@ void EncodeHead(const SnapshotId& base, const Store::Revisions& revisions, std::
 void EncodeBatch(const WriteBatch& batch, std::string* out) {
   std::size_t size = out->size() + kHeaderSize + 1;
   for (const Mutation& m : batch.mutations()) {
-    size += 1 + 3 * kMaxVarint + m.key.size() + m.val.size();
+    size += 1 + 4 * kMaxVarint + m.key.size() + m.val.size();
   }
   out->reserve(size);
   bool in_record = false;  // a record is open
@@ -160,13 +198,17 @@ void EncodeBatch(const WriteBatch& batch, std::string* out) {
     }
     const bool append = m.kind == Mutation::Kind::kAppend;
     const bool trim = m.kind == Mutation::Kind::kTrim;
+    const bool expires = m.kind == Mutation::Kind::kExpire || (append && m.at != 0);
+    const bool expired_delete = m.kind == Mutation::Kind::kDeleteExpired;
     const unsigned condition = append ? ConditionFlag(m.condition.on) : 0;
-    out->push_back(static_cast<char>((append ? kIsAppend : 0) | (trim ? kIsTrim : 0) |
-                                     (same_key ? kSameKey : 0) | condition));
+    out->push_back(static_cast<char>(
+        (append ? kIsAppend : 0) | (trim ? kIsTrim : 0) | (same_key ? kSameKey : 0) | condition |
+        (expires ? kExpires : 0) | (expired_delete ? kIsExpiredDelete : 0)));
     if (!same_key) PutVarString(out, m.key);
     if (append) PutVarString(out, m.val);
     if (condition != 0) PutVarint(out, m.condition.value);
     if (trim) PutListRange(out, m.range);
+    if (expires || expired_delete) PutVarint(out, m.at);
     previous_key = m.key;
   }
   if (in_record) EndRecord(out, start);
@@ -184,10 +226,14 @@ bool DecodePayload(std::string_view payload, Record* record) {
     case RecordType::kBatch:
       while (!in.Done()) {
         std::uint64_t flags = 0;
-        if (!in.Fixed(1, &flags) ||
-            (flags & ~std::uint64_t{kIsAppend | kSameKey | kIfRevision | kIfLength | kIsTrim}) !=
-                0 ||
-            ((flags & kIsAppend) && (flags & kIsTrim))) {
+        constexpr std::uint64_t kKnown =
+            kIsAppend | kSameKey | kIfRevision | kIfLength | kIsTrim | kExpires | kIsExpiredDelete;
+        // One kind: an append (maybe expiring), a trim, an expire, an
+        // expired delete, or none of these bits (a delete).
+        if (!in.Fixed(1, &flags) || (flags & ~kKnown) != 0 ||
+            ((flags & kIsAppend) && (flags & kIsTrim)) ||
+            ((flags & kIsExpiredDelete) && (flags & (kIsAppend | kIsTrim | kExpires))) ||
+            ((flags & kExpires) && (flags & kIsTrim))) {
           return false;
         }
         if (flags & kSameKey) {
@@ -202,18 +248,27 @@ bool DecodePayload(std::string_view payload, Record* record) {
           if (condition.on != Condition::On::kNothing) return false;
           condition.on = Condition::On::kLength;
         }
+        std::uint64_t at = 0;
         if (!(flags & kIsAppend)) {
           if (condition.on != Condition::On::kNothing) return false;
           if (flags & kIsTrim) {
             ListRange range;
             if (!in.Range(&range)) return false;
             record->batch.Trim(key, range);
+          } else if (flags & (kExpires | kIsExpiredDelete)) {
+            if (!in.Varint(&at)) return false;
+            if (flags & kExpires) {
+              record->batch.Expire(key, at);
+            } else {
+              record->batch.DeleteExpired(key, at);
+            }
           } else {
             record->batch.Delete(key);
           }
         } else if (in.String(0, &val) &&
-                   (condition.on == Condition::On::kNothing || in.Varint(&condition.value))) {
-          record->batch.Append(key, val, condition);
+                   (condition.on == Condition::On::kNothing || in.Varint(&condition.value)) &&
+                   (!(flags & kExpires) || (in.Varint(&at) && at != 0))) {
+          record->batch.Append(key, val, condition, at);
         } else {
           return false;
         }
@@ -231,6 +286,10 @@ bool DecodePayload(std::string_view payload, Record* record) {
       return in.Snapshot(&record->snapshot) && in.Fixed(8, &record->offset) && in.Done();
     case RecordType::kMeta:
       return in.Snapshot(&record->snapshot) && in.Revisions(&record->revisions) && in.Done();
+    case RecordType::kMetaWithExpiries:
+      record->type = RecordType::kMeta;
+      return in.Snapshot(&record->snapshot) && in.Revisions(&record->revisions) &&
+             in.Expiries(&record->revisions) && !record->revisions.expiries.empty() && in.Done();
   }
   return false;
 }

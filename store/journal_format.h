@@ -29,6 +29,10 @@
 //               writers go on, before the checkpoint holds them up). Replay
 //               numbers the changes after that snapshot from its revision.
 //               Journals written before revisions have none.
+//   kMetaWithExpiries  kMeta's payload, then the expiry times of its keys
+//               (PutExpiries): written instead of kMeta when some key
+//               expires, so that a store without expiring keys keeps the
+//               files an older kvd reads; decoded as a kMeta record.
 //   kCheckpoint u64 snapshot size, u32 snapshot CRC, u64 offset
 //               "a storage.data with this identity holds every record before
 //               `offset`": written just before such a snapshot replaces
@@ -68,6 +72,7 @@ enum class RecordType : std::uint8_t {
   kCheckpoint = 4,
   kBatch = 5,
   kMeta = 6,
+  kMetaWithExpiries = 7,
 };
 
 // Where a kBatch record ends and the next begins: large enough that a header
@@ -80,7 +85,7 @@ struct Record {
   WriteBatch batch;            // kBatch, kAppend, kDelete: the mutations
   SnapshotId snapshot;         // kBase, kCheckpoint, kMeta
   std::uint64_t offset = 0;    // kCheckpoint
-  Store::Revisions revisions;  // kMeta
+  Store::Revisions revisions;  // kMeta (kMetaWithExpiries decodes as kMeta)
 };
 
 // Appends the encoded record(s) to *out.
@@ -92,6 +97,12 @@ void EncodeMeta(const SnapshotId& id, const Store::Revisions& revisions, std::st
 // they are cut short or a key's revision is above the store's).
 void PutRevisions(const Store::Revisions& revisions, std::string* out);
 bool GetRevisions(std::string_view* in, Store::Revisions* revisions);
+// Store::Revisions::expiries as bytes (after the revisions, whose key count
+// bounds them): varint count, then each expiry as the varint gap from the
+// key index after the one before (from 0) and the varint time. GetExpiries
+// is false if they are cut short, out of order, past the key count or at 0.
+void PutExpiries(const Store::Revisions& revisions, std::string* out);
+bool GetExpiries(std::string_view* in, Store::Revisions* revisions);
 // A journal's first records: kBase for `base`, then kMeta of `revisions`.
 void EncodeHead(const SnapshotId& base, const Store::Revisions& revisions, std::string* out);
 // A non-empty batch as kBatch records; nothing for an empty one.

@@ -10,10 +10,12 @@
 namespace kvd {
 namespace {
 
-// The snapshot's first byte: 3 since a session's results may carry the
-// values a trim removed; 2 without them, 1 without the store's revisions
-// before its text too, both still read.
-constexpr char kSnapshotFormat = 3;
+// The snapshot's first byte: 4 since the keys' expiry times follow the
+// revisions; 3 without them, 2 without the values a trim removed in a
+// session's results too, 1 without the store's revisions before its text
+// either, all still read.
+constexpr char kSnapshotFormat = 4;
+constexpr char kSnapshotFormatWithoutExpiries = 3;
 constexpr char kSnapshotFormatWithoutRemoved = 2;
 constexpr char kSnapshotFormatWithoutRevisions = 1;
 
@@ -172,6 +174,7 @@ std::string StateMachine::FinishSnapshot() const {
   const std::string text = engine_.FrozenText(&revisions);
   std::string snapshot = snapshot_head_;
   journal::PutRevisions(revisions, &snapshot);
+  journal::PutExpiries(revisions, &snapshot);
   return snapshot + text;
 }
 
@@ -182,12 +185,14 @@ void StateMachine::EndSnapshot() {
 
 Status StateMachine::Restore(std::string_view snapshot) {
   auto bad = [] { return Status::Corruption("Raft snapshot: not a kvd state machine snapshot"); };
-  if (snapshot.empty() ||
-      (snapshot.front() != kSnapshotFormat && snapshot.front() != kSnapshotFormatWithoutRemoved &&
-       snapshot.front() != kSnapshotFormatWithoutRevisions)) {
+  if (snapshot.empty()) return bad();
+  const char format = snapshot.front();
+  if (format != kSnapshotFormat && format != kSnapshotFormatWithoutExpiries &&
+      format != kSnapshotFormatWithoutRemoved && format != kSnapshotFormatWithoutRevisions) {
     return bad();
   }
-  const bool with_revisions = snapshot.front() != kSnapshotFormatWithoutRevisions;
+  const bool with_revisions = format != kSnapshotFormatWithoutRevisions;
+  const bool with_expiries = format == kSnapshotFormat;
   snapshot.remove_prefix(1);
   std::list<Session> sessions;
   std::unordered_map<std::uint64_t, std::list<Session>::iterator> by_client;
@@ -226,6 +231,7 @@ Status StateMachine::Restore(std::string_view snapshot) {
   }
   Store::Revisions revisions;
   if (with_revisions && !journal::GetRevisions(&snapshot, &revisions)) return bad();
+  if (with_expiries && !journal::GetExpiries(&snapshot, &revisions)) return bad();
   if (Status s = engine_.Restore(std::string(snapshot), with_revisions ? &revisions : nullptr,
                                  "Raft snapshot");
       !s.ok()) {

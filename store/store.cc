@@ -18,6 +18,7 @@ Store::~Store() { Clear(); }
 
 void Store::Clear() {
   table_.clear();
+  expiring_.clear();
   tree_.clear_and_dispose([](Entry* e) { delete e; });
   value_count_ = 0;
   byte_count_ = 0;
@@ -141,6 +142,7 @@ void Store::KeepFrozenImage(std::string_view key) {
     image.existed = true;
     image.packed_bytes = e->values.packed_bytes();
     image.revision = e->revision;
+    image.expires_at = e->expires_at;
   }
   frozen_images_.emplace(std::string(key), std::move(image));
 }
@@ -157,6 +159,7 @@ void Store::Replace(std::string_view key, ValueList values) {
   }
   e.values = std::move(values);
   e.revision = 0;
+  SetExpiry(e, 0);
 }
 
 void Store::Append(std::string_view key, std::string_view val) {
@@ -173,12 +176,49 @@ bool Store::Delete(std::string_view key) {
   if (e == nullptr) return false;
   KeepFrozenImage(key);
   DropValues(*e);
+  SetExpiry(*e, 0);
   byte_count_ -= e->key.size();
   table_.erase(table_.iterator_to(*e));
   tree_.erase(tree_.iterator_to(*e));
   delete e;
   ++revision_;
   return true;
+}
+
+bool Store::Expire(std::string_view key, std::uint64_t at) {
+  Entry* e = Lookup(key);
+  if (e == nullptr || (at == 0 && e->expires_at == 0)) return false;
+  KeepFrozenImage(key);
+  SetExpiry(*e, at);
+  e->revision = ++revision_;
+  return true;
+}
+
+void Store::SetExpiry(Entry& e, std::uint64_t at) {
+  if (e.expires_at == at) return;
+  if (e.expires_at != 0) expiring_.erase({e.expires_at, &e});
+  e.expires_at = at;
+  if (at != 0) expiring_.emplace(at, &e);
+}
+
+std::uint64_t Store::ExpiresAt(std::string_view key) const {
+  if (expiring_.empty()) return 0;
+  const Entry* e = Lookup(key);
+  return e == nullptr ? 0 : e->expires_at;
+}
+
+bool Store::Expired(std::string_view key, std::uint64_t now) const {
+  const std::uint64_t at = ExpiresAt(key);
+  return at != 0 && at <= now;
+}
+
+std::vector<std::string> Store::ExpiredKeys(std::uint64_t now, std::size_t max) const {
+  std::vector<std::string> keys;
+  for (auto it = expiring_.begin(); it != expiring_.end() && it->first <= now && keys.size() < max;
+       ++it) {
+    keys.emplace_back(View(it->second->key));
+  }
+  return keys;
 }
 
 bool Store::FrozenViewReads(const Entry& e) const {
@@ -238,11 +278,16 @@ bool Store::Apply(const Mutation& m, std::string* removed) {
     case Mutation::Kind::kAppend:
       if (!Holds(m.key, m.condition)) return false;
       Append(m.key, m.val);
+      if (m.at != 0) SetExpiry(*Lookup(m.key), m.at);
       return true;
     case Mutation::Kind::kDelete:
       return Delete(m.key);
     case Mutation::Kind::kTrim:
       return Trim(m.key, m.range, removed);
+    case Mutation::Kind::kExpire:
+      return Expire(m.key, m.at);
+    case Mutation::Kind::kDeleteExpired:
+      return Expired(m.key, m.at) && Delete(m.key);
   }
   return true;
 }
@@ -292,23 +337,43 @@ std::vector<std::string> Store::Keys(std::string_view prefix) const {
 }
 
 Store::Revisions Store::GetRevisions() const {
-  Revisions r{revision_, {}};
+  Revisions r{revision_, {}, {}};
   r.keys.reserve(tree_.size());
-  for (const Entry& e : tree_) r.keys.push_back(e.revision);
+  for (const Entry& e : tree_) {
+    if (e.expires_at != 0) r.expiries.push_back(Expiry{r.keys.size(), e.expires_at});
+    r.keys.push_back(e.revision);
+  }
   return r;
 }
 
 bool Store::SetRevisions(const Revisions& r) {
   if (r.keys.size() != tree_.size()) return false;
+  for (std::size_t i = 0; i < r.expiries.size(); ++i) {
+    const Expiry& x = r.expiries[i];
+    if (x.key >= r.keys.size() || x.at == 0 || (i > 0 && x.key <= r.expiries[i - 1].key)) {
+      return false;
+    }
+  }
   revision_ = r.store;
   auto it = r.keys.begin();
-  for (Entry& e : tree_) e.revision = *it++;
+  auto expiry = r.expiries.begin();
+  std::uint64_t index = 0;
+  for (Entry& e : tree_) {
+    e.revision = *it++;
+    const bool expires = expiry != r.expiries.end() && expiry->key == index;
+    SetExpiry(e, expires ? expiry->at : 0);
+    if (expires) ++expiry;
+    ++index;
+  }
   return true;
 }
 
 void Store::ResetRevisions(std::uint64_t last) {
   revision_ = tree_.empty() ? last : last + 1;
-  for (Entry& e : tree_) e.revision = revision_;
+  for (Entry& e : tree_) {
+    e.revision = revision_;
+    SetExpiry(e, 0);
+  }
 }
 
 void Store::Freeze() {
@@ -343,6 +408,7 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
     bool existed = true;
     ValueView view;
     std::uint64_t revision;
+    std::uint64_t expires_at;
     if (take_old) {
       const FrozenImage& image = old->second;
       existed = image.existed;
@@ -350,9 +416,11 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
         view = (image.moved ? image.values : Lookup(key)->values).view().Prefix(image.packed_bytes);
       }
       revision = image.revision;
+      expires_at = image.expires_at;
     } else {
       view = live->values.view();
       revision = live->revision;
+      expires_at = live->expires_at;
     }
     cursor->key = key;
     cursor->started = true;
@@ -360,7 +428,7 @@ bool Store::VisitFrozen(FrozenCursor* cursor, std::size_t min_bytes, const Visit
       const std::size_t from = cursor->offset;
       const ValueView part = view.Slice(from, min_bytes - visited);
       const std::size_t to = from + part.packed_bytes();
-      visit(key, part, from == 0, to == view.packed_bytes(), revision);
+      visit(key, part, from == 0, to == view.packed_bytes(), revision, expires_at);
       visited += key.size() + part.packed_bytes() + 1;
       if (to < view.packed_bytes()) {
         cursor->offset = to;

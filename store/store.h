@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,9 +34,9 @@ class Store {
   // Part of a key's values: a visit hands a key's values over in one part,
   // or in several when they outgrow it (`first` on the first, `last` on the
   // last), so that no visit takes long however many values a key has; with
-  // the key's revision.
+  // the key's revision and expiry time (0: none).
   using Visitor = std::function<void(std::string_view key, ValueView values, bool first, bool last,
-                                     std::uint64_t revision)>;
+                                     std::uint64_t revision, std::uint64_t expires_at)>;
   // Where a visit of the frozen view resumes: after the key visited last, or
   // within it when its values are visited only up to packed byte `offset`.
   struct FrozenCursor {
@@ -53,20 +54,42 @@ class Store {
   // The revision of `key`: of the last change to it; 0 if absent.
   std::uint64_t KeyRevision(std::string_view key) const;
   // What a snapshot cannot hold, so the journal keeps it beside one: the
-  // store's revision and each key's, in the keys' byte order.
+  // store's revision and each key's, in the keys' byte order, and the
+  // expiry times of the keys that have one.
+  struct Expiry {
+    std::uint64_t key = 0;  // the key's index in byte order
+    std::uint64_t at = 0;   // unix milliseconds, not 0
+    bool operator==(const Expiry&) const = default;
+  };
   struct Revisions {
     std::uint64_t store = 0;
     std::vector<std::uint64_t> keys;
+    std::vector<Expiry> expiries{};  // by ascending key index
   };
   Revisions GetRevisions() const;
-  // Gives the store and each key (in byte order) the revisions `r` holds;
-  // false, changing nothing, if it holds another number of keys.
+  // Gives the store and each key (in byte order) the revisions and expiry
+  // times `r` holds; false, changing nothing, if it holds another number of
+  // keys or an expiry of a key index past them.
   bool SetRevisions(const Revisions& r);
   // For keys whose revisions are unknown (a storage.data without its own):
   // gives every key, and the store, the revision after `last` (the store
   // stays at `last` while empty), so that revisions do not go back past
-  // `last` and a condition on an older one fails rather than succeeds.
+  // `last` and a condition on an older one fails rather than succeeds. No
+  // key expires then: an expiry that is not known is none.
   void ResetRevisions(std::uint64_t last);
+
+  // Expiry (PROTOCOL.md, "expire"): the store keeps each key's expiry time
+  // and changes it only by mutations that carry their time (Mutation::at);
+  // it never reads a clock. Readers (Engine) treat a key whose time has
+  // come as absent; the node that commits deletes it (kDeleteExpired).
+  // The unix millisecond at which `key` expires; 0 if never or absent.
+  std::uint64_t ExpiresAt(std::string_view key) const;
+  // Whether `key` exists with an expiry time at or before `now`.
+  bool Expired(std::string_view key, std::uint64_t now) const;
+  // Up to `max` keys whose expiry time is at or before `now`, soonest first.
+  std::vector<std::string> ExpiredKeys(std::uint64_t now, std::size_t max) const;
+  // How many keys have an expiry time.
+  std::size_t expiring_count() const { return expiring_.size(); }
 
   // Adds `val` after the values `key` already has.
   void Append(std::string_view key, std::string_view val);
@@ -85,6 +108,9 @@ class Store {
   void Clear();
   // Removes `key` with all its values; false if it was absent.
   bool Delete(std::string_view key);
+  // Makes `key` expire at `at` (0: never); false, changing nothing, if it
+  // is absent, or if `at` is 0 and it had no expiry. Takes a revision.
+  bool Expire(std::string_view key, std::uint64_t at);
   // Keeps only the values of `key` in `range` (LTRIM), deleting the key if
   // none are left; appends the values it removes, packed in list order, to
   // *removed if given. False if it removed none. A trim that keeps the
@@ -93,7 +119,9 @@ class Store {
   bool Trim(std::string_view key, ListRange range, std::string* removed = nullptr);
   // Applies one mutation, appending what a trim removes to *removed as Trim
   // does. Returns false, changing nothing, for a delete of an absent key,
-  // an append whose condition does not hold and a trim that removes nothing.
+  // an append whose condition does not hold, a trim that removes nothing,
+  // an expire that Expire refuses and an expired delete of a key that has
+  // not expired by the mutation's time.
   bool Apply(const Mutation& m, std::string* removed = nullptr);
   // Whether `condition` holds for `key` (a list's length is counted: it
   // takes a walk of its values).
@@ -140,6 +168,7 @@ class Store {
     bool existed = false;
     std::size_t packed_bytes = 0;  // of the values it had
     std::uint64_t revision = 0;    // it had
+    std::uint64_t expires_at = 0;  // it had
     bool moved = false;            // DropValues moved those values into `values`
     ValueList values;
   };
@@ -153,9 +182,9 @@ class Store {
   // level). Keys of up to 22 bytes live inside the entry (Boost's string
   // keeps that many in place, std::string 15). The tree's hook keeps its
   // colour in a pointer's spare bit, which pays for the table's link; the
-  // stored hash (rehashing reads no keys, a lookup compares few) and the
-  // key's revision take 8 bytes each: 80 bytes, a 96-byte heap block. The
-  // table adds 8 bytes per key for its buckets.
+  // stored hash (rehashing reads no keys, a lookup compares few), the key's
+  // revision and its expiry time take 8 bytes each: 88 bytes, still a
+  // 96-byte heap block. The table adds 8 bytes per key for its buckets.
   using Key = boost::container::string;
   static std::string_view View(const Key& k) { return {k.data(), k.size()}; }
   struct Entry : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<true>>,
@@ -172,6 +201,7 @@ class Store {
     Key key;
     ValueList values;
     std::uint64_t revision = 0;
+    std::uint64_t expires_at = 0;  // unix milliseconds; 0: never
   };
   struct KeyOf {
     using type = std::string_view;
@@ -209,6 +239,8 @@ class Store {
   // After KeepFrozenImage: whether the frozen view still reads `e`'s values
   // in place (then they may only be appended to).
   bool FrozenViewReads(const Entry& e) const;
+  // Gives `e` the expiry time `at` (0: none), in expiring_ too.
+  void SetExpiry(Entry& e, std::uint64_t at);
 
   Tree tree_;
   // Doubled once the table holds as many entries as buckets.
@@ -223,6 +255,8 @@ class Store {
   Entry* last_loaded_ = nullptr;  // while loading_
   // While frozen: the keys changed since Freeze(), with what they held then.
   std::map<std::string, FrozenImage, std::less<>> frozen_images_;
+  // The keys that expire, by time: which to delete first.
+  std::set<std::pair<std::uint64_t, Entry*>> expiring_;
   std::string removed_;  // Apply(batch)'s scratch: what a trim removed
 };
 

@@ -35,12 +35,24 @@ struct Mutation {
     // Keeps only the values in `range` (LTRIM); a pop is the trim that keeps
     // all but the values it takes. A key left without values is deleted.
     kTrim,
+    // Makes an existing key expire at `at` (0: never again, as PERSIST).
+    kExpire,
+    // Deletes the key only if it has an expiry time at or before `at`: the
+    // expired delete the committing node makes, decided alike on replay and
+    // on every replica however late it is applied, and keeping a key whose
+    // expiry was moved or removed meanwhile.
+    kDeleteExpired,
   };
   Kind kind;
   std::string_view key;  // views into the batch: valid while it is unchanged
   std::string_view val;  // kAppend only
   Condition condition;   // kAppend only
   ListRange range;       // kTrim only
+  // Unix time in milliseconds, chosen by the node that commits (never read
+  // from the clock where the mutation is applied): kExpire's and
+  // kDeleteExpired's; on kAppend, if not 0, the key's new expiry once the
+  // value is appended (an append with a TTL).
+  std::uint64_t at = 0;
 };
 
 // Who sent a group of mutations, for exactly-once writes in cluster mode: a
@@ -77,15 +89,22 @@ class WriteBatch {
     }
   }
 
-  void Append(std::string_view key, std::string_view val, Condition condition = {}) {
-    Add(Mutation::Kind::kAppend, key, val, condition);
+  void Append(std::string_view key, std::string_view val, Condition condition = {},
+              std::uint64_t expire_at = 0) {
+    Add(Mutation::Kind::kAppend, key, val, condition, {}, expire_at);
   }
   void Delete(std::string_view key) { Add(Mutation::Kind::kDelete, key, {}, {}); }
   void Trim(std::string_view key, ListRange range) {
     Add(Mutation::Kind::kTrim, key, {}, {}, range);
   }
+  void Expire(std::string_view key, std::uint64_t at) {
+    Add(Mutation::Kind::kExpire, key, {}, {}, {}, at);
+  }
+  void DeleteExpired(std::string_view key, std::uint64_t at) {
+    Add(Mutation::Kind::kDeleteExpired, key, {}, {}, {}, at);
+  }
   // A copy of `m` (of another batch).
-  void Add(const Mutation& m) { Add(m.kind, m.key, m.val, m.condition, m.range); }
+  void Add(const Mutation& m) { Add(m.kind, m.key, m.val, m.condition, m.range, m.at); }
   // Appends a copy of every mutation of `other` (another batch).
   void Absorb(const WriteBatch& other) {
     if (other.empty()) return;
@@ -115,11 +134,13 @@ class WriteBatch {
   std::size_t size() const { return entries_.size(); }
   // Bytes of keys and values.
   std::size_t bytes() const { return bytes_.size(); }
-  // Whether every mutation is an unconditional append (whose result is
-  // known before it is applied: it always adds its value).
+  // Whether every mutation is an unconditional append without a TTL (whose
+  // result is known before it is applied, and which changes no expiry: it
+  // always adds its value).
   bool AppendsOnly() const {
     for (const Entry& e : entries_) {
-      if (e.kind != Mutation::Kind::kAppend || e.condition.on != Condition::On::kNothing) {
+      if (e.kind != Mutation::Kind::kAppend || e.condition.on != Condition::On::kNothing ||
+          e.at != 0) {
         return false;
       }
     }
@@ -133,6 +154,7 @@ class WriteBatch {
     std::size_t val_size;
     Condition condition;
     ListRange range;
+    std::uint64_t at;
   };
   // From mutation `first` on, the mutations are `origin`'s.
   struct OriginMark {
@@ -154,9 +176,12 @@ class WriteBatch {
 
       iterator(const Entry* entry, const char* bytes) : entry_(entry), bytes_(bytes) {}
       Mutation operator*() const {
-        return Mutation{entry_->kind, std::string_view(bytes_, entry_->key_size),
+        return Mutation{entry_->kind,
+                        std::string_view(bytes_, entry_->key_size),
                         std::string_view(bytes_ + entry_->key_size, entry_->val_size),
-                        entry_->condition, entry_->range};
+                        entry_->condition,
+                        entry_->range,
+                        entry_->at};
       }
       iterator& operator++() {
         bytes_ += entry_->key_size + entry_->val_size;
@@ -184,10 +209,10 @@ class WriteBatch {
 
  private:
   void Add(Mutation::Kind kind, std::string_view key, std::string_view val, Condition condition,
-           ListRange range = {}) {
+           ListRange range = {}, std::uint64_t at = 0) {
     bytes_ += key;
     bytes_ += val;
-    entries_.push_back(Entry{kind, key.size(), val.size(), condition, range});
+    entries_.push_back(Entry{kind, key.size(), val.size(), condition, range, at});
   }
 
   std::string bytes_;  // each mutation's key, then its value, in order

@@ -417,6 +417,48 @@ TEST(ClusterTest, AConditionalAppendToAFollowerIsDecidedByTheLeader) {
   }
 }
 
+// Expiry times travel in the log with the writes: every node agrees on
+// them and on when each key went, whichever node took the write; only the
+// leader commits the deletes of expired keys, and a write to an expired key
+// starts afresh on every node.
+TEST(ClusterTest, KeysExpireAlikeOnEveryNode) {
+  TestDir dir;
+  ClusterNodes cluster(dir);
+  const int leader = cluster.WaitForLeader();
+  ASSERT_NE(leader, 0);
+  const int follower = leader % 3 + 1;
+  ASSERT_TRUE(cluster.WaitUntilAllReachable(follower));
+  RunResult r = cluster.Kvctl(follower, {"--key", "long", "--val", "v", "--ttl", "3600"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(cluster.Kvctl(follower, {"append", "p", "v"}).exit_code, 0);
+  EXPECT_EQ(cluster.Kvctl(follower, {"expire", "p", "7200"}).out, "1\n");
+  EXPECT_EQ(cluster.Kvctl(leader, {"persist", "p"}).out, "1\n");
+  EXPECT_EQ(cluster.Kvctl(follower, {"expire", "absent", "5"}).out, "0\n");
+  ASSERT_EQ(cluster.Kvctl(follower, {"append", "e", "old", "--ttl", "1"}).exit_code, 0);
+  for (int id = 1; id <= 3; ++id) {
+    SCOPED_TRACE("node " + std::to_string(id));
+    EXPECT_THAT(cluster.Kvctl(id, {"ttl", "long"}).out, ::testing::AnyOf("3600\n", "3599\n"));
+    EXPECT_EQ(cluster.Kvctl(id, {"ttl", "p"}).out, "-1\n");
+    EXPECT_EQ(cluster.Kvctl(id, {"revision", "p"}).out, "4\n");
+  }
+  // "e" goes on every node, by the leader's expired delete.
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_TRUE(Eventually(
+        [&] {
+          return cluster.Kvctl(id, {"keys", "--json"}).out == "[\"long\",\"p\"]\n" &&
+                 cluster.Kvctl(id, {"stats"}).out.find("\nrevision:6\n") != std::string::npos;
+        },
+        std::chrono::seconds(10)))
+        << "node " << id << ": " << cluster.Kvctl(id, {"stats"}).out;
+  }
+  EXPECT_THAT(cluster.Kvctl(leader, {"stats"}).out, HasSubstr("expired_keys:1\n"));
+  ASSERT_EQ(cluster.Kvctl(follower, {"append", "e", "new"}).exit_code, 0);
+  for (int id = 1; id <= 3; ++id) {
+    EXPECT_EQ(cluster.Kvctl(id, {"get", "e"}).out, "new\n") << "node " << id;
+    EXPECT_EQ(cluster.Kvctl(id, {"ttl", "e"}).out, "-1\n") << "node " << id;
+  }
+}
+
 TEST(ClusterTest, ARetriedAppendIsStoredOnceWhicheverNodeItReaches) {
   TestDir dir;
   ClusterNodes cluster(dir);

@@ -48,16 +48,19 @@ expect "kvctl --j" --json
 expect "kvctl --e" --embedded
 expect "kvctl g" get
 expect "kvctl d" del delete
-expect "kvctl " get range len append del delete trim pop keys stats revision ping import cluster
+expect "kvctl " get range len append del delete trim pop expire persist ttl keys stats revision ping import watch cluster
 expect "kvctl r" range revision
 expect "kvctl l" len
-expect "kvctl t" trim
-expect "kvctl p" pop ping
+expect "kvctl t" trim ttl
+expect "kvctl p" pop persist ping
+expect "kvctl e" expire
 expect "kvctl --key "
 expect "kvctl --key k --val "
 expect "kvctl --key k --val v --if-" --if-revision --if-length
+expect "kvctl --key k --val v --ttl "
+expect "kvctl ttl k --" --ms --help
 expect "kvctl --key k --val v --if-revision "
-expect "kvctl append k v --" --if-revision --if-length --help
+expect "kvctl append k v --" --if-revision --if-length --ttl --help
 expect "kvctl get --" --json --help
 expect "kvctl range k 0 -1 --" --json --help
 expect "kvctl len --" --help
@@ -65,6 +68,7 @@ expect "kvctl trim k 0 -1 --" --help
 expect "kvctl pop k --" --count --tail --wait --json --help
 expect "kvctl pop --count "
 expect "kvctl pop --wait 1 k --t" --tail
+expect "kvctl watch jobs/ --" --from --json --help
 expect "kvctl --socket /s get --j" --json
 expect "kvctl cluster " status add remove
 expect "kvctl cluster status --" --json --help
@@ -90,7 +94,7 @@ every_flag_offered() {
 }
 every_flag_offered kvd "$kvd_bin"
 every_flag_offered kvctl "$kvctl_bin"
-for command in get range len trim pop keys append "cluster status"; do
+for command in get range len trim pop expire persist ttl keys append watch "cluster status"; do
   # shellcheck disable=SC2086  # "cluster status": two words
   every_flag_offered "kvctl $command" "$kvctl_bin" $command
 done

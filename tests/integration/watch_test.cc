@@ -81,6 +81,31 @@ TEST(WatchTest, SocketWatchStreamsEachChangeUnderItsPrefixInOrder) {
   EXPECT_EQ(now.ReadLine(), R"({"revision":8,"key":"k","kind":"append","values":["v"]})");
 }
 
+// Expiry is streamed as the changes it is: an append's TTL as its "at_ms",
+// expire and persist as kinds of their own, and the delete of a key whose
+// time came as a delete.
+TEST(WatchTest, ExpiryChangesAreStreamedToo) {
+  TestDir dir;
+  Daemon kvd(dir);
+  Connection watcher(kvd.socket());
+  ASSERT_EQ(Ask(watcher, R"({"op":"watch","prefix":"t"})"), R"({"ok":true,"revision":0})");
+  Connection c(kvd.socket());
+  ASSERT_EQ(Ask(c, R"({"op":"append","key":"t","val":"v","ttl":100})"), R"({"ok":true})");
+  ASSERT_THAT(Ask(c, R"({"op":"persist","key":"t"})"), StartsWith(R"({"ok":true)"));
+  ASSERT_THAT(Ask(c, R"({"op":"expire","key":"t","seconds":1})"), StartsWith(R"({"ok":true)"));
+  EXPECT_THAT(
+      watcher.ReadLine(),
+      ::testing::Optional(::testing::MatchesRegex(
+          R"(\{"revision":1,"key":"t","kind":"append","values":\["v"\],"at_ms":[0-9]+\})")));
+  EXPECT_EQ(watcher.ReadLine(), R"({"revision":2,"key":"t","kind":"persist","values":[]})");
+  EXPECT_THAT(watcher.ReadLine(),
+              ::testing::Optional(::testing::MatchesRegex(
+                  R"(\{"revision":3,"key":"t","kind":"expire","values":\[\],"at_ms":[0-9]+\})")));
+  EXPECT_EQ(watcher.ReadLine(std::chrono::seconds(10)),
+            R"({"revision":4,"key":"t","kind":"delete","values":[]})")
+      << "its time came";
+}
+
 TEST(WatchTest, BadWatchesAreRefused) {
   TestDir dir;
   Daemon kvd(dir);

@@ -516,6 +516,8 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
            R"({"op":"len","key":"k"})",
            R"({"op":"pop","key":"k"})",
            R"({"op":"pop","key":"k","id":2})",
+           R"({"op":"persist","key":"k"})",
+           R"({"op":"ttl","key":"k"})",
            R"({"op":"cluster"})",
            R"({"op":"read_index"})",
        }) {
@@ -534,7 +536,13 @@ TEST(RequestTest, NothingCarriesOverFromTheRequestDecodedBefore) {
     r.count = 3;  // a pop's
     r.from_tail = true;
     r.wait = std::chrono::seconds(4);
+    r.seconds = 6;  // an expire's
+    r.ttl = 7;      // an append's
+    r.at_ms = 8;
     ASSERT_FALSE(DecodeRequest(line, &r)) << line;
+    EXPECT_EQ(r.seconds, 0) << line;
+    EXPECT_EQ(r.ttl, 0u) << line;
+    EXPECT_EQ(r.at_ms, 0u) << line;
     EXPECT_FALSE(r.if_revision) << line;
     EXPECT_FALSE(r.if_length) << line;
     EXPECT_FALSE(r.start) << line;
@@ -781,8 +789,8 @@ TEST(RequestTest, AWatchMayNameAPrefixAndTheRevisionItStartsAfter) {
 TEST(ChangeLineTest, EncodesAndDecodesEachKind) {
   std::string out;
   const std::vector<std::string_view> appended = {"a \"b\"\n"};
-  AppendChangeLine(5, "jobs/1", ChangeKind::kAppend, appended, &out);
-  AppendChangeLine(6, "k", ChangeKind::kDelete, std::vector<std::string_view>{}, &out);
+  AppendChangeLine(5, "jobs/1", ChangeKind::kAppend, appended, 0, &out);
+  AppendChangeLine(6, "k", ChangeKind::kDelete, std::vector<std::string_view>{}, 0, &out);
   EXPECT_EQ(
       out,
       "{\"revision\":5,\"key\":\"jobs/1\",\"kind\":\"append\",\"values\":[\"a \\\"b\\\"\\n\"]}\n"
@@ -798,6 +806,16 @@ TEST(ChangeLineTest, EncodesAndDecodesEachKind) {
       R"({"revision":9,"key":"q","kind":"trim","values":["x","y"],"later":1})", &line));
   EXPECT_EQ(line.change->kind, ChangeKind::kTrim);
   EXPECT_THAT(line.change->values, ElementsAre("x", "y"));
+  EXPECT_EQ(line.change->at_ms, 0u);
+  std::string expire;
+  AppendChangeLine(7, "k", ChangeKind::kExpire, std::vector<std::string_view>{}, 1765000000000,
+                   &expire);
+  EXPECT_EQ(
+      expire,
+      "{\"revision\":7,\"key\":\"k\",\"kind\":\"expire\",\"values\":[],\"at_ms\":1765000000000}\n");
+  ASSERT_FALSE(DecodeWatchLine(expire, &line));
+  EXPECT_EQ(line.change->kind, ChangeKind::kExpire);
+  EXPECT_EQ(line.change->at_ms, 1765000000000u);
 
   Response slow = Response::Failure({ErrorCode::kSlowWatcher, "behind"});
   slow.revision = 8;
@@ -871,6 +889,81 @@ TEST(ResponseTest, ValuesFromAnyRangeEncodeLikeAResponse) {
   std::string empty;
   AppendValuesResponse("", std::vector<std::string_view>{}, 0, &empty);
   EXPECT_EQ(empty, "{\"ok\":true,\"values\":[],\"revision\":0}\n");
+}
+
+TEST(RequestTest, AnExpireTakesSecondsOrAnAbsoluteTime) {
+  Request r = MustDecode(R"({"op":"expire","key":"k","seconds":60})");
+  EXPECT_EQ(r.op, Op::kExpire);
+  EXPECT_EQ(r.key, "k");
+  EXPECT_EQ(r.seconds, 60);
+  EXPECT_EQ(r.at_ms, 0u);
+  EXPECT_EQ(MustDecode(R"({"op":"expire","key":"k","seconds":-5})").seconds, -5)
+      << "deletes now, as EXPIRE";
+  EXPECT_EQ(MustDecode(R"({"op":"expire","key":"k","at_ms":1700000000000})").at_ms, 1700000000000u);
+  EXPECT_EQ(MustDecode(R"({"op":"persist","key":"k"})").op, Op::kPersist);
+  EXPECT_EQ(MustDecode(R"({"op":"ttl","key":"k"})").op, Op::kTtl);
+  EXPECT_TRUE(IsWrite(Op::kExpire));
+  EXPECT_TRUE(IsWrite(Op::kPersist));
+  EXPECT_TRUE(IsRead(Op::kTtl));
+  for (const std::string line : {
+           R"({"op":"expire","key":"k"})",
+           R"({"op":"expire","key":"k","seconds":"60"})",
+           R"({"op":"expire","key":"k","seconds":1.5})",
+           R"({"op":"expire","key":"k","seconds":3153600001})",
+           R"({"op":"expire","key":"k","at_ms":0})",
+           R"({"op":"expire","key":"k","at_ms":-1})",
+           R"({"op":"expire","key":"k","seconds":1,"at_ms":2})",
+           R"({"op":"expire","seconds":1})",
+           R"({"op":"persist"})",
+           R"({"op":"ttl"})",
+       }) {
+    EXPECT_EQ(MustFail(line).code, ErrorCode::kInvalidRequest) << line;
+  }
+}
+
+TEST(RequestTest, AnAppendMayCarryATtl) {
+  Request r = MustDecode(R"({"op":"append","key":"k","val":"v","ttl":30})");
+  EXPECT_EQ(r.ttl, 30u);
+  r = MustDecode(R"({"op":"append","key":"k","val":"v","ttl":30,"if_length":0})");
+  EXPECT_EQ(r.ttl, 30u);
+  EXPECT_EQ(r.if_length, 0u) << "a lease: appended only to an empty key, then expiring";
+  EXPECT_EQ(MustDecode(R"({"op":"append","key":"k","val":"v","at_ms":9})").at_ms, 9u);
+  for (const std::string line : {
+           R"({"op":"append","key":"k","val":"v","ttl":0})",
+           R"({"op":"append","key":"k","val":"v","ttl":-1})",
+           R"({"op":"append","key":"k","val":"v","ttl":3153600001})",
+           R"({"op":"append","key":"k","val":"v","ttl":1,"at_ms":9})",
+       }) {
+    EXPECT_EQ(MustFail(line).code, ErrorCode::kInvalidRequest) << line;
+  }
+  for (Request original : {Request::Expire("k", -3), Request::Expire("k", 60),
+                           Request::Persist("k"), Request::Ttl("k"), Request::Append("k", "v")}) {
+    if (original.op == Op::kAppend) original.ttl = 5;
+    Request decoded = MustDecode(EncodeRequest(original));
+    EXPECT_EQ(decoded.op, original.op);
+    EXPECT_EQ(decoded.key, original.key);
+    EXPECT_EQ(decoded.seconds, original.seconds);
+    EXPECT_EQ(decoded.ttl, original.ttl);
+  }
+  Request at = Request::Expire("k", 0);
+  at.at_ms = 1234;
+  EXPECT_EQ(MustDecode(EncodeRequest(at)).at_ms, 1234u);
+}
+
+TEST(ResponseTest, ExpiryAnswersRoundTrip) {
+  Response r;
+  r.existed = true;
+  r.persisted = false;
+  r.ttl_ms = -2;
+  const std::string line = EncodeResponse(r);
+  EXPECT_EQ(line, "{\"ok\":true,\"existed\":true,\"persisted\":false,\"ttl_ms\":-2}\n");
+  Response back;
+  ASSERT_FALSE(DecodeResponse(line, &back));
+  EXPECT_EQ(back.existed, r.existed);
+  EXPECT_EQ(back.persisted, r.persisted);
+  EXPECT_EQ(back.ttl_ms, r.ttl_ms);
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"ttl_ms":"5"})", &back));
+  EXPECT_TRUE(DecodeResponse(R"({"ok":true,"existed":1})", &back));
 }
 
 TEST(ResponseTest, RoundTripsEveryPayload) {

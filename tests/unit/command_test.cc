@@ -66,6 +66,34 @@ TEST(CommandTest, WritesRoundTripWithTheirOrigins) {
   EXPECT_THAT(Describe(command.batch)[10], "trim q -9223372036854775808 9223372036854775807");
 }
 
+TEST(CommandTest, ExpiriesRoundTripWithTheirTimes) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  WriteBatch batch;
+  batch.Expire("k", kMax);
+  batch.Expire("k", 0);
+  batch.DeleteExpired("k", 1700000000000);
+  batch.Append("k", "v", {}, 5);
+  batch.Append("k", "w", {Condition::On::kRevision, 9}, 6);
+  batch.Append("k", "x", {Condition::On::kLength, 0}, 7);
+  Command command;
+  ASSERT_TRUE(Decode(Writes(batch), &command));
+  EXPECT_THAT(Describe(command.batch),
+              ElementsAre("expire k 18446744073709551615", "expire k 0",
+                          "delete k if expired by 1700000000000", "append k=v expire 5",
+                          "append k=w if revision 9 expire 6", "append k=x if length 0 expire 7"));
+  // Kind 5, an expire: the key, then the time.
+  WriteBatch one;
+  one.Expire("k", 300);
+  EXPECT_EQ(Writes(one), "\x01\x01\x00\x00\x01\x05\x01k\xac\x02"s);
+  // Kind 7, an append with a TTL, whose condition kind is no Condition::On.
+  std::string bad = "\x01\x01\x00\x00\x01\x07\x01k\x01v\x03\x05"s;
+  EXPECT_FALSE(Decode(bad, &command));
+  bad[bad.size() - 2] = '\x00';
+  EXPECT_TRUE(Decode(bad, &command));
+  bad.back() = '\x00';
+  EXPECT_FALSE(Decode(bad, &command)) << "an append that expires at 0";
+}
+
 TEST(CommandTest, EmptyBatchRoundTrips) {
   Command command;
   command.batch.Append("stale", "x");

@@ -135,7 +135,7 @@ TEST(JournalTest, ATrimHasTheDocumentedBytesAndReadsBack) {
   EXPECT_FALSE(journal::DecodePayload("\x05\x14\x01k\x04\x01\x07"s, &record))
       << "a trim with a condition";
   EXPECT_FALSE(journal::DecodePayload("\x05\x10\x01k\x04"s, &record)) << "no stop";
-  EXPECT_FALSE(journal::DecodePayload("\x05\x20\x01k"s, &record)) << "an unknown bit";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x80\x01k"s, &record)) << "an unknown bit";
 }
 
 TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
@@ -155,6 +155,72 @@ TEST(JournalTest, AMetaRecordHasTheDocumentedBytesAndReadsBack) {
   EXPECT_EQ(meta.snapshot, (SnapshotId{2, 0x01020304}));
   EXPECT_EQ(meta.revisions.store, 300u);
   EXPECT_EQ(meta.revisions.keys, revisions.keys);
+}
+
+TEST(JournalTest, ExpiriesHaveTheDocumentedBytesAndReadBack) {
+  WriteBatch batch;
+  batch.Expire("k", 300);
+  batch.Expire("k", 0);  // persist
+  batch.DeleteExpired("k", 2);
+  batch.Append("k", "v", {}, 300);
+  batch.Append("k", "w", {Condition::On::kLength, 2}, 1);
+  std::string records;
+  journal::EncodeBatch(batch, &records);
+  EXPECT_EQ(records, Framed(std::string("\x05"
+                                        "\x20\x01k\xac\x02"   // bit 5: expire at 300
+                                        "\x22\x00"            // bits 5 and 1: at 0
+                                        "\x42\x02"            // bit 6: expired delete by 2
+                                        "\x23\x01v\xac\x02"   // bits 0 and 5: TTL at 300
+                                        "\x2b\x01w\x02\x01",  // and if length 2; at 1
+                                        20)));
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(records, "j", &contents).ok());
+  EXPECT_THAT(Mutations(contents),
+              ElementsAre("expire k 300", "expire k 0", "delete k if expired by 2",
+                          "append k=v expire 300", "append k=w if length 2 expire 1"));
+  journal::Record record;
+  EXPECT_FALSE(journal::DecodePayload("\x05\x20\x01k"s, &record)) << "no time";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x60\x01k\x01"s, &record)) << "both kinds";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x41\x01k\x01v\x01"s, &record))
+      << "an append and an expired delete";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x30\x01k\x04\x01\x01"s, &record))
+      << "a trim that expires";
+  EXPECT_FALSE(journal::DecodePayload("\x05\x21\x01k\x01v\x00"s, &record))
+      << "an append that expires at 0";
+}
+
+TEST(JournalTest, AMetaRecordWithExpiriesIsANewTypeAndReadsBackAsMeta) {
+  Store::Revisions revisions{300, {3, 0, 300}, {{0, 5}, {2, 300}}};
+  std::string record;
+  journal::EncodeMeta(SnapshotId{2, 0x01020304}, revisions, &record);
+  EXPECT_EQ(record, Framed("\x07"
+                           "\x02\0\0\0\0\0\0\0\x04\x03\x02\x01"  // the snapshot: size, CRC
+                           "\xac\x02\x03\x03\x00\xac\x02"        // revisions, as kMeta's
+                           "\x02"                                // 2 expiries
+                           "\x00\x05"                            // key 0 at 5
+                           "\x01\xac\x02"s));                    // key 0 + 1 + 1 at 300
+  JournalContents contents;
+  ASSERT_TRUE(ParseJournal(record, "j", &contents).ok());
+  ASSERT_EQ(contents.entries.size(), 1u);
+  const journal::Record& meta = contents.entries[0].record;
+  EXPECT_EQ(meta.type, journal::RecordType::kMeta);
+  EXPECT_EQ(meta.revisions.keys, revisions.keys);
+  EXPECT_EQ(meta.revisions.expiries, revisions.expiries);
+  // Without expiries, the record an older kvd reads.
+  std::string plain;
+  revisions.expiries.clear();
+  journal::EncodeMeta(SnapshotId{2, 0x01020304}, revisions, &plain);
+  EXPECT_EQ(plain[journal::kHeaderSize], '\x06');
+
+  journal::Record bad;
+  const std::string head = "\x07" + std::string(12, '\0') + "\x01\x02\x01\x01";  // 2 keys
+  EXPECT_TRUE(journal::DecodePayload(head + "\x01\x01\x07", &bad));
+  EXPECT_EQ(bad.revisions.expiries, (std::vector<Store::Expiry>{{1, 7}}));
+  EXPECT_FALSE(journal::DecodePayload(head + "\x01\x02\x07", &bad)) << "past the keys";
+  EXPECT_FALSE(journal::DecodePayload(head + "\x01\x00\x00", &bad)) << "at 0";
+  EXPECT_FALSE(journal::DecodePayload(head + "\x00", &bad)) << "none: that is a kMeta";
+  EXPECT_FALSE(journal::DecodePayload(head + "\x02\x01\x07", &bad)) << "cut short";
+  EXPECT_FALSE(journal::DecodePayload(head + "\x01\x00\x07\x00", &bad)) << "bytes after";
 }
 
 TEST(JournalTest, ConditionsOnlyOnAppendsAndOneAtATime) {

@@ -21,9 +21,10 @@ Status Save(const std::filesystem::path& path, const Store& store, SnapshotId* i
       path,
       [&](SnapshotSink& sink) {
         Store::FrozenCursor cursor;
-        while (store.VisitFrozen(&cursor, chunk,
-                                 [&](std::string_view k, ValueView v, bool first, bool last,
-                                     std::uint64_t) { sink.Entry(k, v, first, last); })) {
+        while (store.VisitFrozen(
+            &cursor, chunk,
+            [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t,
+                std::uint64_t) { sink.Entry(k, v, first, last); })) {
         }
       },
       id != nullptr ? id : &ignored);

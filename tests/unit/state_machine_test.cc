@@ -297,6 +297,44 @@ TEST(StateMachineTest, RestoreOfASnapshotGivesTheSameStore) {
   EXPECT_THAT(revisions.keys, ElementsAre(5u, 4u, 2u, 6u)) << "\"\", a, b, c";
 }
 
+TEST(StateMachineTest, ASnapshotCarriesTheExpiriesAndAFormat3OneHasNone) {
+  Replica from, to;
+  WriteBatch batch;
+  batch.Append("a", "1", {}, UnixMillis() + 3600 * 1000);
+  batch.Append("b", "2");
+  batch.Append("c", "3");
+  batch.Expire("c", 1);  // long expired: hidden, until its expired delete
+  from.Apply(Entry(batch));
+  EXPECT_THAT(from.engine().Keys(""), ElementsAre("a", "b"));
+  const std::string snapshot = from.machine().Snapshot();
+  EXPECT_EQ(snapshot.front(), '\x04');
+  ASSERT_TRUE(to.machine().Restore(snapshot).ok());
+  EXPECT_EQ(to.machine().Snapshot(), snapshot);
+  EXPECT_GT(to.engine().TimeToLive("a"), 3500 * 1000);
+  EXPECT_EQ(to.engine().TimeToLive("b"), -1);
+  EXPECT_EQ(to.engine().TimeToLive("c"), -2);
+  EXPECT_THAT(to.engine().ExpiredKeys(UnixMillis(), 10), ElementsAre("c"));
+  // Format 3: the revisions without expiries after them.
+  ASSERT_TRUE(to.machine().Restore("\x03\x00\x00\x05\x01\x05{\"k\":[\"v\"]}"s).ok());
+  EXPECT_EQ(to.engine().TimeToLive("k"), -1);
+  EXPECT_EQ(to.engine().KeyRevision("k"), 5u);
+}
+
+TEST(StateMachineTest, ReplicasApplyingAnExpiredDeleteLateDecideAlike) {
+  Replica early, late;
+  WriteBatch first;
+  first.Append("k", "old", {}, 1000);
+  WriteBatch later;
+  later.DeleteExpired("k", 1000);  // as the leader committed it, by its clock
+  later.Append("k", "new");
+  for (Replica* r : {&early, &late}) {
+    r->Apply(Entry(first));
+    EXPECT_THAT(r->Apply(Entry(later)), ElementsAre(true, true));
+    EXPECT_THAT(r->Values("k"), ElementsAre("new")) << "an append to an expired key starts afresh";
+  }
+  EXPECT_EQ(early.machine().Snapshot(), late.machine().Snapshot());
+}
+
 TEST(StateMachineTest, ASnapshotFromBeforeRevisionsRestoresWithTheFirst) {
   Replica to;
   // Format 1: no sessions, no nodes, the text.
@@ -376,10 +414,11 @@ TEST(StateMachineTest, RestoreOfGarbageIsCorruptionAndKeepsTheState) {
   const std::string snapshot = from.machine().Snapshot();
   const std::string before = r.machine().Snapshot();
   for (const std::string& garbage : {
-           ""s, "x"s, "\x04"s + snapshot.substr(1),                    // an unknown format
+           ""s, "x"s, "\x05"s + snapshot.substr(1),                    // an unknown format
            snapshot.substr(0, 1), snapshot.substr(0, 3), "\x02\x05"s,  // sessions cut short
            "\x02\x00\x02\x01"s,                                        // the directory cut short
            "\x02\x00\x00\x01\x02\x01"s,                                // revisions cut short
+           "\x04\x00\x00\x01\x01\x01\x02\x00\x05"s,                    // more expiries than keys
        }) {
     const Status s = r.machine().Restore(garbage);
     EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();

@@ -100,6 +100,111 @@ TEST(StoreTest, RevisionsAreSetAndReadInKeyOrder) {
   EXPECT_THAT(r.keys, ElementsAre(101u, 7u));
 }
 
+TEST(StoreTest, AnExpireSetsOrClearsAKeysTimeAndTakesARevision) {
+  Store store;
+  EXPECT_FALSE(store.Expire("k", 1000)) << "absent";
+  store.Append("k", "v");
+  EXPECT_EQ(store.ExpiresAt("k"), 0u);
+  EXPECT_FALSE(store.Expire("k", 0)) << "no expiry to remove";
+  EXPECT_EQ(store.revision(), 1u);
+  EXPECT_TRUE(store.Expire("k", 1000));
+  EXPECT_EQ(store.revision(), 2u);
+  EXPECT_EQ(store.KeyRevision("k"), 2u);
+  EXPECT_EQ(store.ExpiresAt("k"), 1000u);
+  EXPECT_EQ(store.expiring_count(), 1u);
+  EXPECT_FALSE(store.Expired("k", 999));
+  EXPECT_TRUE(store.Expired("k", 1000));
+  store.Append("k", "w");
+  EXPECT_EQ(store.ExpiresAt("k"), 1000u) << "an append keeps the key's expiry, as RPUSH does";
+  EXPECT_TRUE(store.Expire("k", 0));
+  EXPECT_EQ(store.ExpiresAt("k"), 0u);
+  EXPECT_EQ(store.expiring_count(), 0u);
+}
+
+TEST(StoreTest, AnExpiredDeleteDeletesOnlyAKeyExpiredByItsTime) {
+  Store store;
+  WriteBatch batch;
+  batch.Append("a", "1", {}, 100);  // an append with a TTL
+  batch.Append("b", "2", {}, 200);
+  batch.Append("c", "3");
+  batch.DeleteExpired("a", 99);    // not yet
+  batch.DeleteExpired("a", 100);   // now
+  batch.DeleteExpired("c", 1000);  // never expires
+  batch.DeleteExpired("z", 1000);  // absent
+  WriteResults results;
+  store.Apply(batch, &results);
+  ASSERT_EQ(results.size(), 7u);
+  EXPECT_FALSE(results.applied(3));
+  EXPECT_TRUE(results.applied(4));
+  EXPECT_FALSE(results.applied(5));
+  EXPECT_FALSE(results.applied(6));
+  EXPECT_EQ(store.Find("a"), nullptr);
+  EXPECT_EQ(store.revision(), 4u) << "the expired delete counts as a delete";
+  EXPECT_THAT(store.ExpiredKeys(1000, 10), ElementsAre("b"));
+  // Moved on meanwhile: the delete of its old time keeps it.
+  ASSERT_TRUE(store.Expire("b", 5000));
+  WriteBatch late;
+  late.DeleteExpired("b", 1000);
+  store.Apply(late);
+  EXPECT_NE(store.Find("b"), nullptr);
+  store.Append("a", "fresh");
+  EXPECT_EQ(store.ExpiresAt("a"), 0u) << "a key made anew has no expiry";
+}
+
+TEST(StoreTest, ExpiredKeysComeSoonestFirstUpToTheirNumber) {
+  Store store;
+  for (const auto& [key, at] : {std::pair{"x", 30}, std::pair{"y", 10}, std::pair{"z", 20}}) {
+    store.Append(key, "v");
+    store.Expire(key, at);
+  }
+  EXPECT_THAT(store.ExpiredKeys(25, 10), ElementsAre("y", "z"));
+  EXPECT_THAT(store.ExpiredKeys(100, 2), ElementsAre("y", "z"));
+  store.Delete("y");
+  store.Trim("z", {5, 5});  // leaves none: deleted
+  EXPECT_THAT(store.ExpiredKeys(100, 10), ElementsAre("x"));
+  store.Clear();
+  EXPECT_EQ(store.expiring_count(), 0u);
+}
+
+TEST(StoreTest, ExpiriesAreSetAndReadInKeyOrderWithTheRevisions) {
+  Store store;
+  store.BeginLoad();
+  store.Replace("a", List({"x"}));
+  store.Replace("b", List({"y"}));
+  store.Replace("c", List({"z"}));
+  store.EndLoad();
+  EXPECT_FALSE(store.SetRevisions({9, {1, 2, 3}, {{3, 50}}})) << "a key index past them";
+  EXPECT_FALSE(store.SetRevisions({9, {1, 2, 3}, {{2, 50}, {0, 40}}})) << "out of order";
+  EXPECT_FALSE(store.SetRevisions({9, {1, 2, 3}, {{1, 0}}})) << "at 0";
+  ASSERT_TRUE(store.SetRevisions({9, {1, 2, 3}, {{0, 40}, {2, 50}}}));
+  EXPECT_EQ(store.ExpiresAt("a"), 40u);
+  EXPECT_EQ(store.ExpiresAt("b"), 0u);
+  EXPECT_EQ(store.ExpiresAt("c"), 50u);
+  EXPECT_EQ(store.GetRevisions().expiries, (std::vector<Store::Expiry>{{0, 40}, {2, 50}}));
+  store.ResetRevisions(9);
+  EXPECT_EQ(store.expiring_count(), 0u) << "unknown revisions: no expiry is known either";
+}
+
+TEST(StoreTest, TheFrozenViewKeepsTheExpiriesOfTheFreeze) {
+  Store store;
+  store.Append("a", "1");
+  store.Append("b", "2");
+  store.Expire("a", 40);
+  store.Freeze();
+  store.Expire("a", 0);
+  store.Expire("b", 50);
+  std::map<std::string, std::uint64_t> visited;
+  Store::FrozenCursor cursor;
+  while (store.VisitFrozen(
+      &cursor, 1,
+      [&](std::string_view k, ValueView, bool first, bool, std::uint64_t, std::uint64_t at) {
+        if (first) visited[std::string(k)] = at;
+      })) {
+  }
+  EXPECT_EQ(visited, (std::map<std::string, std::uint64_t>{{"a", 40}, {"b", 0}}));
+  store.Thaw();
+}
+
 TEST(StoreTest, TheFrozenViewKeepsTheRevisionsOfTheFreeze) {
   Store store;
   store.Append("a", "1");
@@ -112,10 +217,11 @@ TEST(StoreTest, TheFrozenViewKeepsTheRevisionsOfTheFreeze) {
   EXPECT_EQ(store.frozen_revision(), 2u);
   std::vector<std::pair<std::string, std::uint64_t>> visited;
   Store::FrozenCursor cursor;
-  while (store.VisitFrozen(&cursor, 1,
-                           [&](std::string_view k, ValueView, bool first, bool, std::uint64_t r) {
-                             if (first) visited.emplace_back(k, r);
-                           })) {
+  while (store.VisitFrozen(
+      &cursor, 1,
+      [&](std::string_view k, ValueView, bool first, bool, std::uint64_t r, std::uint64_t) {
+        if (first) visited.emplace_back(k, r);
+      })) {
   }
   EXPECT_THAT(visited, ElementsAre(std::pair<std::string, std::uint64_t>("a", 1),
                                    std::pair<std::string, std::uint64_t>("b", 2)));
@@ -364,10 +470,10 @@ Entries FrozenView(const Store& store, std::size_t chunk) {
   Entries entries;
   Store::FrozenCursor cursor;
   bool open = false;
-  while (store.VisitFrozen(
-      &cursor, chunk, [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t) {
-        AddPart(&entries, k, v, first, last, &open);
-      })) {
+  while (
+      store.VisitFrozen(&cursor, chunk,
+                        [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t,
+                            std::uint64_t) { AddPart(&entries, k, v, first, last, &open); })) {
   }
   EXPECT_FALSE(open);
   return entries;
@@ -422,10 +528,10 @@ TEST(StoreTest, FrozenViewCanBeReadWhileChangesInterleave) {
   Store::FrozenCursor cursor;
   bool open = false;
   int round = 0;
-  while (store.VisitFrozen(
-      &cursor, 7, [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t) {
-        AddPart(&entries, k, v, first, last, &open);
-      })) {
+  while (
+      store.VisitFrozen(&cursor, 7,
+                        [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t,
+                            std::uint64_t) { AddPart(&entries, k, v, first, last, &open); })) {
     // Between chunks, writers change keys on both sides of the cursor.
     store.Delete("k" + std::to_string(round * 3));
     store.Append("k" + std::to_string(99 - round), "later");
@@ -458,7 +564,7 @@ TEST(StoreTest, FrozenKeyWithManyValuesComesInPartsWhileItChanges) {
     std::size_t bytes = 0;
     more = store.VisitFrozen(
         &cursor, kChunk,
-        [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t) {
+        [&](std::string_view k, ValueView v, bool first, bool last, std::uint64_t, std::uint64_t) {
           bytes += v.packed_bytes();
           AddPart(&entries, k, v, first, last, &open);
         });

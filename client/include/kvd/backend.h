@@ -116,6 +116,26 @@ class Backend {
   virtual std::vector<std::string> Pop(
       std::string_view key, std::uint64_t count = 1, bool from_tail = false,
       std::chrono::milliseconds wait = std::chrono::milliseconds(0)) = 0;
+
+  // Expiry (proto/PROTOCOL.md, "expire"): a key whose time has come is gone
+  // for every reader at once, and a write to it starts afresh.
+  // (Declared after Pop: the virtual functions before them keep their
+  // places.)
+  // Makes `key` expire `seconds` from now (at most 100 years, else
+  // "invalid_request"), as Redis's EXPIRE: `seconds` of 0 or less deletes it
+  // now. False if the key is missing (then nothing changes). Returns once
+  // durable, as Append.
+  virtual bool Expire(std::string_view key, std::int64_t seconds) = 0;
+  // Makes `key` expire never again, as Redis's PERSIST; false if it is
+  // missing or had no expiry.
+  virtual bool Persist(std::string_view key) = 0;
+  // The milliseconds before `key` expires, as Redis's PTTL: -1 if it never
+  // does, -2 if it is missing.
+  virtual std::int64_t TimeToLive(std::string_view key) = 0;
+  // Append, and `key` then expires `ttl` from now (1 s to 100 years, else
+  // "invalid_request"), in one write.
+  virtual void AppendWithTtl(std::string_view key, std::string_view val,
+                             std::chrono::seconds ttl) = 0;
 };
 
 }  // namespace kvd::client

@@ -36,8 +36,10 @@ std::string DefaultSocketPath();
 struct Change {
   std::uint64_t revision = 0;
   std::string key;
-  std::string kind;                 // "append", "delete" or "trim" (a trim or a pop)
+  // "append", "delete", "trim" (a trim or a pop), "expire" or "persist"
+  std::string kind;
   std::vector<std::string> values;  // append: the value; trim: those it removed
+  std::uint64_t at_ms = 0;          // expire: when the key expires; append: its TTL's end; else 0
 };
 
 class Client final : public Backend {
@@ -70,6 +72,10 @@ class Client final : public Backend {
   std::vector<std::string> Pop(
       std::string_view key, std::uint64_t count = 1, bool from_tail = false,
       std::chrono::milliseconds wait = std::chrono::milliseconds(0)) override;
+  bool Expire(std::string_view key, std::int64_t seconds) override;
+  bool Persist(std::string_view key) override;
+  std::int64_t TimeToLive(std::string_view key) override;
+  void AppendWithTtl(std::string_view key, std::string_view val, std::chrono::seconds ttl) override;
 
   // Streams the changes to keys starting with `prefix` after revision
   // `from` (none: after the store's revision now) to `on_change`, in

@@ -61,6 +61,10 @@ class Embedded final : public Backend {
   std::vector<std::string> Pop(
       std::string_view key, std::uint64_t count = 1, bool from_tail = false,
       std::chrono::milliseconds wait = std::chrono::milliseconds(0)) override;
+  bool Expire(std::string_view key, std::int64_t seconds) override;
+  bool Persist(std::string_view key) override;
+  std::int64_t TimeToLive(std::string_view key) override;
+  void AppendWithTtl(std::string_view key, std::string_view val, std::chrono::seconds ttl) override;
 
  private:
   std::unique_ptr<Engine> engine_;

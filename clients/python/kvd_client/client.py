@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 # The operations that change the store: they carry this client's origin.
-WRITE_OPS = frozenset({"append", "append_many", "delete", "trim", "pop"})
+WRITE_OPS = frozenset({"append", "append_many", "delete", "trim", "pop", "expire", "persist"})
 
 # The first pause before a retry, doubled each time up to _MAX_PAUSE (as kvctl).
 _FIRST_PAUSE = 0.02
@@ -98,8 +98,13 @@ class Client:
         val: str,
         if_revision: Optional[int] = None,
         if_length: Optional[int] = None,
+        *,
+        ttl: Optional[int] = None,
     ) -> None:
         """Appends ``val`` to ``key``'s values; returns once it is durable.
+
+        With ``ttl`` (whole seconds from 1), ``key`` then expires that long
+        from now, set in the same write (see :meth:`expire`).
 
         A conditional append (a compare-and-set) with ``if_revision``: only
         if ``key``'s revision (``get(key, with_revision=True)``; 0 for a
@@ -110,7 +115,7 @@ class Client:
         one: of clients racing with the same revision, exactly one wins.
         In a cluster the leader decides; a retried request gets the first
         answer again."""
-        self.call(append_request(key, val, if_revision, if_length))
+        self.call(append_request(key, val, if_revision, if_length, ttl))
 
     def append_many(self, items: Iterable[Tuple[str, str]]) -> None:
         """Appends each ``(key, val)`` of ``items`` in order, as one atomic
@@ -222,6 +227,23 @@ class Client:
         ``count`` below 1 or a ``wait`` outside its range
         (:class:`InvalidRequestError`)."""
         return values_of(self.call(pop_request(key, count, tail, wait)))
+
+    def expire(self, key: str, seconds: int) -> bool:
+        """Makes ``key`` expire ``seconds`` from now (an int; 0 or less
+        deletes it now), as Redis's EXPIRE: from then on it is gone for every
+        reader, and a write to it starts afresh. False, changing nothing, if
+        the key is missing. Returns once durable."""
+        return existed_of(self.call(expire_request(key, seconds)))
+
+    def persist(self, key: str) -> bool:
+        """Makes ``key`` expire never again; False if it had no expiry or is
+        missing."""
+        return persisted_of(self.call(persist_request(key)))
+
+    def ttl(self, key: str, stale: bool = False) -> int:
+        """The milliseconds before ``key`` expires, as Redis's PTTL: -1 if it
+        never does, -2 if it is missing."""
+        return ttl_of(self.call(ttl_request(key, stale)))
 
     def keys(self, prefix: str = "", stale: bool = False) -> List[str]:
         """The keys starting with ``prefix`` (every key for ""), in ascending
@@ -431,7 +453,11 @@ def check_str(name: str, value: Any) -> str:
 
 
 def append_request(
-    key: str, val: str, if_revision: Optional[int] = None, if_length: Optional[int] = None
+    key: str,
+    val: str,
+    if_revision: Optional[int] = None,
+    if_length: Optional[int] = None,
+    ttl: Optional[int] = None,
 ) -> Dict[str, Any]:
     request: Dict[str, Any] = {
         "op": "append",
@@ -446,7 +472,21 @@ def append_request(
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name} must be an int, 0 or more, not {value!r}")
         request[name] = value
+    if ttl is not None:
+        request["ttl"] = check_int("ttl", ttl)
     return request
+
+
+def expire_request(key: str, seconds: int) -> Dict[str, Any]:
+    return {"op": "expire", "key": check_str("key", key), "seconds": check_int("seconds", seconds)}
+
+
+def persist_request(key: str) -> Dict[str, Any]:
+    return {"op": "persist", "key": check_str("key", key)}
+
+
+def ttl_request(key: str, stale: bool) -> Dict[str, Any]:
+    return read_request({"op": "ttl", "key": check_str("key", key)}, stale)
 
 
 def append_many_request(items: Iterable[Tuple[str, str]]) -> Dict[str, Any]:
@@ -582,6 +622,21 @@ def keys_of(response: Mapping[str, Any]) -> List[str]:
 
 def deleted_of(response: Mapping[str, Any]) -> bool:
     return bool(_payload(response, "deleted", bool))
+
+
+def existed_of(response: Mapping[str, Any]) -> bool:
+    return bool(_payload(response, "existed", bool))
+
+
+def persisted_of(response: Mapping[str, Any]) -> bool:
+    return bool(_payload(response, "persisted", bool))
+
+
+def ttl_of(response: Mapping[str, Any]) -> int:
+    ttl = response.get("ttl_ms")
+    if not isinstance(ttl, int) or isinstance(ttl, bool):
+        raise ProtocolError("kvd sent no ttl_ms (int) for ttl")
+    return ttl
 
 
 def stats_of(response: Mapping[str, Any]) -> Dict[str, int]:

@@ -43,10 +43,12 @@ class Pipeline:
         val: str,
         if_revision: Optional[int] = None,
         if_length: Optional[int] = None,
+        *,
+        ttl: Optional[int] = None,
     ) -> "Pipeline":
         """Its result: None, or :class:`Conflict` if the condition did not
         hold, as :meth:`Client.append`."""
-        request = _client.append_request(key, val, if_revision, if_length)
+        request = _client.append_request(key, val, if_revision, if_length, ttl)
         return self._queue(request, _client.ok_of)
 
     def append_many(self, items: Iterable[Tuple[str, str]]) -> "Pipeline":
@@ -85,6 +87,18 @@ class Pipeline:
         """Its result: the values taken, as :meth:`Client.pop`; a pop that
         waits holds up the requests after it."""
         return self._queue(_client.pop_request(key, count, tail, wait), _client.values_of)
+
+    def expire(self, key: str, seconds: int) -> "Pipeline":
+        """Its result: whether the key existed, as :meth:`Client.expire`."""
+        return self._queue(_client.expire_request(key, seconds), _client.existed_of)
+
+    def persist(self, key: str) -> "Pipeline":
+        """Its result: whether an expiry was removed, as :meth:`Client.persist`."""
+        return self._queue(_client.persist_request(key), _client.persisted_of)
+
+    def ttl(self, key: str, stale: bool = False) -> "Pipeline":
+        """Its result: the milliseconds left, as :meth:`Client.ttl`."""
+        return self._queue(_client.ttl_request(key, stale), _client.ttl_of)
 
     def keys(self, prefix: str = "", stale: bool = False) -> "Pipeline":
         return self._queue(_client.keys_request(prefix, stale), _client.keys_of)

@@ -292,6 +292,45 @@ def test_trim_keeps_the_values_of_lranges_indices(client: Client) -> None:
             client.trim("k", *bad)  # type: ignore[arg-type]
 
 
+def test_expire_persist_and_ttl(client: Client) -> None:
+    client.append("k", "v")  # 1
+    assert client.ttl("k") == -1
+    assert client.ttl("missing") == -2
+    assert client.expire("k", 60) is True  # 2
+    assert 58_000 < client.ttl("k") <= 60_000
+    assert client.get("k", with_revision=True) == (["v"], 2), "an expire is a change"
+    assert client.persist("k") is True  # 3
+    assert client.persist("k") is False
+    assert client.ttl("k") == -1
+    assert client.expire("missing", 60) is False
+    client.append("s", "x", ttl=30)  # 4
+    assert 28_000 < client.ttl("s") <= 30_000
+    client.append("lease", "me", if_length=0, ttl=30)  # 5: a lease
+    with pytest.raises(Conflict):
+        client.append("lease", "you", if_length=0, ttl=30)
+    assert client.expire("s", 0) is True, "no time left deletes it now"  # 6
+    assert client.get("s") == []
+    assert client.stats()["revision"] == 6
+    with pytest.raises(InvalidRequestError):
+        client.append("k", "v", ttl=0)
+    with pytest.raises(TypeError):
+        client.expire("k", 1.5)  # type: ignore[arg-type]
+
+
+def test_an_expired_key_is_gone_and_a_write_to_it_starts_afresh(client: Client) -> None:
+    client.append_many([("k", "old1"), ("k", "old2")])
+    client.append("k", "old3", ttl=1)
+    assert client.get("k") == ["old1", "old2", "old3"]
+    time.sleep(1.05)
+    assert client.get("k") == []
+    assert client.length("k") == 0
+    assert client.keys() == []
+    assert client.ttl("k") == -2
+    client.append("k", "new")
+    assert client.get("k") == ["new"]
+    assert client.ttl("k") == -1
+
+
 def test_stale_reads_answer_on_a_single_node(client: Client) -> None:
     client.append("k", "v")
     assert client.get("k", stale=True) == ["v"]
@@ -323,6 +362,7 @@ def test_acknowledged_writes_survive_a_restart_under_the_default_fsync(client: C
     client.append_many([("q", v) for v in ["a", "b", "c", "d"]])
     assert client.pop("q", tail=True) == ["d"]
     client.trim("q", 1, -1)
+    client.expire("q", 3600)
     client.close()
     assert kvd.stop(signal.SIGKILL) == -signal.SIGKILL
     kvd.start()
@@ -330,6 +370,7 @@ def test_acknowledged_writes_survive_a_restart_under_the_default_fsync(client: C
         assert again.get("durable") == ["1", "2"]
         assert again.keys() == ["durable", "q"]
         assert again.get("q") == ["b", "c"]
+        assert again.ttl("q") > 3_500_000
 
 
 def test_the_context_manager_closes_the_connection(kvd) -> None:

@@ -73,6 +73,18 @@ def test_pops_and_trims_in_a_pipeline(client: Client) -> None:
     assert results == [None, ["a", "b"], ["e"], None, ["c"], ["c"], [], 0]
 
 
+def test_expiry_in_a_pipeline(client: Client) -> None:
+    with client.pipeline() as p:
+        p.append("k", "v", ttl=60).ttl("k").expire("k", 30).ttl("k").persist("k").ttl("k")
+        p.expire("missing", 5)
+        results = p.execute()
+    assert results[0] is None
+    assert 58_000 < results[1] <= 60_000
+    assert results[2] is True
+    assert 28_000 < results[3] <= 30_000
+    assert results[4:] == [True, -1, False]
+
+
 def test_conditional_appends_in_a_pipeline_each_get_their_result(client: Client) -> None:
     with client.pipeline() as p:
         p.append("k", "a", if_revision=0).append("k", "x", if_revision=0)
