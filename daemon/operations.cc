@@ -192,19 +192,41 @@ proto::Response WatchStart(const proto::Request& watch, const Engine& engine,
   return response;
 }
 
-bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
-                   std::uint64_t* position, std::string* out) {
+namespace {
+
+// AppendChanges and AppendChangeEvents: each change as a line, or as an
+// SSE event around that line.
+bool AppendChangesAs(const Engine& engine, std::string_view prefix, std::size_t budget, bool events,
+                     std::uint64_t* position, std::string* out) {
   std::uint64_t next = 0;
   const bool held = engine.ReadChanges(
       *position, prefix,
       [&](const ChangeHistory::Change& c) {
         if (!out->empty() && out->size() >= budget) return false;
+        if (events) {
+          *out += "id: ";
+          *out += std::to_string(c.revision);
+          *out += "\ndata: ";
+        }
         proto::AppendChangeLine(c.revision, c.key, ChangeKindOf(c.kind), c.values, out);
+        if (events) out->push_back('\n');
         return true;
       },
       &next);
   if (held) *position = next;
   return held;
+}
+
+}  // namespace
+
+bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
+                   std::uint64_t* position, std::string* out) {
+  return AppendChangesAs(engine, prefix, budget, false, position, out);
+}
+
+bool AppendChangeEvents(const Engine& engine, std::string_view prefix, std::size_t budget,
+                        std::uint64_t* position, std::string* out) {
+  return AppendChangesAs(engine, prefix, budget, true, position, out);
 }
 
 bool WatcherTooSlow(const Engine& engine, std::uint64_t position) {

@@ -74,6 +74,10 @@ proto::Response WatchStart(const proto::Request& watch, const Engine& engine,
 // longer held.
 bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
                    std::uint64_t* position, std::string* out);
+// The same as Server-Sent Events (doc/http.md, GET /api/v1/watch): per
+// change "id: R\ndata: " then its line, then a blank line.
+bool AppendChangeEvents(const Engine& engine, std::string_view prefix, std::size_t budget,
+                        std::uint64_t* position, std::string* out);
 // Whether a watch stream at `position` has fallen so far behind that it is
 // ended (slow_watcher): the changes it has yet to be sent take half the
 // history, which it would soon outrun.
