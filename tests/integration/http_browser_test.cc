@@ -120,8 +120,9 @@ class StalledServer {
 
 // A browser's EventSource on GET /api/v1/watch gets the changes as they
 // come; when kvd restarts, it reconnects with Last-Event-ID and goes on
-// after the last change it got, each change once. (The URL's from=0 is no
-// longer kept after the restart: only Last-Event-ID makes that work.)
+// after the last change it got, each change once. (The URL's from=0 would
+// give the changes from revision 1 again, or a 410 were they no longer
+// kept: Last-Event-ID takes its place.)
 TEST(HttpBrowserTest, EventSourceGetsEachChangeOnceAcrossARestart) {
   const std::string chromium = Chromium();
   if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh)";
