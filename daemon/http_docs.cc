@@ -18,6 +18,8 @@ std::string StatusLine(unsigned status) {
 // The example as a curl command line against `host`.
 std::string Curl(const Route& route, std::string_view host) {
   std::string command = "curl";
+  // A stream (GET /api/v1/watch): shown as it comes.
+  if (route.path.ends_with("/watch")) command += " -N";
   if (!route.example.body.empty()) {
     command += " --data-binary '" + std::string(route.example.body) + "'";
   } else if (route.method != Verb::get) {
@@ -225,12 +227,12 @@ std::string RenderJson(std::string_view name, std::string_view host) {
 Reply RenderDocs(std::string_view accept, std::string_view server_name, std::string_view host) {
   if (host.empty()) host = "HOST:PORT";
   if (accept.find("text/html") != std::string_view::npos) {
-    return Reply{200, "text/html; charset=utf-8", RenderHtml(server_name, host), {}};
+    return Reply{200, "text/html; charset=utf-8", RenderHtml(server_name, host), {}, {}};
   }
   if (accept.find("application/json") != std::string_view::npos) {
-    return Reply{200, "application/json", RenderJson(server_name, host), {}};
+    return Reply{200, "application/json", RenderJson(server_name, host), {}, {}};
   }
-  return Reply{200, "text/plain; charset=utf-8", RenderText(server_name, host), {}};
+  return Reply{200, "text/plain; charset=utf-8", RenderText(server_name, host), {}, {}};
 }
 
 }  // namespace kvd::daemon::http

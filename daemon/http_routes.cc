@@ -31,7 +31,7 @@ Reply JsonReply(unsigned status, const std::function<void(Json&)>& fill) {
   fill(json);
   json.EndObject();
   return Reply{
-      status, "application/json", std::string(buffer.GetString(), buffer.GetSize()) + "\n", {}};
+      status, "application/json", std::string(buffer.GetString(), buffer.GetSize()) + "\n", {}, {}};
 }
 
 // {"key":K,"values":[...],"revision":N}, encoded straight from the
@@ -50,7 +50,7 @@ Reply ValuesReply(std::string_view key, ValueView values, std::uint64_t revision
   body += "],\"revision\":";
   body += std::to_string(revision);
   body += "}\n";
-  return Reply{200, "application/json", std::move(body), {}};
+  return Reply{200, "application/json", std::move(body), {}, {}};
 }
 
 Reply OkReply() {
@@ -303,7 +303,7 @@ asio::awaitable<Reply> Home(const Services& s, const Request& r) {
 }
 
 asio::awaitable<Reply> Hello(const Services& s, const Request&) {
-  co_return Reply{200, "text/plain; charset=utf-8", "Hello, World!\n" + s.options.name, {}};
+  co_return Reply{200, "text/plain; charset=utf-8", "Hello, World!\n" + s.options.name, {}, {}};
 }
 
 asio::awaitable<Reply> Health(const Services& s, const Request& r) {
@@ -334,7 +334,7 @@ asio::awaitable<Reply> Health(const Services& s, const Request& r) {
 }
 
 asio::awaitable<Reply> Metrics(const Services& s, const Request&) {
-  co_return Reply{200, std::string(MetricText::kContentType), s.metrics(), {}};
+  co_return Reply{200, std::string(MetricText::kContentType), s.metrics(), {}, {}};
 }
 
 asio::awaitable<Reply> GetStorage(const Services& s, const Request& r) {
@@ -507,6 +507,51 @@ asio::awaitable<Reply> DeleteKey(const Services& s, const Request& r) {
     json.Key("deleted");
     json.Bool(true);
   });
+}
+
+// A revision given as text: a whole number, 0 or more.
+std::optional<std::uint64_t> RevisionOf(const std::string& text) {
+  std::uint64_t n = 0;
+  const char* end = text.data() + text.size();
+  const auto [at, failed] = std::from_chars(text.data(), end, n);
+  if (text.empty() || failed != std::errc() || at != end) return std::nullopt;
+  return n;
+}
+
+asio::awaitable<Reply> Watch(const Services& s, const Request& r) {
+  const std::string* prefix = r.Param("prefix");
+  proto::Request op = proto::Request::Watch(prefix != nullptr ? *prefix : std::string(), {});
+  // An EventSource reconnecting sends the URL it first used, and the id of
+  // the last event it received: that is where it goes on.
+  if (!r.last_event_id.empty()) {
+    op.from_revision = RevisionOf(r.last_event_id);
+    if (!op.from_revision) {
+      co_return ErrorReply(400, "Last-Event-ID must be a revision, a whole number");
+    }
+  } else if (const std::string* from = r.Param("from")) {
+    op.from_revision = RevisionOf(*from);
+    if (!op.from_revision) co_return ErrorReply(400, "from must be a whole number, 0 or more");
+  }
+  if (auto e = CheckSizes(op, s.limits.max_key, s.limits.max_value)) {
+    s.requests.CountError(op.op, e->code);
+    co_return ErrorReply(StatusOf(e->code), e->message);
+  }
+  std::uint64_t position = 0;
+  const proto::Response start = WatchStart(op, s.engine, &position);
+  if (start.error) {
+    // compacted: {"error":...,"revision":OLDEST}, where a watch may start.
+    s.requests.CountError(op.op, start.error->code);
+    co_return JsonReply(410, [&](Json& json) {
+      json.Key("error");
+      String(json, start.error->message);
+      json.Key("revision");
+      json.Uint64(start.revision.value_or(0));
+    });
+  }
+  s.requests.Count(op.op);
+  Reply reply{200, "text/event-stream", {}, {}, {}};
+  reply.watch = WatchStream{std::move(op.prefix), position};
+  co_return reply;
 }
 
 asio::awaitable<Reply> Stats(const Services& s, const Request& r) {
@@ -785,6 +830,35 @@ const std::vector<Route>& Routes() {
         {413, "key over --max-key-size"},
         {503, "the removal could not be made durable; it did not happen"}},
        DeleteKey},
+      {Verb::get,
+       "/api/v1/watch",
+       "A stream of the changes to the keys starting with prefix, as Server-Sent Events "
+       "(text/event-stream, for curl -N or a browser's EventSource), in revision order: per "
+       "change an event whose id is its revision and whose data is the change as one line of "
+       "JSON: its revision, key, kind (append, delete, or trim for a trim or a pop) and values "
+       "(the value appended, the values removed, none for a delete). The stream first sets the "
+       "id to the revision it starts after. It goes on until the client leaves or the server "
+       "stops; one that falls too far behind ends with an event named error whose data is "
+       "{\"ok\":false,\"error\":{\"code\":\"slow_watcher\",...},\"revision\":N} (and id N): "
+       "watch again from N. A reconnecting EventSource sends Last-Event-ID and resumes after "
+       "it, each change once.",
+       {{"prefix", "query", "optional: only the changes to keys starting with this"},
+        {"from", "query",
+         "optional: the revision to start after (default: the store's revision now); the "
+         "changes after it must still be kept"},
+        {"Last-Event-ID", "header",
+         "optional: the id of the last event received; takes the place of from"}},
+       // From 4: the expire at 4 carries a time that differs from run to run.
+       {"/api/v1/watch?prefix=fr&from=4", "",
+        "id: 4\n\n"
+        "id: 5\ndata: {\"revision\":5,\"key\":\"fruit\",\"kind\":\"persist\",\"values\":[]}\n\n"
+        "id: 6\ndata: {\"revision\":6,\"key\":\"fruit\",\"kind\":\"delete\",\"values\":[]}\n\n"},
+       {{400, "prefix not UTF-8, or from or Last-Event-ID not a whole number"},
+        {410,
+         "the changes after from are no longer kept: {\"error\":...,\"revision\":N}, N the "
+         "oldest revision a watch may start from (read the keys again, then watch from there)"},
+        {413, "prefix over --max-key-size"}},
+       Watch},
       {Verb::get,
        "/api/v1/stats",
        "Counters of the store and the server, as in kvctl stats (revision: the store's "

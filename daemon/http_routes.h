@@ -9,6 +9,7 @@
 
 #include "util/asio_prelude.h"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "daemon/options.h"
 #include "daemon/pop_waiters.h"
 #include "daemon/request_counters.h"
+#include "daemon/watchers.h"
 #include "store/engine.h"
 
 namespace kvd::daemon::http {
@@ -48,6 +50,9 @@ struct Services {
   RequestCounters& requests;                      // the operations HTTP requests run
   std::function<std::string()> metrics;           // GET /metrics's body
   PopWaiters* pop_waiters;  // where a pop that waits parks, as the socket's do; null: none waits
+  // Where a watch stream waits for commits, as the socket's do, and is
+  // counted; null: streams only poll (Watchers::kPollInterval), uncounted.
+  Watchers* watchers;
 };
 
 // A request as handlers see it.
@@ -55,22 +60,32 @@ struct Request {
   Verb method = Verb::get;
   Target target;
   std::string body;
-  bool form_body = false;  // Content-Type: application/x-www-form-urlencoded
-  Params form;             // the body's parameters, for routes with query parameters
-  std::string accept;      // the Accept header
-  std::string host;        // the Host header
-  std::string key;         // the {key} path segment, decoded
-  std::string_view route;  // set by Dispatch: the path of the route that ran (Route::path)
+  bool form_body = false;     // Content-Type: application/x-www-form-urlencoded
+  Params form;                // the body's parameters, for routes with query parameters
+  std::string accept;         // the Accept header
+  std::string host;           // the Host header
+  std::string last_event_id;  // the Last-Event-ID header (an EventSource reconnecting)
+  std::string key;            // the {key} path segment, decoded
+  std::string_view route;     // set by Dispatch: the path of the route that ran (Route::path)
 
   // A query (then form) parameter; null when absent.
   const std::string* Param(std::string_view name) const;
+};
+
+// A stream of changes the HTTP session writes as Server-Sent Events after
+// the reply's headers (GET /api/v1/watch), until the client leaves, the
+// stream falls behind or kvd stops.
+struct WatchStream {
+  std::string prefix;
+  std::uint64_t position = 0;  // the revision after which its changes start
 };
 
 struct Reply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::string allow;  // for 405
+  std::string allow;                 // for 405
+  std::optional<WatchStream> watch;  // set: a 200 that streams, body unused
 };
 
 // {"error": message} with `status`.
@@ -79,7 +94,7 @@ Reply ErrorReply(unsigned status, std::string_view message);
 struct Route {
   struct Param {
     std::string_view name;
-    std::string_view in;  // "query", "path" or "body"
+    std::string_view in;  // "query", "path", "body" or "header"
     std::string_view description;
   };
   // Run in table order on an empty store by a kvd named "Server 1", each

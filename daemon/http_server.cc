@@ -20,6 +20,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "daemon/log.h"
+#include "proto/response.h"
 #include "util/utf8.h"
 
 namespace kvd::daemon::http {
@@ -43,22 +44,29 @@ std::string_view VerbName(bhttp::verb verb) {
 // One HTTP connection (see http_server.h).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
+  // An idle watch stream sends a comment this often: proxies that close
+  // idle connections keep it, and a client gone without a word is noticed.
+  static constexpr std::chrono::seconds kHeartbeat{15};
+
   HttpSession(HttpServer& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {}
+      : server_(server), stream_(std::move(socket)), watch_timer_(stream_.get_executor()) {}
 
   asio::awaitable<void> Run();
 
   // Graceful stop: a request being received is still answered; a
   // connection waiting for its next request is closed at once.
+  // A watch stream ends at once.
   void Stop() {
     if (awaiting_request_ && buffer_.size() == 0 && !(parser_ && parser_->got_some())) {
       stream_.cancel();
     }
+    watch_timer_.cancel();
   }
   // Immediate stop.
   void Close() {
     boost::system::error_code ignored;
     stream_.socket().close(ignored);
+    watch_timer_.cancel();
   }
 
  private:
@@ -70,6 +78,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   asio::awaitable<Reply> Handle(std::string_view* route);
   // Writes `reply`; false if that failed.
   asio::awaitable<bool> Write(Reply reply, bool keep_alive, bool head);
+  // Answers a watch (reply.watch): writes the headers, then the changes as
+  // events until the client leaves, the stream falls behind or kvd stops.
+  asio::awaitable<void> Watch(Reply reply, bool head);
+  // Writes out_ in full (within --http-timeout), then empties it; false if
+  // that failed.
+  asio::awaitable<bool> Flush();
+  // Whether the client is still there, reading (and dropping) what it sent
+  // after its watch: false once it closed its connection.
+  bool ClientStillThere();
   // After an error answered before the request was read in full: stops
   // sending and reads what the client still sends for a moment, so that
   // closing with unread data (which sends a reset) does not destroy the
@@ -81,6 +98,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool awaiting_request_ = false;
+  asio::steady_timer watch_timer_;  // a watch's wait for changes (Watchers)
+  std::string out_;                 // a watch's events, to write
 };
 
 asio::awaitable<void> HttpSession::Run() {
@@ -107,6 +126,11 @@ asio::awaitable<void> HttpSession::Run() {
     server_.CountResponse(VerbName(request.method()), route, reply.status);
     const bool keep_alive = request.keep_alive() && !server_.stopping();
     const bool head = request.method() == bhttp::verb::head;
+    if (reply.watch) {
+      // The stream ends the connection: it has no length.
+      co_await Watch(std::move(reply), head);
+      break;
+    }
     if (!co_await Write(std::move(reply), keep_alive, head) || !keep_alive) break;
   }
   // Lingering-close light: let the client read our last response.
@@ -162,6 +186,7 @@ asio::awaitable<Reply> HttpSession::Handle(std::string_view* route) {
   request.accept = std::string(message[bhttp::field::accept]);
   request.host = std::string(message[bhttp::field::host]);
   if (!IsValidUtf8(request.host)) request.host.clear();
+  request.last_event_id = std::string(message["Last-Event-ID"]);
   const auto target = message.target();
   if (auto e = ParseTarget(std::string_view(target.data(), target.size()), &request.target)) {
     co_return ErrorReply(400, *e);
@@ -198,6 +223,102 @@ asio::awaitable<bool> HttpSession::Write(Reply reply, bool keep_alive, bool head
   co_return !ec;
 }
 
+asio::awaitable<void> HttpSession::Watch(Reply reply, bool head) {
+  const WatchStream watch = std::move(*reply.watch);
+  const unsigned version = parser_->get().version();
+  out_ = version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+  out_ += "Server: kvd/" KVD_VERSION "\r\nX-Served-By: " + server_.options().name +
+          "\r\nContent-Type: " + reply.content_type +
+          "\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+  if (head) {
+    co_await Flush();
+    co_return;
+  }
+  // First the revision the stream starts after, as the id of an event
+  // without data: an EventSource that reconnects before any change came
+  // resumes from there.
+  std::uint64_t position = watch.position;
+  out_ += "id: " + std::to_string(position) + "\n\n";
+  if (server_.stopping()) {
+    co_await Flush();  // no changes: an EventSource comes back from there
+    co_return;
+  }
+  const Services& services = server_.services();
+  Watchers* watchers = services.watchers;
+  if (watchers != nullptr) watchers->Started();
+  auto last_sent = std::chrono::steady_clock::now();
+  bool cut_off = false;
+  bool look_at_client = true;  // at first, then when the poll woke it
+  std::size_t behind = kNotBehindYet;
+  while (!server_.stopping()) {
+    if (!AppendChangeEvents(services.engine, watch.prefix, services.limits.max_output, &position,
+                            &out_)) {
+      cut_off = true;  // outrun while it was being written to
+    } else if (out_.empty() && (!look_at_client || ClientStillThere())) {
+      if (std::chrono::steady_clock::now() - last_sent >= kHeartbeat) {
+        out_ = ":\n\n";
+      } else {
+        // No --http-timeout while it waits: changes may be long in coming.
+        stream_.expires_never();
+        look_at_client = true;
+        if (watchers != nullptr) {
+          look_at_client = co_await watchers->WaitForChanges(watch_timer_);
+        } else {
+          watch_timer_.expires_after(Watchers::kPollInterval);
+          boost::system::error_code ignored;
+          co_await watch_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+        }
+        continue;
+      }
+    } else if (out_.empty()) {
+      break;  // the client left
+    }
+    if (!cut_off) {
+      if (!co_await Flush()) break;
+      last_sent = std::chrono::steady_clock::now();
+      cut_off = WatcherTooSlow(services.engine, position, &behind);
+    }
+    if (cut_off) {
+      // An event named error, with the revision to watch again from as its
+      // id (where an EventSource reconnects from).
+      if (watchers != nullptr) watchers->CutOff();
+      out_ += "event: error\nid: " + std::to_string(position) + "\ndata: ";
+      proto::AppendResponse(SlowWatcher(position), &out_);
+      out_ += "\n";
+      co_await Flush();
+      break;
+    }
+  }
+  if (watchers != nullptr) watchers->Ended();
+}
+
+asio::awaitable<bool> HttpSession::Flush() {
+  boost::system::error_code ec;
+  if (!out_.empty()) {
+    stream_.expires_after(server_.options().timeout);
+    co_await asio::async_write(stream_, asio::buffer(out_),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+  out_.clear();
+  co_return !ec;
+}
+
+bool HttpSession::ClientStillThere() {
+  tcp::socket& socket = stream_.socket();
+  if (!socket.is_open()) return false;
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) return false;
+  std::array<char, 4096> discard;
+  // A client sending without end is not read without end either.
+  for (int i = 0; i < 16; ++i) {
+    socket.read_some(asio::buffer(discard), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+    if (ec) return false;  // end of stream, a reset
+  }
+  return true;
+}
+
 asio::awaitable<void> HttpSession::Linger() {
   boost::system::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -212,7 +333,8 @@ asio::awaitable<void> HttpSession::Linger() {
 HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                        const Options& options, std::function<ServerStats()> socket_stats,
                        std::function<void(MetricsSnapshot*)> socket_metrics,
-                       std::function<std::optional<NodeRole>()> role, PopWaiters* pop_waiters)
+                       std::function<std::optional<NodeRole>()> role, PopWaiters* pop_waiters,
+                       Watchers* watchers)
     : io_(io),
       options_(options),
       // Room for a form body holding key and value, each percent-encoded.
@@ -233,7 +355,8 @@ HttpServer::HttpServer(asio::io_context& io, Engine& engine, Committer& commits,
                 std::move(role),
                 requests_,
                 [this, socket_metrics] { return Metrics(socket_metrics); },
-                pop_waiters},
+                pop_waiters,
+                watchers},
       acceptor_(io),
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "HTTP clients") {
 }

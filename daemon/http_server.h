@@ -4,9 +4,12 @@
 // (keep-alive and pipelining). Per connection, memory is bounded by
 // --http-max-header and the body limit, and a request must arrive in full,
 // and a response be taken, within --http-timeout, so a slow or hostile
-// client costs one connection slot and never stalls the others. When the
-// socket server shuts down (SIGINT/SIGTERM; main.cc calls Shutdown) it stops
-// accepting and lets each connection finish the request it is reading.
+// client costs one connection slot and never stalls the others. A watch
+// (GET /api/v1/watch) answers a stream of Server-Sent Events instead, which
+// ends the connection and has no --http-timeout while it waits for changes.
+// When the socket server shuts down (SIGINT/SIGTERM; main.cc calls Shutdown)
+// it stops accepting, lets each connection finish the request it is reading
+// and ends the watch streams.
 #ifndef KVD_DAEMON_HTTP_SERVER_H_
 #define KVD_DAEMON_HTTP_SERVER_H_
 
@@ -41,11 +44,15 @@ class HttpServer {
   // `socket_metrics` fills them in for /metrics (Server::Metrics); `role`,
   // in cluster mode, this node's role for /health; `pop_waiters` (the
   // socket server's, Server::pop_waiters) parks pops that wait, so that
-  // both kinds of clients wait in one line (null: HTTP pops do not wait).
+  // both kinds of clients wait in one line (null: HTTP pops do not wait);
+  // `watchers` (Server::watchers) wakes the watch streams (GET
+  // /api/v1/watch) after each commit and counts them with the socket's
+  // (null: they poll, uncounted).
   HttpServer(boost::asio::io_context& io, Engine& engine, Committer& commits,
              const Options& options, std::function<ServerStats()> socket_stats,
              std::function<void(MetricsSnapshot*)> socket_metrics,
-             std::function<std::optional<NodeRole>()> role = {}, PopWaiters* pop_waiters = nullptr);
+             std::function<std::optional<NodeRole>()> role = {}, PopWaiters* pop_waiters = nullptr,
+             Watchers* watchers = nullptr);
 
   // Binds options.http's address and logs the one bound ("HTTP API on
   // http://127.0.0.1:8080/"; tests read the port from it when it was 0).

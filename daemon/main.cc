@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
   if (!options->http.host.empty()) {
     http.emplace(
         io, *engine, *commits, *options, [&server] { return server.Stats(); },
-        [&server](daemon::MetricsSnapshot* m) { server.Metrics(m); }, role, &server.pop_waiters());
+        [&server](daemon::MetricsSnapshot* m) { server.Metrics(m); }, role, &server.pop_waiters(),
+        &server.watchers());
     if (Status s = http->Listen(); !s.ok()) {
       log::Error("cannot serve HTTP: " + s.ToString());
       return 1;

@@ -232,16 +232,26 @@ proto::Response WatchStart(const proto::Request& watch, const Engine& engine,
   return response;
 }
 
-bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
-                   std::uint64_t* position, std::string* out) {
+namespace {
+
+// AppendChanges and AppendChangeEvents: each change as a line, or as an
+// SSE event around that line.
+bool AppendChangesAs(const Engine& engine, std::string_view prefix, std::size_t budget, bool events,
+                     std::uint64_t* position, std::string* out) {
   std::uint64_t next = 0;
   const bool held = engine.ReadChanges(
       *position, prefix,
       [&](const ChangeHistory::Change& c) {
         if (!out->empty() && out->size() >= budget) return false;
+        if (events) {
+          *out += "id: ";
+          *out += std::to_string(c.revision);
+          *out += "\ndata: ";
+        }
         // A delete's time is when it found the key expired: not the key's.
         const std::uint64_t at = c.kind == Mutation::Kind::kDeleteExpired ? 0 : c.at;
         proto::AppendChangeLine(c.revision, c.key, ChangeKindOf(c), c.values, at, out);
+        if (events) out->push_back('\n');
         return true;
       },
       &next);
@@ -249,8 +259,23 @@ bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t bu
   return held;
 }
 
-bool WatcherTooSlow(const Engine& engine, std::uint64_t position) {
-  return engine.ChangeBytesAfter(position) > engine.history_bytes() / 2;
+}  // namespace
+
+bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
+                   std::uint64_t* position, std::string* out) {
+  return AppendChangesAs(engine, prefix, budget, false, position, out);
+}
+
+bool AppendChangeEvents(const Engine& engine, std::string_view prefix, std::size_t budget,
+                        std::uint64_t* position, std::string* out) {
+  return AppendChangesAs(engine, prefix, budget, true, position, out);
+}
+
+bool WatcherTooSlow(const Engine& engine, std::uint64_t position, std::size_t* behind) {
+  const std::size_t now = engine.ChangeBytesAfter(position);
+  const bool falling_behind = now > engine.history_bytes() / 2 && now >= *behind;
+  *behind = now;
+  return falling_behind;
 }
 
 proto::Response SlowWatcher(std::uint64_t position) {

@@ -86,10 +86,18 @@ proto::Response WatchStart(const proto::Request& watch, const Engine& engine,
 // longer held.
 bool AppendChanges(const Engine& engine, std::string_view prefix, std::size_t budget,
                    std::uint64_t* position, std::string* out);
-// Whether a watch stream at `position` has fallen so far behind that it is
-// ended (slow_watcher): the changes it has yet to be sent take half the
-// history, which it would soon outrun.
-bool WatcherTooSlow(const Engine& engine, std::uint64_t position);
+// The same as Server-Sent Events (doc/http.md, GET /api/v1/watch): per
+// change "id: R\ndata: " then its line, then a blank line.
+bool AppendChangeEvents(const Engine& engine, std::string_view prefix, std::size_t budget,
+                        std::uint64_t* position, std::string* out);
+// Whether a watch stream at `position`, just after a write, has fallen so
+// far behind that it is ended (slow_watcher): the changes it has yet to be
+// sent take more than half the history, and more than at the last check
+// (*behind, updated; kNotBehindYet before the first), so that it is not
+// catching up. Ended then, it can still resume before the history outruns
+// it; a stream that started far behind and reads fast goes on.
+inline constexpr std::size_t kNotBehindYet = static_cast<std::size_t>(-1);
+bool WatcherTooSlow(const Engine& engine, std::uint64_t position, std::size_t* behind);
 // The response that ends such a stream: slow_watcher, with the revision of
 // the last change the stream looked at, from which a watch resumes.
 proto::Response SlowWatcher(std::uint64_t position);

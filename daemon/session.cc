@@ -270,6 +270,7 @@ asio::awaitable<void> Session::Watch(const Decoded& d) {
   }
   Watchers& watchers = server_.watchers();
   watchers.Started();
+  std::size_t behind = kNotBehindYet;
   while (!stopping_) {
     if (!AppendChanges(engine, d.request.prefix, limits_.max_output, &position, &out_)) {
       // Outrun while it was being written to.
@@ -280,7 +281,7 @@ asio::awaitable<void> Session::Watch(const Decoded& d) {
     }
     if (!out_.empty()) {
       if (!co_await Flush()) break;
-      if (WatcherTooSlow(engine, position)) {
+      if (WatcherTooSlow(engine, position, &behind)) {
         watchers.CutOff();
         proto::AppendResponse(SlowWatcher(position), &out_);
         co_await Flush();

@@ -126,6 +126,18 @@ TEST_F(HttpTest, DocumentationMatchesWhatTheServerDoes) {
     EXPECT_THAT(text.body, HasSubstr(method + " " + path + "\n"));
     EXPECT_THAT(html.body, HasSubstr(method + "</span> " + path + "</code>"));
     const auto& example = route["example"];
+    if (path == "/api/v1/watch") {
+      // A stream that does not end: its first events are the example's.
+      Connection c(http_->port());
+      c.Send("GET " + std::string(example["target"].GetString()) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      std::optional<HttpResult> head = ReadHttpResponse(c);
+      ASSERT_TRUE(head);
+      EXPECT_EQ(head->status, 200);
+      const std::string expected = example["response"].GetString();
+      EXPECT_EQ(c.Read(expected.size()).value_or("<no events>"), expected);
+      EXPECT_THAT(std::string(example["curl"].GetString()), HasSubstr("curl -N"));
+      continue;
+    }
     std::vector<std::string> args = {"-X", method};
     const std::string body = example["body"].GetString();
     if (!body.empty()) args.insert(args.end(), {"--data-binary", body});
@@ -138,6 +150,224 @@ TEST_F(HttpTest, DocumentationMatchesWhatTheServerDoes) {
     EXPECT_THAT(std::string(example["curl"].GetString()), HasSubstr(example["target"].GetString()));
   }
   EXPECT_GE(docs["errors"].Size(), 5u);
+}
+
+// A watch stream (GET /api/v1/watch) read off a raw connection.
+class Watch {
+ public:
+  // Sends the request; `headers` each end in "\r\n".
+  Watch(std::uint16_t port, const std::string& target, const std::string& headers = {}) : c_(port) {
+    c_.Send("GET " + target + " HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
+    head_ = ReadHttpResponse(c_).value_or(HttpResult{});
+  }
+  const HttpResult& head() const { return head_; }
+  Connection& connection() { return c_; }
+  // The next event's lines, joined by "\n" ("id: 4\ndata: {...}"); empty
+  // at the end of the stream or after `timeout`.
+  std::string Next(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::string event;
+    for (;;) {
+      std::optional<std::string> line = c_.ReadLine(timeout);
+      if (!line) return {};
+      if (line->empty()) {
+        if (!event.empty()) return event;
+        continue;
+      }
+      if (line->starts_with(":")) continue;  // a comment (heartbeat)
+      if (!event.empty()) event += "\n";
+      event += *line;
+    }
+  }
+
+ private:
+  Connection c_;
+  HttpResult head_;
+};
+
+// An event's text for a change.
+std::string Event(std::uint64_t revision, const std::string& key, const std::string& kind,
+                  const std::string& values) {
+  const std::string r = std::to_string(revision);
+  return "id: " + r + "\ndata: {\"revision\":" + r + ",\"key\":\"" + key + "\",\"kind\":\"" + kind +
+         "\",\"values\":" + values + "}";
+}
+
+// GET /api/v1/watch: the changes to the keys with its prefix, as events in
+// revision order as they are committed (over the socket or HTTP); an idle
+// stream outlives --http-timeout; it counts in the stats' watchers, and a
+// client that leaves ends it.
+TEST_F(HttpTest, WatchStreamsTheChangesAsEventsInOrder) {
+  ASSERT_EQ(kvd_->Stop(), 0);
+  Start({"--http-timeout", "1"});
+  Connection socket(kvd_->socket());
+  auto ask = [&](const std::string& line) {
+    socket.Send(line + "\n");
+    return socket.ReadLine().value_or("<no answer>");
+  };
+  auto watchers = [&](int n) {
+    return Eventually(
+        [&] {
+          return ask(R"({"op":"stats"})").find("\"watchers\":" + std::to_string(n) + ",") !=
+                 std::string::npos;
+        },
+        std::chrono::seconds(10));
+  };
+  ASSERT_EQ(ask(R"({"op":"append","key":"other","val":"before"})"), R"({"ok":true})");  // 1
+  auto watch = std::make_unique<Watch>(http_->port(), "/api/v1/watch?prefix=a");
+  EXPECT_EQ(watch->head().status, 200);
+  EXPECT_EQ(watch->head().Header("content-type"), "text/event-stream");
+  EXPECT_EQ(watch->head().Header("cache-control"), "no-cache");
+  EXPECT_EQ(watch->head().Header("connection"), "close");
+  EXPECT_EQ(watch->head().Header("x-served-by"), kName);
+  EXPECT_EQ(watch->Next(), "id: 1") << "from the store's revision";
+  ASSERT_TRUE(watchers(1));
+  // Idle for longer than --http-timeout.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_EQ(ask(R"({"op":"append","key":"a1","val":"x"})"), R"({"ok":true})");  // 2
+  EXPECT_EQ(watch->Next(), Event(2, "a1", "append", R"(["x"])"));
+  ASSERT_EQ(ask(R"({"op":"append","key":"b","val":"y"})"), R"({"ok":true})");  // 3: not a*
+  EXPECT_EQ(http_->Curl({"--data-binary", "z\"\n", http_->Url("/api/v1/keys/a1")}).status,
+            200);                                                               // 4
+  ASSERT_EQ(ask(R"({"op":"append","key":"a2","val":"w"})"), R"({"ok":true})");  // 5
+  EXPECT_EQ(http_->Curl({"-X", "POST", http_->Url("/api/v1/keys/a1/pop?count=2")}).status,
+            200);                                                                    // 6
+  ASSERT_EQ(ask(R"({"op":"delete","key":"a2"})"), R"({"ok":true,"deleted":true})");  // 7
+  EXPECT_EQ(watch->Next(), Event(4, "a1", "append", R"(["z\"\n"])"));
+  EXPECT_EQ(watch->Next(), Event(5, "a2", "append", R"(["w"])"));
+  EXPECT_EQ(watch->Next(), Event(6, "a1", "trim", R"(["x","z\"\n"])"));
+  EXPECT_EQ(watch->Next(), Event(7, "a2", "delete", "[]"));
+  EXPECT_THAT(http_->Curl({http_->Url("/api/v1/stats")}).body, HasSubstr("\"watchers\":1,"));
+  watch.reset();
+  EXPECT_TRUE(watchers(0)) << "the client left";
+  // A bad from or Last-Event-ID.
+  EXPECT_EQ(http_->Curl({http_->Url("/api/v1/watch?from=x")}).status, 400);
+  EXPECT_EQ(http_->Curl({"-H", "Last-Event-ID: -1", http_->Url("/api/v1/watch")}).status, 400);
+  EXPECT_EQ(http_->Curl({"-I", http_->Url("/api/v1/watch")}).Header("content-type"),
+            "text/event-stream")
+      << "HEAD: the headers alone";
+}
+
+// A reconnecting EventSource sends the same URL, its from included, and
+// the id of the last event it received: it gets each change exactly once.
+TEST_F(HttpTest, WatchResumesAfterTheLastEventId) {
+  auto post = [&](const std::string& key, const std::string& val) {
+    return http_->Curl({"--data-binary", val, http_->Url("/api/v1/keys/" + key)}).status;
+  };
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(post("k", std::to_string(i)), 200);
+  std::vector<std::string> seen;
+  std::string last_id;
+  for (int round = 0; round < 4; ++round) {
+    {
+      Watch watch(http_->port(), "/api/v1/watch?prefix=k&from=0",
+                  last_id.empty() ? "" : "Last-Event-ID: " + last_id + "\r\n");
+      ASSERT_EQ(watch.head().status, 200);
+      EXPECT_EQ(watch.Next(), "id: " + (last_id.empty() ? "0" : last_id));
+      // Takes what came, then leaves while more are being written.
+      for (;;) {
+        const std::string event = watch.Next(std::chrono::milliseconds(300));
+        if (event.empty()) break;
+        seen.push_back(event.substr(event.find("data: ") + 6));
+        last_id = event.substr(4, event.find('\n') - 4);
+      }
+    }
+    for (int i = 0; i < 3; ++i)
+      ASSERT_EQ(post(i % 2 ? "k" : "other", "r" + std::to_string(round)), 200);
+  }
+  // 3 values, then per round 1 of 3 writes under the prefix (the last
+  // round's come after the last watch).
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 3; ++i) {
+    expected.push_back(R"({"revision":)" + std::to_string(i) +
+                       R"(,"key":"k","kind":"append","values":[")" + std::to_string(i) + R"("]})");
+  }
+  for (int round = 0; round < 3; ++round) {
+    expected.push_back(R"({"revision":)" + std::to_string(3 + 3 * round + 2) +
+                       R"(,"key":"k","kind":"append","values":["r)" + std::to_string(round) +
+                       R"("]})");
+  }
+  EXPECT_EQ(seen, expected);
+}
+
+// A from whose changes the store no longer keeps (the oldest, once more
+// than the history's 16 MiB came after them) answers 410 with the
+// revision a watch may start from.
+TEST_F(HttpTest, WatchFromACompactedRevisionIs410) {
+  const std::string file = (dir_ / "value").string();
+  std::ofstream(file) << std::string(900 * 1024, 'v');
+  for (int i = 0; i < 20; ++i) {  // about 18 MiB
+    ASSERT_EQ(http_->Curl({"--data-binary", "@" + file, http_->Url("/api/v1/keys/big")}).status,
+              200);
+  }
+  std::uint64_t oldest = 0;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{http_->Url("/api/v1/watch?prefix=k&from=1")},
+        std::vector<std::string>{"-H", "Last-Event-ID: 0", http_->Url("/api/v1/watch")}}) {
+    HttpResult gone = http_->Curl(args);
+    EXPECT_EQ(gone.status, 410);
+    EXPECT_EQ(gone.Header("content-type"), "application/json");
+    rapidjson::Document d;
+    d.Parse(gone.body.c_str(), gone.body.size());
+    ASSERT_TRUE(d.IsObject()) << gone.body;
+    EXPECT_THAT(std::string(d["error"].GetString()), HasSubstr("no longer kept"));
+    oldest = d["revision"].GetUint64();
+    EXPECT_GT(oldest, 1u);
+    EXPECT_LT(oldest, 20u);
+  }
+  Watch watch(http_->port(), "/api/v1/watch?prefix=k&from=" + std::to_string(oldest));
+  EXPECT_EQ(watch.head().status, 200);
+  EXPECT_EQ(watch.Next(), "id: " + std::to_string(oldest));
+  ASSERT_EQ(http_->Curl({"--data-binary", "w", http_->Url("/api/v1/keys/k")}).status, 200);
+  EXPECT_EQ(watch.Next(), Event(21, "k", "append", R"(["w"])"));
+}
+
+// SIGTERM ends the streams at once: kvd exits clean.
+TEST_F(HttpTest, SigtermEndsWatchStreams) {
+  Watch watch(http_->port(), "/api/v1/watch");
+  ASSERT_EQ(watch.Next(), "id: 0");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(kvd_->Stop(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(watch.connection().ClosedByPeer());
+  kvd_.reset();
+}
+
+// A stream whose client does not read while the changes pile up ends with
+// an error event: slow_watcher, and the revision to watch again from, which
+// gives the changes after those it sent.
+TEST_F(HttpTest, AWatchThatFallsBehindEndsWithASlowWatcherEvent) {
+  Watch watch(http_->port(), "/api/v1/watch");
+  ASSERT_EQ(watch.Next(), "id: 0");
+  // About 35 MiB of changes: more than the history keeps (16 MiB) and
+  // than the socket's buffers hold.
+  const std::string value(900 * 1024, 'v');
+  const std::string file = (dir_ / "value").string();
+  std::ofstream(file) << value;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(http_->Curl({"--data-binary", "@" + file, http_->Url("/api/v1/keys/k")}).status, 200);
+  }
+  std::uint64_t sent = 0;
+  std::string event;
+  for (;;) {
+    event = watch.Next();
+    ASSERT_FALSE(event.empty()) << "the stream ended without an error event";
+    if (!event.starts_with("id: ")) break;
+    sent = std::stoull(event.substr(4));
+  }
+  ASSERT_THAT(event, StartsWith("event: error\nid: "));
+  const std::string id = event.substr(17, event.find('\n', 17) - 17);
+  rapidjson::Document d;
+  const std::string data = event.substr(event.find("data: ") + 6);
+  d.Parse(data.c_str(), data.size());
+  ASSERT_TRUE(d.IsObject()) << data;
+  EXPECT_FALSE(d["ok"].GetBool());
+  EXPECT_EQ(std::string(d["error"]["code"].GetString()), "slow_watcher");
+  const std::uint64_t resume = d["revision"].GetUint64();
+  EXPECT_EQ(resume, sent) << "every change it looked at was sent";
+  EXPECT_LT(resume, 40u);
+  EXPECT_EQ(id, std::to_string(resume)) << "where an EventSource reconnects from";
+  EXPECT_TRUE(watch.connection().ClosedByPeer());
+  EXPECT_THAT(http_->Curl({http_->Url("/api/v1/stats")}).body,
+              HasSubstr("\"slow_watchers_cut_off\":1,"));
 }
 
 TEST_F(HttpTest, KeysRoutes) {

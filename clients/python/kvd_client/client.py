@@ -35,6 +35,7 @@ from .errors import (
     server_error,
 )
 from .socket_path import default_socket_path
+from .watch import Watch
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -254,6 +255,50 @@ class Client:
         """Server statistics by name (PROTOCOL.md, "stats"), ``"revision"``
         (the store's revision) among them; more may appear."""
         return stats_of(self.call(read_request({"op": "stats"}, stale)))
+
+    def watch(
+        self,
+        prefix: str = "",
+        from_revision: Optional[int] = None,
+        *,
+        resume: bool = False,
+        idle_timeout: Optional[float] = None,
+    ) -> Watch:
+        """The changes to the keys starting with ``prefix`` (every key for
+        ""), in revision order, as they are made: a :class:`Watch`, an
+        iterator of :class:`Change` (``revision``, ``key``, ``kind``,
+        ``values``) that waits for each. It starts after ``from_revision``
+        (None: after the store's revision now; kvd must still keep the
+        changes after it, else :class:`Compacted` at once, with the oldest
+        revision to start from), and has a connection of its own: this
+        client's other calls go on meanwhile. Close it (``with``, or
+        :meth:`Watch.close`) to close that connection.
+
+        kvd ends a watch that falls too far behind (:class:`SlowWatcher`,
+        with the revision to watch from again) and, when it stops, its
+        connection (:class:`KvdConnectionError`). With ``resume``, the watch
+        starts again from the last change it gave after either (reconnecting
+        for up to ``retry_timeout``): each change comes exactly once, in
+        order, unless kvd no longer keeps those after it (:class:`Compacted`
+        ends the watch then). ``idle_timeout``: seconds to wait for a change
+        before :class:`KvdTimeoutError` (the watch goes on); None, the
+        default, waits without end."""
+        check_str("prefix", prefix)
+        if from_revision is not None and (
+            not isinstance(from_revision, int)
+            or isinstance(from_revision, bool)
+            or from_revision < 0
+        ):
+            raise ValueError(f"from_revision must be an int, 0 or more, not {from_revision!r}")
+        return Watch(
+            self.socket_path,
+            self.timeout,
+            self.retry_timeout,
+            prefix,
+            from_revision,
+            resume,
+            idle_timeout,
+        )
 
     def pipeline(self) -> "Pipeline":
         """A :class:`Pipeline` on this client: queued requests sent together."""

@@ -43,6 +43,38 @@ class Connection:
     def close(self) -> None:
         self._sock.close()
 
+    def shut_down(self) -> None:
+        """Ends the connection in both directions, waking a thread blocked in
+        :meth:`read_line` (which then raises :class:`KvdConnectionError`);
+        :meth:`close` still follows."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # not connected any more
+
+    def read_line(self, timeout: Optional[float], what: str = "send a line") -> bytes:
+        """The next line kvd sends (without its newline), waiting for it up
+        to ``timeout`` seconds (None: without limit); for the lines a
+        watch streams after its response. :class:`KvdTimeoutError` when none
+        came in time (the connection stays usable),
+        :class:`KvdConnectionError` when the connection ended."""
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buffer[:end])
+                del self._buffer[: end + 1]
+                return line
+            try:
+                self._sock.settimeout(timeout)
+                data = self._sock.recv(_READ_SIZE)
+            except socket.timeout:
+                raise self._timed_out(what, timeout) from None
+            except OSError as e:
+                raise self._lost(e) from None
+            if not data:
+                raise self._lost(None)
+            self._buffer += data
+
     def exchange(
         self, lines: Sequence[bytes], patience: float = 0.0
     ) -> Tuple[List[bytes], int, Optional[KvdError]]:

@@ -148,6 +148,41 @@ class Conflict(ServerError):
 ConflictError = Conflict
 
 
+class WatchEnded(ServerError):
+    """A watch (:meth:`Client.watch`) that kvd refused or ended. ``revision``
+    is the revision to watch from again; ``code`` says which of the
+    subclasses it is."""
+
+    code = "watch_ended"
+
+    def __init__(self, message: str, code: Optional[str] = None, revision: int = 0) -> None:
+        super().__init__(message, code)
+        self.revision = revision
+
+
+class Compacted(WatchEnded):
+    """The changes after the revision a watch asked for are no longer kept
+    by kvd: ``revision`` is the oldest a watch may start from. Read the keys
+    again, then watch from there. Also known as ``CompactedError``."""
+
+    code = "compacted"
+
+
+CompactedError = Compacted
+
+
+class SlowWatcher(WatchEnded):
+    """A watch fell so far behind the changes that kvd ended it: every change
+    up to ``revision`` was sent, so a watch from ``revision`` goes on
+    without a gap (``watch(resume=True)`` does that by itself). Also known
+    as ``SlowWatcherError``."""
+
+    code = "slow_watcher"
+
+
+SlowWatcherError = SlowWatcher
+
+
 class InternalError(ServerError):
     """A bug in kvd, as kvd reports it."""
 
@@ -169,6 +204,8 @@ SERVER_ERRORS: Dict[str, Type[ServerError]] = {
         StorageError,
         UnavailableError,
         Conflict,
+        Compacted,
+        SlowWatcher,
         InternalError,
     )
 }
@@ -179,7 +216,12 @@ CLOSING_CODES = frozenset({"line_too_long", "too_many_connections", "permission_
 
 def server_error(code: str, message: str, revision: int = 0) -> ServerError:
     """The exception for an error response with ``code`` and ``message``
-    (``revision``: a conflict's, the key's current revision)."""
+    (``revision``: a conflict's, the key's current revision; a watch's end's,
+    where to watch from again)."""
     if code == Conflict.code:
         return Conflict(message, code, revision)
+    if code == Compacted.code:
+        return Compacted(message, code, revision)
+    if code == SlowWatcher.code:
+        return SlowWatcher(message, code, revision)
     return SERVER_ERRORS.get(code, ServerError)(message, code)
