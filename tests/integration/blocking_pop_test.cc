@@ -22,11 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-std::string Ask(Connection& c, const std::string& line) {
-  c.Send(line + "\n");
-  return c.ReadLine().value_or("<no answer>");
-}
-
 // The pops kvd holds waiting now (stats "pops_waiting").
 bool PopsWaiting(Connection& c, int n) {
   return Ask(c, R"({"op":"stats"})").find("\"pops_waiting\":" + std::to_string(n) + ",") !=

@@ -336,4 +336,9 @@ TmpfsMount::~TmpfsMount() {
   if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
 }
 
+std::string Ask(Connection& c, const std::string& line) {
+  c.Send(line + "\n");
+  return c.ReadLine().value_or("<no answer>");
+}
+
 }  // namespace kvd::testing

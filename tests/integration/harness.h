@@ -139,6 +139,10 @@ class Connection {
   std::string buffer_;
 };
 
+// Sends the request `line` (without its "\n") on `c` and returns the answer
+// line, or "<no answer>".
+std::string Ask(Connection& c, const std::string& line);
+
 // A small tmpfs of the test's own (a disk that fills up), unmounted
 // whatever happens. Mounting needs root: check mounted().
 class TmpfsMount {

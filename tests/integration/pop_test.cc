@@ -25,12 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Clock = std::chrono::steady_clock;
 
-// A request line over the socket, and its answer.
-std::string Ask(Connection& c, const std::string& line) {
-  c.Send(line + "\n");
-  return c.ReadLine().value_or("<no answer>");
-}
-
 TEST(PopTest, SocketPopTakesValuesFromEitherEndInTheOrderTaken) {
   TestDir dir;
   Daemon kvd(dir);

@@ -23,12 +23,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// A request line over the socket, and its answer.
-std::string Ask(Connection& c, const std::string& line) {
-  c.Send(line + "\n");
-  return c.ReadLine().value_or("<no answer>");
-}
-
 TEST(RangeTest, SocketGetWithARangeAnswersItsValuesAndTheKeysRevision) {
   TestDir dir;
   Daemon kvd(dir);

@@ -34,12 +34,6 @@ using ::testing::EndsWith;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-// A request line over the socket, and its answer.
-std::string Ask(Connection& c, const std::string& line) {
-  c.Send(line + "\n");
-  return c.ReadLine().value_or("<no answer>");
-}
-
 // The stat `name` of a stats answer (a line, or the client library's list);
 // fails the test if it is absent.
 std::uint64_t StatOf(const std::vector<std::pair<std::string, std::uint64_t>>& stats,

@@ -28,12 +28,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// A request line over the socket, and its answer.
-std::string Ask(Connection& c, const std::string& line) {
-  c.Send(line + "\n");
-  return c.ReadLine().value_or("<no answer>");
-}
-
 std::uint64_t NowMs() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())

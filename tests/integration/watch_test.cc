@@ -23,11 +23,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string Ask(Connection& c, const std::string& line) {
-  c.Send(line + "\n");
-  return c.ReadLine().value_or("<no answer>");
-}
-
 // The changes a watch streams, as text: "revision kind key values...".
 std::vector<std::string> Collect(client::Client& kv, const std::string& prefix,
                                  std::optional<std::uint64_t> from, std::size_t count) {
