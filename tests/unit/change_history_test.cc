@@ -139,12 +139,6 @@ TEST(ChangeHistoryTest, AGapForgetsWhatCameBefore) {
   EXPECT_THAT(ReadAll(history, 4), ElementsAre("5 delete b"));
 }
 
-std::uint64_t RevisionOf(const Engine& engine, std::string_view key) {
-  std::uint64_t revision = 0;
-  engine.Get(key, &revision);
-  return revision;
-}
-
 // Every change after `after` the engine's history holds, described.
 std::vector<std::string> EngineChanges(const Engine& engine, std::uint64_t after) {
   std::vector<std::string> seen;

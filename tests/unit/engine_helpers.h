@@ -22,6 +22,13 @@ inline std::vector<bool> AppliedOf(const WriteResults& results) {
   return applied;
 }
 
+// The key's revision, as Get reads it.
+inline std::uint64_t RevisionOf(const Engine& engine, std::string_view key) {
+  std::uint64_t revision = 0;
+  engine.Get(key, &revision);
+  return revision;
+}
+
 inline std::unique_ptr<Engine> MustOpen(const std::filesystem::path& path,
                                         EngineOptions options = {}) {
   std::unique_ptr<Engine> engine;

@@ -45,12 +45,6 @@ TEST(EngineTest, ReadOnlyUseLeavesStorageDataAlone) {
   EXPECT_FALSE(std::filesystem::exists(dir / "storage.data.journal"));
 }
 
-std::uint64_t RevisionOf(const Engine& engine, std::string_view key) {
-  std::uint64_t revision = 0;
-  engine.Get(key, &revision);
-  return revision;
-}
-
 TEST(EngineTest, RevisionsSurviveAReopenInTheMetaFile) {
   TestDir dir;
   {
