@@ -29,8 +29,7 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       connections_(io, options_.limits.max_connections, options_.shutdown_timeout, "clients"),
       pop_waiters_(io, engine, commits),
       watchers_(io),
-      expirer_(io, engine, commits,
-               [this] { return cluster_ == nullptr || cluster_->health().leader; }) {
+      expirer_(io, engine, commits, [this] { return CommitsWrites(); }) {
   commits_.SetCommitObserver([this] {
     pop_waiters_.ServeAll();
     watchers_.Notify();
@@ -38,6 +37,13 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
 #ifdef SIGBREAK
   signals_.add(SIGBREAK);  // Windows: Ctrl+Break
 #endif
+}
+
+bool Server::CommitsWrites() const {
+#ifdef KVD_WITH_CLUSTER
+  if (cluster_ != nullptr) return cluster_->health().leader;
+#endif
+  return true;
 }
 
 Status Server::Listen() { return listener_.Listen(); }

@@ -85,6 +85,9 @@ class Server {
   // Runs a session on `socket` whose writes go to `commits`.
   void Serve(Stream socket, Committer& commits, bool peer);
   void Shutdown();
+  // Whether this node commits writes itself: a single node, or the
+  // cluster's leader (the one that commits expired deletes).
+  bool CommitsWrites() const;
 
   boost::asio::io_context& io_;
   Engine& engine_;
