@@ -134,8 +134,7 @@ TEST(EngineTest, ExpiriesSurviveAReopenAReplayAndACompaction) {
     std::filesystem::copy(dir / "storage.data.journal", dir / "crashed.journal");
   }
   std::filesystem::remove(dir / "storage.data.meta");
-  std::filesystem::copy(dir / "crashed.journal", dir / "storage.data.journal",
-                        std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::rename(dir / "crashed.journal", dir / "storage.data.journal");
   EngineOptions compacting;
   compacting.compact_min_bytes = 1;
   compacting.compact_percentage = 0;
@@ -154,10 +153,8 @@ TEST(EngineTest, ExpiriesSurviveAReopenAReplayAndACompaction) {
     std::filesystem::copy(dir / "storage.data", dir / "compacted.data");
   }
   std::filesystem::remove(dir / "storage.data.meta");
-  std::filesystem::copy(dir / "compacted.journal", dir / "storage.data.journal",
-                        std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy(dir / "compacted.data", dir / "storage.data",
-                        std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::rename(dir / "compacted.journal", dir / "storage.data.journal");
+  std::filesystem::rename(dir / "compacted.data", dir / "storage.data");
   auto engine = MustOpen(dir / "storage.data");
   EXPECT_GT(engine->TimeToLive("p"), 3'500'000) << "from the compacted snapshot's kMeta";
   EXPECT_EQ(engine->TimeToLive("e"), -1);
