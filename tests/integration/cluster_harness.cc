@@ -7,6 +7,7 @@
 #include <exception>
 #include <iostream>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -37,17 +38,23 @@ std::optional<proto::Response> Ask(const std::string& socket, const proto::Reque
 
 std::uint16_t FreeLoopbackPort() {
   static std::mt19937 random(std::random_device{}());
+  static std::set<std::uint16_t> handed_out;
   std::uniform_int_distribution<int> below_ephemeral(20000, 32767);
   for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(below_ephemeral(random));
+    if (handed_out.contains(port)) continue;  // free, but a node of this process may yet bind it
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) break;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(below_ephemeral(random)));
+    addr.sin_port = htons(port);
     const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     ::close(fd);
-    if (bound) return ntohs(addr.sin_port);
+    if (bound) {
+      handed_out.insert(port);
+      return port;
+    }
   }
   throw std::runtime_error("cannot find a free loopback port");
 }

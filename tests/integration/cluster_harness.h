@@ -26,7 +26,8 @@ namespace kvd::testing {
 // ephemeral range (net.ipv4.ip_local_port_range, from 32768 by default), so
 // that no outgoing connection takes it as its source port meanwhile: a node
 // of an earlier test that still connects would otherwise keep a node of this
-// one from binding its Raft port.
+// one from binding its Raft port. Never the same port twice in one process,
+// since a port handed out stays free until its node starts.
 std::uint16_t FreeLoopbackPort();
 
 // A test's client threads, told to stop and joined however the test leaves
