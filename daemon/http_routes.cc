@@ -390,8 +390,8 @@ asio::awaitable<Reply> GetKey(const Services& s, const Request& r) {
   co_return ValuesReply(r.key, read->values.view(), read->revision);
 }
 
-asio::awaitable<Reply> KeyLength(const Services& s, const Request& r) {
-  proto::Request op = proto::Request::Len(r.key);
+// A read answering {"key":K,NAME:N}: `op`, a len or a ttl of r.key.
+asio::awaitable<Reply> KeyFigure(const Services& s, const Request& r, proto::Request op) {
   op.stale = Stale(r);
   Reply error;
   auto response = co_await Execute(s, std::move(op), &error);
@@ -399,9 +399,18 @@ asio::awaitable<Reply> KeyLength(const Services& s, const Request& r) {
   co_return JsonReply(200, [&](Json& json) {
     json.Key("key");
     String(json, r.key);
-    json.Key("length");
-    json.Uint64(*response->length);
+    if (response->length) {
+      json.Key("length");
+      json.Uint64(*response->length);
+    } else {
+      json.Key("ttl_ms");
+      json.Int64(*response->ttl_ms);
+    }
   });
+}
+
+asio::awaitable<Reply> KeyLength(const Services& s, const Request& r) {
+  return KeyFigure(s, r, proto::Request::Len(r.key));
 }
 
 asio::awaitable<Reply> PopKey(const Services& s, const Request& r) {
@@ -472,17 +481,7 @@ asio::awaitable<Reply> PersistKey(const Services& s, const Request& r) {
 }
 
 asio::awaitable<Reply> KeyTtl(const Services& s, const Request& r) {
-  proto::Request op = proto::Request::Ttl(r.key);
-  op.stale = Stale(r);
-  Reply error;
-  auto response = co_await Execute(s, std::move(op), &error);
-  if (!response) co_return error;
-  co_return JsonReply(200, [&](Json& json) {
-    json.Key("key");
-    String(json, r.key);
-    json.Key("ttl_ms");
-    json.Int64(*response->ttl_ms);
-  });
+  return KeyFigure(s, r, proto::Request::Ttl(r.key));
 }
 
 asio::awaitable<Reply> PostKey(const Services& s, const Request& r) {
