@@ -35,9 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (kvd::proto::internal::DecodeRequestDocument(input, &general) || general.op != flat.op ||
         general.key != flat.key || general.val != flat.val || general.prefix != flat.prefix ||
         !general.items.empty() || !flat.items.empty() || general.id != flat.id ||
-        general.count != flat.count || general.from_tail != flat.from_tail ||
-        general.wait != flat.wait || general.seconds != flat.seconds || general.ttl != flat.ttl ||
-        general.at_ms != flat.at_ms) {
+        general.start != flat.start || general.stop != flat.stop || general.count != flat.count ||
+        general.from_tail != flat.from_tail || general.wait != flat.wait ||
+        general.seconds != flat.seconds || general.ttl != flat.ttl || general.at_ms != flat.at_ms) {
       std::abort();
     }
   }

@@ -10,13 +10,15 @@
 
 namespace kvd::proto::internal {
 
-// The common shape, read without building a JSON document: a flat object
+// The common shapes, read without building a JSON document: a flat object
 // holding just the members its op uses, each once, whose values are strings
-// without escapes or control characters, in valid UTF-8, e.g.
-// {"op":"append","key":"k","val":"v"}. Any other line (an id, an escape, an
-// extra member, a number, odd whitespace, an error) returns false and
-// leaves *request unspecified: it takes DecodeRequestDocument, which
-// decodes the lines this accepts to the same request.
+// without escapes or control characters, in valid UTF-8, or for a get's or
+// trim's range and a pop's count and wait, numbers in their plain spelling,
+// e.g. {"op":"append","key":"k","val":"v"} or
+// {"op":"get","key":"k","start":0,"stop":9}. Any other line (an id, an
+// escape, an extra member, an exponent, odd whitespace, an error) returns
+// false and leaves *request unspecified: it takes DecodeRequestDocument,
+// which decodes the lines this accepts to the same request.
 bool DecodeFlatRequest(std::string_view line, Request* request);
 
 // Any line, through a RapidJSON document.

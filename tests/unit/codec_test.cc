@@ -195,8 +195,13 @@ TEST(RequestTest, ErrorKeepsTheIdWhenTheLineWasAnObject) {
 std::string Describe(const Request& r) {
   std::string items;
   for (const auto& kv : r.items) items += kv.key + "=" + kv.val + ";";
+  auto number = [](const std::optional<std::int64_t>& n) {
+    return n ? std::to_string(*n) : std::string("-");
+  };
   return std::string(OpName(r.op)) + "|" + r.key + "|" + r.val + "|" + r.prefix + "|" + items +
-         "|" + r.id;
+         "|" + r.id + "|" + number(r.start) + ".." + number(r.stop) + "|" +
+         std::to_string(r.count) + (r.from_tail ? " tail" : " head") + "|" +
+         std::to_string(r.wait.count()) + "ms";
 }
 
 TEST(FlatRequestTest, TakesTheCommonShapesAsTheDocumentPathDoes) {
@@ -211,7 +216,18 @@ TEST(FlatRequestTest, TakesTheCommonShapesAsTheDocumentPathDoes) {
            R"({"op":"keys"})",
            R"({"op":"ping"})",
            R"({"op":"stats"})",
+           R"({"op":"watch","prefix":"p"})",
            "{\"op\":\"append\",\"key\":\"\x7f\",\"val\":\"x\"}",
+           R"({"op":"get","key":"k","start":0,"stop":9})",
+           R"({"op":"get","key":"k","start":-9223372036854775808})",
+           R"({"op":"get","key":"k","stop":9223372036854775807})",
+           R"({"op":"trim","key":"k","start":-10,"stop":-1})",
+           R"({"op":"pop","key":"q","count":3,"from":"tail"})",
+           R"({"op":"pop","key":"q","from":"head","wait":10.0})",
+           R"({"op":"pop","key":"q","wait":0.001})",
+           R"({"op":"pop","key":"q","wait":1.5})",
+           R"({"op":"pop","key":"q","wait":0})",
+           R"({"op":"pop","key":"q","wait":86400})",
        }) {
     Request flat, general;
     flat.id = "stale";
@@ -224,22 +240,39 @@ TEST(FlatRequestTest, TakesTheCommonShapesAsTheDocumentPathDoes) {
 
 TEST(FlatRequestTest, LeavesEverythingElseToTheDocumentPath) {
   for (const std::string line : {
-           R"({"op":"append","key":"k","val":"v","id":1})",   // an id
-           R"({"op":"append","key":"k\n","val":"v"})",        // an escape
-           R"({"op":"append","key":"k","val":"v","x":"y"})",  // an unknown member
-           R"({"op":"get","key":"k","val":"v"})",             // a member the op ignores
-           R"({"op":"len","key":"k","prefix":"p"})",          // the same
-           R"({"op":"get","key":"k","start":"0"})",           // a range, even as a string
-           R"({"op":"trim","key":"k"})",                      // a trim: its range is numbers
-           R"({"op":"pop","key":"q","from":"tail"})",         // a member the path does not know
-           R"({"op":"pop","key":"q","prefix":"p"})",          // a member the op ignores
-           R"({"op":"len"})",                                 // a missing member
-           R"({"op":"append","key":"k"})",                    // a missing member
-           R"({"op":"get","key":"a","key":"b"})",             // a repeated member
-           R"({"op":"get","key":5})",                         // not a string
-           R"({"op":"nope"})",                                // an unknown op
-           R"({"op":"append_many"})",                         // an op whose items are no string
-           R"({"op":"get","key":"k"} x)",                     // trailing bytes
+           R"({"op":"append","key":"k","val":"v","id":1})",          // an id
+           R"({"op":"append","key":"k\n","val":"v"})",               // an escape
+           R"({"op":"append","key":"k","val":"v","x":"y"})",         // an unknown member
+           R"({"op":"get","key":"k","val":"v"})",                    // a member the op ignores
+           R"({"op":"len","key":"k","prefix":"p"})",                 // the same
+           R"({"op":"get","key":"k","start":"0"})",                  // a range as a string
+           R"({"op":"trim","key":"k","start":0})",                   // a missing member
+           R"({"op":"get","key":"k","start":9223372036854775808})",  // past 64 bits
+           R"({"op":"get","key":"k","start":-0})",                   // not the plain spelling
+           R"({"op":"get","key":"k","start":01})",                   // the same
+           R"({"op":"get","key":"k","start":1.0})",                  // not an integer
+           R"({"op":"get","key":"k","start":1e2})",                  // an exponent
+           R"({"op":"get","key":"k","start":1-2})",                  // no number
+           R"({"op":"pop","key":"q","count":0})",                    // an error
+           R"({"op":"pop","key":"q","count":-1})",                   // the same
+           R"({"op":"pop","key":"q","from":"middle"})",              // the same
+           R"({"op":"pop","key":"q","wait":86401})",                 // the same
+           R"({"op":"pop","key":"q","wait":-1})",                    // the same
+           R"({"op":"pop","key":"q","wait":0.0001})",                // more than ms
+           R"({"op":"pop","key":"q","wait":1.})",                    // cut short
+           R"({"op":"pop","key":"q","wait":"1"})",                   // a string
+           R"({"op":"watch","from":5})",                             // a watch's from
+           R"({"op":"get","key":"k","count":1})",                    // a member the op ignores
+           R"({"op":"expire","key":"k"})",                           // an op with numbers
+           R"({"op":"expire"})",                                     // the same, no key
+           R"({"op":"pop","key":"q","prefix":"p"})",                 // a member the op ignores
+           R"({"op":"len"})",                                        // a missing member
+           R"({"op":"append","key":"k"})",                           // a missing member
+           R"({"op":"get","key":"a","key":"b"})",                    // a repeated member
+           R"({"op":"get","key":5})",                                // not a string
+           R"({"op":"nope"})",                                       // an unknown op
+           R"({"op":"append_many"})",      // an op whose items are no string
+           R"({"op":"get","key":"k"} x)",  // trailing bytes
            R"({"op":"get","key":"k"})"
            "\n{}",                      // two lines
            R"({"op":"get","key":"k")",  // cut short
