@@ -31,8 +31,9 @@ CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
   // Not from inside a completion: a session resumed by a commit submits again
-  // before the commit is over, and its batch waits for the turn's end.
-  if (mode_ == Mode::kInline && !completing_) {
+  // before the commit is over, and its batch waits for the turn's end. Nor
+  // from the submit observer: its batch joins the one just submitted.
+  if (mode_ == Mode::kInline && !completing_ && !observing_) {
     std::size_t queued;
     {
       std::lock_guard lock(mu_);
@@ -72,6 +73,11 @@ void CommitQueue::Submit(const WriteBatch& batch, Callback done) {
       turn_end_posted_ = false;
       CommitQueued();
     });
+  }
+  if (!observing_) {
+    observing_ = true;
+    ShowSubmitted(batch);
+    observing_ = false;
   }
 }
 

@@ -153,6 +153,7 @@ class CommitQueue final : public Committer {
   bool handed_over_ = false;                   // guarded by mu_: Run may take what is queued
   bool turn_end_posted_ = false;               // network thread; kInline
   bool completing_ = false;                    // network thread: in Complete()
+  bool observing_ = false;                     // network thread: in ShowSubmitted()
   // Network thread, kInline: the most submitters a commit covers (see Mode).
   std::size_t inline_group_ = kMinInlineGroup;
   Group committing_;  // the group being committed on the network thread

@@ -121,6 +121,15 @@ class Committer {
   // pop_waiters.h). A committer that calls none leaves them to poll.
   void SetCommitObserver(std::function<void()> observer) { commit_observer_ = std::move(observer); }
 
+  // Network thread: `observer` sees each batch just submitted, and may
+  // submit in turn: what it submits commits after that batch, in the same
+  // commit if the committer can (pop waiters' pops join the append they
+  // wait for, pop_waiters.h). A committer that calls none leaves them to the
+  // commit observer.
+  void SetSubmitObserver(std::function<void(const WriteBatch&)> observer) {
+    submit_observer_ = std::move(observer);
+  }
+
   virtual std::uint64_t commits() const = 0;
   virtual std::uint64_t failed_commits() const = 0;
   // How long the successful commits took, if this committer times them (the
@@ -134,9 +143,14 @@ class Committer {
   void ShowCommitted() const {
     if (commit_observer_) commit_observer_();
   }
+  // Shows the observer, if there is one, a batch just submitted.
+  void ShowSubmitted(const WriteBatch& batch) const {
+    if (submit_observer_) submit_observer_(batch);
+  }
 
  private:
   std::function<void()> commit_observer_;
+  std::function<void(const WriteBatch&)> submit_observer_;
 };
 
 }  // namespace kvd::daemon

@@ -50,7 +50,16 @@ void PopWaiters::ServeAll() {
   for (const std::string& key : keys) Serve(key);
 }
 
-void PopWaiters::Serve(const std::string& key) {
+void PopWaiters::ServeAhead(const WriteBatch& batch) {
+  if (keys_.empty()) return;
+  std::unordered_map<std::string_view, std::size_t> appended;
+  for (const Mutation& m : batch.mutations()) {
+    if (m.kind == Mutation::Kind::kAppend && keys_.contains(std::string(m.key))) ++appended[m.key];
+  }
+  for (const auto& [key, count] : appended) Serve(std::string(key), count);
+}
+
+void PopWaiters::Serve(const std::string& key, std::size_t arriving) {
   const auto found = keys_.find(key);
   if (found == keys_.end()) return;
   Key& k = found->second;
@@ -62,7 +71,7 @@ void PopWaiters::Serve(const std::string& key) {
     keys_.erase(found);
     return;
   }
-  const std::size_t values = engine_.Length(key);
+  const std::size_t values = engine_.Length(key) + arriving;
   if (values == 0) return;
   // As many of the first waiters as there are values: most take one.
   WriteBatch batch;
@@ -84,7 +93,8 @@ void PopWaiters::Serve(const std::string& key) {
   }
   k.serving = true;
   k.again = false;
-  commits_.Submit(batch, [this, key, ids = std::move(ids)](const CommitResult& result) {
+  const bool ahead = arriving > 0;
+  commits_.Submit(batch, [this, key, ids = std::move(ids), ahead](const CommitResult& result) {
     Key& k = keys_[key];
     k.serving = false;
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -92,7 +102,9 @@ void PopWaiters::Serve(const std::string& key) {
       if (it == k.waiters.end()) continue;
       it->in_flight = false;
       if (!result.status().ok()) {
-        Finish(k, it, result.status(), {});
+        // Committed ahead, it failed with the append it was to take from:
+        // it waits on, as if that append had never come.
+        if (!ahead || it->expired || stopped_) Finish(k, it, result.status(), {});
         continue;
       }
       std::vector<std::string> taken = PoppedInOrder(result.removed(i), it->pop.from_tail);

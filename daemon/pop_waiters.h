@@ -5,7 +5,10 @@
 // of its first waiters as it holds values are committed again, together and
 // in that order: each value goes to exactly one of them, by the same trim
 // mutations a replay or a replica applies. A waiter whose pop took nothing
-// (another client's pop came first) keeps its place.
+// (another client's pop came first) keeps its place. When an append to a
+// key with waiters is submitted, their pops are submitted right after it,
+// ahead of its commit: one commit then carries both (as Redis serves BLPOP
+// within the push), not the append's and then the pops' own.
 #ifndef KVD_DAEMON_POP_WAITERS_H_
 #define KVD_DAEMON_POP_WAITERS_H_
 
@@ -75,6 +78,12 @@ class PopWaiters {
   // have waiters, and those are empty while they do.
   void ServeAll();
 
+  // Serves the waiters of the keys that `batch`, just submitted, appends to,
+  // counting its values as there (Committer::SetSubmitObserver): their pops
+  // commit after it. If that commit fails, they wait on, as if the append
+  // had never come.
+  void ServeAhead(const WriteBatch& batch);
+
   // Answers every waiter with nothing, and takes no more (kvd is stopping).
   void Stop();
 
@@ -100,8 +109,9 @@ class PopWaiters {
     bool again = false;         // values may have come meanwhile: serve once more
   };
 
-  // Commits the pops of the first waiters of `key`, if it holds values.
-  void Serve(const std::string& key);
+  // Commits the pops of the first waiters of `key`, if it holds values, or
+  // will once `arriving` values submitted before them are committed.
+  void Serve(const std::string& key, std::size_t arriving = 0);
   // The waiter `it` of `k` is done: forgets it and answers it (posted: the
   // answer resumes its session, which may park again).
   void Finish(Key& k, std::list<Waiter>::iterator it, const Status& s,

@@ -30,6 +30,7 @@ Server::Server(asio::io_context& io, Engine& engine, Committer& commits, const O
       pop_waiters_(io, engine, commits),
       watchers_(io),
       expirer_(io, engine, commits, [this] { return CommitsWrites(); }) {
+  commits_.SetSubmitObserver([this](const WriteBatch& batch) { pop_waiters_.ServeAhead(batch); });
   commits_.SetCommitObserver([this] {
     pop_waiters_.ServeAll();
     watchers_.Notify();

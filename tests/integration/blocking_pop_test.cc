@@ -44,6 +44,32 @@ TEST(BlockingPopTest, AWaitingPopTakesTheNextValueAppended) {
   EXPECT_TRUE(PopsWaiting(producer, 0));
 }
 
+// The stat "commits" in a stats answer.
+std::uint64_t CommitsOf(const std::string& stats) {
+  const auto at = stats.find("\"commits\":");
+  return at == std::string::npos ? ~std::uint64_t{0} : std::stoull(stats.substr(at + 10));
+}
+
+// A value appended for a waiter reaches it in the append's own commit: the
+// waiter's pop is submitted right behind the append, not after its commit.
+TEST(BlockingPopTest, AnAppendAndTheWaitersPopCommitTogether) {
+  for (const char* fsync : {"always", "everysec", "no"}) {
+    SCOPED_TRACE(std::string("--fsync ") + fsync);
+    TestDir dir;
+    Daemon kvd(dir, {"--fsync", fsync});
+    Connection waiter(kvd.socket()), producer(kvd.socket());
+    waiter.Send(R"({"op":"pop","key":"jobs","wait":30})"
+                "\n");
+    ASSERT_TRUE(Eventually([&] { return PopsWaiting(producer, 1); }, 10s));
+    const std::uint64_t before = CommitsOf(Ask(producer, R"({"op":"stats"})"));
+    ASSERT_EQ(Ask(producer, R"({"op":"append","key":"jobs","val":"job"})"), R"({"ok":true})");
+    EXPECT_EQ(waiter.ReadLine(), R"({"ok":true,"values":["job"]})");
+    EXPECT_EQ(CommitsOf(Ask(producer, R"({"op":"stats"})")), before + 1);
+    EXPECT_EQ(Ask(producer, R"({"op":"get","key":"jobs"})"),
+              R"({"ok":true,"values":[],"revision":0})");
+  }
+}
+
 // A waiter whose client went away takes nothing: the value goes to the
 // next waiter, or stays. One that only shut down its sending half (as socat
 // does at the end of its input) still gets its value.
